@@ -1,0 +1,58 @@
+"""The one exception users see, with where in their text it went wrong."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+
+class ErrorKind(Enum):
+    """What sort of mistake: decides the message's first word."""
+
+    PARSE = "syntax error"
+    SHAPE = "shape error"
+    NAME = "name error"
+    NOT_DIFFERENTIABLE = "not differentiable"
+    VALUE = "value error"
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """A place in the user's text: 1-based line and column, and the text itself."""
+
+    line: int
+    column: int
+    text: str
+
+    def caret(self) -> str:
+        """The offending line with a caret under the column."""
+        source = self.text.splitlines()[self.line - 1] if self.text else ""
+        return f"{source}\n{' ' * (self.column - 1)}^"
+
+
+class MatcalcError(ValueError):
+    """Every user error: bad syntax, shapes that do not fit, unknown names, no rule."""
+
+    def __init__(self, message: str, kind: ErrorKind = ErrorKind.VALUE, span: Span | None = None):
+        self.message = message
+        self.kind = kind
+        self.span = span
+        super().__init__(self.one_line())
+
+    @property
+    def line(self) -> int | None:
+        return self.span.line if self.span else None
+
+    @property
+    def column(self) -> int | None:
+        return self.span.column if self.span else None
+
+    def one_line(self) -> str:
+        """The message as the CLI prints it: kind, place, what is wrong."""
+        where = f" at line {self.span.line}, column {self.span.column}" if self.span else ""
+        return f"{self.kind.value}{where}: {self.message}"
+
+    def __str__(self) -> str:
+        if self.span is None:
+            return self.one_line()
+        return f"{self.one_line()}\n{self.span.caret()}"

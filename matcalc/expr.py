@@ -1,0 +1,254 @@
+"""Immutable expression nodes.
+
+Constructors build exactly what was written: `X - D R` is `Add(X, Neg(D R))` and `(X W)^T`
+stays a transpose of a product until the simplifier pushes it onto the symbols. A pending
+derivative df/dH is a node too (`Pending`), so every step of a derivation is an ordinary
+expression that every printer can print.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any, ClassVar
+
+Dim = int | str
+"""A dimension: a known size, or a symbolic name such as "m"."""
+
+
+class Expr:
+    """Base of all nodes: structural equality, a hash computed once, generic traversal."""
+
+    __slots__ = ("_hash",)
+    __match_args__: ClassVar[tuple[str, ...]] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_hash", hash((type(self).__name__, *self._fields())))
+
+    def _fields(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, name) for name in self.__match_args__)
+
+    def __hash__(self) -> int:
+        return self._hash  # type: ignore[no-any-return]
+
+    def __eq__(self, other: object) -> bool:
+        if self is other:
+            return True
+        return (
+            type(self) is type(other)
+            and self._hash == other._hash  # type: ignore[attr-defined]
+            and self._fields() == other._fields()  # type: ignore[attr-defined]
+        )
+
+    def children(self) -> tuple[Expr, ...]:
+        """The subexpressions, in the order they are written."""
+        out: list[Expr] = []
+        for value in self._fields():
+            if isinstance(value, Expr):
+                out.append(value)
+            elif isinstance(value, tuple) and value and isinstance(value[0], Expr):
+                out.extend(value)
+        return tuple(out)
+
+    def rebuild(self, children: tuple[Expr, ...]) -> Expr:
+        """The same node with new children (in the order of `children()`)."""
+        queue = list(children)
+        values: list[Any] = []
+        for value in self._fields():
+            if isinstance(value, Expr):
+                values.append(queue.pop(0))
+            elif isinstance(value, tuple) and value and isinstance(value[0], Expr):
+                values.append(tuple(queue.pop(0) for _ in value))
+            else:
+                values.append(value)
+        return type(self)(*values)
+
+    def __str__(self) -> str:
+        from matcalc.printing.text import text
+
+        return text(self)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self}>"
+
+    def _repr_latex_(self) -> str:
+        from matcalc.printing.latex import latex
+
+        return f"${latex(self)}$"
+
+
+node = dataclass(frozen=True, slots=True, eq=False, repr=False)
+
+
+@node
+class Symbol(Expr):
+    """A named variable or constant: matrix, vector or scalar by its shape."""
+
+    name: str
+
+
+@node
+class Number(Expr):
+    """A scalar constant, kept exact."""
+
+    value: Fraction
+
+
+@node
+class Ones(Expr):
+    """The all-ones matrix of a given shape (the seed's vector of 1s)."""
+
+    rows: Dim
+    cols: Dim
+
+
+@node
+class Transpose(Expr):
+    arg: Expr
+
+
+@node
+class Neg(Expr):
+    arg: Expr
+
+
+@node
+class Add(Expr):
+    """A sum of two or more terms; a scalar, row or column term is broadcast."""
+
+    terms: tuple[Expr, ...]
+
+
+@node
+class MatMul(Expr):
+    """A product: a matrix product, or a scalar multiple when a factor is 1×1."""
+
+    left: Expr
+    right: Expr
+
+
+@node
+class Div(Expr):
+    """Division by a scalar."""
+
+    num: Expr
+    den: Expr
+
+
+@node
+class Hadamard(Expr):
+    """Elementwise product ⊙."""
+
+    left: Expr
+    right: Expr
+
+
+@node
+class HadamardDiv(Expr):
+    """Elementwise division ⊘."""
+
+    left: Expr
+    right: Expr
+
+
+@node
+class HadamardPow(Expr):
+    """Elementwise integer power X^{∘k}."""
+
+    base: Expr
+    exponent: int
+
+
+@node
+class Func(Expr):
+    """A scalar function applied elementwise; `g'` is the derivative of a generic `g`."""
+
+    name: str
+    arg: Expr
+
+
+@node
+class FrobSq(Expr):
+    """Squared norm ||G||²: Frobenius for matrices, Euclidean for vectors.
+
+    `norm` keeps how it was written ("F", "2" or "") so that printing gives it back.
+    """
+
+    arg: Expr
+    norm: str = "F"
+
+
+@node
+class Sum(Expr):
+    """Sum of all entries."""
+
+    arg: Expr
+
+
+@node
+class SumRows(Expr):
+    """Sum over the rows: an m×n matrix to its 1×n row of column sums."""
+
+    arg: Expr
+
+
+@node
+class SumCols(Expr):
+    """Sum over the columns: an m×n matrix to its m×1 column of row sums."""
+
+    arg: Expr
+
+
+@node
+class Pending(Expr):
+    """The derivative df/dH not yet worked out; `path` locates this H inside f."""
+
+    of: Expr
+    wrt: Expr
+    path: tuple[int, ...]
+
+    def children(self) -> tuple[Expr, ...]:
+        return ()
+
+    def rebuild(self, children: tuple[Expr, ...]) -> Expr:
+        return self
+
+
+ZERO = Number(Fraction(0))
+ONE = Number(Fraction(1))
+
+
+def number(value: int | Fraction) -> Number:
+    """A Number from an int or a Fraction."""
+    return Number(Fraction(value))
+
+
+def subexpression(expr: Expr, path: tuple[int, ...]) -> Expr:
+    """The node at `path` (child indices from the root)."""
+    for index in path:
+        expr = expr.children()[index]
+    return expr
+
+
+def replace_at(expr: Expr, path: tuple[int, ...], new: Expr) -> Expr:
+    """`expr` with the node at `path` replaced by `new`."""
+    if not path:
+        return new
+    kids = list(expr.children())
+    kids[path[0]] = replace_at(kids[path[0]], path[1:], new)
+    return expr.rebuild(tuple(kids))
+
+
+def occurrences(expr: Expr, target: Expr, path: tuple[int, ...] = ()) -> list[tuple[int, ...]]:
+    """Paths of every occurrence of `target` in `expr`, in reading order."""
+    if expr == target:
+        return [path]
+    found: list[tuple[int, ...]] = []
+    for index, child in enumerate(expr.children()):
+        found.extend(occurrences(child, target, (*path, index)))
+    return found
+
+
+def contains(expr: Expr, target: Expr) -> bool:
+    """Whether `target` occurs in `expr`."""
+    return expr == target or any(contains(child, target) for child in expr.children())

@@ -1,0 +1,189 @@
+"""The scalar functions that apply elementwise, and their derivatives.
+
+A single lower-case letter (`g`, `h`) is a generic function whose derivative is written `g'`.
+Every named function carries its NumPy implementation and its SymPy definition; SymPy works
+out the derivative (imported only when a derivation needs it), and `derivative` turns SymPy's
+answer back into matcalc nodes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from fractions import Fraction
+from functools import cache
+from typing import Any
+
+from matcalc.errors import ErrorKind, MatcalcError
+from matcalc.expr import (
+    ONE,
+    Add,
+    Expr,
+    Func,
+    Hadamard,
+    HadamardDiv,
+    HadamardPow,
+    MatMul,
+    Neg,
+    Number,
+    Symbol,
+    number,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Elementwise:
+    """A named scalar function: how NumPy computes it, how SymPy defines it, how LaTeX writes it."""
+
+    name: str
+    numpy: Callable[[Any, Any], Any]
+    sympy: Callable[[Any, Any], Any] | None
+    latex: str
+
+
+def _custom(sp: Any, name: str, x: Any) -> Any:
+    """`name(x)` as a SymPy function whose derivative is given in `_CUSTOM_DERIVATIVES`."""
+    return _custom_class(sp, name)(x)
+
+
+@cache
+def _custom_class(sp: Any, name: str) -> Any:
+    rule = _CUSTOM_DERIVATIVES[name]
+    return type(name, (sp.Function,), {"fdiff": lambda self, argindex=1: rule(sp, self.args[0])})
+
+
+_CUSTOM_DERIVATIVES: dict[str, Callable[[Any, Any], Any]] = {
+    "sigmoid": lambda sp, x: _custom(sp, "sigmoid", x) * (1 - _custom(sp, "sigmoid", x)),
+    "relu": lambda sp, x: sp.Heaviside(x),
+}
+"""Functions SymPy does not define, given as SymPy defines its own: by their derivative."""
+
+FUNCTIONS: dict[str, Elementwise] = {
+    entry.name: entry
+    for entry in (
+        Elementwise("exp", lambda np, x: np.exp(x), lambda sp, x: sp.exp(x), r"\exp"),
+        Elementwise("log", lambda np, x: np.log(x), lambda sp, x: sp.log(x), r"\log"),
+        Elementwise("sin", lambda np, x: np.sin(x), lambda sp, x: sp.sin(x), r"\sin"),
+        Elementwise("cos", lambda np, x: np.cos(x), lambda sp, x: sp.cos(x), r"\cos"),
+        Elementwise("tanh", lambda np, x: np.tanh(x), lambda sp, x: sp.tanh(x), r"\tanh"),
+        Elementwise("sigmoid", lambda np, x: 1 / (1 + np.exp(-x)), lambda sp, x: _custom(sp, "sigmoid", x), r"\sigma"),
+        Elementwise("relu", lambda np, x: np.maximum(x, 0), lambda sp, x: _custom(sp, "relu", x), r"\operatorname{relu}"),
+        Elementwise("sqrt", lambda np, x: np.sqrt(x), lambda sp, x: sp.sqrt(x), r"\sqrt"),
+        Elementwise("abs", lambda np, x: np.abs(x), lambda sp, x: sp.Abs(x), r"\operatorname{abs}"),
+        Elementwise("step", lambda np, x: np.heaviside(x, 0.5), None, r"\operatorname{step}"),
+        Elementwise("sign", lambda np, x: np.sign(x), None, r"\operatorname{sign}"),
+    )
+}
+"""Named elementwise functions. `step` and `sign` are piecewise constant: they appear in
+derivatives (of relu and abs) but have no derivative of their own."""
+
+
+def is_generic(name: str) -> bool:
+    """`g`, `h`, `g'`: a single letter, possibly primed, stands for any smooth function."""
+    return len(name.rstrip("'")) == 1 and name[0].islower()
+
+
+def derivative(name: str, arg: Expr) -> Expr:
+    """The elementwise derivative of function `name` at `arg`, as a matcalc expression."""
+    if is_generic(name):
+        return Func(name + "'", arg)
+    return _derivative_template(name).substitute(arg)
+
+
+@dataclass(frozen=True, slots=True)
+class _Template:
+    """A derivative with a placeholder for its argument."""
+
+    body: Expr
+
+    def substitute(self, arg: Expr) -> Expr:
+        def walk(expr: Expr) -> Expr:
+            if expr == _PLACEHOLDER:
+                return arg
+            return expr.rebuild(tuple(walk(child) for child in expr.children()))
+
+        return walk(self.body)
+
+
+_PLACEHOLDER = Symbol("·x·")
+
+
+@cache
+def _derivative_template(name: str) -> _Template:
+    entry = FUNCTIONS[name]
+    if entry.sympy is None:
+        raise MatcalcError(
+            f"{name} is piecewise constant: its derivative is zero almost everywhere and "
+            "undefined at its jumps",
+            ErrorKind.NOT_DIFFERENTIABLE,
+        )
+    import sympy
+
+    x = sympy.Symbol("x", real=True)
+    return _Template(_from_sympy(sympy, sympy.diff(entry.sympy(sympy, x), x), x))
+
+
+def _from_sympy(sp: Any, e: Any, x: Any) -> Expr:
+    """SymPy's scalar expression in `x` as an elementwise matcalc expression."""
+    if e == x:
+        return _PLACEHOLDER
+    if e.is_Rational:
+        value = Fraction(int(e.p), int(e.q))
+        return Neg(number(-value)) if value < 0 else number(value)
+    if e.is_Add:
+        terms = [_from_sympy(sp, t, x) for t in e.as_ordered_terms()]
+        return Add(tuple(terms))
+    if e.is_Mul:
+        return _product(sp, e, x)
+    if e.is_Pow:
+        return _power(sp, e.base, e.exp, x)
+    if isinstance(e, sp.Heaviside):
+        return Func("step", _from_sympy(sp, e.args[0], x))
+    name = type(e).__name__.lower()
+    if name in FUNCTIONS and len(e.args) == 1:
+        return Func(name, _from_sympy(sp, e.args[0], x))
+    raise MatcalcError(f"cannot express the derivative {e} elementwise", ErrorKind.NOT_DIFFERENTIABLE)
+
+
+def _product(sp: Any, e: Any, x: Any) -> Expr:
+    coeff, factors = e.as_coeff_mul()
+    coeff = Fraction(int(coeff.p), int(coeff.q))
+    numerator = [_from_sympy(sp, f, x) for f in factors if not _is_reciprocal(f)]
+    denominator = [_power(sp, f.base, -f.exp, x) for f in factors if _is_reciprocal(f)]
+    negative = coeff < 0
+    coeff = abs(coeff)
+    if coeff.numerator != 1:
+        numerator.insert(0, number(coeff.numerator))
+    if coeff.denominator != 1:
+        denominator.insert(0, number(coeff.denominator))
+    result = _hadamard_chain(numerator) if numerator else ONE
+    if denominator:
+        result = HadamardDiv(result, _hadamard_chain(denominator))
+    return Neg(result) if negative else result
+
+
+def _is_reciprocal(f: Any) -> bool:
+    return bool(f.is_Pow and f.exp.is_negative)
+
+
+def _hadamard_chain(factors: list[Expr]) -> Expr:
+    """`c f1 ⊙ f2 ⊙ ...`: a leading number scales, the other factors multiply elementwise."""
+    if isinstance(factors[0], Number) and len(factors) > 1:
+        return MatMul(factors[0], _hadamard_chain(factors[1:]))
+    result = factors[0]
+    for factor in factors[1:]:
+        result = Hadamard(result, factor)
+    return result
+
+
+def _power(sp: Any, base: Any, exp: Any, x: Any) -> Expr:
+    if exp == sp.Rational(1, 2):
+        return Func("sqrt", _from_sympy(sp, base, x))
+    if exp == sp.Rational(-1, 2):
+        return HadamardDiv(ONE, Func("sqrt", _from_sympy(sp, base, x)))
+    if exp.is_Integer and exp < 0:
+        return HadamardDiv(ONE, _power(sp, base, -exp, x))
+    if exp.is_Integer:
+        inner = _from_sympy(sp, base, x)
+        return inner if exp == 1 else HadamardPow(inner, int(exp))
+    raise MatcalcError(f"cannot express the power {base}**{exp} elementwise", ErrorKind.NOT_DIFFERENTIABLE)

@@ -1,0 +1,249 @@
+"""Text to expression nodes: the grammar file holds the notation, this module builds nodes."""
+
+from __future__ import annotations
+
+import difflib
+from fractions import Fraction
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from lark import Lark, Token, Transformer, v_args
+from lark.exceptions import (
+    UnexpectedCharacters,
+    UnexpectedEOF,
+    UnexpectedInput,
+    UnexpectedToken,
+    VisitError,
+)
+
+from matcalc.errors import ErrorKind, MatcalcError, Span
+from matcalc.expr import (
+    Add,
+    Div,
+    Expr,
+    FrobSq,
+    Func,
+    Hadamard,
+    HadamardDiv,
+    HadamardPow,
+    MatMul,
+    Neg,
+    Number,
+    Ones,
+    Sum,
+    SumCols,
+    SumRows,
+    Symbol,
+    Transpose,
+)
+from matcalc.functions import FUNCTIONS, is_generic
+
+MAX_INPUT = 100_000
+
+_REDUCTIONS = {"sum": Sum, "sum_rows": SumRows, "sum_cols": SumCols}
+KNOWN_FUNCTIONS = sorted([*FUNCTIONS, *_REDUCTIONS, "ones"])
+
+
+@cache
+def _parser() -> Lark:
+    here = Path(__file__).parent
+    for candidate in (here / "grammar" / "matcalc.lark", here.parent / "grammar" / "matcalc.lark"):
+        if candidate.exists():
+            return Lark(candidate.read_text(encoding="utf-8"), parser="lalr", propagate_positions=True)
+    raise FileNotFoundError("matcalc.lark is missing from the installation")
+
+
+Spans = dict[int, Span]
+"""Where each node built from the text starts, keyed by the node's id."""
+
+
+def parse(text: str) -> Expr:
+    """Parse the seed's notation (or matrixcalculus.org's ASCII forms) into an expression."""
+    return parse_located(text)[0]
+
+
+def parse_located(text: str) -> tuple[Expr, Spans]:
+    """Parse, and also say where in the text each node starts (for error messages)."""
+    if not text.strip():
+        raise MatcalcError("the expression is empty", ErrorKind.PARSE)
+    if len(text) > MAX_INPUT:
+        raise MatcalcError(f"the expression is longer than {MAX_INPUT:,} characters", ErrorKind.PARSE)
+    try:
+        tree = _parser().parse(text)
+    except UnexpectedInput as error:
+        raise _syntax_error(text, error) from None
+    builder = _Builder(text)
+    try:
+        return builder.transform(tree), builder.spans
+    except VisitError as error:
+        raise error.orig_exc from None
+
+
+def _syntax_error(text: str, error: UnexpectedInput) -> MatcalcError:
+    line, column = max(error.line, 1), max(error.column, 1)
+    if isinstance(error, UnexpectedEOF) or (
+        isinstance(error, UnexpectedToken) and error.token.type == "$END"
+    ):
+        line, column = _end_of(text)
+        message = f"the expression ends too early: {_expected(error)}"
+    elif isinstance(error, UnexpectedCharacters):
+        found = text[error.pos_in_stream]
+        message = f"unexpected character {found!r}"
+        if found == "^":
+            message += (
+                "; after ^ matcalc reads T (transpose) or {∘k} (elementwise power); "
+                "other powers are not supported yet"
+            )
+        elif found in "|‖":
+            message += "; a norm is written ||G||_F^2 (squared, closed by a bar and ^2)"
+    else:
+        assert isinstance(error, UnexpectedToken)
+        message = f"unexpected {_describe(error.token)}: {_expected(error)}"
+    return MatcalcError(message, ErrorKind.PARSE, Span(line, column, text))
+
+
+def _end_of(text: str) -> tuple[int, int]:
+    lines = text.rstrip().splitlines() or [""]
+    return len(lines), len(lines[-1]) + 1
+
+
+_TERMINAL_NAMES = {
+    "RPAR": "')'",
+    "LPAR": "'('",
+    "NORM_CLOSE": "a closing '||_F^2'",
+    "NAME": "a name",
+    "NUMBER": "a number",
+    "FUNCTION": "a function",
+    "NORM_OPEN": "'||'",
+    "COMMA": "','",
+    "MINUS": "'-'",
+    "SUM_OP": "'+' or '-'",
+}
+
+
+def _describe(token: Token) -> str:
+    if token.type == "NORM_CLOSE" or token.type == "NORM_OPEN":
+        return f"norm bar {str(token)!r}"
+    return f"{str(token)!r}"
+
+
+def _expected(error: UnexpectedInput) -> str:
+    expected = getattr(error, "expected", None) or getattr(error, "allowed", None) or set()
+    if "NORM_CLOSE" in expected:
+        return "expected the closing bar of a norm, as in ||G||_F^2"
+    if "RPAR" in expected and len(expected) < 12:
+        return "expected ')' to close a parenthesis"
+    if {"NAME", "NUMBER"} & set(expected):
+        return "expected an operand (a name, a number, a function call or a parenthesis)"
+    names = sorted(_TERMINAL_NAMES.get(name, name) for name in expected)
+    return "expected " + " or ".join(names) if names else "the expression is incomplete"
+
+
+@v_args(meta=True)
+class _Builder(Transformer[Token, Expr]):
+    """A table of constructors, one per grammar alias, that also records where nodes start."""
+
+    def __init__(self, text: str):
+        super().__init__()
+        self.text = text
+        self.spans: Spans = {}
+
+    def _at(self, meta: Any, expr: Expr) -> Expr:
+        if not getattr(meta, "empty", True):
+            self.spans.setdefault(id(expr), Span(meta.line, meta.column, self.text))
+        return expr
+
+    def _token_at(self, token: Token, expr: Expr) -> Expr:
+        self.spans.setdefault(id(expr), Span(token.line or 1, token.column or 1, self.text))
+        return expr
+
+    def symbol(self, meta: Any, children: list[Token]) -> Expr:
+        return self._token_at(children[0], Symbol(str(children[0])))
+
+    def number(self, meta: Any, children: list[Token]) -> Expr:
+        return self._token_at(children[0], Number(Fraction(str(children[0]))))
+
+    def add(self, meta: Any, children: list[Any]) -> Expr:
+        terms = [children[0]]
+        for op, term in zip(children[1::2], children[2::2], strict=True):
+            terms.append(Neg(term) if op == "-" else term)
+            if op == "-":
+                self.spans[id(terms[-1])] = self.spans.get(id(term), Span(op.line, op.column, self.text))
+        return self._at(meta, Add(tuple(terms)))
+
+    def neg(self, meta: Any, children: list[Expr]) -> Expr:
+        return self._at(meta, Neg(children[0]))
+
+    def hadamard(self, meta: Any, children: list[Any]) -> Expr:
+        return self._at(meta, Hadamard(children[0], children[2]))
+
+    def hadamard_div(self, meta: Any, children: list[Any]) -> Expr:
+        return self._at(meta, HadamardDiv(children[0], children[2]))
+
+    def matmul(self, meta: Any, children: list[Any]) -> Expr:
+        return self._at(meta, MatMul(children[0], children[-1]))
+
+    def div(self, meta: Any, children: list[Expr]) -> Expr:
+        return self._at(meta, Div(children[0], children[1]))
+
+    def transpose(self, meta: Any, children: list[Any]) -> Expr:
+        return self._at(meta, Transpose(children[0]))
+
+    def hadamard_pow(self, meta: Any, children: list[Any]) -> Expr:
+        exponent = int("".join(ch for ch in str(children[1]) if ch.isdigit()))
+        if exponent < 1:
+            raise MatcalcError(
+                "an elementwise power needs a positive exponent",
+                ErrorKind.PARSE,
+                Span(children[1].line, children[1].column, self.text),
+            )
+        return self._at(meta, HadamardPow(children[0], exponent))
+
+    def norm(self, meta: Any, children: list[Any]) -> Expr:
+        close = str(children[2])
+        subscript = "F" if "F" in close else "2" if "_" in close else ""
+        return self._at(meta, FrobSq(children[1], subscript))
+
+    def sum_sign(self, meta: Any, children: list[Any]) -> Expr:
+        return self._at(meta, Sum(children[1]))
+
+    def call(self, meta: Any, children: list[Any]) -> Expr:
+        token, args = children[0], children[1:]
+        name = str(token)
+        span = Span(token.line, token.column, self.text)
+        if name == "ones":
+            return self._at(meta, _ones(args, span))
+        if len(args) != 1:
+            raise MatcalcError(f"{name} takes one argument, not {len(args)}", ErrorKind.PARSE, span)
+        if name in _REDUCTIONS:
+            return self._at(meta, _REDUCTIONS[name](args[0]))
+        if name in FUNCTIONS or is_generic(name):
+            return self._at(meta, Func(name, args[0]))
+        raise MatcalcError(_unknown_function(name), ErrorKind.NAME, span)
+
+
+def _ones(args: list[Expr], span: Span) -> Ones:
+    dims: list[int | str] = []
+    for arg in args:
+        match arg:
+            case Symbol(name):
+                dims.append(name)
+            case Number(value) if value.denominator == 1 and value > 0:
+                dims.append(int(value))
+            case _:
+                raise MatcalcError("ones(m, n) takes two dimensions", ErrorKind.PARSE, span)
+    if len(dims) != 2:
+        raise MatcalcError("ones(m, n) takes two dimensions", ErrorKind.PARSE, span)
+    return Ones(dims[0], dims[1])
+
+
+def _unknown_function(name: str) -> str:
+    close = difflib.get_close_matches(name.rstrip("'"), KNOWN_FUNCTIONS, n=1, cutoff=0.5)
+    hint = f"; did you mean {close[0]}?" if close else ""
+    if name.endswith("'"):
+        return f"{name}: only a generic one-letter function such as g has a primed derivative g'"
+    return (
+        f"unknown function {name}{hint} (known: {', '.join(KNOWN_FUNCTIONS)}, "
+        "or a single letter such as g for any function)"
+    )

@@ -1,0 +1,59 @@
+"""What the printers share: one precedence table, mirroring the grammar's layers."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+from matcalc.expr import (
+    Add,
+    Div,
+    Expr,
+    Hadamard,
+    HadamardDiv,
+    HadamardPow,
+    MatMul,
+    Neg,
+    Pending,
+    Transpose,
+)
+
+SUM, NEG, HADAMARD, PRODUCT, POSTFIX, ATOM = 10, 20, 30, 40, 50, 60
+
+_PRECEDENCE: dict[type[Expr], int] = {
+    Add: SUM,
+    Neg: NEG,
+    Hadamard: HADAMARD,
+    HadamardDiv: HADAMARD,
+    MatMul: PRODUCT,
+    Div: PRODUCT,
+    Transpose: POSTFIX,
+    HadamardPow: POSTFIX,
+    Pending: POSTFIX,
+}
+
+
+def precedence(expr: Expr) -> int:
+    """How tightly `expr` binds when printed; atoms (names, calls, norms) bind tightest."""
+    return _PRECEDENCE.get(type(expr), ATOM)
+
+
+def needs_parentheses(child: Expr, least: int) -> bool:
+    """Whether `child` must be parenthesised where the grammar expects layer `least` or tighter."""
+    return precedence(child) < least
+
+
+def decimal(value: Fraction) -> str | None:
+    """The exact decimal of `value`, or None when it has none (1/3)."""
+    rest, digits = value.denominator, 0
+    for prime in (2, 5):
+        count = 0
+        while rest % prime == 0:
+            rest, count = rest // prime, count + 1
+        digits = max(digits, count)
+    if rest != 1:
+        return None
+    if digits == 0:
+        return str(value.numerator)
+    scaled = abs(value.numerator * 10**digits // value.denominator)
+    text = str(scaled).rjust(digits + 1, "0")
+    return f"{'-' if value < 0 else ''}{text[:-digits]}.{text[-digits:]}"

@@ -1,0 +1,86 @@
+"""The input notation: what this prints parses back to an equal expression."""
+
+from __future__ import annotations
+
+from typing import assert_never
+
+from matcalc.expr import (
+    Add,
+    Div,
+    Expr,
+    FrobSq,
+    Func,
+    Hadamard,
+    HadamardDiv,
+    HadamardPow,
+    MatMul,
+    Neg,
+    Number,
+    Ones,
+    Pending,
+    Sum,
+    SumCols,
+    SumRows,
+    Symbol,
+    Transpose,
+)
+from matcalc.printing import HADAMARD, NEG, POSTFIX, PRODUCT, decimal, needs_parentheses
+
+
+def text(expr: Expr) -> str:
+    """`expr` in the seed's notation with Unicode operators, e.g. `2 X^T ((A - B) ⊙ C)`."""
+    match expr:
+        case Symbol(name):
+            return name
+        case Number(value):
+            exact = decimal(value)
+            return exact if exact is not None else f"({value.numerator} / {value.denominator})"
+        case Ones(rows, cols):
+            return f"ones({rows}, {cols})"
+        case Transpose(arg):
+            wrap = needs_parentheses(arg, POSTFIX) or isinstance(arg, Pending)
+            return f"{_group(arg, wrap)}^T"
+        case Neg(arg):
+            return "-" + _at(arg, HADAMARD)
+        case Add(terms):
+            out = _at(terms[0], NEG)
+            for term in terms[1:]:
+                if isinstance(term, Neg):
+                    out += " - " + _at(term.arg, HADAMARD if isinstance(term.arg, Neg) else NEG)
+                else:
+                    out += " + " + _at(term, HADAMARD)
+            return out
+        case MatMul(left, right):
+            return f"{_at(left, PRODUCT)} {_at(right, POSTFIX)}"
+        case Div(num, den):
+            return f"{_at(num, PRODUCT)} / {_at(den, POSTFIX)}"
+        case Hadamard(left, right):
+            return f"{_at(left, HADAMARD)} ⊙ {_at(right, PRODUCT)}"
+        case HadamardDiv(left, right):
+            return f"{_at(left, HADAMARD)} ⊘ {_at(right, PRODUCT)}"
+        case HadamardPow(base, exponent):
+            return f"{_at(base, POSTFIX)}^{{∘{exponent}}}"
+        case Func(name, arg):
+            return f"{name}({text(arg)})"
+        case FrobSq(arg, norm):
+            return f"||{text(arg)}||{'_' + norm if norm else ''}^2"
+        case Sum(arg):
+            return f"sum({text(arg)})"
+        case SumRows(arg):
+            return f"sum_rows({text(arg)})"
+        case SumCols(arg):
+            return f"sum_cols({text(arg)})"
+        case Pending(_, wrt):
+            return f"df/d{_group(wrt, not isinstance(wrt, Symbol))}"
+        case _:
+            assert_never(expr)  # type: ignore[arg-type]
+
+
+def _at(expr: Expr, least: int) -> str:
+    return _group(expr, needs_parentheses(expr, least))
+
+
+def _group(expr: Expr, wrap: bool) -> str:
+    return f"({text(expr)})" if wrap else text(expr)
+
+
