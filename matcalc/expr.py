@@ -201,11 +201,15 @@ class SumCols(Expr):
 
 @node
 class Pending(Expr):
-    """The derivative df/dH not yet worked out; `path` locates this H inside f."""
+    """The derivative df/dH not yet worked out; `path` locates this H inside f.
+
+    `occurrence` numbers the occurrences of a variable that occurs more than once (0: not needed).
+    """
 
     of: Expr
     wrt: Expr
     path: tuple[int, ...]
+    occurrence: int = 0
 
     def children(self) -> tuple[Expr, ...]:
         return ()

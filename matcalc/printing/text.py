@@ -70,10 +70,14 @@ def text(expr: Expr) -> str:
             return f"sum_rows({text(arg)})"
         case SumCols(arg):
             return f"sum_cols({text(arg)})"
-        case Pending(_, wrt):
-            return f"df/d{_group(wrt, not isinstance(wrt, Symbol))}"
+        case Pending(_, wrt, _, occurrence):
+            mark = str(occurrence).translate(_SUBSCRIPTS) if occurrence else ""
+            return f"df/d{_group(wrt, not isinstance(wrt, Symbol))}{mark}"
         case _:
             assert_never(expr)  # type: ignore[arg-type]
+
+
+_SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 
 
 def _at(expr: Expr, least: int) -> str:

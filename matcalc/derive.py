@@ -1,0 +1,190 @@
+"""The engine: rewrite one pending derivative per step by one rule of the table, and record it.
+
+Start from df/dX (a sum over X's occurrences when X occurs more than once), then repeatedly take
+the first pending df/dH, find the operation G(H) one level up, and replace df/dH by the rule's
+expression in df/dG. The chain ends at the objective, where df/df = 1. Then simplify.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from matcalc.errors import ErrorKind, MatcalcError
+from matcalc.expr import ONE, ZERO, Add, Expr, Pending, Symbol, occurrences, replace_at
+from matcalc.parse import parse_located
+from matcalc.rules import Kind, rule_for
+from matcalc.shapes import SCALAR, Shape, Shapes, declared_shape, infer, show
+from matcalc.simplify import closed_form, factored_form
+
+ShapeSpec = Mapping[str, Sequence[int | str] | str]
+"""Declared shapes: {"X": ("m", "n"), "x": ("n",), "lambda": ()}; ints allowed."""
+
+MULTIVARIABLE_CHAIN_RULE = "multivariable chain rule"
+SIMPLIFICATION = "simplification"
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One line of a derivation: the expression after applying `rule`, and why.
+
+    `tag` is None for steps that only move signs or scalars, and for the final simplification.
+    `function` is (H, G(H)), the seed's "we've used the framework with G: H ↦ G(H)".
+    """
+
+    tag: int | None
+    rule: str
+    expression: Expr
+    justification: str
+    kind: Kind | None = None
+    function: tuple[Expr, Expr] | None = None
+
+
+@dataclass(frozen=True)
+class Derivation:
+    """The derivative of a scalar objective with respect to one variable, step by step."""
+
+    objective: Expr
+    wrt: Symbol
+    shapes: Shapes
+    steps: tuple[Step, ...]
+    result: Expr
+    source: str = field(default="", compare=False)
+
+    def factored(self) -> Expr:
+        """The result with common factors pulled out, e.g. `2 (D R - X) R^T`."""
+        return factored_form(self.result, self.shapes)
+
+    @property
+    def shape(self) -> Shape:
+        """The gradient's shape: the variable's own."""
+        return self.shapes.symbols[self.wrt.name]
+
+    def text(self) -> str:
+        from matcalc.printing.text import derivation_text
+
+        return derivation_text(self)
+
+    def latex(self) -> str:
+        from matcalc.printing.latex import derivation_latex
+
+        return derivation_latex(self)
+
+    def _repr_latex_(self) -> str:
+        return self.latex()
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form: expression, wrt, result (text and LaTeX) and the steps."""
+        from matcalc.printing.latex import latex
+        from matcalc.printing.text import text
+
+        return {
+            "expression": text(self.objective),
+            "wrt": self.wrt.name,
+            "shape": show(self.shape),
+            "result": text(self.result),
+            "result_latex": latex(self.result),
+            "steps": [
+                {
+                    "tag": step.tag,
+                    "rule": step.rule,
+                    "expression": text(step.expression),
+                    "latex": latex(step.expression),
+                    "justification": step.justification,
+                }
+                for step in self.steps
+            ],
+        }
+
+    def __str__(self) -> str:
+        return self.text()
+
+
+def diff(expr: str, wrt: str, *, shapes: ShapeSpec | None = None, first_tag: int = 1) -> Derivation:
+    """Differentiate the scalar objective `expr` with respect to the variable `wrt`."""
+    objective, spans = parse_located(expr)
+    declared = {name: declared_shape(name, spec) for name, spec in (shapes or {}).items()}
+    typed = infer(objective, declared, lambda node: spans.get(id(node)))
+    shape = typed.of(objective)
+    if shape != SCALAR:
+        raise MatcalcError(
+            f"the objective must be a scalar, but {objective} is {show(shape)}", ErrorKind.SHAPE
+        )
+    variable = Symbol(wrt.strip())
+    if variable.name not in typed.symbols:
+        raise MatcalcError(
+            f"{wrt!r} does not occur in {objective}; declare its shape (--shape {wrt}=m,n) "
+            "to get a zero gradient",
+            ErrorKind.NAME,
+        )
+    steps = list(_chain(objective, variable, typed, first_tag))
+    last = steps[-1].expression if steps else ZERO
+    result = closed_form(last, typed)
+    if result != last:
+        steps.append(Step(None, SIMPLIFICATION, result, "we've expanded and collected terms"))
+    return Derivation(objective, variable, typed, tuple(steps), result, source=expr)
+
+
+def _chain(objective: Expr, variable: Symbol, shapes: Shapes, tag: int) -> Iterator[Step]:
+    paths = occurrences(objective, variable)
+    if len(paths) > 1:
+        expression: Expr = Add(
+            tuple(Pending(objective, variable, path, i) for i, path in enumerate(paths, 1))
+        )
+        yield Step(
+            tag,
+            MULTIVARIABLE_CHAIN_RULE,
+            expression,
+            f"{variable} occurs {len(paths)} times; df/d{variable} is the sum of the derivatives "
+            "through each occurrence (numbered in reading order), the others held fixed",
+            Kind.MATRIX_TO_MATRIX,
+        )
+        tag += 1
+    elif paths:
+        expression = Pending(objective, variable, paths[0])
+    else:
+        return
+    while (found := _first_pending(expression)) is not None:
+        where, pending = found
+        rule, site = rule_for(objective, pending.path, shapes)
+        parent_path = pending.path[: len(pending.path) - len(site.path)]
+        d_parent = ONE if not parent_path else Pending(objective, site.node, parent_path)
+        expression = replace_at(expression, where, rule.vjp(site, d_parent))
+        tagged = rule.kind is not Kind.REARRANGEMENT
+        yield Step(
+            tag if tagged else None,
+            rule.name,
+            expression,
+            rule.justification(str(site.child), str(site.node)),
+            rule.kind,
+            (site.child, site.node),
+        )
+        tag += tagged
+
+
+def _first_pending(expr: Expr, path: tuple[int, ...] = ()) -> tuple[tuple[int, ...], Pending] | None:
+    if isinstance(expr, Pending):
+        return path, expr
+    for index, child in enumerate(expr.children()):
+        found = _first_pending(child, (*path, index))
+        if found is not None:
+            return found
+    return None
+
+
+class Session:
+    """Derivations whose step tags run on, as the equations of one article do."""
+
+    def __init__(self) -> None:
+        self.next_tag = 1
+        self.derivations: list[Derivation] = []
+
+    def diff(self, expr: str, wrt: str, *, shapes: ShapeSpec | None = None) -> Derivation:
+        derivation = diff(expr, wrt, shapes=shapes, first_tag=self.next_tag)
+        tags = [step.tag for step in derivation.steps if step.tag is not None]
+        self.next_tag = max(tags, default=self.next_tag - 1) + 1
+        self.derivations.append(derivation)
+        return derivation
+
+

@@ -1,0 +1,407 @@
+"""THE rule table: one entry per operation, as in the seed's formula list.
+
+Each entry says which operation it matches, how df/dX follows from df/dG (`vjp`, one line),
+what kind of step it is, and how it is proved in index notation. The engine, the
+justifications, `matcalc rules` and the table-driven numerical test all read `RULES`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import Enum
+
+from matcalc.errors import ErrorKind, MatcalcError
+from matcalc.expr import (
+    ONE,
+    Add,
+    Div,
+    Expr,
+    FrobSq,
+    Func,
+    Hadamard,
+    HadamardDiv,
+    HadamardPow,
+    MatMul,
+    Neg,
+    Ones,
+    Sum,
+    SumCols,
+    SumRows,
+    Transpose,
+    number,
+    occurrences,
+    subexpression,
+)
+from matcalc.functions import derivative
+from matcalc.shapes import SCALAR, Shapes
+
+
+class Kind(Enum):
+    """What a step does; rearrangements of signs and scalars carry no tag."""
+
+    MATRIX_TO_MATRIX = "matrix-to-matrix"
+    MATRIX_TO_SCALAR = "matrix-to-scalar"
+    REARRANGEMENT = "rearrangement"
+
+
+@dataclass(frozen=True, slots=True)
+class Site:
+    """Where a rule applies: the operation `node`, and the path from it down to the input H."""
+
+    node: Expr
+    path: tuple[int, ...]
+    shapes: Shapes
+
+    @property
+    def child(self) -> Expr:
+        return subexpression(self.node, self.path)
+
+    @property
+    def other(self) -> Expr:
+        """The other operand of a binary operation."""
+        return self.node.children()[1 - self.path[0]]
+
+    def scalar(self, expr: Expr) -> bool:
+        return self.shapes.of(expr) == SCALAR
+
+
+Vjp = Callable[[Site, Expr], Expr]
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One operation's chain rule: df/dX from df/dG, with its name, example and proof."""
+
+    name: str
+    node: type[Expr]
+    kind: Kind
+    vjp: Vjp
+    example: str
+    proof: tuple[str, ...]
+    input: str = "X"
+    path: tuple[int, ...] | None = None
+    when: Callable[[Site], bool] = lambda site: True
+
+    def applies(self, site: Site) -> bool:
+        fits = len(site.path) == 1 if self.path is None else site.path == self.path
+        return fits and type(site.node) is self.node and self.when(site)
+
+    def justification(self, h: str, p: str) -> str:
+        """The seed's sentence for this step, with H and G(H) already printed."""
+        if self.kind is Kind.MATRIX_TO_SCALAR:
+            return f"we've used the framework with the matrix-to-scalar function f: {h} ↦ {p}"
+        if self.kind is Kind.REARRANGEMENT:
+            return f"we've moved a sign or a scalar, with G: {h} ↦ {p}"
+        return f"we've used the framework with the matrix-to-matrix function G: {h} ↦ {p}"
+
+
+def mul(left: Expr, right: Expr) -> Expr:
+    """A product that leaves out a factor of 1 (df/df = 1 at the objective)."""
+    if left == ONE:
+        return right
+    if right == ONE:
+        return left
+    return MatMul(left, right)
+
+
+def inner(site: Site, d_g: Expr, x: Expr) -> Expr:
+    """⟨df/dG, X⟩ = sum(df/dG ⊙ X), the scalar a scalar input receives."""
+    return mul(d_g, x) if site.scalar(x) else Sum(Hadamard(d_g, x))
+
+
+def _neither_scalar(site: Site) -> bool:
+    return not site.scalar(site.node.children()[0]) and not site.scalar(site.node.children()[1])
+
+
+def _is_quadratic_form(site: Site) -> bool:
+    match site.node:
+        case MatMul(MatMul(Transpose(a), g), b) if a == b:
+            rows, cols = site.shapes.of(a)
+            return cols == 1 and rows != 1 and not site.scalar(g)
+    return False
+
+
+def _added(site: Site) -> tuple[tuple[object, object], tuple[object, object]]:
+    return site.shapes.of(site.child), site.shapes.of(site.node)
+
+
+def _row_broadcast(site: Site) -> bool:
+    (cr, cc), (nr, nc) = _added(site)
+    return cr == 1 and nr != 1 and cc == nc and (cr, cc) != SCALAR
+
+
+def _column_broadcast(site: Site) -> bool:
+    (cr, cc), (nr, nc) = _added(site)
+    return cc == 1 and nc != 1 and cr == nr and (cr, cc) != SCALAR
+
+
+def _pow_derivative(site: Site) -> Expr:
+    assert isinstance(site.node, HadamardPow)
+    base, k = site.node.base, site.node.exponent
+    lower = base if k == 2 else HadamardPow(base, k - 1)
+    return MatMul(number(k), lower)
+
+
+def _ones_like(site: Site, expr: Expr) -> Ones:
+    rows, cols = site.shapes.of(expr)
+    return Ones(rows, cols)
+
+
+_CHAIN = r"\frac{df}{dX_{i,j}}&=\sum_{k,\ell}\frac{df}{dG_{k,\ell}}\cdot\frac{dG_{k,\ell}}{dX_{i,j}}"
+
+RULES: tuple[Rule, ...] = (
+    Rule(
+        "right matrix multiplication", MatMul, Kind.MATRIX_TO_MATRIX,
+        lambda s, dG: mul(dG, Transpose(s.other)),
+        "X W", (
+            _CHAIN,
+            r"&=\sum_{k,\ell}\frac{df}{dG_{k,\ell}}\cdot\frac{d}{dX_{i,j}}\sum_m X_{k,m}W_{m,\ell}",
+            r"&=\sum_\ell \frac{df}{dG_{i,\ell}}\cdot W_{j,\ell}",
+            r"\implies \frac{df}{dX}&=\frac{df}{dG}\cdot W^T",
+        ),
+        path=(0,), when=_neither_scalar,
+    ),
+    Rule(
+        "left matrix multiplication", MatMul, Kind.MATRIX_TO_MATRIX,
+        lambda s, dG: mul(Transpose(s.other), dG),
+        "W X", (
+            _CHAIN,
+            r"&=\sum_{k,\ell}\frac{df}{dG_{k,\ell}}\cdot\frac{d}{dX_{i,j}}\sum_m W_{k,m}X_{m,\ell}",
+            r"&=\sum_k W_{k,i}\cdot\frac{df}{dG_{k,j}}",
+            r"\implies \frac{df}{dX}&=W^T\cdot\frac{df}{dG}",
+        ),
+        path=(1,), when=_neither_scalar,
+    ),
+    Rule(
+        "scalar multiple", MatMul, Kind.REARRANGEMENT,
+        lambda s, dG: mul(s.other, dG),
+        "alpha X", (
+            _CHAIN,
+            r"&=\sum_{k,\ell}\frac{df}{dG_{k,\ell}}\cdot\frac{d}{dX_{i,j}}\alpha X_{k,\ell}",
+            r"\implies \frac{df}{dX}&=\alpha\frac{df}{dG}",
+        ),
+        when=lambda s: s.scalar(s.other),
+    ),
+    Rule(
+        "scalar factor", MatMul, Kind.MATRIX_TO_MATRIX,
+        lambda s, dG: inner(s, dG, s.other),
+        "lambda X", (
+            r"\frac{df}{d\lambda}&=\sum_{k,\ell}\frac{df}{dG_{k,\ell}}\cdot\frac{d(\lambda X_{k,\ell})}{d\lambda}",
+            r"&=\sum_{k,\ell}\frac{df}{dG_{k,\ell}}X_{k,\ell}",
+            r"\implies \frac{df}{d\lambda}&=\sum\left(\frac{df}{dG}\odot X\right)",
+        ),
+        input="lambda",
+        when=lambda s: s.scalar(s.child) and not s.scalar(s.other),
+    ),
+    Rule(
+        "quadratic form", MatMul, Kind.MATRIX_TO_SCALAR,
+        lambda s, dP: mul(dP, MatMul(s.node.children()[1], Transpose(s.node.children()[1]))),
+        "a^T G a", (
+            r"\frac{df}{dG_{k,\ell}}&=\frac{\partial}{\partial G_{k,\ell}}\sum_{i,j}a_iG_{i,j}a_j",
+            r"&=a_ka_\ell",
+            r"\implies\frac{df}{dG}&=aa^T",
+        ),
+        input="G",
+        path=(0, 1), when=_is_quadratic_form,
+    ),
+    Rule(
+        "transpose", Transpose, Kind.MATRIX_TO_MATRIX,
+        lambda s, dG: Transpose(dG),
+        "X^T", (
+            r"\frac{df}{dX_{i,j}}&=\sum_{k,\ell}\frac{df}{dG_{k,\ell}}\cdot\frac{dX_{\ell,k}}{dX_{i,j}}",
+            r"&=\frac{df}{dG_{j,i}}",
+            r"\implies \frac{df}{dX}&=\left(\frac{df}{dG}\right)^T",
+        ),
+    ),
+    Rule(
+        "negation", Neg, Kind.REARRANGEMENT,
+        lambda s, dG: Neg(dG),
+        "-X", (
+            _CHAIN,
+            r"&=\frac{df}{dG_{i,j}}\cdot\frac{d(-X_{i,j})}{dX_{i,j}}",
+            r"\implies \frac{df}{dX}&=-\frac{df}{dG}",
+        ),
+    ),
+    Rule(
+        "matrix addition", Add, Kind.MATRIX_TO_MATRIX,
+        lambda s, dG: dG,
+        "X + C", (
+            _CHAIN,
+            r"&=\sum_{k,\ell}\frac{df}{dG_{k,\ell}}\cdot 1_{k=i,\ell=j}",
+            r"\implies \frac{df}{dX}&=\frac{df}{dG}",
+        ),
+        when=lambda s: s.shapes.of(s.child) == s.shapes.of(s.node),
+    ),
+    Rule(
+        "row broadcasted addition", Add, Kind.MATRIX_TO_MATRIX,
+        lambda s, dG: SumRows(dG),
+        "C + x^T", (
+            r"\frac{df}{dX_{1,j}}&=\sum_{k,\ell}\frac{df}{dG_{k,\ell}}\cdot\frac{d}{dX_{1,j}}(C_{k,\ell}+X_{1,\ell})",
+            r"&=\sum_{k}\frac{df}{dG_{k,j}}",
+            r"\implies \frac{df}{dX}&=\sum_{\text{rows}}\frac{df}{dG}",
+        ),
+        input="x^T",
+        when=_row_broadcast,
+    ),
+    Rule(
+        "column broadcasted addition", Add, Kind.MATRIX_TO_MATRIX,
+        lambda s, dG: SumCols(dG),
+        "C + x", (
+            r"\frac{df}{dX_{i,1}}&=\sum_{k,\ell}\frac{df}{dG_{k,\ell}}\cdot\frac{d}{dX_{i,1}}(C_{k,\ell}+X_{k,1})",
+            r"&=\sum_{\ell}\frac{df}{dG_{i,\ell}}",
+            r"\implies \frac{df}{dX}&=\sum_{\text{columns}}\frac{df}{dG}",
+        ),
+        input="x",
+        when=_column_broadcast,
+    ),
+    Rule(
+        "scalar broadcasted addition", Add, Kind.MATRIX_TO_MATRIX,
+        lambda s, dG: Sum(dG),
+        "C + alpha", (
+            r"\frac{df}{d\alpha}&=\sum_{k,\ell}\frac{df}{dG_{k,\ell}}\cdot\frac{d}{d\alpha}(C_{k,\ell}+\alpha)",
+            r"\implies \frac{df}{d\alpha}&=\sum\frac{df}{dG}",
+        ),
+        input="alpha",
+        when=lambda s: s.scalar(s.child) and not s.scalar(s.node),
+    ),
+    Rule(
+        "division by a scalar", Div, Kind.REARRANGEMENT,
+        lambda s, dG: Div(dG, s.other),
+        "X / alpha", (
+            _CHAIN,
+            r"&=\frac{df}{dG_{i,j}}\cdot\frac{1}{\alpha}",
+            r"\implies \frac{df}{dX}&=\frac{df}{dG}/\alpha",
+        ),
+        path=(0,),
+    ),
+    Rule(
+        "scalar denominator", Div, Kind.MATRIX_TO_MATRIX,
+        lambda s, dG: Neg(Div(inner(s, dG, s.other), MatMul(s.child, s.child))),
+        "C / lambda", (
+            r"\frac{df}{d\lambda}&=\sum_{k,\ell}\frac{df}{dG_{k,\ell}}\cdot\frac{d}{d\lambda}\frac{C_{k,\ell}}{\lambda}",
+            r"&=-\sum_{k,\ell}\frac{df}{dG_{k,\ell}}\frac{C_{k,\ell}}{\lambda^2}",
+            r"\implies \frac{df}{d\lambda}&=-\sum\left(\frac{df}{dG}\odot C\right)/(\lambda\lambda)",
+        ),
+        input="lambda",
+        path=(1,),
+    ),
+    Rule(
+        "elementwise matrix multiplication", Hadamard, Kind.MATRIX_TO_MATRIX,
+        lambda s, dG: Hadamard(dG, s.other),
+        "X ⊙ C", (
+            _CHAIN,
+            r"&=\sum_{k,\ell}\frac{df}{dG_{k,\ell}}\cdot 1_{k=i,\ell=j}\cdot C_{k,\ell}",
+            r"\implies\frac{df}{dX}&=\frac{df}{dG}\odot C",
+        ),
+    ),
+    Rule(
+        "elementwise division", HadamardDiv, Kind.MATRIX_TO_MATRIX,
+        lambda s, dG: HadamardDiv(dG, s.other),
+        "X ⊘ C", (
+            _CHAIN,
+            r"&=\frac{df}{dG_{i,j}}\cdot\frac{1}{C_{i,j}}",
+            r"\implies\frac{df}{dX}&=\frac{df}{dG}\oslash C",
+        ),
+        path=(0,),
+    ),
+    Rule(
+        "elementwise division (denominator)", HadamardDiv, Kind.MATRIX_TO_MATRIX,
+        lambda s, dG: Neg(HadamardDiv(Hadamard(dG, s.other), HadamardPow(s.child, 2))),
+        "C ⊘ X", (
+            _CHAIN,
+            r"&=-\frac{df}{dG_{i,j}}\cdot\frac{C_{i,j}}{X_{i,j}^2}",
+            r"\implies\frac{df}{dX}&=-\left(\frac{df}{dG}\odot C\right)\oslash X^{\circ 2}",
+        ),
+        path=(1,),
+    ),
+    Rule(
+        "elementwise power", HadamardPow, Kind.MATRIX_TO_MATRIX,
+        lambda s, dG: Hadamard(dG, _pow_derivative(s)),
+        "X^{∘3}", (
+            _CHAIN,
+            r"&=\frac{df}{dG_{i,j}}\cdot k X_{i,j}^{k-1}",
+            r"\implies\frac{df}{dX}&=\frac{df}{dG}\odot k X^{\circ (k-1)}",
+        ),
+    ),
+    Rule(
+        "elementwise function application", Func, Kind.MATRIX_TO_MATRIX,
+        lambda s, dG: Hadamard(dG, derivative(s.node.name, s.child)),  # type: ignore[attr-defined]
+        "g(X)", (
+            _CHAIN,
+            r"&=\sum_{k,\ell}\frac{df}{dG_{k,\ell}}\cdot 1_{k=i,\ell=j}\frac{d}{dX_{i,j}}g(X_{k,\ell})",
+            r"&=\frac{df}{dG_{i,j}}\cdot g'(X_{i,j})",
+            r"\implies\frac{df}{dX}&=\frac{df}{dG}\odot g'(X)",
+        ),
+    ),
+    Rule(
+        "squared Frobenius norm", FrobSq, Kind.MATRIX_TO_SCALAR,
+        lambda s, dP: mul(dP, MatMul(number(2), s.child)),
+        "||G||_F^2", (
+            r"\frac{df}{dG_{i,j}}&=\frac{d}{dG_{i,j}}\sum_{k,\ell}G_{k,\ell}^2",
+            r"&=2G_{i,j}",
+            r"\implies \frac{df}{dG}&=2G",
+        ),
+        input="G",
+    ),
+    Rule(
+        "matrix sum", Sum, Kind.MATRIX_TO_SCALAR,
+        lambda s, dP: mul(dP, _ones_like(s, s.child)),
+        "sum(G)", (
+            r"\frac{df}{dG_{i,j}}&=\frac{d}{dG_{i,j}}\sum_{k,\ell}G_{k,\ell}",
+            r"&=1",
+            r"\implies \frac{df}{dG}&=\vec 1",
+        ),
+        input="G",
+    ),
+    Rule(
+        "sum over rows", SumRows, Kind.MATRIX_TO_MATRIX,
+        lambda s, dG: MatMul(Ones(s.shapes.of(s.child)[0], 1), dG),
+        "sum_rows(X)", (
+            r"\frac{df}{dX_{i,j}}&=\sum_{\ell}\frac{df}{dG_{1,\ell}}\cdot\frac{d}{dX_{i,j}}\sum_k X_{k,\ell}",
+            r"&=\frac{df}{dG_{1,j}}",
+            r"\implies \frac{df}{dX}&=\vec 1\cdot\frac{df}{dG}",
+        ),
+    ),
+    Rule(
+        "sum over columns", SumCols, Kind.MATRIX_TO_MATRIX,
+        lambda s, dG: MatMul(dG, Ones(1, s.shapes.of(s.child)[1])),
+        "sum_cols(X)", (
+            r"\frac{df}{dX_{i,j}}&=\sum_{k}\frac{df}{dG_{k,1}}\cdot\frac{d}{dX_{i,j}}\sum_\ell X_{k,\ell}",
+            r"&=\frac{df}{dG_{i,1}}",
+            r"\implies \frac{df}{dX}&=\frac{df}{dG}\cdot\vec 1^T",
+        ),
+    ),
+)
+
+RULES_FOR: dict[type[Expr], tuple[Rule, ...]] = {}
+for _rule in RULES:
+    RULES_FOR[_rule.node] = (*RULES_FOR.get(_rule.node, ()), _rule)
+del _rule
+
+
+def rule_for(objective: Expr, path: tuple[int, ...], shapes: Shapes) -> tuple[Rule, Site]:
+    """The rule that takes df/dH, for the H at `path`, one operation up; patterns that span
+    two operations (the quadratic form) are tried first."""
+    for depth in (2, 1):
+        if len(path) < depth:
+            continue
+        site = Site(subexpression(objective, path[:-depth]), path[-depth:], shapes)
+        for rule in RULES_FOR.get(type(site.node), ()):
+            if rule.applies(site):
+                return rule, site
+    parent = subexpression(objective, path[:-1])
+    raise MatcalcError(
+        f"no rule differentiates {parent} with respect to its part {subexpression(objective, path)}",
+        ErrorKind.NOT_DIFFERENTIABLE,
+    )
+
+
+def example_site(rule: Rule) -> Site:
+    """The rule's own example, parsed, with the site of its input."""
+    from matcalc.parse import parse
+    from matcalc.shapes import infer
+
+    node = parse(rule.example)
+    path = occurrences(node, parse(rule.input))[0]
+    return Site(node, path, infer(node))

@@ -1,0 +1,290 @@
+"""Shapes: every expression is a matrix, with vectors and scalars as thin cases.
+
+Vectors are columns (n×1), `x^T` is a row (1×n), scalars are 1×1. Dimensions are sizes (ints)
+or names ("m"); names the user gave, and dimensions that came out as 1, are rigid, while the
+dimensions of undeclared symbols are variables that unification binds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from matcalc.errors import ErrorKind, MatcalcError, Span
+from matcalc.expr import (
+    Add,
+    Dim,
+    Div,
+    Expr,
+    FrobSq,
+    Func,
+    Hadamard,
+    HadamardDiv,
+    HadamardPow,
+    MatMul,
+    Neg,
+    Number,
+    Ones,
+    Pending,
+    Sum,
+    SumCols,
+    SumRows,
+    Symbol,
+    Transpose,
+)
+
+Shape = tuple[Dim, Dim]
+SCALAR: Shape = (1, 1)
+
+GREEK = frozenset(
+    "alpha beta gamma delta epsilon varepsilon zeta eta theta vartheta iota kappa lambda mu nu "
+    "xi omicron pi rho sigma tau upsilon phi varphi chi psi omega".split()
+)
+_PRETTY_DIMS = "m n p q r s t u v w k l".split()
+
+
+def convention(name: str) -> str:
+    """The kind a name has unless declared: Greek is a scalar, lower case a vector, else a matrix."""
+    stem = name.split("_")[0].rstrip("0123456789")
+    if stem.lower() in GREEK or (len(name) == 1 and "α" <= name.lower() <= "ω"):
+        return "scalar"
+    return "vector" if name[0].islower() else "matrix"
+
+
+def declared_shape(name: str, spec: Sequence[int | str] | str) -> Shape:
+    """A declaration as a shape: ("m", "n") a matrix, ("n",) a column vector, () or "scalar"."""
+    if isinstance(spec, str):
+        spec = () if spec.strip() == "scalar" else tuple(p.strip() for p in spec.split(","))
+    dims = [_dim(name, d) for d in spec]
+    if len(dims) == 0:
+        return SCALAR
+    if len(dims) == 1:
+        return (dims[0], 1)
+    if len(dims) == 2:
+        return (dims[0], dims[1])
+    raise MatcalcError(f"{name}: a shape has at most two dimensions, got {len(dims)}", ErrorKind.SHAPE)
+
+
+def _dim(name: str, value: int | str) -> Dim:
+    if isinstance(value, str) and value.isdigit():
+        value = int(value)
+    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+        return value
+    if isinstance(value, str) and value.isidentifier():
+        return value
+    raise MatcalcError(
+        f"{name}: a dimension is a positive integer or a name, not {value!r}", ErrorKind.SHAPE
+    )
+
+
+def show(shape: Shape) -> str:
+    """`m×n`, `n×1`, `1×1`."""
+    return f"{shape[0]}×{shape[1]}"
+
+
+def is_scalar(shape: Shape) -> bool:
+    return shape == SCALAR
+
+
+class _Mismatch(Exception):
+    """Raised by a shape rule; `infer` turns it into a MatcalcError naming the subexpression."""
+
+
+Unify = Callable[[Dim, Dim], Dim]
+
+
+def _rule(expr: Expr, kids: list[Shape], unify: Unify, symbol: Callable[[str], Shape]) -> Shape:
+    """The shape of `expr` from its children's shapes: one case per node kind."""
+    match expr:
+        case Symbol(name):
+            return symbol(name)
+        case Number():
+            return SCALAR
+        case Ones(rows, cols):
+            return (rows, cols)
+        case Pending():
+            raise AssertionError("a pending derivative takes the shape of what it differentiates by")
+        case Transpose():
+            return (kids[0][1], kids[0][0])
+        case Neg() | Func() | HadamardPow():
+            return kids[0]
+        case Add():
+            return (_broadcast([k[0] for k in kids], unify), _broadcast([k[1] for k in kids], unify))
+        case MatMul():
+            left, right = kids
+            if is_scalar(left):
+                return right
+            if is_scalar(right):
+                return left
+            try:
+                unify(left[1], right[0])
+            except _Mismatch:
+                raise _Mismatch("the inner dimensions of a matrix product must agree") from None
+            return (left[0], right[1])
+        case Div():
+            if not is_scalar(kids[1]):
+                raise _Mismatch("only division by a scalar is defined")
+            return kids[0]
+        case Hadamard() | HadamardDiv():
+            try:
+                return (unify(kids[0][0], kids[1][0]), unify(kids[0][1], kids[1][1]))
+            except _Mismatch:
+                raise _Mismatch("elementwise operands must have the same shape") from None
+        case FrobSq(_, norm):
+            if norm != "F" and 1 not in kids[0]:
+                raise _Mismatch(
+                    f"||·||{'_' + norm if norm else ''}^2 of a matrix would be a spectral norm; "
+                    "write ||X||_F^2 for the Frobenius norm"
+                )
+            return SCALAR
+        case Sum():
+            return SCALAR
+        case SumRows():
+            return (1, kids[0][1])
+        case SumCols():
+            return (kids[0][0], 1)
+    raise AssertionError(f"no shape rule for {type(expr).__name__}")
+
+
+def _broadcast(dims: list[Dim], unify: Unify) -> Dim:
+    """One axis of a broadcast sum: sizes of 1 stretch, the others must agree."""
+    full = [d for d in dims if d != 1]
+    if not full:
+        return 1
+    result = full[0]
+    for d in full[1:]:
+        try:
+            result = unify(result, d)
+        except _Mismatch:
+            raise _Mismatch("terms of a sum must have the same shape, or broadcast") from None
+    return result
+
+
+@dataclass
+class Shapes:
+    """The shapes of one problem's symbols, and of any expression built from them."""
+
+    symbols: dict[str, Shape]
+    _memo: dict[Expr, Shape] = field(default_factory=dict, repr=False)
+
+    def of(self, expr: Expr) -> Shape:
+        """The shape of `expr` (which must be well shaped)."""
+        shape = self._memo.get(expr)
+        if shape is None:
+            if isinstance(expr, Pending):
+                shape = self.of(expr.wrt)
+            else:
+                kids = [self.of(child) for child in expr.children()]
+                shape = _rule(expr, kids, _same, self.symbols.__getitem__)
+            self._memo[expr] = shape
+        return shape
+
+    def is_scalar(self, expr: Expr) -> bool:
+        return self.of(expr) == SCALAR
+
+
+def _same(a: Dim, b: Dim) -> Dim:
+    if a != b:
+        raise _Mismatch("the dimensions differ")
+    return a
+
+
+def infer(
+    expr: Expr,
+    declared: Mapping[str, Shape] | None = None,
+    locate: Callable[[Expr], Span | None] = lambda _: None,
+) -> Shapes:
+    """Infer every symbol's shape in `expr` from the declarations and the naming conventions."""
+    solver = _Solver(dict(declared or {}))
+    solver.visit(expr, locate)
+    return Shapes(solver.resolved(_symbols_in_order(expr, declared or {})))
+
+
+def _symbols_in_order(expr: Expr, declared: Mapping[str, Shape]) -> list[str]:
+    seen: dict[str, None] = {}
+    stack = [expr]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, Symbol):
+            seen.setdefault(node.name)
+        stack.extend(reversed(node.children()))
+    for name in declared:
+        seen.setdefault(name)
+    return list(seen)
+
+
+class _Solver:
+    """Union-find over dimensions, with variables only for undeclared symbols."""
+
+    def __init__(self, declared: dict[str, Shape]):
+        self.parent: dict[str, Dim] = {}
+        self.shapes = declared
+        self.fresh = 0
+
+    def symbol(self, name: str) -> Shape:
+        if name not in self.shapes:
+            kind = convention(name)
+            self.shapes[name] = (
+                SCALAR if kind == "scalar" else (self.var(), 1) if kind == "vector" else (self.var(), self.var())
+            )
+        return self.shapes[name]
+
+    def var(self) -> str:
+        self.fresh += 1
+        return f"?{self.fresh}"
+
+    def find(self, d: Dim) -> Dim:
+        while isinstance(d, str) and d in self.parent:
+            d = self.parent[d]
+        return d
+
+    def unify(self, a: Dim, b: Dim) -> Dim:
+        a, b = self.find(a), self.find(b)
+        if a == b:
+            return a
+        if isinstance(a, str) and a.startswith("?") and b != 1:
+            self.parent[a] = b
+            return b
+        if isinstance(b, str) and b.startswith("?") and a != 1:
+            self.parent[b] = a
+            return a
+        raise _Mismatch("the dimensions differ")
+
+    def visit(self, expr: Expr, locate: Callable[[Expr], Span | None]) -> Shape:
+        kids = [self.visit(child, locate) for child in expr.children()]
+        try:
+            shape = _rule(expr, kids, self.unify, self.symbol)
+        except _Mismatch as mismatch:
+            raise self._error(expr, kids, str(mismatch), locate(expr)) from None
+        return (self.find(shape[0]), self.find(shape[1]))
+
+    def _error(self, expr: Expr, kids: list[Shape], reason: str, span: Span | None) -> MatcalcError:
+        names = self.names()
+        parts = [
+            f"{child} is {self._show(shape, names)}" for child, shape in zip(expr.children(), kids, strict=True)
+        ]
+        return MatcalcError(f"in {expr}: {reason}; {', '.join(parts)}", ErrorKind.SHAPE, span)
+
+    def _show(self, shape: Shape, names: Mapping[Dim, Dim]) -> str:
+        return show(tuple(names.get(self.find(d), self.find(d)) for d in shape))  # type: ignore[arg-type]
+
+    def names(self, order: Iterable[str] | None = None) -> dict[Dim, Dim]:
+        """Readable names for the remaining variables, in order of first appearance."""
+        taken = {d for shape in self.shapes.values() for d in shape if isinstance(d, str)}
+        pool = [n for n in _PRETTY_DIMS if n not in taken]
+        pool += [f"d{i}" for i in range(1, self.fresh + 1)]
+        names: dict[Dim, Dim] = {}
+        for name in order if order is not None else self.shapes:
+            for d in self.shapes[name]:
+                root = self.find(d)
+                if isinstance(root, str) and root.startswith("?") and root not in names:
+                    names[root] = pool[len(names)]
+        return names
+
+    def resolved(self, order: list[str]) -> dict[str, Shape]:
+        names = self.names(order)
+        result: dict[str, Shape] = {}
+        for name in order:
+            r, c = (self.find(d) for d in self.shapes[name])
+            result[name] = (names.get(r, r), names.get(c, c))
+        return result

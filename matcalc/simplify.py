@@ -1,0 +1,246 @@
+"""Closed forms: products expanded over sums, like terms collected, scalars in front,
+transposes pushed onto symbols; Hadamard products and function arguments kept as they are.
+
+An expression becomes a list of terms `c · s1 s2 … · F1 F2 …` (a number, scalar factors, then
+matrix factors in order), collected in the order the terms first arise; `closed_form` prints
+that list back as an expression and `factored_form` pulls out common factors.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from functools import reduce
+from math import gcd
+
+from matcalc.expr import (
+    ONE,
+    ZERO,
+    Add,
+    Div,
+    Expr,
+    FrobSq,
+    Func,
+    Hadamard,
+    HadamardDiv,
+    HadamardPow,
+    MatMul,
+    Neg,
+    Number,
+    Ones,
+    Pending,
+    Sum,
+    SumCols,
+    SumRows,
+    Symbol,
+    Transpose,
+    number,
+)
+from matcalc.shapes import SCALAR, Shapes
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    """`coefficient · scalars · factors`: scalars commute and are kept sorted, factors do not."""
+
+    coefficient: Fraction
+    scalars: tuple[Expr, ...]
+    factors: tuple[Expr, ...]
+
+    @property
+    def monomial(self) -> tuple[tuple[Expr, ...], tuple[Expr, ...]]:
+        return self.scalars, self.factors
+
+    def times(self, other: Term) -> Term:
+        scalars = tuple(sorted((*self.scalars, *other.scalars), key=str))
+        return Term(self.coefficient * other.coefficient, scalars, self.factors + other.factors)
+
+    def scaled(self, by: Fraction) -> Term:
+        return Term(self.coefficient * by, self.scalars, self.factors)
+
+
+def closed_form(expr: Expr, shapes: Shapes) -> Expr:
+    """The expanded, collected closed form of `expr`."""
+    return _Simplifier(shapes).closed(expr)
+
+
+def factored_form(expr: Expr, shapes: Shapes) -> Expr:
+    """The closed form with a common number and common left and right factors pulled out:
+    `-2 X R^T + 2 D R R^T` becomes `2 (D R - X) R^T`."""
+    simplifier = _Simplifier(shapes)
+    terms = simplifier.terms(expr)
+    if len(terms) < 2:
+        return _sum_of(terms)
+    content = _content(terms)
+    shortest = min(len(t.factors) for t in terms)
+    prefix = _common_run([t.factors for t in terms], shortest - 1)
+    suffix = _common_run([t.factors[len(prefix):][::-1] for t in terms], shortest - 1 - len(prefix))
+    scalars = terms[0].scalars if all(t.scalars == terms[0].scalars for t in terms) else ()
+    inner = [
+        Term(
+            t.coefficient / content,
+            () if scalars else t.scalars,
+            t.factors[len(prefix) : len(t.factors) - len(suffix)],
+        )
+        for t in terms
+    ]
+    inner.sort(key=lambda t: t.coefficient < 0)
+    outer = Term(content, scalars, (*prefix, _sum_of(inner), *suffix[::-1]))
+    return _term_expr(outer)
+
+
+class _Simplifier:
+    def __init__(self, shapes: Shapes):
+        self.shapes = shapes
+
+    def closed(self, expr: Expr) -> Expr:
+        return _sum_of(self.terms(expr))
+
+    def terms(self, expr: Expr) -> list[Term]:
+        """`expr` as collected terms."""
+        return _collect(self._expand(expr))
+
+    def _expand(self, expr: Expr) -> list[Term]:
+        match expr:
+            case Number(value):
+                return [Term(value, (), ())]
+            case Neg(arg):
+                return [t.scaled(Fraction(-1)) for t in self._expand(arg)]
+            case Add(terms):
+                return [t for term in terms for t in self._expand(term)]
+            case MatMul(left, right):
+                lefts, rights = self._operand(left), self._operand(right)
+                return [a.times(b) for a in lefts for b in rights]
+            case Div(num, Number(value)):
+                return [t.scaled(1 / value) for t in self._expand(num)]
+            case Transpose(arg):
+                return [self._transposed(t) for t in self._expand(arg)]
+            case Hadamard(Ones(), other) | Hadamard(other, Ones()):
+                return self._expand(other)
+            case Ones(rows, cols) if (rows, cols) == SCALAR:
+                return [Term(Fraction(1), (), ())]
+            case _:
+                return self._atom(expr)
+
+    def _operand(self, expr: Expr) -> list[Term]:
+        """Terms of a product's operand; a 1×1 product of matrices becomes one scalar factor."""
+        terms = self._expand(expr)
+        if self.shapes.of(expr) != SCALAR:
+            return terms
+        return [
+            Term(t.coefficient, t.scalars + (_product(t.factors),), ()) if t.factors else t
+            for t in terms
+        ]
+
+    def _atom(self, expr: Expr) -> list[Term]:
+        """An expression the expansion does not open, with its number pulled out."""
+        coefficient, atom = self._canonical_atom(expr)
+        if self.shapes.of(atom) == SCALAR:
+            return [Term(coefficient, (atom,), ())]
+        return [Term(coefficient, (), (atom,))]
+
+    def _canonical_atom(self, expr: Expr) -> tuple[Fraction, Expr]:
+        match expr:
+            case Hadamard(left, right):
+                (a, left), (b, right) = self._inside(left), self._inside(right)
+                return a * b, Hadamard(left, right)
+            case HadamardDiv(left, right):
+                (a, left), (b, right) = self._inside(left), self._inside(right)
+                return a / b, HadamardDiv(left, right)
+            case HadamardPow(base, exponent):
+                a, base = self._inside(base)
+                return a**exponent, HadamardPow(base, exponent)
+            case Sum(arg):
+                a, arg = self._inside(arg)
+                return a, Sum(arg)
+            case SumRows(arg):
+                a, arg = self._inside(arg)
+                return a, SumRows(arg)
+            case SumCols(arg):
+                a, arg = self._inside(arg)
+                return a, SumCols(arg)
+            case Div(num, den):
+                a, num = self._inside(num)
+                return a, Div(num, self.closed(den))
+            case Symbol() | Func() | FrobSq() | Ones() | Transpose() | Pending():
+                return Fraction(1), expr
+        raise AssertionError(f"no simplification for {type(expr).__name__}")
+
+    def _inside(self, expr: Expr) -> tuple[Fraction, Expr]:
+        """The closed form of an operand kept whole, as (common number, the rest)."""
+        terms = self.terms(expr)
+        if not terms:
+            return Fraction(1), ZERO
+        content = _content(terms)
+        if terms[0].coefficient < 0:
+            content = -content
+        return content, _sum_of([t.scaled(1 / content) for t in terms])
+
+    def _transposed(self, term: Term) -> Term:
+        factors = tuple(self._transpose_atom(f) for f in reversed(term.factors))
+        terms = [Term(term.coefficient, term.scalars, ())]
+        for factor in factors:
+            terms = [a.times(b) for a in terms for b in factor]
+        assert len(terms) == 1
+        return terms[0]
+
+    def _transpose_atom(self, atom: Expr) -> list[Term]:
+        match atom:
+            case Transpose(inner):
+                return self._expand(inner)
+            case Ones(rows, cols):
+                return [Term(Fraction(1), (), (Ones(cols, rows),))]
+            case Hadamard(left, right):
+                return self._atom(Hadamard(Transpose(left), Transpose(right)))
+            case HadamardDiv(left, right):
+                return self._atom(HadamardDiv(Transpose(left), Transpose(right)))
+            case HadamardPow(base, exponent):
+                return self._atom(HadamardPow(Transpose(base), exponent))
+        return [Term(Fraction(1), (), (Transpose(atom),))]
+
+
+def _collect(terms: list[Term]) -> list[Term]:
+    """Add up like terms, keeping the order in which each first arose; drop zeros."""
+    totals: dict[tuple[tuple[Expr, ...], tuple[Expr, ...]], Fraction] = {}
+    for term in terms:
+        totals[term.monomial] = totals.get(term.monomial, Fraction(0)) + term.coefficient
+    return [Term(c, s, f) for (s, f), c in totals.items() if c != 0]
+
+
+def _content(terms: list[Term]) -> Fraction:
+    """The largest positive number that divides every coefficient."""
+    numerators = reduce(gcd, (t.coefficient.numerator for t in terms))
+    denominators = reduce(lambda a, b: a * b // gcd(a, b), (t.coefficient.denominator for t in terms))
+    return Fraction(abs(numerators), denominators)
+
+
+def _common_run(sequences: list[tuple[Expr, ...]], limit: int) -> tuple[Expr, ...]:
+    run: list[Expr] = []
+    for position in range(max(limit, 0)):
+        candidates = {seq[position] for seq in sequences}
+        if len(candidates) != 1:
+            break
+        run.append(sequences[0][position])
+    return tuple(run)
+
+
+def _product(factors: tuple[Expr, ...]) -> Expr:
+    return reduce(MatMul, factors) if factors else ONE
+
+
+def _term_expr(term: Term) -> Expr:
+    """`c s1 … F1 …` as nodes: numbers first, a fraction as `p … / q`, a minus outside."""
+    body = (*term.scalars, *term.factors)
+    value = abs(term.coefficient)
+    parts = body if value.numerator == 1 and body else (number(value.numerator), *body)
+    expr = _product(parts)
+    if value.denominator != 1:
+        expr = Div(expr, number(value.denominator))
+    return Neg(expr) if term.coefficient < 0 else expr
+
+
+def _sum_of(terms: list[Term]) -> Expr:
+    if not terms:
+        return ZERO
+    exprs = [_term_expr(t) for t in terms]
+    return exprs[0] if len(exprs) == 1 else Add(tuple(exprs))
