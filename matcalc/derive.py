@@ -30,15 +30,23 @@ class Step:
     """One line of a derivation: the expression after applying `rule`, and why.
 
     `tag` is None for steps that only move signs or scalars, and for the final simplification.
-    `function` is (H, G(H)), the seed's "we've used the framework with G: H ↦ G(H)".
+    `function` is (H, G(H)) for the seed's "we've used the framework with G: H ↦ G(H)", and
+    `wording` is that sentence with `{function}` in its place, for every printer to fill in.
     """
 
     tag: int | None
     rule: str
     expression: Expr
-    justification: str
-    kind: Kind | None = None
+    wording: str
     function: tuple[Expr, Expr] | None = None
+    letter: str = "G"
+
+    @property
+    def justification(self) -> str:
+        if self.function is None:
+            return self.wording
+        h, p = self.function
+        return self.wording.format(function=f"{self.letter}: {h} ↦ {p}")
 
 
 @dataclass(frozen=True)
@@ -122,7 +130,7 @@ def diff(expr: str, wrt: str, *, shapes: ShapeSpec | None = None, first_tag: int
     last = steps[-1].expression if steps else ZERO
     result = closed_form(last, typed)
     if result != last:
-        steps.append(Step(None, SIMPLIFICATION, result, "we've expanded and collected terms"))
+        steps.append(Step(None, SIMPLIFICATION, result, "we've expanded products and collected terms"))
     return Derivation(objective, variable, typed, tuple(steps), result, source=expr)
 
 
@@ -136,9 +144,9 @@ def _chain(objective: Expr, variable: Symbol, shapes: Shapes, tag: int) -> Itera
             tag,
             MULTIVARIABLE_CHAIN_RULE,
             expression,
-            f"{variable} occurs {len(paths)} times; df/d{variable} is the sum of the derivatives "
-            "through each occurrence (numbered in reading order), the others held fixed",
-            Kind.MATRIX_TO_MATRIX,
+            f"the variable occurs {len(paths)} times, so by the multivariable chain rule its "
+            "derivative is the sum of the derivatives through each occurrence (numbered in "
+            "reading order), the others held fixed",
         )
         tag += 1
     elif paths:
@@ -156,9 +164,9 @@ def _chain(objective: Expr, variable: Symbol, shapes: Shapes, tag: int) -> Itera
             tag if tagged else None,
             rule.name,
             expression,
-            rule.justification(str(site.child), str(site.node)),
-            rule.kind,
+            rule.wording,
             (site.child, site.node),
+            rule.letter,
         )
         tag += tagged
 

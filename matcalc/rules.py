@@ -87,13 +87,17 @@ class Rule:
         fits = len(site.path) == 1 if self.path is None else site.path == self.path
         return fits and type(site.node) is self.node and self.when(site)
 
-    def justification(self, h: str, p: str) -> str:
-        """The seed's sentence for this step, with H and G(H) already printed."""
-        if self.kind is Kind.MATRIX_TO_SCALAR:
-            return f"we've used the framework with the matrix-to-scalar function f: {h} ↦ {p}"
+    @property
+    def letter(self) -> str:
+        """The seed names a matrix-to-scalar function f and a matrix-to-matrix one G."""
+        return "f" if self.kind is Kind.MATRIX_TO_SCALAR else "G"
+
+    @property
+    def wording(self) -> str:
+        """The seed's sentence, with `{function}` standing for "G: H ↦ G(H)"."""
         if self.kind is Kind.REARRANGEMENT:
-            return f"we've moved a sign or a scalar, with G: {h} ↦ {p}"
-        return f"we've used the framework with the matrix-to-matrix function G: {h} ↦ {p}"
+            return "we've moved a sign or a scalar, with {function}"
+        return f"we've used the framework with the {self.kind.value} function {{function}}"
 
 
 def mul(left: Expr, right: Expr) -> Expr:
@@ -108,6 +112,11 @@ def mul(left: Expr, right: Expr) -> Expr:
 def inner(site: Site, d_g: Expr, x: Expr) -> Expr:
     """⟨df/dG, X⟩ = sum(df/dG ⊙ X), the scalar a scalar input receives."""
     return mul(d_g, x) if site.scalar(x) else Sum(Hadamard(d_g, x))
+
+
+def _unbroadcast(site: Site, d_x: Expr) -> Expr:
+    """A scalar operand of an elementwise operation meets every entry: its derivative sums them."""
+    return Sum(d_x) if site.scalar(site.child) and not site.scalar(site.node) else d_x
 
 
 def _neither_scalar(site: Site) -> bool:
@@ -288,7 +297,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "elementwise matrix multiplication", Hadamard, Kind.MATRIX_TO_MATRIX,
-        lambda s, dG: Hadamard(dG, s.other),
+        lambda s, dG: _unbroadcast(s, Hadamard(dG, s.other)),
         "X ⊙ C", (
             _CHAIN,
             r"&=\sum_{k,\ell}\frac{df}{dG_{k,\ell}}\cdot 1_{k=i,\ell=j}\cdot C_{k,\ell}",
@@ -297,7 +306,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "elementwise division", HadamardDiv, Kind.MATRIX_TO_MATRIX,
-        lambda s, dG: HadamardDiv(dG, s.other),
+        lambda s, dG: _unbroadcast(s, HadamardDiv(dG, s.other)),
         "X ⊘ C", (
             _CHAIN,
             r"&=\frac{df}{dG_{i,j}}\cdot\frac{1}{C_{i,j}}",
@@ -307,7 +316,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "elementwise division (denominator)", HadamardDiv, Kind.MATRIX_TO_MATRIX,
-        lambda s, dG: Neg(HadamardDiv(Hadamard(dG, s.other), HadamardPow(s.child, 2))),
+        lambda s, dG: Neg(_unbroadcast(s, HadamardDiv(Hadamard(dG, s.other), HadamardPow(s.child, 2)))),
         "C ⊘ X", (
             _CHAIN,
             r"&=-\frac{df}{dG_{i,j}}\cdot\frac{C_{i,j}}{X_{i,j}^2}",

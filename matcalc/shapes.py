@@ -1,8 +1,8 @@
 """Shapes: every expression is a matrix, with vectors and scalars as thin cases.
 
 Vectors are columns (n×1), `x^T` is a row (1×n), scalars are 1×1. Dimensions are sizes (ints)
-or names ("m"); names the user gave, and dimensions that came out as 1, are rigid, while the
-dimensions of undeclared symbols are variables that unification binds.
+or names ("m"). Undeclared symbols get variables that unification binds; a declared name binds
+only to a size, never to another name, and nothing but a 1 is silently made 1.
 """
 
 from __future__ import annotations
@@ -126,10 +126,14 @@ def _rule(expr: Expr, kids: list[Shape], unify: Unify, symbol: Callable[[str], S
                 raise _Mismatch("only division by a scalar is defined")
             return kids[0]
         case Hadamard() | HadamardDiv():
+            if is_scalar(kids[0]) or is_scalar(kids[1]):
+                return kids[1] if is_scalar(kids[0]) else kids[0]
             try:
                 return (unify(kids[0][0], kids[1][0]), unify(kids[0][1], kids[1][1]))
             except _Mismatch:
-                raise _Mismatch("elementwise operands must have the same shape") from None
+                raise _Mismatch(
+                    "elementwise operands must have the same shape, or one be a scalar"
+                ) from None
         case FrobSq(_, norm):
             if norm != "F" and 1 not in kids[0]:
                 raise _Mismatch(
@@ -165,6 +169,7 @@ class Shapes:
     """The shapes of one problem's symbols, and of any expression built from them."""
 
     symbols: dict[str, Shape]
+    bindings: dict[str, Dim] = field(default_factory=dict)
     _memo: dict[Expr, Shape] = field(default_factory=dict, repr=False)
 
     def of(self, expr: Expr) -> Shape:
@@ -197,7 +202,9 @@ def infer(
     """Infer every symbol's shape in `expr` from the declarations and the naming conventions."""
     solver = _Solver(dict(declared or {}))
     solver.visit(expr, locate)
-    return Shapes(solver.resolved(_symbols_in_order(expr, declared or {})))
+    order = _symbols_in_order(expr, declared or {})
+    bindings = {d: solver.find(d) for d in solver.parent if not d.startswith("?")}
+    return Shapes(solver.resolved(order), bindings)
 
 
 def _symbols_in_order(expr: Expr, declared: Mapping[str, Shape]) -> list[str]:
@@ -246,6 +253,12 @@ class _Solver:
             self.parent[a] = b
             return b
         if isinstance(b, str) and b.startswith("?") and a != 1:
+            self.parent[b] = a
+            return a
+        if isinstance(a, str) and isinstance(b, int) and b != 1:
+            self.parent[a] = b
+            return b
+        if isinstance(b, str) and isinstance(a, int) and a != 1:
             self.parent[b] = a
             return a
         raise _Mismatch("the dimensions differ")

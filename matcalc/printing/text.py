@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import assert_never
+from typing import TYPE_CHECKING, assert_never
 
 from matcalc.expr import (
     Add,
@@ -25,6 +25,9 @@ from matcalc.expr import (
     Transpose,
 )
 from matcalc.printing import HADAMARD, NEG, POSTFIX, PRODUCT, decimal, needs_parentheses
+
+if TYPE_CHECKING:
+    from matcalc.derive import Derivation
 
 
 def text(expr: Expr) -> str:
@@ -88,3 +91,15 @@ def _group(expr: Expr, wrap: bool) -> str:
     return f"({text(expr)})" if wrap else text(expr)
 
 
+
+
+def derivation_text(derivation: Derivation) -> str:
+    """The numbered steps, each with its rule and justification, then the closed form."""
+    head = f"df/d{derivation.wrt}"
+    lines = [f"f = {text(derivation.objective)}", "", head]
+    for step in derivation.steps:
+        tag = f"({step.tag})" if step.tag is not None else ""
+        lines.append(f"  = {text(step.expression)}")
+        lines.append(f"    {tag + ' ' if tag else ''}{step.rule}: {step.justification}")
+    lines += ["", f"df/d{derivation.wrt} = {text(derivation.result)}"]
+    return "\n".join(lines)

@@ -1,0 +1,158 @@
+"""Numbers for expressions, with NumPy: the gradient w.r.t. X has X's shape."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from matcalc.errors import ErrorKind, MatcalcError
+from matcalc.expr import (
+    Add,
+    Div,
+    Expr,
+    FrobSq,
+    Func,
+    Hadamard,
+    HadamardDiv,
+    HadamardPow,
+    MatMul,
+    Neg,
+    Number,
+    Ones,
+    Pending,
+    Sum,
+    SumCols,
+    SumRows,
+    Symbol,
+    Transpose,
+    contains,
+)
+from matcalc.functions import FUNCTIONS
+from matcalc.shapes import Shape, infer
+
+Array = NDArray[np.float64]
+
+
+def evaluate(
+    expr: str | Expr, env: Mapping[str, Any], *, shapes: Mapping[str, Shape] | None = None
+) -> Array | float:
+    """The value of `expr` with the variables bound in `env`.
+
+    Vectors may be 1-D arrays or (n, 1) columns, scalars Python numbers. A generic function `g`
+    and its derivative `g'` are callables in `env` (`{"g": np.tanh, "g'": ...}`). `shapes`
+    (symbolic, as a Derivation has them) lets a result that holds `ones(m, n)` find m and n.
+    A 1×1 result is a float; a column result is 1-D when the vectors in `env` were.
+    """
+    if isinstance(expr, str):
+        from matcalc.parse import parse
+
+        expr = parse(expr)
+    arrays = {name: _as_matrix(name, v) for name, v in env.items() if not callable(v)}
+    sizes = _bind_dimensions(expr, arrays, shapes or {})
+    value = _Evaluator(arrays, env, sizes).value(expr)
+    if value.shape == (1, 1):
+        return float(value[0, 0])
+    one_d = any(np.ndim(v) == 1 for v in env.values() if not callable(v))
+    return value[:, 0] if one_d and value.shape[1] == 1 else value
+
+
+def _as_matrix(name: str, value: Any) -> Array:
+    array = np.asarray(value, dtype=np.float64)
+    if array.ndim == 0:
+        return array.reshape(1, 1)
+    if array.ndim == 1:
+        return array.reshape(-1, 1)
+    if array.ndim == 2:
+        return array
+    raise MatcalcError(f"{name} has {array.ndim} dimensions; matcalc handles matrices", ErrorKind.VALUE)
+
+
+def _bind_dimensions(
+    expr: Expr, arrays: Mapping[str, Array], symbolic: Mapping[str, Shape]
+) -> dict[str, int]:
+    """Sizes of the named dimensions, read off the arrays; arrays whose shapes do not fit the
+    expression are a MatcalcError here rather than a NumPy error later."""
+    sizes: dict[str, int] = {}
+    for name, shape in symbolic.items():
+        if name in arrays:
+            for dim, size in zip(shape, arrays[name].shape, strict=True):
+                if isinstance(dim, str) and sizes.setdefault(dim, size) != size:
+                    raise MatcalcError(
+                        f"{name} has shape {arrays[name].shape}, but dimension {dim} is {sizes[dim]}",
+                        ErrorKind.SHAPE,
+                    )
+    given = {n: (a.shape[0], a.shape[1]) for n, a in arrays.items() if contains(expr, Symbol(n))}
+    typed = infer(_sized(expr, sizes), given)
+    sizes.update({d: v for d, v in typed.bindings.items() if isinstance(v, int)})
+    return sizes
+
+
+def _sized(expr: Expr, sizes: Mapping[str, int]) -> Expr:
+    """`expr` with the known sizes written into its all-ones matrices."""
+    if isinstance(expr, Ones):
+        return Ones(*(sizes.get(d, d) if isinstance(d, str) else d for d in (expr.rows, expr.cols)))
+    return expr.rebuild(tuple(_sized(child, sizes) for child in expr.children()))
+
+
+class _Evaluator:
+    def __init__(self, arrays: Mapping[str, Array], env: Mapping[str, Any], sizes: Mapping[str, int]):
+        self.arrays, self.env, self.sizes = arrays, env, sizes
+
+    def value(self, expr: Expr) -> Array:
+        v = self.value
+        match expr:
+            case Symbol(name):
+                if name not in self.arrays:
+                    raise MatcalcError(f"no value for {name}", ErrorKind.VALUE)
+                return self.arrays[name]
+            case Number(value):
+                return np.full((1, 1), float(value))
+            case Ones(rows, cols):
+                return np.ones((self._size(rows), self._size(cols)))
+            case Transpose(arg):
+                return v(arg).T
+            case Neg(arg):
+                return -v(arg)
+            case Add(terms):
+                return sum((v(t) for t in terms[1:]), start=v(terms[0]))
+            case MatMul(left, right):
+                a, b = v(left), v(right)
+                return a * b if a.shape == (1, 1) or b.shape == (1, 1) else a @ b
+            case Div(num, den):
+                return v(num) / v(den)
+            case Hadamard(left, right):
+                return v(left) * v(right)
+            case HadamardDiv(left, right):
+                return v(left) / v(right)
+            case HadamardPow(base, exponent):
+                return v(base) ** exponent
+            case Func(name, arg):
+                return np.asarray(self._function(name)(v(arg)), dtype=np.float64)
+            case FrobSq(arg):
+                return np.full((1, 1), float(np.sum(v(arg) ** 2)))
+            case Sum(arg):
+                return np.full((1, 1), float(np.sum(v(arg))))
+            case SumRows(arg):
+                return v(arg).sum(axis=0, keepdims=True)
+            case SumCols(arg):
+                return v(arg).sum(axis=1, keepdims=True)
+            case Pending():
+                raise MatcalcError("a pending derivative has no value", ErrorKind.VALUE)
+        raise AssertionError(f"no evaluation for {type(expr).__name__}")
+
+    def _size(self, dim: int | str) -> int:
+        if isinstance(dim, int):
+            return dim
+        if dim not in self.sizes:
+            raise MatcalcError(f"the size of dimension {dim} is unknown", ErrorKind.VALUE)
+        return self.sizes[dim]
+
+    def _function(self, name: str) -> Callable[[Array], Any]:
+        if name in self.env and callable(self.env[name]):
+            return self.env[name]  # type: ignore[no-any-return]
+        if name in FUNCTIONS:
+            return lambda x: FUNCTIONS[name].numpy(np, x)
+        raise MatcalcError(f"{name} is a generic function: pass it in env as a callable", ErrorKind.VALUE)

@@ -1,0 +1,144 @@
+"""LaTeX in the seed's notation: `\\frac{df}{dW}`, `\\cdot`, `\\odot`, `^T`, `\\Vert G\\Vert_F^2`."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, assert_never
+
+from matcalc.expr import (
+    Add,
+    Div,
+    Expr,
+    FrobSq,
+    Func,
+    Hadamard,
+    HadamardDiv,
+    HadamardPow,
+    MatMul,
+    Neg,
+    Number,
+    Ones,
+    Pending,
+    Sum,
+    SumCols,
+    SumRows,
+    Symbol,
+    Transpose,
+)
+from matcalc.functions import FUNCTIONS
+from matcalc.printing import HADAMARD, NEG, POSTFIX, PRODUCT, decimal, needs_parentheses
+
+if TYPE_CHECKING:
+    from matcalc.derive import Derivation, Step
+
+_GREEK_LETTERS = dict(zip("αβγδεζηθικλμνξπρστυφχψω", (
+    "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi pi rho sigma "
+    "tau upsilon phi chi psi omega"
+).split(), strict=True))
+_GREEK_WORDS = set(_GREEK_LETTERS.values()) | {"varepsilon", "vartheta", "varphi", "omicron"}
+
+
+def latex(expr: Expr) -> str:
+    """`expr` as LaTeX math (no surrounding `$`)."""
+    match expr:
+        case Symbol(name):
+            return _name(name)
+        case Number(value):
+            exact = decimal(value)
+            return exact if exact is not None else rf"\frac{{{value.numerator}}}{{{value.denominator}}}"
+        case Ones(rows, cols):
+            return rf"\mathbf{{1}}_{{{rows}\times {cols}}}"
+        case Transpose(arg):
+            wrap = needs_parentheses(arg, POSTFIX) or isinstance(arg, Pending | Transpose)
+            return f"{_group(arg, wrap)}^T"
+        case Neg(arg):
+            return "-" + _at(arg, HADAMARD)
+        case Add(terms):
+            out = _at(terms[0], NEG)
+            for term in terms[1:]:
+                if isinstance(term, Neg):
+                    out += " - " + _at(term.arg, HADAMARD if isinstance(term.arg, Neg) else NEG)
+                else:
+                    out += " + " + _at(term, HADAMARD)
+            return out
+        case MatMul(left, right):
+            joint = " " if isinstance(left, Number) else r"\cdot "
+            return f"{_at(left, PRODUCT)}{joint}{_at(right, POSTFIX)}"
+        case Div(num, den):
+            return rf"\frac{{{latex(num)}}}{{{latex(den)}}}"
+        case Hadamard(left, right):
+            return rf"{_at(left, HADAMARD)}\odot {_at(right, PRODUCT)}"
+        case HadamardDiv(left, right):
+            return rf"{_at(left, HADAMARD)}\oslash {_at(right, PRODUCT)}"
+        case HadamardPow(base, exponent):
+            return rf"{_group(base, needs_parentheses(base, POSTFIX + 1))}^{{\circ {exponent}}}"
+        case Func(name, arg):
+            return _function(name, arg)
+        case FrobSq(arg, norm):
+            return rf"\Vert {latex(arg)}\Vert{'_' + norm if norm else ''}^2"
+        case Sum(arg):
+            return rf"\sum {_group(arg, not isinstance(arg, Symbol))}"
+        case SumRows(arg):
+            return rf"\sum_{{\text{{rows}}}} {_group(arg, not isinstance(arg, Symbol))}"
+        case SumCols(arg):
+            return rf"\sum_{{\text{{columns}}}} {_group(arg, not isinstance(arg, Symbol))}"
+        case Pending(of, wrt, _, occurrence):
+            mark = f"_{{({occurrence})}}" if occurrence else ""
+            below = latex(wrt) if isinstance(wrt, Symbol) else f"({latex(wrt)})"
+            return rf"\frac{{d({latex(of)})}}{{d{below}{mark}}}"
+        case _:
+            assert_never(expr)  # type: ignore[arg-type]
+
+
+def _name(name: str) -> str:
+    match = re.fullmatch(r"([A-Za-z]+|[α-ω])_?(\d*|[A-Za-z0-9]*)", name)
+    stem, sub = (match.group(1), match.group(2)) if match else (name, "")
+    if stem in _GREEK_WORDS:
+        stem = "\\" + stem
+    elif stem in _GREEK_LETTERS:
+        stem = "\\" + _GREEK_LETTERS[stem]
+    elif len(stem) > 1:
+        stem = rf"\mathit{{{stem}}}"
+    return f"{stem}_{{{sub}}}" if sub else stem
+
+
+def _function(name: str, arg: Expr) -> str:
+    inner = latex(arg)
+    if name == "sqrt":
+        return rf"\sqrt{{{inner}}}"
+    if name == "abs":
+        return rf"\left|{inner}\right|"
+    command = FUNCTIONS[name].latex if name in FUNCTIONS else name
+    return rf"{command}({inner})"
+
+
+def _at(expr: Expr, least: int) -> str:
+    return _group(expr, needs_parentheses(expr, least))
+
+
+def _group(expr: Expr, wrap: bool) -> str:
+    return rf"\left({latex(expr)}\right)" if wrap else latex(expr)
+
+
+def step_justification(step: Step) -> str:
+    """The step's sentence with the function G: H ↦ G(H) in inline math."""
+    if step.function is None:
+        return step.wording
+    h, p = step.function
+    return step.wording.format(function=rf"${step.letter}: {latex(h)}\mapsto {latex(p)}$")
+
+
+def derivation_latex(derivation: Derivation) -> str:
+    """An `align*` with a `\\tag` per numbered step, then the seed's "For (n) we've used …" lines."""
+    wrt = latex(derivation.wrt)
+    lines = [rf"\frac{{df}}{{d{wrt}}} &= \frac{{d({latex(derivation.objective)})}}{{d{wrt}}}"]
+    for step in derivation.steps:
+        tag = rf" \tag{{{step.tag}}}" if step.tag is not None else ""
+        lines.append(f"&= {latex(step.expression)}{tag}")
+    body = "\\begin{align*}\n" + " \\\\\n".join(lines) + "\n\\end{align*}"
+    notes = [
+        f"For ({step.tag}) {step_justification(step)}."
+        for step in derivation.steps
+        if step.tag is not None
+    ]
+    return "\n\n".join([body, *notes])
