@@ -13,7 +13,7 @@ from typing import Any
 
 from matcalc.errors import ErrorKind, MatcalcError
 from matcalc.expr import ONE, ZERO, Add, Expr, Pending, Symbol, occurrences, replace_at
-from matcalc.parse import parse_located
+from matcalc.parser import parse_located
 from matcalc.rules import Kind, rule_for
 from matcalc.shapes import SCALAR, Shape, Shapes, declared_shape, infer, show
 from matcalc.simplify import closed_form, factored_form

@@ -406,11 +406,13 @@ def rule_for(objective: Expr, path: tuple[int, ...], shapes: Shapes) -> tuple[Ru
     )
 
 
-def example_site(rule: Rule) -> Site:
-    """The rule's own example, parsed, with the site of its input."""
-    from matcalc.parse import parse
+def statement(rule: Rule) -> tuple[Expr, Expr, Expr]:
+    """The rule on its own example: (X, G(X), df/dX in terms of df/dG), for listing and proofs."""
+    from matcalc.expr import Pending, Symbol
+    from matcalc.parser import parse
     from matcalc.shapes import infer
 
     node = parse(rule.example)
-    path = occurrences(node, parse(rule.input))[0]
-    return Site(node, path, infer(node))
+    site = Site(node, occurrences(node, parse(rule.input))[0], infer(node))
+    d_g = ONE if rule.kind is Kind.MATRIX_TO_SCALAR else Pending(Symbol("f"), Symbol("G"), ())
+    return site.child, node, rule.vjp(site, d_g)

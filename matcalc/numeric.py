@@ -47,7 +47,7 @@ def evaluate(
     A 1×1 result is a float; a column result is 1-D when the vectors in `env` were.
     """
     if isinstance(expr, str):
-        from matcalc.parse import parse
+        from matcalc.parser import parse
 
         expr = parse(expr)
     arrays = {name: _as_matrix(name, v) for name, v in env.items() if not callable(v)}

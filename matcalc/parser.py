@@ -87,6 +87,8 @@ def _syntax_error(text: str, error: UnexpectedInput) -> MatcalcError:
     ):
         line, column = _end_of(text)
         message = f"the expression ends too early: {_expected(error)}"
+        if text.rstrip().endswith(("||", "‖", "\\Vert")):
+            message = "a norm is written ||G||_F^2: matcalc differentiates squared norms only"
     elif isinstance(error, UnexpectedCharacters):
         found = text[error.pos_in_stream]
         message = f"unexpected character {found!r}"

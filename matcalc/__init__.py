@@ -1,0 +1,50 @@
+"""matcalc: symbolic matrix calculus that shows its work.
+
+>>> from matcalc import diff
+>>> print(diff("||X - D R||_F^2", wrt="D").result)
+-2 X R^T + 2 D R R^T
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from matcalc.derive import Derivation, Session, Step, diff
+from matcalc.errors import ErrorKind, MatcalcError
+from matcalc.expr import Expr
+from matcalc.parser import parse
+from matcalc.printing.latex import latex
+from matcalc.rules import RULES, Rule, statement
+
+if TYPE_CHECKING:
+    from matcalc.numeric import evaluate
+    from matcalc.finite_differences import gradcheck
+
+__all__ = [
+    "RULES",
+    "Derivation",
+    "ErrorKind",
+    "Expr",
+    "MatcalcError",
+    "Rule",
+    "Session",
+    "Step",
+    "diff",
+    "evaluate",
+    "gradcheck",
+    "latex",
+    "parse",
+    "statement",
+]
+__version__ = "0.1.0"
+
+_NUMERIC = {"evaluate": "matcalc.numeric", "gradcheck": "matcalc.finite_differences"}
+
+
+def __getattr__(name: str) -> Any:
+    """NumPy loads only when numbers are asked for: derivations do not need it."""
+    if name in _NUMERIC:
+        import importlib
+
+        return getattr(importlib.import_module(_NUMERIC[name]), name)
+    raise AttributeError(f"module 'matcalc' has no attribute {name!r}")

@@ -1,0 +1,5 @@
+"""`python -m matcalc` is the `matcalc` command."""
+
+from matcalc.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,99 @@
+"""The `matcalc` command: `diff` derives and prints, `rules` lists the rule table.
+
+Only the public API is used here; a user error is one line on stderr and exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+
+import matcalc
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        output = args.run(args)
+    except matcalc.MatcalcError as error:
+        print(f"matcalc: {error.one_line()}", file=sys.stderr)
+        return 2
+    print(output)
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="matcalc",
+        description="Symbolic matrix calculus that shows its work.",
+    )
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    diff = commands.add_parser("diff", help="differentiate a scalar objective, step by step")
+    diff.add_argument("expression", help='the objective, e.g. "||X - D R||_F^2"')
+    diff.add_argument("--wrt", required=True, metavar="VAR", help="the variable")
+    diff.add_argument(
+        "--shape",
+        action="append",
+        default=[],
+        metavar="VAR=DIMS",
+        help="declare a shape: X=m,n (matrix), x=n (column vector), b=1,n (row), lambda=scalar",
+    )
+    diff.add_argument("--format", choices=["text", "latex", "json"], default="text")
+    diff.add_argument(
+        "--factored", action="store_true", help="also give the result with common factors pulled out"
+    )
+    diff.set_defaults(run=_diff)
+
+    rules = commands.add_parser("rules", help="list the rule table")
+    rules.add_argument("--format", choices=["text", "latex"], default="text")
+    rules.set_defaults(run=_rules)
+    return parser
+
+
+def _shapes(declarations: list[str]) -> dict[str, str]:
+    shapes: dict[str, str] = {}
+    for declaration in declarations:
+        name, sep, dims = declaration.partition("=")
+        if not sep or not name.strip() or not dims.strip():
+            raise matcalc.MatcalcError(
+                f"--shape {declaration!r}: write VAR=m,n, VAR=n or VAR=scalar", matcalc.ErrorKind.SHAPE
+            )
+        shapes[name.strip()] = dims
+    return shapes
+
+
+def _diff(args: argparse.Namespace) -> str:
+    derivation = matcalc.diff(args.expression, args.wrt, shapes=_shapes(args.shape))
+    if args.format == "json":
+        data = derivation.to_dict()
+        if args.factored:
+            data["factored"] = str(derivation.factored())
+        return json.dumps(data, ensure_ascii=False, indent=2)
+    if args.format == "latex":
+        out = derivation.latex()
+        if args.factored:
+            out += f"\n\nFactored: ${matcalc.latex(derivation.factored())}$"
+        return out
+    out = derivation.text()
+    if args.factored:
+        out += f"\n   factored: {derivation.factored()}"
+    return out
+
+
+def _rules(args: argparse.Namespace) -> str:
+    lines = []
+    for rule in matcalc.RULES:
+        x, g, d_x = matcalc.statement(rule)
+        letter = rule.letter
+        if args.format == "latex":
+            lines.append(
+                rf"\textbf{{{rule.name}}}: ${letter}: {matcalc.latex(x)}\mapsto {matcalc.latex(g)}$, "
+                rf"$\frac{{df}}{{d{matcalc.latex(x)}}} = {matcalc.latex(d_x)}$"
+            )
+        else:
+            mapping = f"{letter}: {x} ↦ {g}"
+            lines.append(f"{rule.name:36} {mapping:26} df/d{x} = {d_x}")
+    return "\n".join(lines)

@@ -1,0 +1,99 @@
+"""Numerical check of a derived gradient: central differences in a random direction.
+
+For a random direction U, ⟨df/dX, U⟩ must equal (f(X + εU) − f(X − εU)) / 2ε, in float64, with
+the symbolic dimensions given distinct sizes (3, 4, 5, …) so that no mix-up of dimensions hides.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from matcalc.derive import Derivation
+from matcalc.errors import ErrorKind, MatcalcError
+from matcalc.numeric import evaluate
+from matcalc.expr import Expr, Func
+from matcalc.functions import is_generic
+from matcalc.shapes import Shape
+
+
+def random_env(
+    symbols: Mapping[str, Shape],
+    expr: Expr | None = None,
+    *,
+    seed: int = 0,
+    low: float = -1.0,
+    high: float = 1.0,
+) -> dict[str, Any]:
+    """Random values for every symbol (distinct sizes 3, 4, 5, … per named dimension), and
+    sin and cos for every generic function g and its g' in `expr`."""
+    rng = np.random.default_rng(seed)
+    sizes: dict[int | str, int] = {}
+    env: dict[str, Any] = {}
+    for name, shape in symbols.items():
+        dims = [d if isinstance(d, int) else sizes.setdefault(d, 3 + len(sizes)) for d in shape]
+        env[name] = rng.uniform(low, high, size=dims)
+    for name in _generic_functions(expr) if expr is not None else ():
+        env[name], env[name + "'"] = np.sin, np.cos
+    return env
+
+
+def _generic_functions(expr: Expr) -> set[str]:
+    found: set[str] = set()
+    stack = [expr]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, Func) and is_generic(node.name):
+            found.add(node.name.rstrip("'"))
+        stack.extend(node.children())
+    return found
+
+
+def directional_error(
+    objective: Expr,
+    gradient: Expr,
+    wrt: str,
+    symbols: Mapping[str, Shape],
+    env: Mapping[str, Any],
+    *,
+    seed: int = 0,
+    epsilon: float = 1e-6,
+) -> float:
+    """Relative error between ⟨gradient, U⟩ and the central difference of `objective` along U."""
+    x = np.asarray(env[wrt], dtype=np.float64)
+    value = np.asarray(evaluate(gradient, env, shapes=symbols), dtype=np.float64)
+    value = np.broadcast_to(value, x.shape) if value.size == 1 else value
+    if value.shape != x.shape:
+        raise MatcalcError(
+            f"the gradient has shape {value.shape} but {wrt} has {x.shape}", ErrorKind.SHAPE
+        )
+    direction = np.random.default_rng(seed + 1).normal(size=x.shape)
+
+    def f(point: Any) -> float:
+        return float(evaluate(objective, {**env, wrt: point}))
+
+    numeric = (f(x + epsilon * direction) - f(x - epsilon * direction)) / (2 * epsilon)
+    analytic = float(np.sum(value * direction))
+    return abs(numeric - analytic) / max(abs(numeric), abs(analytic), 1e-8)
+
+
+def gradcheck(
+    derivation: Derivation,
+    env: Mapping[str, Any] | None = None,
+    *,
+    seed: int = 0,
+    positive: bool = False,
+) -> float:
+    """The relative error of the derivation's result against central differences.
+
+    `positive` draws inputs from [0.5, 1.5] instead of [-1, 1], for log and sqrt.
+    """
+    symbols = derivation.shapes.symbols
+    if env is None:
+        low, high = (0.5, 1.5) if positive else (-1.0, 1.0)
+        env = random_env(symbols, derivation.objective, seed=seed, low=low, high=high)
+    return directional_error(
+        derivation.objective, derivation.result, derivation.wrt.name, symbols, env, seed=seed
+    )
