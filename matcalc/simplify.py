@@ -145,8 +145,10 @@ class _Simplifier:
                 (a, left), (b, right) = self._inside(left), self._inside(right)
                 return a * b, Hadamard(left, right)
             case HadamardDiv(left, right):
-                (a, left), (b, right) = self._inside(left), self._inside(right)
-                return a / b, HadamardDiv(left, right)
+                a, left = self._inside(left)
+                if isinstance(left, Ones) and self.shapes.of(right) != SCALAR:
+                    left = ONE
+                return a, HadamardDiv(left, self.closed(right))
             case HadamardPow(base, exponent):
                 a, base = self._inside(base)
                 return a**exponent, HadamardPow(base, exponent)

@@ -69,7 +69,7 @@ def latex(expr: Expr) -> str:
         case Hadamard(left, right):
             return rf"{_at(left, HADAMARD)}\odot {_at(right, PRODUCT)}"
         case HadamardDiv(left, right):
-            return rf"{_at(left, HADAMARD)}\oslash {_at(right, PRODUCT)}"
+            return rf"{_at(left, HADAMARD)}\oslash {_at(right, POSTFIX)}"
         case HadamardPow(base, exponent):
             return rf"{_group(base, needs_parentheses(base, POSTFIX + 1))}^{{\circ {exponent}}}"
         case Func(name, arg):

@@ -60,7 +60,7 @@ def text(expr: Expr) -> str:
         case Hadamard(left, right):
             return f"{_at(left, HADAMARD)} ⊙ {_at(right, PRODUCT)}"
         case HadamardDiv(left, right):
-            return f"{_at(left, HADAMARD)} ⊘ {_at(right, PRODUCT)}"
+            return f"{_at(left, HADAMARD)} ⊘ {_at(right, POSTFIX)}"
         case HadamardPow(base, exponent):
             return f"{_at(base, POSTFIX)}^{{∘{exponent}}}"
         case Func(name, arg):

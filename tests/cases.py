@@ -1,0 +1,75 @@
+"""Derivative cases shared by the tests: (objective, wrt, closed form, shapes, positive inputs)."""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+import pytest
+
+
+class Case(NamedTuple):
+    expression: str
+    wrt: str
+    result: str
+    shapes: dict[str, Any] | None = None
+    positive: bool = False
+
+
+def rows(cases: list[tuple[str, Case]]) -> list[Any]:
+    return [pytest.param(case, id=name) for name, case in cases]
+
+
+SEED = [
+    ("neural-network", Case("||g(X W) - Y||_F^2", "W", "2 X^T ((g(X W) - Y) ⊙ g'(X W))")),
+    ("dictionary-D", Case("||X - D R||_F^2", "D", "-2 X R^T + 2 D R R^T")),
+    ("dictionary-R", Case("||X - D R||_F^2", "R", "-2 D^T X + 2 D^T D R")),
+]
+
+DERIVATIVES = SEED + [
+    # one rule at a time
+    ("right-multiplication", Case("sum(X W)", "X", "ones(m, p) W^T")),
+    ("left-multiplication", Case("sum(X W)", "W", "X^T ones(m, p)")),
+    ("transpose", Case("||X^T W||_F^2", "X", "2 W W^T X")),
+    ("hadamard", Case("||X ⊙ C||_F^2", "X", "2 (X ⊙ C ⊙ C)")),
+    ("elementwise-division", Case("sum(X ⊘ C)", "X", "1 ⊘ C")),
+    ("elementwise-division-denominator", Case("sum(C ⊘ X)", "X", "-C ⊘ X^{∘2}", positive=True)),
+    ("elementwise-power", Case("sum(X^{∘3})", "X", "3 X^{∘2}")),
+    ("addition", Case("||X + C||_F^2", "X", "2 X + 2 C")),
+    ("subtraction", Case("||C - X||_F^2", "X", "-2 C + 2 X")),
+    ("negation", Case("sum(-X W)", "W", "-X^T ones(m, p)")),
+    ("scalar-multiple", Case("3 ||X||_F^2", "X", "6 X")),
+    ("scalar-division", Case("||X||_F^2 / 2", "X", "X")),
+    ("fraction", Case("||X||_F^2 / 3", "X", "2 X / 3")),
+    ("decimal", Case("0.5 ||X W||_F^2", "W", "X^T X W")),
+    ("row-broadcast", Case("||C + b||_F^2", "b", "2 sum_rows(C + b)", {"b": ("1", "n"), "C": ("m", "n")})),
+    ("column-broadcast", Case("||C + x||_F^2", "x", "2 sum_cols(C + x)", {"C": ("m", "n")})),
+    ("scalar-broadcast", Case("sum(1 + exp(X))", "X", "exp(X)")),
+    ("vector-broadcast", Case("sum(1 - y)", "y", "-ones(m, 1)")),
+    ("frobenius-vector", Case("||A x - b||_2^2", "x", "2 A^T A x - 2 A^T b")),
+    ("euclidean-plain", Case("||x||^2", "x", "2 x")),
+    ("matrix-sum", Case("sum(X)", "X", "ones(m, n)")),
+    ("quadratic-form", Case("a^T G a", "G", "a a^T")),
+    ("quadratic-form-in-sum", Case("a^T G a + ||G||_F^2", "G", "a a^T + 2 G")),
+    ("scalar-variable", Case("lambda ||X||_F^2", "lambda", "||X||_F^2")),
+    ("scalar-variable-inside", Case("||lambda X - Y||_F^2", "lambda", "2 sum((lambda X - Y) ⊙ X)")),
+    ("scalar-denominator", Case("sum(X) / lambda", "lambda", "-sum(X) / (lambda lambda)", positive=True)),
+    # elementwise functions with their real derivatives
+    ("exp", Case("sum(exp(X W))", "W", "X^T exp(X W)")),
+    ("log", Case("sum(log(X))", "X", "1 ⊘ X", positive=True)),
+    ("sin", Case("sum(sin(X))", "X", "cos(X)")),
+    ("cos", Case("sum(cos(X))", "X", "-sin(X)")),
+    ("tanh", Case("||tanh(X W) - Y||_F^2", "W", "2 X^T ((tanh(X W) - Y) ⊙ (1 - tanh(X W)^{∘2}))")),
+    ("sigmoid", Case("sum(sigmoid(X))", "X", "(1 - sigmoid(X)) ⊙ sigmoid(X)")),
+    ("relu", Case("||relu(X W) - Y||_F^2", "W", "2 X^T ((relu(X W) - Y) ⊙ step(X W))")),
+    ("sqrt", Case("sum(sqrt(X))", "X", "1 ⊘ (2 sqrt(X))", positive=True)),
+    ("abs", Case("sum(abs(X))", "X", "sign(X)")),
+    ("generic-h", Case("sum(h(X))", "X", "h'(X)")),
+    # the variable occurring more than once: the contributions are summed
+    ("gram", Case("sum(X^T X)", "X", "2 X ones(n, n)")),
+    ("vector-quadratic", Case("x^T A x", "x", "A x + A^T x")),
+    ("hadamard-square", Case("sum(X ⊙ X)", "X", "2 X")),
+    ("product-of-functions", Case("sum(g(X) ⊙ h(X))", "X", "h(X) ⊙ g'(X) + g(X) ⊙ h'(X)")),
+    ("residual", Case("||X W - X||_F^2", "X", "2 X W W^T - 2 X W^T - 2 X W + 2 X")),
+    ("two-norms", Case("||X W||_F^2 + ||X||_F^2", "X", "2 X W W^T + 2 X")),
+    ("declared-sizes", Case("||X - D R||_F^2", "D", "-2 X R^T + 2 D R R^T", {"X": (3, 4), "D": (3, 5)})),
+]

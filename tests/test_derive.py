@@ -1,0 +1,107 @@
+"""Every derivative: the expected closed form, checked by central differences too."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from cases import DERIVATIVES, SEED, Case, rows
+from conftest import assert_gradient_correct
+
+from matcalc import MatcalcError, Session, diff, parse
+
+
+@pytest.mark.parametrize("case", rows(DERIVATIVES))
+def test_closed_form_and_numbers(case: Case) -> None:
+    derivation = diff(case.expression, case.wrt, shapes=case.shapes)
+    assert str(derivation.result) == case.result
+    assert_gradient_correct(derivation, positive=case.positive)
+
+
+@pytest.mark.parametrize("case", rows(DERIVATIVES))
+def test_round_trip_of_objective_and_result(case: Case) -> None:
+    derivation = diff(case.expression, case.wrt, shapes=case.shapes)
+    for expr in (derivation.objective, derivation.result, derivation.factored()):
+        assert parse(str(expr)) == expr
+
+
+@pytest.mark.parametrize("case", rows(DERIVATIVES))
+def test_every_step_prints(case: Case) -> None:
+    derivation = diff(case.expression, case.wrt, shapes=case.shapes)
+    data = json.loads(json.dumps(derivation.to_dict()))
+    assert len(data["steps"]) == len(derivation.steps) > 0
+    assert all(step["latex"] and step["justification"] for step in data["steps"])
+    assert data["result"] == case.result
+    assert derivation.steps[-1].expression == derivation.result
+
+
+@pytest.mark.parametrize("case", rows(DERIVATIVES))
+def test_factored_form_is_equal(case: Case) -> None:
+    derivation = diff(case.expression, case.wrt, shapes=case.shapes)
+    factored = type(derivation)(
+        derivation.objective,
+        derivation.wrt,
+        derivation.shapes,
+        derivation.steps,
+        derivation.factored(),
+    )
+    assert_gradient_correct(factored, positive=case.positive)
+
+
+@pytest.mark.parametrize(
+    ("expression", "wrt", "factored"),
+    [
+        pytest.param("||X - D R||_F^2", "D", "2 (D R - X) R^T", id="dictionary-D"),
+        pytest.param("||X - D R||_F^2", "R", "2 D^T (D R - X)", id="dictionary-R"),
+        pytest.param("x^T A x", "x", "(A + A^T) x", id="vector-quadratic"),
+        pytest.param("||g(X W) - Y||_F^2", "W", "2 X^T ((g(X W) - Y) ⊙ g'(X W))", id="one-term"),
+    ],
+)
+def test_factored_form(expression: str, wrt: str, factored: str) -> None:
+    derivation = diff(expression, wrt)
+    assert str(derivation.factored()) == factored
+
+
+def test_each_occurrence_has_its_own_path() -> None:
+    derivation = diff("x^T A x", "x")
+    first = derivation.steps[0]
+    assert first.rule == "multivariable chain rule"
+    assert str(first.expression) == "df/dx₁ + df/dx₂"
+    assert [s.rule for s in derivation.steps[1:-1]] == [
+        "transpose",
+        "right matrix multiplication",
+        "right matrix multiplication",
+        "left matrix multiplication",
+    ]
+    assert_gradient_correct(derivation)
+
+
+def test_zero_gradient_for_a_declared_variable_that_does_not_occur() -> None:
+    derivation = diff("||X||_F^2", "W", shapes={"W": ("m", "n")})
+    assert str(derivation.result) == "0"
+    assert derivation.shape == ("m", "n")
+
+
+def test_session_numbers_tags_across_derivations() -> None:
+    session = Session()
+    tags = []
+    for _, case in SEED:
+        derivation = session.diff(case.expression, case.wrt)
+        tags += [step.tag for step in derivation.steps if step.tag is not None]
+    assert tags == list(range(1, 11))
+    assert session.diff("sum(X)", "X").steps[0].tag == 11
+
+
+def test_gradient_shape_is_the_variable_shape() -> None:
+    derivation = diff("||A x - b||_2^2", "x", shapes={"A": (3, 4)})
+    assert derivation.shape == (4, 1)
+    assert_gradient_correct(derivation)
+
+
+@pytest.mark.parametrize(
+    "expression",
+    [pytest.param("sum(step(X))", id="step"), pytest.param("sum(sign(X))", id="sign")],
+)
+def test_piecewise_constant_functions_are_not_differentiated(expression: str) -> None:
+    with pytest.raises(MatcalcError, match="piecewise constant"):
+        diff(expression, "X")
