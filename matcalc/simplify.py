@@ -59,6 +59,9 @@ class Term:
         return Term(self.coefficient * by, self.scalars, self.factors)
 
 
+_UNIT = Term(Fraction(1), (), ())
+
+
 def closed_form(expr: Expr, shapes: Shapes) -> Expr:
     """The expanded, collected closed form of `expr`."""
     return _Simplifier(shapes).closed(expr)
@@ -133,25 +136,24 @@ class _Simplifier:
         ]
 
     def _atom(self, expr: Expr) -> list[Term]:
-        """An expression the expansion does not open, with its number pulled out."""
-        coefficient, atom = self._canonical_atom(expr)
+        """An expression the expansion does not open, with its number and scalars pulled out."""
+        outside, atom = self._canonical_atom(expr)
         if self.shapes.of(atom) == SCALAR:
-            return [Term(coefficient, (atom,), ())]
-        return [Term(coefficient, (), (atom,))]
+            return [outside.times(Term(Fraction(1), (atom,), ()))]
+        return [outside.times(Term(Fraction(1), (), (atom,)))]
 
-    def _canonical_atom(self, expr: Expr) -> tuple[Fraction, Expr]:
+    def _canonical_atom(self, expr: Expr) -> tuple[Term, Expr]:
         match expr:
             case Hadamard(left, right):
                 (a, left), (b, right) = self._inside(left), self._inside(right)
-                return a * b, Hadamard(left, right)
+                return a.times(b), Hadamard(left, right)
             case HadamardDiv(left, right):
                 a, left = self._inside(left)
                 if isinstance(left, Ones) and self.shapes.of(right) != SCALAR:
                     left = ONE
                 return a, HadamardDiv(left, self.closed(right))
             case HadamardPow(base, exponent):
-                a, base = self._inside(base)
-                return a**exponent, HadamardPow(base, exponent)
+                return _UNIT, HadamardPow(self.closed(base), exponent)
             case Sum(arg):
                 a, arg = self._inside(arg)
                 return a, Sum(arg)
@@ -165,18 +167,21 @@ class _Simplifier:
                 a, num = self._inside(num)
                 return a, Div(num, self.closed(den))
             case Symbol() | Func() | FrobSq() | Ones() | Transpose() | Pending():
-                return Fraction(1), expr
+                return _UNIT, expr
         raise AssertionError(f"no simplification for {type(expr).__name__}")
 
-    def _inside(self, expr: Expr) -> tuple[Fraction, Expr]:
-        """The closed form of an operand kept whole, as (common number, the rest)."""
+    def _inside(self, expr: Expr) -> tuple[Term, Expr]:
+        """The closed form of an operand kept whole, as (what all its terms share, the rest):
+        their largest common number, and the scalar factors of a single term."""
         terms = self.terms(expr)
         if not terms:
-            return Fraction(1), ZERO
+            return _UNIT, ZERO
         content = _content(terms)
         if terms[0].coefficient < 0:
             content = -content
-        return content, _sum_of([t.scaled(1 / content) for t in terms])
+        scalars = terms[0].scalars if len(terms) == 1 and terms[0].factors else ()
+        rest = [Term(t.coefficient / content, t.scalars[len(scalars):], t.factors) for t in terms]
+        return Term(content, scalars, ()), _sum_of(rest)
 
     def _transposed(self, term: Term) -> Term:
         factors = tuple(self._transpose_atom(f) for f in reversed(term.factors))

@@ -1,0 +1,94 @@
+"""The command line: the derivation in text, LaTeX and JSON; the rule table; exit codes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from conftest import assert_gradient_correct
+
+from matcalc import diff, parse
+from matcalc.cli import main
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "matcalc", *args], capture_output=True, text=True, timeout=60
+    )
+
+
+def test_text_shows_steps_and_closed_form() -> None:
+    done = run("diff", "||X - D R||_F^2", "--wrt", "D")
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0] == "f = ||X - D R||_F^2"
+    assert "  = df/d(D R) R^T" in lines
+    assert any(line.strip().startswith("(1) right matrix multiplication: we've used") for line in lines)
+    assert lines[-1] == "df/dD = -2 X R^T + 2 D R R^T"
+
+
+def test_json_has_the_contract_fields(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["diff", "||g(X W) - Y||_F^2", "--wrt", "W", "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert set(data) >= {"expression", "wrt", "result", "result_latex", "steps"}
+    assert data["result"] == "2 X^T ((g(X W) - Y) ⊙ g'(X W))"
+    assert [s["tag"] for s in data["steps"]] == [1, 2, 3, 4, None]
+    assert set(data["steps"][0]) == {"tag", "rule", "expression", "latex", "justification"}
+    derivation = diff(data["expression"], data["wrt"])
+    assert parse(data["result"]) == derivation.result
+    assert_gradient_correct(derivation)
+
+
+def test_latex_is_an_align(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["diff", "||X - D R||_F^2", "--wrt", "R", "--format", "latex"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("\\begin{align*}")
+    assert "\\tag{3}" in out and "For (1) we've used the framework" in out
+
+
+def test_shapes_and_factored_form(capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["diff", "||A x - b||_2^2", "--wrt", "x", "--shape", "A=m,n", "--factored"]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "df/dx = 2 A^T A x - 2 A^T b" in out
+    assert "factored: 2 A^T (A x - b)" in out
+    derivation = diff("||A x - b||_2^2", "x", shapes={"A": "m,n"})
+    assert derivation.shape == ("n", 1)
+    assert_gradient_correct(derivation)
+
+
+def test_scalar_shape_declaration(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["diff", "||c X||_F^2", "--wrt", "c", "--shape", "c=scalar"]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == "df/dc = 2 c sum(X ⊙ X)"
+    assert_gradient_correct(diff("||c X||_F^2", "c", shapes={"c": "scalar"}))
+
+
+def test_bad_shape_flag_is_a_user_error(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["diff", "||X||_F^2", "--wrt", "X", "--shape", "X"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("matcalc: shape error") and len(err.splitlines()) == 1
+
+
+def test_rules_lists_the_table() -> None:
+    done = run("rules")
+    assert done.returncode == 0
+    assert "right matrix multiplication" in done.stdout
+    assert "df/dX = df/dG W^T" in done.stdout
+    assert "f: G ↦ ||G||_F^2" in done.stdout
+    latex = run("rules", "--format", "latex")
+    assert "\\mapsto" in latex.stdout
+
+
+def test_console_script_entry_point() -> None:
+    from importlib.metadata import entry_points
+
+    (script,) = [e for e in entry_points(group="console_scripts") if e.name == "matcalc"]
+    assert script.value == "matcalc.cli:main"
+
+
+def test_missing_wrt_is_an_argparse_error() -> None:
+    done = run("diff", "||X||_F^2")
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr

@@ -1,0 +1,91 @@
+"""Malformed input: a MatcalcError that says what, where and what to do; never a crash."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from typing import Any
+
+import pytest
+
+from matcalc import ErrorKind, MatcalcError, diff
+
+# (id, expression, wrt, shapes, kind, (line, column) or None, words the message must hold)
+MALFORMED: list[tuple[str, str, str, dict[str, Any] | None, ErrorKind, tuple[int, int] | None, str]] = [
+    ("unclosed-norm", "||X - D R", "D", None, ErrorKind.PARSE, (1, 10), "closing bar"),
+    ("unsquared-norm", "||X - D R||", "D", None, ErrorKind.PARSE, (1, 12), "squared"),
+    ("unclosed-parenthesis", "(X W", "W", None, ErrorKind.PARSE, (1, 5), "')'"),
+    ("extra-parenthesis", "||X||_F^2)", "X", None, ErrorKind.PARSE, (1, 10), "')'"),
+    ("dangling-plus", "||X||_F^2 +", "X", None, ErrorKind.PARSE, (1, 12), "operand"),
+    ("leading-plus", "+ ||X||_F^2", "X", None, ErrorKind.PARSE, (1, 1), "'+'"),
+    ("dangling-hadamard", "sum(X ⊙)", "X", None, ErrorKind.PARSE, (1, 8), "')'"),
+    ("leading-product", "* sum(X)", "X", None, ErrorKind.PARSE, (1, 1), "'*'"),
+    ("empty", "", "X", None, ErrorKind.PARSE, None, "empty"),
+    ("blank", "   ", "X", None, ErrorKind.PARSE, None, "empty"),
+    ("stray-character", "sum(X $ W)", "X", None, ErrorKind.PARSE, (1, 7), "'$'"),
+    ("unknown-power", "sum(2 X^2)", "X", None, ErrorKind.PARSE, (1, 8), "power"),
+    ("unclosed-call", "sum(g(X)", "X", None, ErrorKind.PARSE, (1, 9), "')'"),
+    ("empty-parentheses", "sum(())", "X", None, ErrorKind.PARSE, (1, 6), "operand"),
+    ("second-line", "||X||_F^2\n+ * Y", "X", None, ErrorKind.PARSE, (2, 3), "'*'"),
+    ("misspelt-function", "sum(tnah(X))", "X", None, ErrorKind.NAME, (1, 5), "did you mean tanh"),
+    ("misspelt-sigmoid", "sum(sigmod(X))", "X", None, ErrorKind.NAME, (1, 5), "did you mean sigmoid"),
+    ("primed-named-function", "sum(exp'(X))", "X", None, ErrorKind.NAME, (1, 5), "g'"),
+    ("too-many-arguments", "sum(X, Y)", "X", None, ErrorKind.PARSE, (1, 1), "one argument"),
+    ("ones-without-dimensions", "sum(ones(m) X)", "X", None, ErrorKind.PARSE, (1, 5), "two dimensions"),
+    ("non-scalar-objective", "X W", "W", None, ErrorKind.SHAPE, None, "must be a scalar"),
+    ("inner-dimensions", "||X W||_F^2", "W", {"X": (3, 4), "W": (5, 6)}, ErrorKind.SHAPE, (1, 3), "3×4"),
+    ("two-columns", "sum(x y)", "x", None, ErrorKind.SHAPE, (1, 5), "x is m×1, y is n×1"),
+    ("hadamard-shapes", "sum(X ⊙ W)", "X", {"X": (3, 4), "W": (4, 5)}, ErrorKind.SHAPE, (1, 5), "4×5"),
+    ("declared-names-differ", "sum(X W)", "X", {"X": ("m", "n"), "W": ("p", "q")}, ErrorKind.SHAPE, (1, 5), "m×n"),
+    ("divide-by-matrix", "sum(X / Y)", "X", None, ErrorKind.SHAPE, (1, 5), "division by a scalar"),
+    ("spectral-norm", "||X||_2^2", "X", None, ErrorKind.SHAPE, (1, 1), "||X||_F^2"),
+    ("sum-shapes", "||X + W||_F^2", "X", {"X": (3, 4), "W": (4, 3)}, ErrorKind.SHAPE, (1, 3), "3×4"),
+    ("wrt-absent", "||X||_F^2", "W", None, ErrorKind.NAME, None, "--shape W=m,n"),
+    ("three-dimensions", "||X||_F^2", "X", {"X": ("m", "n", "p")}, ErrorKind.SHAPE, None, "at most two"),
+    ("bad-dimension", "||X||_F^2", "X", {"X": ("m", "-1")}, ErrorKind.SHAPE, None, "positive integer"),
+    ("piecewise-constant", "sum(sign(X))", "X", None, ErrorKind.NOT_DIFFERENTIABLE, None, "piecewise"),
+]
+
+
+@pytest.mark.parametrize(
+    ("expression", "wrt", "shapes", "kind", "where", "words"),
+    [pytest.param(*row[1:], id=row[0]) for row in MALFORMED],
+)
+def test_malformed_input(
+    expression: str,
+    wrt: str,
+    shapes: dict[str, Any] | None,
+    kind: ErrorKind,
+    where: tuple[int, int] | None,
+    words: str,
+) -> None:
+    with pytest.raises(MatcalcError) as caught:
+        diff(expression, wrt, shapes=shapes)
+    error = caught.value
+    assert isinstance(error, ValueError)
+    assert error.kind is kind, str(error)
+    assert words in error.message, error.message
+    if where is None:
+        return
+    assert (error.line, error.column) == where, str(error)
+    source_line, caret = str(error).splitlines()[-2:]
+    assert source_line == expression.splitlines()[where[0] - 1]
+    assert caret == " " * (where[1] - 1) + "^"
+
+
+@pytest.mark.parametrize(
+    ("expression", "wrt"),
+    [pytest.param(row[1], row[2], id=row[0]) for row in MALFORMED if row[3] is None],
+)
+def test_cli_says_one_line_and_exits_2(expression: str, wrt: str) -> None:
+    run = subprocess.run(
+        [sys.executable, "-m", "matcalc", "diff", expression, "--wrt", wrt],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert run.returncode == 2
+    assert run.stdout == ""
+    assert len(run.stderr.strip().splitlines()) == 1, run.stderr
+    assert run.stderr.startswith("matcalc: ")
+    assert "Traceback" not in run.stderr
