@@ -17,8 +17,8 @@ from matcalc.printing.latex import latex
 from matcalc.rules import RULES, Rule, statement
 
 if TYPE_CHECKING:
-    from matcalc.numeric import evaluate
     from matcalc.finite_differences import gradcheck
+    from matcalc.numeric import evaluate
 
 __all__ = [
     "RULES",

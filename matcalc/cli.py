@@ -43,7 +43,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     diff.add_argument("--format", choices=["text", "latex", "json"], default="text")
     diff.add_argument(
-        "--factored", action="store_true", help="also give the result with common factors pulled out"
+        "--factored",
+        action="store_true",
+        help="also give the result with common factors pulled out",
     )
     diff.set_defaults(run=_diff)
 
@@ -59,7 +61,8 @@ def _shapes(declarations: list[str]) -> dict[str, str]:
         name, sep, dims = declaration.partition("=")
         if not sep or not name.strip() or not dims.strip():
             raise matcalc.MatcalcError(
-                f"--shape {declaration!r}: write VAR=m,n, VAR=n or VAR=scalar", matcalc.ErrorKind.SHAPE
+                f"--shape {declaration!r}: write VAR=m,n, VAR=n or VAR=scalar",
+                matcalc.ErrorKind.SHAPE,
             )
         shapes[name.strip()] = dims
     return shapes
@@ -90,7 +93,8 @@ def _rules(args: argparse.Namespace) -> str:
         letter = rule.letter
         if args.format == "latex":
             lines.append(
-                rf"\textbf{{{rule.name}}}: ${letter}: {matcalc.latex(x)}\mapsto {matcalc.latex(g)}$, "
+                rf"\textbf{{{rule.name}}}: "
+                rf"${letter}: {matcalc.latex(x)}\mapsto {matcalc.latex(g)}$, "
                 rf"$\frac{{df}}{{d{matcalc.latex(x)}}} = {matcalc.latex(d_x)}$"
             )
         else:

@@ -130,7 +130,9 @@ def diff(expr: str, wrt: str, *, shapes: ShapeSpec | None = None, first_tag: int
     last = steps[-1].expression if steps else ZERO
     result = closed_form(last, typed)
     if result != last:
-        steps.append(Step(None, SIMPLIFICATION, result, "we've expanded products and collected terms"))
+        steps.append(
+            Step(None, SIMPLIFICATION, result, "we've expanded products and collected terms")
+        )
     return Derivation(objective, variable, typed, tuple(steps), result, source=expr)
 
 
@@ -171,7 +173,9 @@ def _chain(objective: Expr, variable: Symbol, shapes: Shapes, tag: int) -> Itera
         tag += tagged
 
 
-def _first_pending(expr: Expr, path: tuple[int, ...] = ()) -> tuple[tuple[int, ...], Pending] | None:
+def _first_pending(
+    expr: Expr, path: tuple[int, ...] = ()
+) -> tuple[tuple[int, ...], Pending] | None:
     if isinstance(expr, Pending):
         return path, expr
     for index, child in enumerate(expr.children()):
@@ -194,5 +198,3 @@ class Session:
         self.next_tag = max(tags, default=self.next_tag - 1) + 1
         self.derivations.append(derivation)
         return derivation
-
-

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar, dataclass_transform
+
+_T = TypeVar("_T")
 
 Dim = int | str
 """A dimension: a known size, or a symbolic name such as "m"."""
@@ -20,6 +22,7 @@ class Expr:
     """Base of all nodes: structural equality, a hash computed once, generic traversal."""
 
     __slots__ = ("_hash",)
+    _hash: int
     __match_args__: ClassVar[tuple[str, ...]] = ()
 
     def __post_init__(self) -> None:
@@ -29,15 +32,15 @@ class Expr:
         return tuple(getattr(self, name) for name in self.__match_args__)
 
     def __hash__(self) -> int:
-        return self._hash  # type: ignore[no-any-return]
+        return self._hash
 
     def __eq__(self, other: object) -> bool:
         if self is other:
             return True
         return (
             type(self) is type(other)
-            and self._hash == other._hash  # type: ignore[attr-defined]
-            and self._fields() == other._fields()  # type: ignore[attr-defined]
+            and self._hash == other._hash
+            and self._fields() == other._fields()
         )
 
     def children(self) -> tuple[Expr, ...]:
@@ -77,7 +80,10 @@ class Expr:
         return f"${latex(self)}$"
 
 
-node = dataclass(frozen=True, slots=True, eq=False, repr=False)
+@dataclass_transform(frozen_default=True, eq_default=False)
+def node(cls: type[_T]) -> type[_T]:
+    """A node class: frozen and slotted, with Expr's equality, cached hash and printing."""
+    return dataclass(frozen=True, slots=True, eq=False, repr=False)(cls)
 
 
 @node

@@ -13,9 +13,9 @@ import numpy as np
 
 from matcalc.derive import Derivation
 from matcalc.errors import ErrorKind, MatcalcError
-from matcalc.numeric import evaluate
 from matcalc.expr import Expr, Func
 from matcalc.functions import is_generic
+from matcalc.numeric import evaluate
 from matcalc.shapes import Shape
 
 

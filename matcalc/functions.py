@@ -66,8 +66,18 @@ FUNCTIONS: dict[str, Elementwise] = {
         Elementwise("sin", lambda np, x: np.sin(x), lambda sp, x: sp.sin(x), r"\sin"),
         Elementwise("cos", lambda np, x: np.cos(x), lambda sp, x: sp.cos(x), r"\cos"),
         Elementwise("tanh", lambda np, x: np.tanh(x), lambda sp, x: sp.tanh(x), r"\tanh"),
-        Elementwise("sigmoid", lambda np, x: 1 / (1 + np.exp(-x)), lambda sp, x: _custom(sp, "sigmoid", x), r"\sigma"),
-        Elementwise("relu", lambda np, x: np.maximum(x, 0), lambda sp, x: _custom(sp, "relu", x), r"\operatorname{relu}"),
+        Elementwise(
+            "sigmoid",
+            lambda np, x: 1 / (1 + np.exp(-x)),
+            lambda sp, x: _custom(sp, "sigmoid", x),
+            r"\sigma",
+        ),
+        Elementwise(
+            "relu",
+            lambda np, x: np.maximum(x, 0),
+            lambda sp, x: _custom(sp, "relu", x),
+            r"\operatorname{relu}",
+        ),
         Elementwise("sqrt", lambda np, x: np.sqrt(x), lambda sp, x: sp.sqrt(x), r"\sqrt"),
         Elementwise("abs", lambda np, x: np.abs(x), lambda sp, x: sp.Abs(x), r"\operatorname{abs}"),
         Elementwise("step", lambda np, x: np.heaviside(x, 0.5), None, r"\operatorname{step}"),
@@ -142,7 +152,9 @@ def _from_sympy(sp: Any, e: Any, x: Any) -> Expr:
     name = type(e).__name__.lower()
     if name in FUNCTIONS and len(e.args) == 1:
         return Func(name, _from_sympy(sp, e.args[0], x))
-    raise MatcalcError(f"cannot express the derivative {e} elementwise", ErrorKind.NOT_DIFFERENTIABLE)
+    raise MatcalcError(
+        f"cannot express the derivative {e} elementwise", ErrorKind.NOT_DIFFERENTIABLE
+    )
 
 
 def _product(sp: Any, e: Any, x: Any) -> Expr:
@@ -186,4 +198,6 @@ def _power(sp: Any, base: Any, exp: Any, x: Any) -> Expr:
     if exp.is_Integer:
         inner = _from_sympy(sp, base, x)
         return inner if exp == 1 else HadamardPow(inner, int(exp))
-    raise MatcalcError(f"cannot express the power {base}**{exp} elementwise", ErrorKind.NOT_DIFFERENTIABLE)
+    raise MatcalcError(
+        f"cannot express the power {base}**{exp} elementwise", ErrorKind.NOT_DIFFERENTIABLE
+    )

@@ -67,7 +67,9 @@ def _as_matrix(name: str, value: Any) -> Array:
         return array.reshape(-1, 1)
     if array.ndim == 2:
         return array
-    raise MatcalcError(f"{name} has {array.ndim} dimensions; matcalc handles matrices", ErrorKind.VALUE)
+    raise MatcalcError(
+        f"{name} has {array.ndim} dimensions; matcalc handles matrices", ErrorKind.VALUE
+    )
 
 
 def _bind_dimensions(
@@ -81,7 +83,8 @@ def _bind_dimensions(
             for dim, size in zip(shape, arrays[name].shape, strict=True):
                 if isinstance(dim, str) and sizes.setdefault(dim, size) != size:
                     raise MatcalcError(
-                        f"{name} has shape {arrays[name].shape}, but dimension {dim} is {sizes[dim]}",
+                        f"{name} has shape {arrays[name].shape}, "
+                        f"but dimension {dim} is {sizes[dim]}",
                         ErrorKind.SHAPE,
                     )
     given = {n: (a.shape[0], a.shape[1]) for n, a in arrays.items() if contains(expr, Symbol(n))}
@@ -98,7 +101,9 @@ def _sized(expr: Expr, sizes: Mapping[str, int]) -> Expr:
 
 
 class _Evaluator:
-    def __init__(self, arrays: Mapping[str, Array], env: Mapping[str, Any], sizes: Mapping[str, int]):
+    def __init__(
+        self, arrays: Mapping[str, Array], env: Mapping[str, Any], sizes: Mapping[str, int]
+    ):
         self.arrays, self.env, self.sizes = arrays, env, sizes
 
     def value(self, expr: Expr) -> Array:
@@ -136,9 +141,9 @@ class _Evaluator:
             case Sum(arg):
                 return np.full((1, 1), float(np.sum(v(arg))))
             case SumRows(arg):
-                return v(arg).sum(axis=0, keepdims=True)
+                return np.asarray(v(arg).sum(axis=0, keepdims=True), dtype=np.float64)
             case SumCols(arg):
-                return v(arg).sum(axis=1, keepdims=True)
+                return np.asarray(v(arg).sum(axis=1, keepdims=True), dtype=np.float64)
             case Pending():
                 raise MatcalcError("a pending derivative has no value", ErrorKind.VALUE)
         raise AssertionError(f"no evaluation for {type(expr).__name__}")
@@ -155,4 +160,6 @@ class _Evaluator:
             return self.env[name]  # type: ignore[no-any-return]
         if name in FUNCTIONS:
             return lambda x: FUNCTIONS[name].numpy(np, x)
-        raise MatcalcError(f"{name} is a generic function: pass it in env as a callable", ErrorKind.VALUE)
+        raise MatcalcError(
+            f"{name} is a generic function: pass it in env as a callable", ErrorKind.VALUE
+        )

@@ -50,7 +50,9 @@ def _parser() -> Lark:
     here = Path(__file__).parent
     for candidate in (here / "grammar" / "matcalc.lark", here.parent / "grammar" / "matcalc.lark"):
         if candidate.exists():
-            return Lark(candidate.read_text(encoding="utf-8"), parser="lalr", propagate_positions=True)
+            return Lark(
+                candidate.read_text(encoding="utf-8"), parser="lalr", propagate_positions=True
+            )
     raise FileNotFoundError("matcalc.lark is missing from the installation")
 
 
@@ -68,7 +70,9 @@ def parse_located(text: str) -> tuple[Expr, Spans]:
     if not text.strip():
         raise MatcalcError("the expression is empty", ErrorKind.PARSE)
     if len(text) > MAX_INPUT:
-        raise MatcalcError(f"the expression is longer than {MAX_INPUT:,} characters", ErrorKind.PARSE)
+        raise MatcalcError(
+            f"the expression is longer than {MAX_INPUT:,} characters", ErrorKind.PARSE
+        )
     try:
         tree = _parser().parse(text)
     except UnexpectedInput as error:
@@ -90,7 +94,7 @@ def _syntax_error(text: str, error: UnexpectedInput) -> MatcalcError:
         if text.rstrip().endswith(("||", "‖", "\\Vert")):
             message = "a norm is written ||G||_F^2: matcalc differentiates squared norms only"
     elif isinstance(error, UnexpectedCharacters):
-        found = text[error.pos_in_stream]
+        found = text[error.pos_in_stream or 0]
         message = f"unexpected character {found!r}"
         if found == "^":
             message += (
@@ -171,7 +175,9 @@ class _Builder(Transformer[Token, Expr]):
         for op, term in zip(children[1::2], children[2::2], strict=True):
             terms.append(Neg(term) if op == "-" else term)
             if op == "-":
-                self.spans[id(terms[-1])] = self.spans.get(id(term), Span(op.line, op.column, self.text))
+                self.spans[id(terms[-1])] = self.spans.get(
+                    id(term), Span(op.line, op.column, self.text)
+                )
         return self._at(meta, Add(tuple(terms)))
 
     def neg(self, meta: Any, children: list[Expr]) -> Expr:

@@ -157,35 +157,48 @@ def _ones_like(site: Site, expr: Expr) -> Ones:
     return Ones(rows, cols)
 
 
-_CHAIN = r"\frac{df}{dX_{i,j}}&=\sum_{k,\ell}\frac{df}{dG_{k,\ell}}\cdot\frac{dG_{k,\ell}}{dX_{i,j}}"
+_CHAIN = (
+    r"\frac{df}{dX_{i,j}}&=\sum_{k,\ell}\frac{df}{dG_{k,\ell}}\cdot\frac{dG_{k,\ell}}{dX_{i,j}}"
+)
 
 RULES: tuple[Rule, ...] = (
     Rule(
-        "right matrix multiplication", MatMul, Kind.MATRIX_TO_MATRIX,
+        "right matrix multiplication",
+        MatMul,
+        Kind.MATRIX_TO_MATRIX,
         lambda s, dG: mul(dG, Transpose(s.other)),
-        "X W", (
+        "X W",
+        (
             _CHAIN,
             r"&=\sum_{k,\ell}\frac{df}{dG_{k,\ell}}\cdot\frac{d}{dX_{i,j}}\sum_m X_{k,m}W_{m,\ell}",
             r"&=\sum_\ell \frac{df}{dG_{i,\ell}}\cdot W_{j,\ell}",
             r"\implies \frac{df}{dX}&=\frac{df}{dG}\cdot W^T",
         ),
-        path=(0,), when=_neither_scalar,
+        path=(0,),
+        when=_neither_scalar,
     ),
     Rule(
-        "left matrix multiplication", MatMul, Kind.MATRIX_TO_MATRIX,
+        "left matrix multiplication",
+        MatMul,
+        Kind.MATRIX_TO_MATRIX,
         lambda s, dG: mul(Transpose(s.other), dG),
-        "W X", (
+        "W X",
+        (
             _CHAIN,
             r"&=\sum_{k,\ell}\frac{df}{dG_{k,\ell}}\cdot\frac{d}{dX_{i,j}}\sum_m W_{k,m}X_{m,\ell}",
             r"&=\sum_k W_{k,i}\cdot\frac{df}{dG_{k,j}}",
             r"\implies \frac{df}{dX}&=W^T\cdot\frac{df}{dG}",
         ),
-        path=(1,), when=_neither_scalar,
+        path=(1,),
+        when=_neither_scalar,
     ),
     Rule(
-        "scalar multiple", MatMul, Kind.REARRANGEMENT,
+        "scalar multiple",
+        MatMul,
+        Kind.REARRANGEMENT,
         lambda s, dG: mul(s.other, dG),
-        "alpha X", (
+        "alpha X",
+        (
             _CHAIN,
             r"&=\sum_{k,\ell}\frac{df}{dG_{k,\ell}}\cdot\frac{d}{dX_{i,j}}\alpha X_{k,\ell}",
             r"\implies \frac{df}{dX}&=\alpha\frac{df}{dG}",
@@ -193,9 +206,12 @@ RULES: tuple[Rule, ...] = (
         when=lambda s: s.scalar(s.other),
     ),
     Rule(
-        "scalar factor", MatMul, Kind.MATRIX_TO_MATRIX,
+        "scalar factor",
+        MatMul,
+        Kind.MATRIX_TO_MATRIX,
         lambda s, dG: inner(s, dG, s.other),
-        "lambda X", (
+        "lambda X",
+        (
             r"\frac{df}{d\lambda}&=\sum_{k,\ell}\frac{df}{dG_{k,\ell}}\cdot\frac{d(\lambda X_{k,\ell})}{d\lambda}",
             r"&=\sum_{k,\ell}\frac{df}{dG_{k,\ell}}X_{k,\ell}",
             r"\implies \frac{df}{d\lambda}&=\sum\left(\frac{df}{dG}\odot X\right)",
@@ -204,38 +220,51 @@ RULES: tuple[Rule, ...] = (
         when=lambda s: s.scalar(s.child) and not s.scalar(s.other),
     ),
     Rule(
-        "quadratic form", MatMul, Kind.MATRIX_TO_SCALAR,
+        "quadratic form",
+        MatMul,
+        Kind.MATRIX_TO_SCALAR,
         lambda s, dP: mul(dP, MatMul(s.node.children()[1], Transpose(s.node.children()[1]))),
-        "a^T G a", (
+        "a^T G a",
+        (
             r"\frac{df}{dG_{k,\ell}}&=\frac{\partial}{\partial G_{k,\ell}}\sum_{i,j}a_iG_{i,j}a_j",
             r"&=a_ka_\ell",
             r"\implies\frac{df}{dG}&=aa^T",
         ),
         input="G",
-        path=(0, 1), when=_is_quadratic_form,
+        path=(0, 1),
+        when=_is_quadratic_form,
     ),
     Rule(
-        "transpose", Transpose, Kind.MATRIX_TO_MATRIX,
+        "transpose",
+        Transpose,
+        Kind.MATRIX_TO_MATRIX,
         lambda s, dG: Transpose(dG),
-        "X^T", (
+        "X^T",
+        (
             r"\frac{df}{dX_{i,j}}&=\sum_{k,\ell}\frac{df}{dG_{k,\ell}}\cdot\frac{dX_{\ell,k}}{dX_{i,j}}",
             r"&=\frac{df}{dG_{j,i}}",
             r"\implies \frac{df}{dX}&=\left(\frac{df}{dG}\right)^T",
         ),
     ),
     Rule(
-        "negation", Neg, Kind.REARRANGEMENT,
+        "negation",
+        Neg,
+        Kind.REARRANGEMENT,
         lambda s, dG: Neg(dG),
-        "-X", (
+        "-X",
+        (
             _CHAIN,
             r"&=\frac{df}{dG_{i,j}}\cdot\frac{d(-X_{i,j})}{dX_{i,j}}",
             r"\implies \frac{df}{dX}&=-\frac{df}{dG}",
         ),
     ),
     Rule(
-        "matrix addition", Add, Kind.MATRIX_TO_MATRIX,
+        "matrix addition",
+        Add,
+        Kind.MATRIX_TO_MATRIX,
         lambda s, dG: dG,
-        "X + C", (
+        "X + C",
+        (
             _CHAIN,
             r"&=\sum_{k,\ell}\frac{df}{dG_{k,\ell}}\cdot 1_{k=i,\ell=j}",
             r"\implies \frac{df}{dX}&=\frac{df}{dG}",
@@ -243,9 +272,12 @@ RULES: tuple[Rule, ...] = (
         when=lambda s: s.shapes.of(s.child) == s.shapes.of(s.node),
     ),
     Rule(
-        "row broadcasted addition", Add, Kind.MATRIX_TO_MATRIX,
+        "row broadcasted addition",
+        Add,
+        Kind.MATRIX_TO_MATRIX,
         lambda s, dG: SumRows(dG),
-        "C + x^T", (
+        "C + x^T",
+        (
             r"\frac{df}{dX_{1,j}}&=\sum_{k,\ell}\frac{df}{dG_{k,\ell}}\cdot\frac{d}{dX_{1,j}}(C_{k,\ell}+X_{1,\ell})",
             r"&=\sum_{k}\frac{df}{dG_{k,j}}",
             r"\implies \frac{df}{dX}&=\sum_{\text{rows}}\frac{df}{dG}",
@@ -254,9 +286,12 @@ RULES: tuple[Rule, ...] = (
         when=_row_broadcast,
     ),
     Rule(
-        "column broadcasted addition", Add, Kind.MATRIX_TO_MATRIX,
+        "column broadcasted addition",
+        Add,
+        Kind.MATRIX_TO_MATRIX,
         lambda s, dG: SumCols(dG),
-        "C + x", (
+        "C + x",
+        (
             r"\frac{df}{dX_{i,1}}&=\sum_{k,\ell}\frac{df}{dG_{k,\ell}}\cdot\frac{d}{dX_{i,1}}(C_{k,\ell}+X_{k,1})",
             r"&=\sum_{\ell}\frac{df}{dG_{i,\ell}}",
             r"\implies \frac{df}{dX}&=\sum_{\text{columns}}\frac{df}{dG}",
@@ -265,9 +300,12 @@ RULES: tuple[Rule, ...] = (
         when=_column_broadcast,
     ),
     Rule(
-        "scalar broadcasted addition", Add, Kind.MATRIX_TO_MATRIX,
+        "scalar broadcasted addition",
+        Add,
+        Kind.MATRIX_TO_MATRIX,
         lambda s, dG: Sum(dG),
-        "C + alpha", (
+        "C + alpha",
+        (
             r"\frac{df}{d\alpha}&=\sum_{k,\ell}\frac{df}{dG_{k,\ell}}\cdot\frac{d}{d\alpha}(C_{k,\ell}+\alpha)",
             r"\implies \frac{df}{d\alpha}&=\sum\frac{df}{dG}",
         ),
@@ -275,9 +313,12 @@ RULES: tuple[Rule, ...] = (
         when=lambda s: s.scalar(s.child) and not s.scalar(s.node),
     ),
     Rule(
-        "division by a scalar", Div, Kind.REARRANGEMENT,
+        "division by a scalar",
+        Div,
+        Kind.REARRANGEMENT,
         lambda s, dG: Div(dG, s.other),
-        "X / alpha", (
+        "X / alpha",
+        (
             _CHAIN,
             r"&=\frac{df}{dG_{i,j}}\cdot\frac{1}{\alpha}",
             r"\implies \frac{df}{dX}&=\frac{df}{dG}/\alpha",
@@ -285,9 +326,12 @@ RULES: tuple[Rule, ...] = (
         path=(0,),
     ),
     Rule(
-        "scalar denominator", Div, Kind.MATRIX_TO_MATRIX,
+        "scalar denominator",
+        Div,
+        Kind.MATRIX_TO_MATRIX,
         lambda s, dG: Neg(Div(inner(s, dG, s.other), MatMul(s.child, s.child))),
-        "C / lambda", (
+        "C / lambda",
+        (
             r"\frac{df}{d\lambda}&=\sum_{k,\ell}\frac{df}{dG_{k,\ell}}\cdot\frac{d}{d\lambda}\frac{C_{k,\ell}}{\lambda}",
             r"&=-\sum_{k,\ell}\frac{df}{dG_{k,\ell}}\frac{C_{k,\ell}}{\lambda^2}",
             r"\implies \frac{df}{d\lambda}&=-\sum\left(\frac{df}{dG}\odot C\right)/(\lambda\lambda)",
@@ -296,18 +340,24 @@ RULES: tuple[Rule, ...] = (
         path=(1,),
     ),
     Rule(
-        "elementwise matrix multiplication", Hadamard, Kind.MATRIX_TO_MATRIX,
+        "elementwise matrix multiplication",
+        Hadamard,
+        Kind.MATRIX_TO_MATRIX,
         lambda s, dG: _unbroadcast(s, Hadamard(dG, s.other)),
-        "X ⊙ C", (
+        "X ⊙ C",
+        (
             _CHAIN,
             r"&=\sum_{k,\ell}\frac{df}{dG_{k,\ell}}\cdot 1_{k=i,\ell=j}\cdot C_{k,\ell}",
             r"\implies\frac{df}{dX}&=\frac{df}{dG}\odot C",
         ),
     ),
     Rule(
-        "elementwise division", HadamardDiv, Kind.MATRIX_TO_MATRIX,
+        "elementwise division",
+        HadamardDiv,
+        Kind.MATRIX_TO_MATRIX,
         lambda s, dG: _unbroadcast(s, HadamardDiv(dG, s.other)),
-        "X ⊘ C", (
+        "X ⊘ C",
+        (
             _CHAIN,
             r"&=\frac{df}{dG_{i,j}}\cdot\frac{1}{C_{i,j}}",
             r"\implies\frac{df}{dX}&=\frac{df}{dG}\oslash C",
@@ -315,9 +365,14 @@ RULES: tuple[Rule, ...] = (
         path=(0,),
     ),
     Rule(
-        "elementwise division (denominator)", HadamardDiv, Kind.MATRIX_TO_MATRIX,
-        lambda s, dG: Neg(_unbroadcast(s, HadamardDiv(Hadamard(dG, s.other), HadamardPow(s.child, 2)))),
-        "C ⊘ X", (
+        "elementwise division (denominator)",
+        HadamardDiv,
+        Kind.MATRIX_TO_MATRIX,
+        lambda s, dG: Neg(
+            _unbroadcast(s, HadamardDiv(Hadamard(dG, s.other), HadamardPow(s.child, 2)))
+        ),
+        "C ⊘ X",
+        (
             _CHAIN,
             r"&=-\frac{df}{dG_{i,j}}\cdot\frac{C_{i,j}}{X_{i,j}^2}",
             r"\implies\frac{df}{dX}&=-\left(\frac{df}{dG}\odot C\right)\oslash X^{\circ 2}",
@@ -325,18 +380,24 @@ RULES: tuple[Rule, ...] = (
         path=(1,),
     ),
     Rule(
-        "elementwise power", HadamardPow, Kind.MATRIX_TO_MATRIX,
+        "elementwise power",
+        HadamardPow,
+        Kind.MATRIX_TO_MATRIX,
         lambda s, dG: Hadamard(dG, _pow_derivative(s)),
-        "X^{∘3}", (
+        "X^{∘3}",
+        (
             _CHAIN,
             r"&=\frac{df}{dG_{i,j}}\cdot k X_{i,j}^{k-1}",
             r"\implies\frac{df}{dX}&=\frac{df}{dG}\odot k X^{\circ (k-1)}",
         ),
     ),
     Rule(
-        "elementwise function application", Func, Kind.MATRIX_TO_MATRIX,
+        "elementwise function application",
+        Func,
+        Kind.MATRIX_TO_MATRIX,
         lambda s, dG: Hadamard(dG, derivative(s.node.name, s.child)),  # type: ignore[attr-defined]
-        "g(X)", (
+        "g(X)",
+        (
             _CHAIN,
             r"&=\sum_{k,\ell}\frac{df}{dG_{k,\ell}}\cdot 1_{k=i,\ell=j}\frac{d}{dX_{i,j}}g(X_{k,\ell})",
             r"&=\frac{df}{dG_{i,j}}\cdot g'(X_{i,j})",
@@ -344,9 +405,12 @@ RULES: tuple[Rule, ...] = (
         ),
     ),
     Rule(
-        "squared Frobenius norm", FrobSq, Kind.MATRIX_TO_SCALAR,
+        "squared Frobenius norm",
+        FrobSq,
+        Kind.MATRIX_TO_SCALAR,
         lambda s, dP: mul(dP, MatMul(number(2), s.child)),
-        "||G||_F^2", (
+        "||G||_F^2",
+        (
             r"\frac{df}{dG_{i,j}}&=\frac{d}{dG_{i,j}}\sum_{k,\ell}G_{k,\ell}^2",
             r"&=2G_{i,j}",
             r"\implies \frac{df}{dG}&=2G",
@@ -354,9 +418,12 @@ RULES: tuple[Rule, ...] = (
         input="G",
     ),
     Rule(
-        "matrix sum", Sum, Kind.MATRIX_TO_SCALAR,
+        "matrix sum",
+        Sum,
+        Kind.MATRIX_TO_SCALAR,
         lambda s, dP: mul(dP, _ones_like(s, s.child)),
-        "sum(G)", (
+        "sum(G)",
+        (
             r"\frac{df}{dG_{i,j}}&=\frac{d}{dG_{i,j}}\sum_{k,\ell}G_{k,\ell}",
             r"&=1",
             r"\implies \frac{df}{dG}&=\vec 1",
@@ -364,18 +431,24 @@ RULES: tuple[Rule, ...] = (
         input="G",
     ),
     Rule(
-        "sum over rows", SumRows, Kind.MATRIX_TO_MATRIX,
+        "sum over rows",
+        SumRows,
+        Kind.MATRIX_TO_MATRIX,
         lambda s, dG: MatMul(Ones(s.shapes.of(s.child)[0], 1), dG),
-        "sum_rows(X)", (
+        "sum_rows(X)",
+        (
             r"\frac{df}{dX_{i,j}}&=\sum_{\ell}\frac{df}{dG_{1,\ell}}\cdot\frac{d}{dX_{i,j}}\sum_k X_{k,\ell}",
             r"&=\frac{df}{dG_{1,j}}",
             r"\implies \frac{df}{dX}&=\vec 1\cdot\frac{df}{dG}",
         ),
     ),
     Rule(
-        "sum over columns", SumCols, Kind.MATRIX_TO_MATRIX,
+        "sum over columns",
+        SumCols,
+        Kind.MATRIX_TO_MATRIX,
         lambda s, dG: MatMul(dG, Ones(1, s.shapes.of(s.child)[1])),
-        "sum_cols(X)", (
+        "sum_cols(X)",
+        (
             r"\frac{df}{dX_{i,j}}&=\sum_{k}\frac{df}{dG_{k,1}}\cdot\frac{d}{dX_{i,j}}\sum_\ell X_{k,\ell}",
             r"&=\frac{df}{dG_{i,1}}",
             r"\implies \frac{df}{dX}&=\frac{df}{dG}\cdot\vec 1^T",
@@ -401,7 +474,8 @@ def rule_for(objective: Expr, path: tuple[int, ...], shapes: Shapes) -> tuple[Ru
                 return rule, site
     parent = subexpression(objective, path[:-1])
     raise MatcalcError(
-        f"no rule differentiates {parent} with respect to its part {subexpression(objective, path)}",
+        f"no rule differentiates {parent} with respect to its part "
+        f"{subexpression(objective, path)}",
         ErrorKind.NOT_DIFFERENTIABLE,
     )
 

@@ -37,14 +37,17 @@ Shape = tuple[Dim, Dim]
 SCALAR: Shape = (1, 1)
 
 GREEK = frozenset(
-    "alpha beta gamma delta epsilon varepsilon zeta eta theta vartheta iota kappa lambda mu nu "
-    "xi omicron pi rho sigma tau upsilon phi varphi chi psi omega".split()
+    (
+        "alpha beta gamma delta epsilon varepsilon zeta eta theta vartheta iota kappa lambda mu "
+        "nu xi omicron pi rho sigma tau upsilon phi varphi chi psi omega"
+    ).split()
 )
-_PRETTY_DIMS = "m n p q r s t u v w k l".split()
+"""Names that are scalars by convention, and LaTeX commands."""
+_PRETTY_DIMS = ["m", "n", "p", "q", "r", "s", "t", "u", "v", "w", "k", "l"]
 
 
 def convention(name: str) -> str:
-    """The kind a name has unless declared: Greek is a scalar, lower case a vector, else a matrix."""
+    """A name's kind unless declared: Greek is a scalar, lower case a vector, else a matrix."""
     stem = name.split("_")[0].rstrip("0123456789")
     if stem.lower() in GREEK or (len(name) == 1 and "α" <= name.lower() <= "ω"):
         return "scalar"
@@ -62,7 +65,9 @@ def declared_shape(name: str, spec: Sequence[int | str] | str) -> Shape:
         return (dims[0], 1)
     if len(dims) == 2:
         return (dims[0], dims[1])
-    raise MatcalcError(f"{name}: a shape has at most two dimensions, got {len(dims)}", ErrorKind.SHAPE)
+    raise MatcalcError(
+        f"{name}: a shape has at most two dimensions, got {len(dims)}", ErrorKind.SHAPE
+    )
 
 
 def _dim(name: str, value: int | str) -> Dim:
@@ -103,13 +108,18 @@ def _rule(expr: Expr, kids: list[Shape], unify: Unify, symbol: Callable[[str], S
         case Ones(rows, cols):
             return (rows, cols)
         case Pending():
-            raise AssertionError("a pending derivative takes the shape of what it differentiates by")
+            raise AssertionError(
+                "a pending derivative takes the shape of what it differentiates by"
+            )
         case Transpose():
             return (kids[0][1], kids[0][0])
         case Neg() | Func() | HadamardPow():
             return kids[0]
         case Add():
-            return (_broadcast([k[0] for k in kids], unify), _broadcast([k[1] for k in kids], unify))
+            return (
+                _broadcast([k[0] for k in kids], unify),
+                _broadcast([k[1] for k in kids], unify),
+            )
         case MatMul():
             left, right = kids
             if is_scalar(left):
@@ -232,7 +242,11 @@ class _Solver:
         if name not in self.shapes:
             kind = convention(name)
             self.shapes[name] = (
-                SCALAR if kind == "scalar" else (self.var(), 1) if kind == "vector" else (self.var(), self.var())
+                SCALAR
+                if kind == "scalar"
+                else (self.var(), 1)
+                if kind == "vector"
+                else (self.var(), self.var())
             )
         return self.shapes[name]
 
@@ -274,7 +288,8 @@ class _Solver:
     def _error(self, expr: Expr, kids: list[Shape], reason: str, span: Span | None) -> MatcalcError:
         names = self.names()
         parts = [
-            f"{child} is {self._show(shape, names)}" for child, shape in zip(expr.children(), kids, strict=True)
+            f"{child} is {self._show(shape, names)}"
+            for child, shape in zip(expr.children(), kids, strict=True)
         ]
         return MatcalcError(f"in {expr}: {reason}; {', '.join(parts)}", ErrorKind.SHAPE, span)
 

@@ -77,7 +77,9 @@ def factored_form(expr: Expr, shapes: Shapes) -> Expr:
     content = _content(terms)
     shortest = min(len(t.factors) for t in terms)
     prefix = _common_run([t.factors for t in terms], shortest - 1)
-    suffix = _common_run([t.factors[len(prefix):][::-1] for t in terms], shortest - 1 - len(prefix))
+    suffix = _common_run(
+        [t.factors[len(prefix) :][::-1] for t in terms], shortest - 1 - len(prefix)
+    )
     scalars = terms[0].scalars if all(t.scalars == terms[0].scalars for t in terms) else ()
     inner = [
         Term(
@@ -131,7 +133,7 @@ class _Simplifier:
         if self.shapes.of(expr) != SCALAR:
             return terms
         return [
-            Term(t.coefficient, t.scalars + (_product(t.factors),), ()) if t.factors else t
+            Term(t.coefficient, (*t.scalars, _product(t.factors)), ()) if t.factors else t
             for t in terms
         ]
 
@@ -180,7 +182,7 @@ class _Simplifier:
         if terms[0].coefficient < 0:
             content = -content
         scalars = terms[0].scalars if len(terms) == 1 and terms[0].factors else ()
-        rest = [Term(t.coefficient / content, t.scalars[len(scalars):], t.factors) for t in terms]
+        rest = [Term(t.coefficient / content, t.scalars[len(scalars) :], t.factors) for t in terms]
         return Term(content, scalars, ()), _sum_of(rest)
 
     def _transposed(self, term: Term) -> Term:
@@ -217,7 +219,9 @@ def _collect(terms: list[Term]) -> list[Term]:
 def _content(terms: list[Term]) -> Fraction:
     """The largest positive number that divides every coefficient."""
     numerators = reduce(gcd, (t.coefficient.numerator for t in terms))
-    denominators = reduce(lambda a, b: a * b // gcd(a, b), (t.coefficient.denominator for t in terms))
+    denominators = reduce(
+        lambda a, b: a * b // gcd(a, b), (t.coefficient.denominator for t in terms)
+    )
     return Fraction(abs(numerators), denominators)
 
 

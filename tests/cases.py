@@ -25,7 +25,8 @@ SEED = [
     ("dictionary-R", Case("||X - D R||_F^2", "R", "-2 D^T X + 2 D^T D R")),
 ]
 
-DERIVATIVES = SEED + [
+DERIVATIVES = [
+    *SEED,
     # one rule at a time
     ("right-multiplication", Case("sum(X W)", "X", "ones(m, p) W^T")),
     ("left-multiplication", Case("sum(X W)", "W", "X^T ones(m, p)")),
@@ -41,7 +42,10 @@ DERIVATIVES = SEED + [
     ("scalar-division", Case("||X||_F^2 / 2", "X", "X")),
     ("fraction", Case("||X||_F^2 / 3", "X", "2 X / 3")),
     ("decimal", Case("0.5 ||X W||_F^2", "W", "X^T X W")),
-    ("row-broadcast", Case("||C + b||_F^2", "b", "2 sum_rows(C + b)", {"b": ("1", "n"), "C": ("m", "n")})),
+    (
+        "row-broadcast",
+        Case("||C + b||_F^2", "b", "2 sum_rows(C + b)", {"b": ("1", "n"), "C": ("m", "n")}),
+    ),
     ("column-broadcast", Case("||C + x||_F^2", "x", "2 sum_cols(C + x)", {"C": ("m", "n")})),
     ("scalar-broadcast", Case("sum(1 + exp(X))", "X", "exp(X)")),
     ("vector-broadcast", Case("sum(1 - y)", "y", "-ones(m, 1)")),
@@ -52,7 +56,10 @@ DERIVATIVES = SEED + [
     ("quadratic-form-in-sum", Case("a^T G a + ||G||_F^2", "G", "a a^T + 2 G")),
     ("scalar-variable", Case("lambda ||X||_F^2", "lambda", "||X||_F^2")),
     ("scalar-variable-inside", Case("||lambda X - Y||_F^2", "lambda", "2 sum((lambda X - Y) ⊙ X)")),
-    ("scalar-denominator", Case("sum(X) / lambda", "lambda", "-sum(X) / (lambda lambda)", positive=True)),
+    (
+        "scalar-denominator",
+        Case("sum(X) / lambda", "lambda", "-sum(X) / (lambda lambda)", positive=True),
+    ),
     # elementwise functions with their real derivatives
     ("exp", Case("sum(exp(X W))", "W", "X^T exp(X W)")),
     ("log", Case("sum(log(X))", "X", "1 ⊘ X", positive=True)),
@@ -71,5 +78,8 @@ DERIVATIVES = SEED + [
     ("product-of-functions", Case("sum(g(X) ⊙ h(X))", "X", "h(X) ⊙ g'(X) + g(X) ⊙ h'(X)")),
     ("residual", Case("||X W - X||_F^2", "X", "2 X W W^T - 2 X W^T - 2 X W + 2 X")),
     ("two-norms", Case("||X W||_F^2 + ||X||_F^2", "X", "2 X W W^T + 2 X")),
-    ("declared-sizes", Case("||X - D R||_F^2", "D", "-2 X R^T + 2 D R R^T", {"X": (3, 4), "D": (3, 5)})),
+    (
+        "declared-sizes",
+        Case("||X - D R||_F^2", "D", "-2 X R^T + 2 D R R^T", {"X": (3, 4), "D": (3, 5)}),
+    ),
 ]

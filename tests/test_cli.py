@@ -25,7 +25,9 @@ def test_text_shows_steps_and_closed_form() -> None:
     lines = done.stdout.splitlines()
     assert lines[0] == "f = ||X - D R||_F^2"
     assert "  = df/d(D R) R^T" in lines
-    assert any(line.strip().startswith("(1) right matrix multiplication: we've used") for line in lines)
+    assert any(
+        line.strip().startswith("(1) right matrix multiplication: we've used") for line in lines
+    )
     assert lines[-1] == "df/dD = -2 X R^T + 2 D R R^T"
 
 

@@ -59,10 +59,15 @@ def test_spellings_mean_the_same(spellings: tuple[str, ...]) -> None:
 
 PRECEDENCE = [
     ("a^T G a", MatMul(MatMul(Transpose(a), Symbol("G")), a)),
-    ("-2 X R^T + 2 D R R^T", Add((
-        Neg(MatMul(MatMul(n(2), X), Transpose(R))),
-        MatMul(MatMul(MatMul(n(2), D), R), Transpose(R)),
-    ))),
+    (
+        "-2 X R^T + 2 D R R^T",
+        Add(
+            (
+                Neg(MatMul(MatMul(n(2), X), Transpose(R))),
+                MatMul(MatMul(MatMul(n(2), D), R), Transpose(R)),
+            )
+        ),
+    ),
     ("2 X^T ((X - Y) ⊙ C)", MatMul(MatMul(n(2), Transpose(X)), Hadamard(Add((X, Neg(Y))), C))),
     ("X W ⊙ C", Hadamard(MatMul(X, W), C)),
     ("X - D R", Add((X, Neg(MatMul(D, R))))),

@@ -48,9 +48,7 @@ def test_rule_against_finite_differences(rule: Rule) -> None:
     assert _check(rule, node, site, symbols, positive=True) < TOLERANCE
 
 
-@pytest.mark.parametrize(
-    "name", [n for n, f in FUNCTIONS.items() if f.sympy is not None]
-)
+@pytest.mark.parametrize("name", [n for n, f in FUNCTIONS.items() if f.sympy is not None])
 def test_every_elementwise_function(name: str) -> None:
     rule = next(r for r in RULES if r.node.__name__ == "Func")
     node, site, symbols = _instance(rule, f"{name}(X)")

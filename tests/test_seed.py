@@ -10,7 +10,13 @@ NEURAL_NETWORK = [
     (1, "left matrix multiplication", "W", "X W", "X^T df/d(X W)"),
     (2, "elementwise function application", "X W", "g(X W)", "X^T (df/d(g(X W)) ⊙ g'(X W))"),
     (3, "matrix addition", "g(X W)", "g(X W) - Y", "X^T (df/d(g(X W) - Y) ⊙ g'(X W))"),
-    (4, "squared Frobenius norm", "g(X W) - Y", "||g(X W) - Y||_F^2", "X^T (2 (g(X W) - Y) ⊙ g'(X W))"),
+    (
+        4,
+        "squared Frobenius norm",
+        "g(X W) - Y",
+        "||g(X W) - Y||_F^2",
+        "X^T (2 (g(X W) - Y) ⊙ g'(X W))",
+    ),
     (None, "simplification", None, None, "2 X^T ((g(X W) - Y) ⊙ g'(X W))"),
 ]
 DICTIONARY_D = [
@@ -66,7 +72,11 @@ def test_latex_is_tagged_in_the_seed_notation() -> None:
     session = Session()
     latex = "\n".join(
         session.diff(e, w).latex()
-        for e, w in [("||g(X W) - Y||_F^2", "W"), ("||X - D R||_F^2", "D"), ("||X - D R||_F^2", "R")]
+        for e, w in [
+            ("||g(X W) - Y||_F^2", "W"),
+            ("||X - D R||_F^2", "D"),
+            ("||X - D R||_F^2", "R"),
+        ]
     )
     for tag in range(1, 11):
         assert f"\\tag{{{tag}}}" in latex

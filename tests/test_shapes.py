@@ -28,8 +28,17 @@ def test_inferred_shapes(text: str, declared: dict, expected: dict) -> None:
 
 @pytest.mark.parametrize(
     ("name", "kind"),
-    [("X", "matrix"), ("W1", "matrix"), ("x", "vector"), ("bias", "vector"), ("x_2", "vector"),
-     ("lambda", "scalar"), ("sigma_1", "scalar"), ("α", "scalar"), ("Σ", "scalar")],
+    [
+        ("X", "matrix"),
+        ("W1", "matrix"),
+        ("x", "vector"),
+        ("bias", "vector"),
+        ("x_2", "vector"),
+        ("lambda", "scalar"),
+        ("sigma_1", "scalar"),
+        ("α", "scalar"),
+        ("Σ", "scalar"),
+    ],
 )
 def test_conventions(name: str, kind: str) -> None:
     assert convention(name) == kind
@@ -37,8 +46,15 @@ def test_conventions(name: str, kind: str) -> None:
 
 @pytest.mark.parametrize(
     ("spec", "shape"),
-    [(("m", "n"), ("m", "n")), (("n",), ("n", 1)), ((), (1, 1)), ("scalar", (1, 1)),
-     ("3,4", (3, 4)), ((3, "n"), (3, "n")), ("1, n", (1, "n"))],
+    [
+        (("m", "n"), ("m", "n")),
+        (("n",), ("n", 1)),
+        ((), (1, 1)),
+        ("scalar", (1, 1)),
+        ("3,4", (3, 4)),
+        ((3, "n"), (3, "n")),
+        ("1, n", (1, "n")),
+    ],
 )
 def test_declarations(spec: object, shape: tuple) -> None:
     assert declared_shape("X", spec) == shape  # type: ignore[arg-type]

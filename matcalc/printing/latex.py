@@ -1,8 +1,9 @@
-"""LaTeX in the seed's notation: `\\frac{df}{dW}`, `\\cdot`, `\\odot`, `^T`, `\\Vert G\\Vert_F^2`."""
+"""LaTeX in the seed's notation: \\frac{df}{dW}, \\cdot, \\odot, ^T, \\Vert G\\Vert_F^2."""
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import TYPE_CHECKING, assert_never
 
 from matcalc.expr import (
@@ -27,15 +28,17 @@ from matcalc.expr import (
 )
 from matcalc.functions import FUNCTIONS
 from matcalc.printing import HADAMARD, NEG, POSTFIX, PRODUCT, decimal, needs_parentheses
+from matcalc.shapes import GREEK
 
 if TYPE_CHECKING:
     from matcalc.derive import Derivation, Step
 
-_GREEK_LETTERS = dict(zip("αβγδεζηθικλμνξπρστυφχψω", (
-    "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi pi rho sigma "
-    "tau upsilon phi chi psi omega"
-).split(), strict=True))
-_GREEK_WORDS = set(_GREEK_LETTERS.values()) | {"varepsilon", "vartheta", "varphi", "omicron"}
+
+def _greek_command(letter: str) -> str:
+    """`α` → `\\alpha`, `Σ` → `\\Sigma` (Unicode spells lambda "LAMDA")."""
+    _, case, _, word = unicodedata.name(letter).split()[:4]
+    word = word.lower().replace("lamda", "lambda")
+    return "\\" + (word.capitalize() if case == "CAPITAL" else word)
 
 
 def latex(expr: Expr) -> str:
@@ -45,7 +48,11 @@ def latex(expr: Expr) -> str:
             return _name(name)
         case Number(value):
             exact = decimal(value)
-            return exact if exact is not None else rf"\frac{{{value.numerator}}}{{{value.denominator}}}"
+            return (
+                exact
+                if exact is not None
+                else rf"\frac{{{value.numerator}}}{{{value.denominator}}}"
+            )
         case Ones(rows, cols):
             return rf"\mathbf{{1}}_{{{rows}\times {cols}}}"
         case Transpose(arg):
@@ -93,10 +100,10 @@ def latex(expr: Expr) -> str:
 def _name(name: str) -> str:
     match = re.fullmatch(r"([A-Za-z]+|[α-ω])_?(\d*|[A-Za-z0-9]*)", name)
     stem, sub = (match.group(1), match.group(2)) if match else (name, "")
-    if stem in _GREEK_WORDS:
+    if stem in GREEK:
         stem = "\\" + stem
-    elif stem in _GREEK_LETTERS:
-        stem = "\\" + _GREEK_LETTERS[stem]
+    elif len(stem) == 1 and not stem.isascii():
+        stem = _greek_command(stem)
     elif len(stem) > 1:
         stem = rf"\mathit{{{stem}}}"
     return f"{stem}_{{{sub}}}" if sub else stem
@@ -129,7 +136,7 @@ def step_justification(step: Step) -> str:
 
 
 def derivation_latex(derivation: Derivation) -> str:
-    """An `align*` with a `\\tag` per numbered step, then the seed's "For (n) we've used …" lines."""
+    """An `align*` with a `\\tag` per numbered step, then the seed's "For (n) we've used …"."""
     wrt = latex(derivation.wrt)
     lines = [rf"\frac{{df}}{{d{wrt}}} &= \frac{{d({latex(derivation.objective)})}}{{d{wrt}}}"]
     for step in derivation.steps:

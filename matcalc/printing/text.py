@@ -91,8 +91,6 @@ def _group(expr: Expr, wrap: bool) -> str:
     return f"({text(expr)})" if wrap else text(expr)
 
 
-
-
 def derivation_text(derivation: Derivation) -> str:
     """The numbered steps, each with its rule and justification, then the closed form."""
     head = f"df/d{derivation.wrt}"
