@@ -50,9 +50,9 @@ def _parser() -> Lark:
     here = Path(__file__).parent
     for candidate in (here / "grammar" / "matcalc.lark", here.parent / "grammar" / "matcalc.lark"):
         if candidate.exists():
-            return Lark(
-                candidate.read_text(encoding="utf-8"), parser="lalr", propagate_positions=True
-            )
+            grammar = candidate.read_text(encoding="utf-8")
+            # cache=True keeps the built LALR tables in the temp folder: start-up is speed too
+            return Lark(grammar, parser="lalr", propagate_positions=True, cache=True)
     raise FileNotFoundError("matcalc.lark is missing from the installation")
 
 

@@ -70,28 +70,38 @@ def closed_form(expr: Expr, shapes: Shapes) -> Expr:
 def factored_form(expr: Expr, shapes: Shapes) -> Expr:
     """The closed form with a common number and common left and right factors pulled out:
     `-2 X R^T + 2 D R R^T` becomes `2 (D R - X) R^T`."""
-    simplifier = _Simplifier(shapes)
-    terms = simplifier.terms(expr)
-    if len(terms) < 2:
-        return _sum_of(terms)
+    terms = _Simplifier(shapes).terms(expr)
+    if not terms:
+        return ZERO
+    outside, rest = _factor(terms)
+    return _term_expr(outside.times(rest))
+
+
+def _factor(terms: list[Term]) -> tuple[Term, Term]:
+    """What every term shares: (the number and scalar factors, the rest as matrix factors with
+    one sum between the common left and right factors, its positive terms first)."""
     content = _content(terms)
+    if all(t.coefficient < 0 for t in terms):
+        content = -content
+    scalars = terms[0].scalars if all(t.scalars == terms[0].scalars for t in terms) else ()
+    outside = Term(content, scalars, ())
+    if len(terms) == 1:
+        return outside, Term(Fraction(1), (), terms[0].factors)
     shortest = min(len(t.factors) for t in terms)
     prefix = _common_run([t.factors for t in terms], shortest - 1)
     suffix = _common_run(
         [t.factors[len(prefix) :][::-1] for t in terms], shortest - 1 - len(prefix)
     )
-    scalars = terms[0].scalars if all(t.scalars == terms[0].scalars for t in terms) else ()
     inner = [
         Term(
             t.coefficient / content,
-            () if scalars else t.scalars,
+            t.scalars[len(scalars) :],
             t.factors[len(prefix) : len(t.factors) - len(suffix)],
         )
         for t in terms
     ]
     inner.sort(key=lambda t: t.coefficient < 0)
-    outer = Term(content, scalars, (*prefix, _sum_of(inner), *suffix[::-1]))
-    return _term_expr(outer)
+    return outside, Term(Fraction(1), (), (*prefix, _sum_of(inner), *suffix[::-1]))
 
 
 class _Simplifier:
@@ -148,6 +158,8 @@ class _Simplifier:
         match expr:
             case Hadamard(left, right):
                 (a, left), (b, right) = self._inside(left), self._inside(right)
+                if ONE in (left, right):
+                    return a.times(b), right if left == ONE else left
                 return a.times(b), Hadamard(left, right)
             case HadamardDiv(left, right):
                 a, left = self._inside(left)
@@ -173,17 +185,14 @@ class _Simplifier:
         raise AssertionError(f"no simplification for {type(expr).__name__}")
 
     def _inside(self, expr: Expr) -> tuple[Term, Expr]:
-        """The closed form of an operand kept whole, as (what all its terms share, the rest):
-        their largest common number, and the scalar factors of a single term."""
+        """An operand kept whole, in factored form: (its number and scalars, the rest)."""
         terms = self.terms(expr)
         if not terms:
             return _UNIT, ZERO
-        content = _content(terms)
-        if terms[0].coefficient < 0:
-            content = -content
-        scalars = terms[0].scalars if len(terms) == 1 and terms[0].factors else ()
-        rest = [Term(t.coefficient / content, t.scalars[len(scalars) :], t.factors) for t in terms]
-        return Term(content, scalars, ()), _sum_of(rest)
+        if len(terms) == 1 and not terms[0].factors:
+            return Term(terms[0].coefficient, (), ()), _product(terms[0].scalars)
+        outside, rest = _factor(terms)
+        return outside, _product(rest.factors)
 
     def _transposed(self, term: Term) -> Term:
         factors = tuple(self._transpose_atom(f) for f in reversed(term.factors))

@@ -78,6 +78,33 @@ DERIVATIVES = [
     ("product-of-functions", Case("sum(g(X) ⊙ h(X))", "X", "h(X) ⊙ g'(X) + g(X) ⊙ h'(X)")),
     ("residual", Case("||X W - X||_F^2", "X", "2 X W W^T - 2 X W^T - 2 X W + 2 X")),
     ("two-norms", Case("||X W||_F^2 + ||X||_F^2", "X", "2 X W W^T + 2 X")),
+    # objectives from machine learning
+    ("ridge", Case("||X w - y||_2^2 + lambda ||w||^2", "w", "2 X^T X w - 2 X^T y + 2 lambda w")),
+    (
+        "two-layer",
+        Case(
+            "||tanh(X W1) W2 - Y||_F^2",
+            "W1",
+            "2 X^T (((tanh(X W1) W2 - Y) W2^T) ⊙ (1 - tanh(X W1)^{∘2}))",
+        ),
+    ),
+    (
+        "bias-row",
+        Case(
+            "||tanh(X W + b) - Y||_F^2",
+            "b",
+            "2 sum_rows((tanh(X W + b) - Y) ⊙ (1 - tanh(X W + b)^{∘2}))",
+            {"b": "1,p"},
+        ),
+    ),
+    (
+        "logistic",
+        Case(
+            "sum(log(1 + exp(-y ⊙ (X w))))",
+            "w",
+            "-X^T (1 ⊘ (1 + exp(-y ⊙ (X w))) ⊙ exp(-y ⊙ (X w)) ⊙ y)",
+        ),
+    ),
     (
         "declared-sizes",
         Case("||X - D R||_F^2", "D", "-2 X R^T + 2 D R R^T", {"X": (3, 4), "D": (3, 5)}),

@@ -13,6 +13,7 @@ from matcalc.expr import (
     HadamardPow,
     MatMul,
     Neg,
+    Number,
     Pending,
     Transpose,
 )
@@ -40,6 +41,18 @@ def precedence(expr: Expr) -> int:
 def needs_parentheses(child: Expr, least: int) -> bool:
     """Whether `child` must be parenthesised where the grammar expects layer `least` or tighter."""
     return precedence(child) < least
+
+
+def elementwise_needs_parentheses(operand: Expr, *, left: bool) -> bool:
+    """Whether an operand of ⊙ or ⊘ is parenthesised: looser operators must be, and products
+    are too for the reader (`y ⊙ (X w)`), though the grammar does not need it; a number
+    factor (`2 A ⊙ B`) reads the same either way."""
+    match operand:
+        case MatMul(Number(), _) | Div(_, Number()):
+            pass
+        case MatMul() | Div():
+            return True
+    return needs_parentheses(operand, HADAMARD if left else POSTFIX)
 
 
 def decimal(value: Fraction) -> str | None:

@@ -27,7 +27,15 @@ from matcalc.expr import (
     Transpose,
 )
 from matcalc.functions import FUNCTIONS
-from matcalc.printing import HADAMARD, NEG, POSTFIX, PRODUCT, decimal, needs_parentheses
+from matcalc.printing import (
+    HADAMARD,
+    NEG,
+    POSTFIX,
+    PRODUCT,
+    decimal,
+    elementwise_needs_parentheses,
+    needs_parentheses,
+)
 from matcalc.shapes import GREEK
 
 if TYPE_CHECKING:
@@ -74,9 +82,9 @@ def latex(expr: Expr) -> str:
         case Div(num, den):
             return rf"\frac{{{latex(num)}}}{{{latex(den)}}}"
         case Hadamard(left, right):
-            return rf"{_at(left, HADAMARD)}\odot {_at(right, PRODUCT)}"
+            return rf"{_operand(left, True)}\odot {_operand(right, False)}"
         case HadamardDiv(left, right):
-            return rf"{_at(left, HADAMARD)}\oslash {_at(right, POSTFIX)}"
+            return rf"{_operand(left, True)}\oslash {_operand(right, False)}"
         case HadamardPow(base, exponent):
             return rf"{_group(base, needs_parentheses(base, POSTFIX + 1))}^{{\circ {exponent}}}"
         case Func(name, arg):
@@ -121,6 +129,10 @@ def _function(name: str, arg: Expr) -> str:
 
 def _at(expr: Expr, least: int) -> str:
     return _group(expr, needs_parentheses(expr, least))
+
+
+def _operand(expr: Expr, left: bool) -> str:
+    return _group(expr, elementwise_needs_parentheses(expr, left=left))
 
 
 def _group(expr: Expr, wrap: bool) -> str:

@@ -24,7 +24,15 @@ from matcalc.expr import (
     Symbol,
     Transpose,
 )
-from matcalc.printing import HADAMARD, NEG, POSTFIX, PRODUCT, decimal, needs_parentheses
+from matcalc.printing import (
+    HADAMARD,
+    NEG,
+    POSTFIX,
+    PRODUCT,
+    decimal,
+    elementwise_needs_parentheses,
+    needs_parentheses,
+)
 
 if TYPE_CHECKING:
     from matcalc.derive import Derivation
@@ -58,9 +66,9 @@ def text(expr: Expr) -> str:
         case Div(num, den):
             return f"{_at(num, PRODUCT)} / {_at(den, POSTFIX)}"
         case Hadamard(left, right):
-            return f"{_at(left, HADAMARD)} ⊙ {_at(right, PRODUCT)}"
+            return f"{_operand(left, True)} ⊙ {_operand(right, False)}"
         case HadamardDiv(left, right):
-            return f"{_at(left, HADAMARD)} ⊘ {_at(right, POSTFIX)}"
+            return f"{_operand(left, True)} ⊘ {_operand(right, False)}"
         case HadamardPow(base, exponent):
             return f"{_at(base, POSTFIX)}^{{∘{exponent}}}"
         case Func(name, arg):
@@ -85,6 +93,10 @@ _SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 
 def _at(expr: Expr, least: int) -> str:
     return _group(expr, needs_parentheses(expr, least))
+
+
+def _operand(expr: Expr, left: bool) -> str:
+    return _group(expr, elementwise_needs_parentheses(expr, left=left))
 
 
 def _group(expr: Expr, wrap: bool) -> str:
