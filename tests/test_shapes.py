@@ -23,7 +23,9 @@ INFERRED = [
 @pytest.mark.parametrize(("text", "declared", "expected"), INFERRED, ids=[r[0] for r in INFERRED])
 def test_inferred_shapes(text: str, declared: dict, expected: dict) -> None:
     shapes = {name: declared_shape(name, spec) for name, spec in declared.items()}
-    assert infer(parse(text), shapes).symbols == expected
+    expr = parse(text)
+    assert infer(expr, shapes).symbols == expected
+    assert parse(str(expr)) == expr
 
 
 @pytest.mark.parametrize(

@@ -41,6 +41,7 @@ def test_closed_form(text: str, closed: str) -> None:
     shapes = infer(expr, {"X": ("m", "m"), "Y": ("m", "m"), "A": ("m", "m"), "B": ("m", "m")})
     result = closed_form(expr, shapes)
     assert str(result) == closed
+    assert parse(str(expr)) == expr and parse(closed) == result
     assert closed_form(result, shapes) == result
     env = random_env(shapes.symbols, expr)
     for form in (result, factored_form(expr, shapes)):
