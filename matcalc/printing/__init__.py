@@ -43,6 +43,18 @@ def needs_parentheses(child: Expr, least: int) -> bool:
     return precedence(child) < least
 
 
+def sum_parts(terms: tuple[Expr, ...]) -> list[tuple[str, Expr, int]]:
+    """Each term of a sum with the sign printed before it and the layer it is printed at:
+    `X - D R` is `Add(X, Neg(D R))`, printed with a minus in place of the Neg."""
+    parts = [("", terms[0], NEG)]
+    for term in terms[1:]:
+        if isinstance(term, Neg):
+            parts.append((" - ", term.arg, HADAMARD if isinstance(term.arg, Neg) else NEG))
+        else:
+            parts.append((" + ", term, HADAMARD))
+    return parts
+
+
 def elementwise_needs_parentheses(operand: Expr, *, left: bool) -> bool:
     """Whether an operand of ⊙ or ⊘ is parenthesised: looser operators must be, and products
     are too for the reader (`y ⊙ (X w)`), though the grammar does not need it; a number

@@ -26,12 +26,12 @@ from matcalc.expr import (
 )
 from matcalc.printing import (
     HADAMARD,
-    NEG,
     POSTFIX,
     PRODUCT,
     decimal,
     elementwise_needs_parentheses,
     needs_parentheses,
+    sum_parts,
 )
 
 if TYPE_CHECKING:
@@ -54,13 +54,7 @@ def text(expr: Expr) -> str:
         case Neg(arg):
             return "-" + _at(arg, HADAMARD)
         case Add(terms):
-            out = _at(terms[0], NEG)
-            for term in terms[1:]:
-                if isinstance(term, Neg):
-                    out += " - " + _at(term.arg, HADAMARD if isinstance(term.arg, Neg) else NEG)
-                else:
-                    out += " + " + _at(term, HADAMARD)
-            return out
+            return "".join(sign + _at(term, layer) for sign, term, layer in sum_parts(terms))
         case MatMul(left, right):
             return f"{_at(left, PRODUCT)} {_at(right, POSTFIX)}"
         case Div(num, den):
