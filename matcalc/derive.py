@@ -8,7 +8,7 @@ expression in df/dG. The chain ends at the objective, where df/df = 1. Then simp
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from matcalc.errors import ErrorKind, MatcalcError
@@ -58,7 +58,6 @@ class Derivation:
     shapes: Shapes
     steps: tuple[Step, ...]
     result: Expr
-    source: str = field(default="", compare=False)
 
     def factored(self) -> Expr:
         """The result with common factors pulled out, e.g. `2 (D R - X) R^T`."""
@@ -133,7 +132,7 @@ def diff(expr: str, wrt: str, *, shapes: ShapeSpec | None = None, first_tag: int
         steps.append(
             Step(None, SIMPLIFICATION, result, "we've expanded products and collected terms")
         )
-    return Derivation(objective, variable, typed, tuple(steps), result, source=expr)
+    return Derivation(objective, variable, typed, tuple(steps), result)
 
 
 def _chain(objective: Expr, variable: Symbol, shapes: Shapes, tag: int) -> Iterator[Step]:

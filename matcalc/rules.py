@@ -25,16 +25,19 @@ from matcalc.expr import (
     MatMul,
     Neg,
     Ones,
+    Pending,
     Sum,
     SumCols,
     SumRows,
+    Symbol,
     Transpose,
     number,
     occurrences,
     subexpression,
 )
 from matcalc.functions import derivative
-from matcalc.shapes import SCALAR, Shapes
+from matcalc.parser import parse
+from matcalc.shapes import SCALAR, Shapes, infer
 
 
 class Kind(Enum):
@@ -482,10 +485,6 @@ def rule_for(objective: Expr, path: tuple[int, ...], shapes: Shapes) -> tuple[Ru
 
 def statement(rule: Rule) -> tuple[Expr, Expr, Expr]:
     """The rule on its own example: (X, G(X), df/dX in terms of df/dG), for listing and proofs."""
-    from matcalc.expr import Pending, Symbol
-    from matcalc.parser import parse
-    from matcalc.shapes import infer
-
     node = parse(rule.example)
     site = Site(node, occurrences(node, parse(rule.input))[0], infer(node))
     d_g = ONE if rule.kind is Kind.MATRIX_TO_SCALAR else Pending(Symbol("f"), Symbol("G"), ())

@@ -194,9 +194,6 @@ class Shapes:
             self._memo[expr] = shape
         return shape
 
-    def is_scalar(self, expr: Expr) -> bool:
-        return self.of(expr) == SCALAR
-
 
 def _same(a: Dim, b: Dim) -> Dim:
     if a != b:
