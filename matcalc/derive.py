@@ -16,7 +16,7 @@ from matcalc.expr import ONE, ZERO, Add, Expr, Pending, Symbol, occurrences, rep
 from matcalc.parser import parse_located
 from matcalc.rules import Kind, rule_for
 from matcalc.shapes import SCALAR, Shape, Shapes, declared_shape, infer, show
-from matcalc.simplify import closed_form, factored_form
+from matcalc.simplify import closed_form, factored_form, signs_out
 
 ShapeSpec = Mapping[str, Sequence[int | str] | str]
 """Declared shapes: {"X": ("m", "n"), "x": ("n",), "lambda": ()}; ints allowed."""
@@ -159,7 +159,7 @@ def _chain(objective: Expr, variable: Symbol, shapes: Shapes, tag: int) -> Itera
         rule, site = rule_for(objective, pending.path, shapes)
         parent_path = pending.path[: len(pending.path) - len(site.path)]
         d_parent = ONE if not parent_path else Pending(objective, site.node, parent_path)
-        expression = replace_at(expression, where, rule.vjp(site, d_parent))
+        expression = signs_out(replace_at(expression, where, rule.vjp(site, d_parent)))
         tagged = rule.kind is not Kind.REARRANGEMENT
         yield Step(
             tag if tagged else None,

@@ -62,6 +62,25 @@ class Term:
 _UNIT = Term(Fraction(1), (), ())
 
 
+def signs_out(expr: Expr) -> Expr:
+    """Minus signs moved out of products, elementwise products, quotients and transposes, and
+    double minuses dropped, as the seed writes `-2 (X - D R) R^T`."""
+    kids = tuple(signs_out(child) for child in expr.children())
+    match expr.rebuild(kids) if kids else expr:
+        case Neg(Neg(inner)):
+            return inner
+        case MatMul(Neg(a), b) | MatMul(a, Neg(b)):
+            return signs_out(Neg(MatMul(a, b)))
+        case Hadamard(Neg(a), b) | Hadamard(a, Neg(b)):
+            return signs_out(Neg(Hadamard(a, b)))
+        case Div(Neg(a), b):
+            return signs_out(Neg(Div(a, b)))
+        case Transpose(Neg(a)):
+            return Neg(Transpose(a))
+        case rebuilt:
+            return rebuilt
+
+
 def closed_form(expr: Expr, shapes: Shapes) -> Expr:
     """The expanded, collected closed form of `expr`."""
     return _Simplifier(shapes).closed(expr)

@@ -21,16 +21,16 @@ NEURAL_NETWORK = [
 ]
 DICTIONARY_D = [
     (5, "right matrix multiplication", "D", "D R", "df/d(D R) R^T"),
-    (None, "negation", "D R", "-D R", "(-df/d(-D R)) R^T"),
-    (6, "matrix addition", "-D R", "X - D R", "(-df/d(X - D R)) R^T"),
-    (7, "squared Frobenius norm", "X - D R", "||X - D R||_F^2", "(-2 (X - D R)) R^T"),
+    (None, "negation", "D R", "-D R", "-df/d(-D R) R^T"),
+    (6, "matrix addition", "-D R", "X - D R", "-df/d(X - D R) R^T"),
+    (7, "squared Frobenius norm", "X - D R", "||X - D R||_F^2", "-2 (X - D R) R^T"),
     (None, "simplification", None, None, "-2 X R^T + 2 D R R^T"),
 ]
 DICTIONARY_R = [
     (8, "left matrix multiplication", "R", "D R", "D^T df/d(D R)"),
-    (None, "negation", "D R", "-D R", "D^T (-df/d(-D R))"),
-    (9, "matrix addition", "-D R", "X - D R", "D^T (-df/d(X - D R))"),
-    (10, "squared Frobenius norm", "X - D R", "||X - D R||_F^2", "D^T (-2 (X - D R))"),
+    (None, "negation", "D R", "-D R", "-D^T df/d(-D R)"),
+    (9, "matrix addition", "-D R", "X - D R", "-D^T df/d(X - D R)"),
+    (10, "squared Frobenius norm", "X - D R", "||X - D R||_F^2", "-D^T (2 (X - D R))"),
     (None, "simplification", None, None, "-2 D^T X + 2 D^T D R"),
 ]
 

@@ -8,7 +8,7 @@ import pytest
 from matcalc import evaluate, parse
 from matcalc.finite_differences import random_env
 from matcalc.shapes import infer
-from matcalc.simplify import closed_form, factored_form
+from matcalc.simplify import closed_form, factored_form, signs_out
 
 ROWS = [
     ("X^T (2 (g(X W) - Y) ⊙ g'(X W))", "2 X^T ((g(X W) - Y) ⊙ g'(X W))"),
@@ -48,3 +48,24 @@ def test_closed_form(text: str, closed: str) -> None:
         assert np.allclose(
             evaluate(form, env, shapes=shapes.symbols), evaluate(expr, env, shapes=shapes.symbols)
         )
+
+
+SIGNS = [
+    ("(-A) B", "-A B"),
+    ("A (-B) C", "-A B C"),
+    ("(-A) ⊙ (-B)", "A ⊙ B"),
+    ("(-A)^T", "-A^T"),
+    ("(-A) / 2", "-A / 2"),
+    ("-(-A)", "A"),
+    ("g(-A) - (-B)", "g(-A) + B"),
+]
+
+
+@pytest.mark.parametrize(("text", "moved"), SIGNS, ids=[r[0] for r in SIGNS])
+def test_signs_move_out_and_keep_the_value(text: str, moved: str) -> None:
+    expr = parse(text)
+    result = signs_out(expr)
+    assert str(result) == moved
+    shapes = infer(expr, {"A": ("m", "m"), "B": ("m", "m"), "C": ("m", "m")})
+    env = random_env(shapes.symbols, expr)
+    assert np.allclose(evaluate(result, env), evaluate(expr, env))
