@@ -140,7 +140,7 @@ class _Simplifier:
                 return [Term(value, (), ())]
             case Neg(arg):
                 return [t.scaled(Fraction(-1)) for t in self._expand(arg)]
-            case Add(terms):
+            case Add(terms) if all(self.shapes.of(t) == self.shapes.of(expr) for t in terms):
                 return [t for term in terms for t in self._expand(term)]
             case MatMul(left, right):
                 lefts, rights = self._operand(left), self._operand(right)
@@ -199,6 +199,9 @@ class _Simplifier:
             case Div(num, den):
                 a, num = self._inside(num)
                 return a, Div(num, self.closed(den))
+            case Add(terms):
+                # a broadcast sum (C + x, 1 - y) stays whole: (C + x) W is not C W + x W
+                return _UNIT, Add(tuple(self.closed(term) for term in terms))
             case Symbol() | Func() | FrobSq() | Ones() | Transpose() | Pending():
                 return _UNIT, expr
         raise AssertionError(f"no simplification for {type(expr).__name__}")
