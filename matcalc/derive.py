@@ -15,7 +15,7 @@ from matcalc.errors import ErrorKind, MatcalcError
 from matcalc.expr import ONE, ZERO, Add, Expr, Pending, Symbol, occurrences, replace_at
 from matcalc.parser import parse_located
 from matcalc.rules import Kind, rule_for
-from matcalc.shapes import SCALAR, Shape, Shapes, declared_shape, infer, show
+from matcalc.shapes import SCALAR, Shape, Shapes, convention, declared_shape, infer, show
 from matcalc.simplify import closed_form, factored_form, signs_out
 
 ShapeSpec = Mapping[str, Sequence[int | str] | str]
@@ -120,9 +120,10 @@ def diff(expr: str, wrt: str, *, shapes: ShapeSpec | None = None, first_tag: int
         )
     variable = Symbol(wrt.strip())
     if variable.name not in typed.symbols:
+        example = {"scalar": "scalar", "vector": "n"}.get(convention(variable.name), "m,n")
         raise MatcalcError(
-            f"{wrt!r} does not occur in {objective}; declare its shape (--shape {wrt}=m,n) "
-            "to get a zero gradient",
+            f"{variable.name!r} does not occur in {objective}; declare its shape "
+            f"(--shape {variable.name}={example}) to get a zero gradient",
             ErrorKind.NAME,
         )
     steps = list(_chain(objective, variable, typed, first_tag))
