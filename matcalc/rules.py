@@ -37,7 +37,7 @@ from matcalc.expr import (
 )
 from matcalc.functions import derivative
 from matcalc.parser import parse
-from matcalc.shapes import SCALAR, Shapes, infer
+from matcalc.shapes import SCALAR, Shape, Shapes, infer
 
 
 class Kind(Enum):
@@ -134,7 +134,7 @@ def _is_quadratic_form(site: Site) -> bool:
     return False
 
 
-def _added(site: Site) -> tuple[tuple[object, object], tuple[object, object]]:
+def _added(site: Site) -> tuple[Shape, Shape]:
     return site.shapes.of(site.child), site.shapes.of(site.node)
 
 
@@ -151,8 +151,9 @@ def _column_broadcast(site: Site) -> bool:
 def _pow_derivative(site: Site) -> Expr:
     assert isinstance(site.node, HadamardPow)
     base, k = site.node.base, site.node.exponent
-    lower = base if k == 2 else HadamardPow(base, k - 1)
-    return MatMul(number(k), lower)
+    if k == 1:
+        return ONE
+    return MatMul(number(k), base if k == 2 else HadamardPow(base, k - 1))
 
 
 def _ones_like(site: Site, expr: Expr) -> Ones:

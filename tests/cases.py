@@ -35,6 +35,8 @@ DERIVATIVES = [
     ("elementwise-division", Case("sum(X ⊘ C)", "X", "1 ⊘ C")),
     ("elementwise-division-denominator", Case("sum(C ⊘ X)", "X", "-C ⊘ X^{∘2}", positive=True)),
     ("elementwise-power", Case("sum(X^{∘3})", "X", "3 X^{∘2}")),
+    ("elementwise-square", Case("sum(X^{∘2} ⊙ C)", "X", "2 (C ⊙ X)")),
+    ("elementwise-first-power", Case("sum(X^{∘1} ⊙ C)", "X", "C")),
     ("addition", Case("||X + C||_F^2", "X", "2 X + 2 C")),
     ("subtraction", Case("||C - X||_F^2", "X", "-2 C + 2 X")),
     ("negation", Case("sum(-X W)", "W", "-X^T ones(m, p)")),
