@@ -127,7 +127,7 @@ def diff(expr: str, wrt: str, *, shapes: ShapeSpec | None = None, first_tag: int
             ErrorKind.NAME,
         )
     steps = list(_chain(objective, variable, typed, first_tag))
-    last = steps[-1].expression if steps else ZERO
+    last = steps[-1].expression
     result = closed_form(last, typed)
     if result != last:
         steps.append(
@@ -154,6 +154,7 @@ def _chain(objective: Expr, variable: Symbol, shapes: Shapes, tag: int) -> Itera
     elif paths:
         expression = Pending(objective, variable, paths[0])
     else:
+        yield Step(None, "constant", ZERO, "the objective does not depend on the variable")
         return
     while (found := _first_pending(expression)) is not None:
         where, pending = found
