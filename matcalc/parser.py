@@ -61,7 +61,7 @@ Spans = dict[int, Span]
 
 
 def parse(text: str) -> Expr:
-    """Parse the seed's notation (or matrixcalculus.org's ASCII forms) into an expression."""
+    """Parse the seed's notation, or its ASCII spellings (`*`, `'`, `.*`), into an expression."""
     return parse_located(text)[0]
 
 
