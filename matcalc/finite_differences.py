@@ -13,7 +13,7 @@ import numpy as np
 
 from matcalc.derive import Derivation
 from matcalc.errors import ErrorKind, MatcalcError
-from matcalc.expr import Expr, Func
+from matcalc.expr import ZERO, Expr, Func
 from matcalc.functions import is_generic
 from matcalc.numeric import evaluate
 from matcalc.shapes import Shape
@@ -63,8 +63,12 @@ def directional_error(
 ) -> float:
     """Relative error between ⟨gradient, U⟩ and the central difference of `objective` along U."""
     x = np.asarray(env[wrt], dtype=np.float64)
-    value = np.asarray(evaluate(gradient, env, shapes=symbols), dtype=np.float64)
-    value = np.broadcast_to(value, x.shape) if value.size == 1 else value
+    if gradient == ZERO:  # 0 stands for the zero matrix of the variable's shape
+        value = np.zeros_like(x)
+    else:
+        value = np.asarray(evaluate(gradient, env, shapes=symbols), dtype=np.float64)
+        if value.ndim == 0 and x.size == 1:  # a 1×1 value comes back as a float
+            value = value.reshape(x.shape)
     if value.shape != x.shape:
         raise MatcalcError(
             f"the gradient has shape {value.shape} but {wrt} has {x.shape}", ErrorKind.SHAPE

@@ -149,6 +149,9 @@ class _Simplifier:
                 return [t.scaled(1 / value) for t in self._expand(num)]
             case Transpose(arg):
                 return [self._transposed(t) for t in self._expand(arg)]
+            case Hadamard(left, right) if SCALAR in (self.shapes.of(left), self.shapes.of(right)):
+                # a scalar multiplies every entry: λ ⊙ X is λ X
+                return [a.times(b) for a in self._operand(left) for b in self._operand(right)]
             case Hadamard(Ones(), other) | Hadamard(other, Ones()):
                 return self._expand(other)
             case Ones(rows, cols) if (rows, cols) == SCALAR:

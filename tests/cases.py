@@ -59,6 +59,8 @@ DERIVATIVES = [
     ("quadratic-form", Case("a^T G a", "G", "a a^T")),
     ("quadratic-form-in-sum", Case("a^T G a + ||G||_F^2", "G", "a a^T + 2 G")),
     ("scalar-variable", Case("lambda ||X||_F^2", "lambda", "||X||_F^2")),
+    ("scalar-hadamard", Case("sum(lambda ⊙ X)", "X", "lambda ones(m, n)")),
+    ("scalar-hadamard-scalar", Case("sum(lambda ⊙ X)", "lambda", "sum(X)")),
     ("scalar-variable-inside", Case("||lambda X - Y||_F^2", "lambda", "2 sum((lambda X - Y) ⊙ X)")),
     (
         "scalar-denominator",

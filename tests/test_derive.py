@@ -8,13 +8,14 @@ import pytest
 from cases import DERIVATIVES, SEED, Case, rows
 from conftest import assert_gradient_correct
 
-from matcalc import MatcalcError, Session, diff, parse
+from matcalc import MatcalcError, Session, diff, gradcheck, parse
 
 
 @pytest.mark.parametrize("case", rows(DERIVATIVES))
 def test_closed_form_and_numbers(case: Case) -> None:
     derivation = diff(case.expression, case.wrt, shapes=case.shapes)
     assert str(derivation.result) == case.result
+    assert derivation.shapes.of(derivation.result) == derivation.shape
     assert_gradient_correct(derivation, positive=case.positive)
 
 
@@ -80,6 +81,15 @@ def test_zero_gradient_for_a_declared_variable_that_does_not_occur() -> None:
     derivation = diff("||X||_F^2", "W", shapes={"W": ("m", "n")})
     assert str(derivation.result) == "0"
     assert derivation.shape == ("m", "n")
+    assert_gradient_correct(derivation)
+
+
+def test_a_gradient_of_the_wrong_shape_is_caught() -> None:
+    wrong = diff("sum(lambda ⊙ X)", "lambda")
+    right = diff("sum(lambda ⊙ X)", "X")
+    swapped = type(right)(right.objective, right.wrt, right.shapes, right.steps, wrong.result)
+    with pytest.raises(MatcalcError, match="the gradient has shape"):
+        gradcheck(swapped)
 
 
 def test_session_numbers_tags_across_derivations() -> None:
