@@ -8,6 +8,7 @@ expression that every printer can print.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, ClassVar, TypeVar, dataclass_transform
@@ -259,6 +260,23 @@ def occurrences(expr: Expr, target: Expr, path: tuple[int, ...] = ()) -> list[tu
     return found
 
 
-def contains(expr: Expr, target: Expr) -> bool:
-    """Whether `target` occurs in `expr`."""
-    return expr == target or any(contains(child, target) for child in expr.children())
+def preorder(expr: Expr) -> Iterator[Expr]:
+    """Every node of `expr`, parents before children, in reading order."""
+    stack = [expr]
+    while stack:
+        node = stack.pop()
+        yield node
+        stack.extend(reversed(node.children()))
+
+
+def symbol_names(expr: Expr) -> list[str]:
+    """The names of the symbols in `expr`, each once, in reading order."""
+    return list(dict.fromkeys(n.name for n in preorder(expr) if isinstance(n, Symbol)))
+
+
+def replace_nodes(expr: Expr, replacement: Callable[[Expr], Expr | None]) -> Expr:
+    """`expr` with each node for which `replacement` gives an expression replaced by it."""
+    new = replacement(expr)
+    if new is not None:
+        return new
+    return expr.rebuild(tuple(replace_nodes(child, replacement) for child in expr.children()))

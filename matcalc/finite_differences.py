@@ -13,7 +13,7 @@ import numpy as np
 
 from matcalc.derive import Derivation
 from matcalc.errors import ErrorKind, MatcalcError
-from matcalc.expr import ZERO, Expr, Func
+from matcalc.expr import ZERO, Expr, Func, preorder
 from matcalc.functions import is_generic
 from matcalc.numeric import evaluate
 from matcalc.shapes import Shape
@@ -41,14 +41,11 @@ def random_env(
 
 
 def _generic_functions(expr: Expr) -> set[str]:
-    found: set[str] = set()
-    stack = [expr]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, Func) and is_generic(node.name):
-            found.add(node.name.rstrip("'"))
-        stack.extend(node.children())
-    return found
+    return {
+        node.name.rstrip("'")
+        for node in preorder(expr)
+        if isinstance(node, Func) and is_generic(node.name)
+    }
 
 
 def directional_error(

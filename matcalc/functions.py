@@ -28,6 +28,7 @@ from matcalc.expr import (
     Number,
     Symbol,
     number,
+    replace_nodes,
 )
 
 
@@ -97,29 +98,16 @@ def derivative(name: str, arg: Expr) -> Expr:
     """The elementwise derivative of function `name` at `arg`, as a matcalc expression."""
     if is_generic(name):
         return Func(name + "'", arg)
-    return _derivative_template(name).substitute(arg)
-
-
-@dataclass(frozen=True, slots=True)
-class _Template:
-    """A derivative with a placeholder for its argument."""
-
-    body: Expr
-
-    def substitute(self, arg: Expr) -> Expr:
-        def walk(expr: Expr) -> Expr:
-            if expr == _PLACEHOLDER:
-                return arg
-            return expr.rebuild(tuple(walk(child) for child in expr.children()))
-
-        return walk(self.body)
+    template = _derivative_template(name)
+    return replace_nodes(template, lambda node: arg if node == _PLACEHOLDER else None)
 
 
 _PLACEHOLDER = Symbol("·x·")
+"""Where the argument goes in a derivative worked out once per function."""
 
 
 @cache
-def _derivative_template(name: str) -> _Template:
+def _derivative_template(name: str) -> Expr:
     entry = FUNCTIONS[name]
     if entry.sympy is None:
         raise MatcalcError(
@@ -130,7 +118,7 @@ def _derivative_template(name: str) -> _Template:
     import sympy
 
     x = sympy.Symbol("x", real=True)
-    return _Template(_from_sympy(sympy, sympy.diff(entry.sympy(sympy, x), x), x))
+    return _from_sympy(sympy, sympy.diff(entry.sympy(sympy, x), x), x)
 
 
 def _from_sympy(sp: Any, e: Any, x: Any) -> Expr:

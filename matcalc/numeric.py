@@ -28,7 +28,8 @@ from matcalc.expr import (
     SumRows,
     Symbol,
     Transpose,
-    contains,
+    replace_nodes,
+    symbol_names,
 )
 from matcalc.functions import FUNCTIONS
 from matcalc.shapes import Shape, infer
@@ -87,7 +88,8 @@ def _bind_dimensions(
                         f"but dimension {dim} is {sizes[dim]}",
                         ErrorKind.SHAPE,
                     )
-    given = {n: (a.shape[0], a.shape[1]) for n, a in arrays.items() if contains(expr, Symbol(n))}
+    names = set(symbol_names(expr))
+    given = {n: (a.shape[0], a.shape[1]) for n, a in arrays.items() if n in names}
     typed = infer(_sized(expr, sizes), given)
     sizes.update({d: v for d, v in typed.bindings.items() if isinstance(v, int)})
     return sizes
@@ -95,9 +97,13 @@ def _bind_dimensions(
 
 def _sized(expr: Expr, sizes: Mapping[str, int]) -> Expr:
     """`expr` with the known sizes written into its all-ones matrices."""
-    if isinstance(expr, Ones):
-        return Ones(*(sizes.get(d, d) if isinstance(d, str) else d for d in (expr.rows, expr.cols)))
-    return expr.rebuild(tuple(_sized(child, sizes) for child in expr.children()))
+
+    def size(dim: int | str) -> int | str:
+        return sizes.get(dim, dim) if isinstance(dim, str) else dim
+
+    return replace_nodes(
+        expr, lambda n: Ones(size(n.rows), size(n.cols)) if isinstance(n, Ones) else None
+    )
 
 
 class _Evaluator:

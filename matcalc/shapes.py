@@ -31,6 +31,7 @@ from matcalc.expr import (
     SumRows,
     Symbol,
     Transpose,
+    symbol_names,
 )
 
 Shape = tuple[Dim, Dim]
@@ -215,16 +216,7 @@ def infer(
 
 
 def _symbols_in_order(expr: Expr, declared: Mapping[str, Shape]) -> list[str]:
-    seen: dict[str, None] = {}
-    stack = [expr]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, Symbol):
-            seen.setdefault(node.name)
-        stack.extend(reversed(node.children()))
-    for name in declared:
-        seen.setdefault(name)
-    return list(seen)
+    return list(dict.fromkeys([*symbol_names(expr), *declared]))
 
 
 class _Solver:
@@ -260,18 +252,15 @@ class _Solver:
         a, b = self.find(a), self.find(b)
         if a == b:
             return a
-        if isinstance(a, str) and a.startswith("?") and b != 1:
-            self.parent[a] = b
-            return b
-        if isinstance(b, str) and b.startswith("?") and a != 1:
-            self.parent[b] = a
-            return a
-        if isinstance(a, str) and isinstance(b, int) and b != 1:
-            self.parent[a] = b
-            return b
-        if isinstance(b, str) and isinstance(a, int) and a != 1:
-            self.parent[b] = a
-            return a
+        for free, value in ((a, b), (b, a)):
+            # a variable binds to anything, a declared name only to a size; nothing becomes 1
+            if (
+                isinstance(free, str)
+                and value != 1
+                and (free.startswith("?") or isinstance(value, int))
+            ):
+                self.parent[free] = value
+                return value
         raise _Mismatch("the dimensions differ")
 
     def visit(self, expr: Expr, locate: Callable[[Expr], Span | None]) -> Shape:

@@ -190,15 +190,9 @@ class _Simplifier:
                 return a, HadamardDiv(left, self.closed(right))
             case HadamardPow(base, exponent):
                 return _UNIT, HadamardPow(self.closed(base), exponent)
-            case Sum(arg):
+            case Sum(arg) | SumRows(arg) | SumCols(arg):
                 a, arg = self._inside(arg)
-                return a, Sum(arg)
-            case SumRows(arg):
-                a, arg = self._inside(arg)
-                return a, SumRows(arg)
-            case SumCols(arg):
-                a, arg = self._inside(arg)
-                return a, SumCols(arg)
+                return a, expr.rebuild((arg,))
             case Div(num, den):
                 a, num = self._inside(num)
                 return a, Div(num, self.closed(den))

@@ -41,6 +41,8 @@ def _module_imports(module: str) -> set[str]:
     for node in tree.body:
         if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("matcalc."):
             found.add(node.module.removeprefix("matcalc."))
+        if isinstance(node, ast.Import):
+            found |= {a.name.removeprefix("matcalc.") for a in node.names if "matcalc." in a.name}
     return found
 
 
