@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
-from matcalc import Derivation, gradcheck, parse
+from matcalc import Derivation, Expr, gradcheck, parse
 
 TOLERANCE = 1e-6
 
 
-def assert_gradient_correct(derivation: Derivation, *, positive: bool = False) -> None:
-    """Central differences agree with the derived gradient, for two random draws."""
+def assert_gradient_correct(
+    derivation: Derivation, *, positive: bool = False, result: Expr | None = None
+) -> None:
+    """Central differences agree with the derived gradient (or with `result`, another form of
+    it), for two random draws."""
+    if result is not None:
+        derivation = replace(derivation, result=result)
     for seed in (0, 1):
         error = gradcheck(derivation, seed=seed, positive=positive)
         assert error < TOLERANCE, f"{derivation.result}: relative error {error:.2e}"

@@ -29,6 +29,8 @@ def test_text_shows_steps_and_closed_form() -> None:
         line.strip().startswith("(1) right matrix multiplication: we've used") for line in lines
     )
     assert lines[-1] == "df/dD = -2 X R^T + 2 D R R^T"
+    derivation = diff("||X - D R||_F^2", "D")
+    assert_gradient_correct(derivation, result=parse(lines[-1].removeprefix("df/dD = ")))
 
 
 def test_json_has_the_contract_fields(capsys: pytest.CaptureFixture[str]) -> None:
@@ -48,6 +50,9 @@ def test_latex_is_an_align(capsys: pytest.CaptureFixture[str]) -> None:
     out = capsys.readouterr().out
     assert out.startswith("\\begin{align*}")
     assert "\\tag{3}" in out and "For (1) we've used the framework" in out
+    derivation = diff("||X - D R||_F^2", "R")
+    assert derivation.latex() == out.rstrip("\n")
+    assert_gradient_correct(derivation)
 
 
 def test_shapes_and_factored_form(capsys: pytest.CaptureFixture[str]) -> None:
@@ -59,6 +64,7 @@ def test_shapes_and_factored_form(capsys: pytest.CaptureFixture[str]) -> None:
     derivation = diff("||A x - b||_2^2", "x", shapes={"A": "m,n"})
     assert derivation.shape == ("n", 1)
     assert_gradient_correct(derivation)
+    assert_gradient_correct(derivation, result=parse("2 A^T (A x - b)"))
 
 
 def test_scalar_shape_declaration(capsys: pytest.CaptureFixture[str]) -> None:

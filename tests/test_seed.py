@@ -59,6 +59,7 @@ def test_the_article_in_one_session() -> None:
 
 def test_justifications_in_the_seed_words() -> None:
     derivation = Session().diff("||g(X W) - Y||_F^2", "W")
+    assert_gradient_correct(derivation)
     assert derivation.steps[0].justification == (
         "we've used the framework with the matrix-to-matrix function G: W ↦ X W"
     )
@@ -70,14 +71,17 @@ def test_justifications_in_the_seed_words() -> None:
 
 def test_latex_is_tagged_in_the_seed_notation() -> None:
     session = Session()
-    latex = "\n".join(
-        session.diff(e, w).latex()
+    derivations = [
+        session.diff(e, w)
         for e, w in [
             ("||g(X W) - Y||_F^2", "W"),
             ("||X - D R||_F^2", "D"),
             ("||X - D R||_F^2", "R"),
         ]
-    )
+    ]
+    latex = "\n".join(derivation.latex() for derivation in derivations)
+    for derivation in derivations:
+        assert_gradient_correct(derivation)
     for tag in range(1, 11):
         assert f"\\tag{{{tag}}}" in latex
         assert f"For ({tag}) we've used the framework" in latex
@@ -91,5 +95,6 @@ def test_latex_is_tagged_in_the_seed_notation() -> None:
 def test_results_parse_back() -> None:
     session = Session()
     for e, w in [("||g(X W) - Y||_F^2", "W"), ("||X - D R||_F^2", "D"), ("||X - D R||_F^2", "R")]:
-        result = session.diff(e, w).result
-        assert parse(str(result)) == result
+        derivation = session.diff(e, w)
+        assert parse(str(derivation.result)) == derivation.result
+        assert_gradient_correct(derivation)
