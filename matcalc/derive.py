@@ -7,7 +7,7 @@ expression in df/dG. The chain ends at the objective, where df/df = 1. Then simp
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,10 +43,14 @@ class Step:
 
     @property
     def justification(self) -> str:
+        return self.sentence(str, "{}: {} ↦ {}")
+
+    def sentence(self, show: Callable[[Expr], str], form: str) -> str:
+        """The wording with the function written by `form` from (letter, H, G(H)) in `show`."""
         if self.function is None:
             return self.wording
         h, p = self.function
-        return self.wording.format(function=f"{self.letter}: {h} ↦ {p}")
+        return self.wording.format(function=form.format(self.letter, show(h), show(p)))
 
 
 @dataclass(frozen=True)

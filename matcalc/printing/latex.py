@@ -135,10 +135,7 @@ def _group(expr: Expr, wrap: bool) -> str:
 
 def step_justification(step: Step) -> str:
     """The step's sentence with the function G: H ↦ G(H) in inline math."""
-    if step.function is None:
-        return step.wording
-    h, p = step.function
-    return step.wording.format(function=rf"${step.letter}: {latex(h)}\mapsto {latex(p)}$")
+    return step.sentence(latex, r"${}: {}\mapsto {}$")
 
 
 def derivation_latex(derivation: Derivation) -> str:
