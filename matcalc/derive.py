@@ -13,10 +13,11 @@ from typing import Any
 
 from matcalc.errors import ErrorKind, MatcalcError
 from matcalc.expr import ONE, ZERO, Add, Expr, Pending, Symbol, occurrences, replace_at
+from matcalc.limits import MAX_DERIVATION, MAX_TERMS
 from matcalc.parser import parse_located
 from matcalc.rules import Kind, rule_for
 from matcalc.shapes import SCALAR, Shape, Shapes, convention, declared_shape, infer, show
-from matcalc.simplify import closed_form, factored_form, signs_out
+from matcalc.simplify import closed_form, factored_form, lift_sign, signs_out
 
 ShapeSpec = Mapping[str, Sequence[int | str] | str]
 """Declared shapes: {"X": ("m", "n"), "x": ("n",), "lambda": ()}; ints allowed."""
@@ -130,14 +131,38 @@ def diff(expr: str, wrt: str, *, shapes: ShapeSpec | None = None, first_tag: int
             f"(--shape {variable.name}={example}) to get a zero gradient",
             ErrorKind.NAME,
         )
-    steps = list(_chain(objective, variable, typed, first_tag))
+    steps = _bounded(_chain(objective, variable, typed, first_tag))
     last = steps[-1].expression
-    result = closed_form(last, typed)
+    closed = closed_form(last, typed)
+    result = closed.expr
     if result != last:
-        steps.append(
-            Step(None, SIMPLIFICATION, result, "we've expanded products and collected terms")
-        )
+        steps.append(Step(None, SIMPLIFICATION, result, _simplification_wording(closed.expanded)))
     return Derivation(objective, variable, typed, tuple(steps), result)
+
+
+def _bounded(steps: Iterator[Step]) -> list[Step]:
+    """The steps, as long as they write out at most MAX_DERIVATION nodes in all."""
+    kept: list[Step] = []
+    written = 0
+    for step in steps:
+        written += step.expression.size
+        if written > MAX_DERIVATION:
+            raise MatcalcError(
+                f"the derivation is too long to show: its steps would hold more than "
+                f"{MAX_DERIVATION:,} symbols and operations; differentiate a smaller objective",
+                ErrorKind.VALUE,
+            )
+        kept.append(step)
+    return kept
+
+
+def _simplification_wording(expanded: bool) -> str:
+    if expanded:
+        return "we've expanded products and collected terms"
+    return (
+        f"expanding the products would give more than {MAX_TERMS} terms, so the sums inside "
+        "them are kept whole; we've collected terms and pulled out common factors"
+    )
 
 
 def _chain(objective: Expr, variable: Symbol, shapes: Shapes, tag: int) -> Iterator[Step]:
@@ -165,7 +190,9 @@ def _chain(objective: Expr, variable: Symbol, shapes: Shapes, tag: int) -> Itera
         rule, site = rule_for(objective, pending.path, shapes)
         parent_path = pending.path[: len(pending.path) - len(site.path)]
         d_parent = ONE if not parent_path else Pending(objective, site.node, parent_path)
-        expression = signs_out(replace_at(expression, where, rule.vjp(site, d_parent)))
+        # the rest of the expression has its signs out already: only the path up needs a look
+        new = signs_out(rule.vjp(site, d_parent))
+        expression = replace_at(expression, where, new, lift_sign)
         tagged = rule.kind is not Kind.REARRANGEMENT
         yield Step(
             tag if tagged else None,
@@ -178,16 +205,14 @@ def _chain(objective: Expr, variable: Symbol, shapes: Shapes, tag: int) -> Itera
         tag += tagged
 
 
-def _first_pending(
-    expr: Expr, path: tuple[int, ...] = ()
-) -> tuple[tuple[int, ...], Pending] | None:
-    if isinstance(expr, Pending):
-        return path, expr
-    for index, child in enumerate(expr.children()):
-        found = _first_pending(child, (*path, index))
-        if found is not None:
-            return found
-    return None
+def _first_pending(expr: Expr) -> tuple[tuple[int, ...], Pending] | None:
+    path: tuple[int, ...] = ()
+    while not isinstance(expr, Pending):
+        if not expr.has_pending:
+            return None
+        index, expr = next((i, c) for i, c in enumerate(expr.children()) if c.has_pending)
+        path = (*path, index)
+    return path, expr
 
 
 class Session:

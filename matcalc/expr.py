@@ -22,12 +22,18 @@ Dim = int | str
 class Expr:
     """Base of all nodes: structural equality, a hash computed once, generic traversal."""
 
-    __slots__ = ("_hash",)
+    __slots__ = ("_hash", "_pending", "_size")
     _hash: int
+    _size: int
+    _pending: bool
     __match_args__: ClassVar[tuple[str, ...]] = ()
 
     def __post_init__(self) -> None:
+        kids = self.children()
         object.__setattr__(self, "_hash", hash((type(self).__name__, *self._fields())))
+        object.__setattr__(self, "_size", 1 + sum(child._size for child in kids))
+        pending = isinstance(self, Pending) or any(child._pending for child in kids)
+        object.__setattr__(self, "_pending", pending)
 
     def _fields(self) -> tuple[Any, ...]:
         return tuple(getattr(self, name) for name in self.__match_args__)
@@ -43,6 +49,16 @@ class Expr:
             and self._hash == other._hash
             and self._fields() == other._fields()
         )
+
+    @property
+    def size(self) -> int:
+        """The number of nodes, counted once when the node is built."""
+        return self._size
+
+    @property
+    def has_pending(self) -> bool:
+        """Whether a pending derivative is somewhere inside, worked out once when built."""
+        return self._pending
 
     def children(self) -> tuple[Expr, ...]:
         """The subexpressions, in the order they are written."""
@@ -241,13 +257,16 @@ def subexpression(expr: Expr, path: tuple[int, ...]) -> Expr:
     return expr
 
 
-def replace_at(expr: Expr, path: tuple[int, ...], new: Expr) -> Expr:
-    """`expr` with the node at `path` replaced by `new`."""
+def replace_at(
+    expr: Expr, path: tuple[int, ...], new: Expr, fix: Callable[[Expr], Expr] = lambda e: e
+) -> Expr:
+    """`expr` with the node at `path` replaced by `new`, and `fix` applied to each node rebuilt
+    above it (from the bottom up)."""
     if not path:
         return new
     kids = list(expr.children())
-    kids[path[0]] = replace_at(kids[path[0]], path[1:], new)
-    return expr.rebuild(tuple(kids))
+    kids[path[0]] = replace_at(kids[path[0]], path[1:], new, fix)
+    return fix(expr.rebuild(tuple(kids)))
 
 
 def occurrences(expr: Expr, target: Expr, path: tuple[int, ...] = ()) -> list[tuple[int, ...]]:

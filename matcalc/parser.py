@@ -8,7 +8,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from lark import Lark, Token, Transformer, v_args
+from lark import Lark, Token, Transformer, Tree, v_args
 from lark.exceptions import (
     UnexpectedCharacters,
     UnexpectedEOF,
@@ -38,8 +38,7 @@ from matcalc.expr import (
     Transpose,
 )
 from matcalc.functions import FUNCTIONS, is_generic
-
-MAX_INPUT = 100_000
+from matcalc.limits import MAX_DEPTH, MAX_INPUT, MAX_TOKENS
 
 _REDUCTIONS = {"sum": Sum, "sum_rows": SumRows, "sum_cols": SumCols}
 KNOWN_FUNCTIONS = sorted([*FUNCTIONS, *_REDUCTIONS, "ones"])
@@ -73,15 +72,46 @@ def parse_located(text: str) -> tuple[Expr, Spans]:
         raise MatcalcError(
             f"the expression is longer than {MAX_INPUT:,} characters", ErrorKind.PARSE
         )
+    _check_length(text)
     try:
         tree = _parser().parse(text)
     except UnexpectedInput as error:
         raise _syntax_error(text, error) from None
+    _check_depth(tree, text)
     builder = _Builder(text)
     try:
         return builder.transform(tree), builder.spans
     except VisitError as error:
         raise error.orig_exc from None
+
+
+def _check_length(text: str) -> None:
+    """Refuse an objective of more than MAX_TOKENS tokens before parsing all of it."""
+    try:
+        for count, token in enumerate(_parser().lex(text), 1):
+            if count > MAX_TOKENS:
+                raise MatcalcError(
+                    f"the expression is longer than {MAX_TOKENS:,} names, numbers and operators",
+                    ErrorKind.PARSE,
+                    Span(token.line or 1, token.column or 1, text),
+                )
+    except UnexpectedInput:
+        pass  # the parser reports it, with its context
+
+
+def _check_depth(tree: Tree[Token], text: str) -> None:
+    """Refuse operations nested more than MAX_DEPTH deep: every later stage recurses on them."""
+    stack = [(tree, 1)]
+    while stack:
+        subtree, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            meta = subtree.meta
+            raise MatcalcError(
+                f"operations are nested more than {MAX_DEPTH} deep here",
+                ErrorKind.PARSE,
+                Span(getattr(meta, "line", 1), getattr(meta, "column", 1), text),
+            )
+        stack.extend((child, depth + 1) for child in subtree.children if isinstance(child, Tree))
 
 
 def _syntax_error(text: str, error: UnexpectedInput) -> MatcalcError:

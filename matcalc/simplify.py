@@ -36,6 +36,7 @@ from matcalc.expr import (
     Transpose,
     number,
 )
+from matcalc.limits import MAX_TERMS
 from matcalc.shapes import SCALAR, Shapes
 
 
@@ -65,31 +66,69 @@ _UNIT = Term(Fraction(1), (), ())
 def signs_out(expr: Expr) -> Expr:
     """Minus signs moved out of products, elementwise products, quotients and transposes, and
     double minuses dropped, as the seed writes `-2 (X - D R) R^T`."""
-    kids = tuple(signs_out(child) for child in expr.children())
-    match expr.rebuild(kids) if kids else expr:
+    kids = expr.children()
+    if not kids:
+        return expr
+    moved = tuple(signs_out(child) for child in kids)
+    if any(new is not old for new, old in zip(moved, kids, strict=True)):
+        expr = expr.rebuild(moved)
+    return lift_sign(expr)
+
+
+def lift_sign(expr: Expr) -> Expr:
+    """`expr` with a minus sign of its children moved out (their own signs are out already)."""
+    match expr:
         case Neg(Neg(inner)):
             return inner
         case MatMul(Neg(a), b) | MatMul(a, Neg(b)):
-            return signs_out(Neg(MatMul(a, b)))
+            return _negated(MatMul(a, b))
         case Hadamard(Neg(a), b) | Hadamard(a, Neg(b)):
-            return signs_out(Neg(Hadamard(a, b)))
+            return _negated(Hadamard(a, b))
         case Div(Neg(a), b):
-            return signs_out(Neg(Div(a, b)))
+            return _negated(Div(a, b))
         case Transpose(Neg(a)):
             return Neg(Transpose(a))
-        case rebuilt:
-            return rebuilt
+    return expr
 
 
-def closed_form(expr: Expr, shapes: Shapes) -> Expr:
-    """The expanded, collected closed form of `expr`."""
-    return _Simplifier(shapes).closed(expr)
+def _negated(expr: Expr) -> Expr:
+    return lift_sign(Neg(lift_sign(expr)))
+
+
+@dataclass(frozen=True, slots=True)
+class ClosedForm:
+    """A simplified expression; `expanded` is False when multiplying out its products of sums
+    would pass MAX_TERMS terms, so that they were kept as they are and common factors pulled out."""
+
+    expr: Expr
+    expanded: bool
+
+
+def closed_form(expr: Expr, shapes: Shapes) -> ClosedForm:
+    """The expanded, collected closed form of `expr`, or a factored one past MAX_TERMS terms."""
+    terms, expanded = _bounded_terms(expr, shapes)
+    return ClosedForm(_sum_of(terms) if expanded else _factored(terms), expanded)
 
 
 def factored_form(expr: Expr, shapes: Shapes) -> Expr:
     """The closed form with a common number and common left and right factors pulled out:
     `-2 X R^T + 2 D R R^T` becomes `2 (D R - X) R^T`."""
-    terms = _Simplifier(shapes).terms(expr)
+    return _factored(_bounded_terms(expr, shapes)[0])
+
+
+def _bounded_terms(expr: Expr, shapes: Shapes) -> tuple[list[Term], bool]:
+    """`expr` as collected terms, and whether its products of sums were multiplied out."""
+    try:
+        return _Simplifier(shapes, expand=True).terms(expr), True
+    except _TooManyTerms:
+        return _Simplifier(shapes, expand=False).terms(expr), False
+
+
+class _TooManyTerms(Exception):
+    """Expanding would pass MAX_TERMS terms."""
+
+
+def _factored(terms: list[Term]) -> Expr:
     if not terms:
         return ZERO
     outside, rest = _factor(terms)
@@ -124,8 +163,12 @@ def _factor(terms: list[Term]) -> tuple[Term, Term]:
 
 
 class _Simplifier:
-    def __init__(self, shapes: Shapes):
+    """Expands with `expand`, and gives up past MAX_TERMS terms; without it, a product keeps
+    an operand that is a sum whole, so the number of terms cannot grow by multiplying."""
+
+    def __init__(self, shapes: Shapes, *, expand: bool):
         self.shapes = shapes
+        self.expand = expand
 
     def closed(self, expr: Expr) -> Expr:
         return _sum_of(self.terms(expr))
@@ -141,17 +184,19 @@ class _Simplifier:
             case Neg(arg):
                 return [t.scaled(Fraction(-1)) for t in self._expand(arg)]
             case Add(terms) if all(self.shapes.of(t) == self.shapes.of(expr) for t in terms):
-                return [t for term in terms for t in self._expand(term)]
+                return self._bounded(_collect([t for term in terms for t in self._expand(term)]))
             case MatMul(left, right):
                 lefts, rights = self._operand(left), self._operand(right)
-                return [a.times(b) for a in lefts for b in rights]
+                if not self.expand:
+                    lefts, rights = self._whole(left, lefts), self._whole(right, rights)
+                return self._bounded([a.times(b) for a in lefts for b in rights])
             case Div(num, Number(value)):
                 return [t.scaled(1 / value) for t in self._expand(num)]
             case Transpose(arg):
                 return [self._transposed(t) for t in self._expand(arg)]
             case Hadamard(left, right) if SCALAR in (self.shapes.of(left), self.shapes.of(right)):
                 # a scalar multiplies every entry: λ ⊙ X is λ X
-                return [a.times(b) for a in self._operand(left) for b in self._operand(right)]
+                return self._expand(MatMul(left, right))
             case Hadamard(Ones(), other) | Hadamard(other, Ones()):
                 return self._expand(other)
             case Ones(rows, cols) if (rows, cols) == SCALAR:
@@ -168,6 +213,20 @@ class _Simplifier:
             Term(t.coefficient, (*t.scalars, _product(t.factors)), ()) if t.factors else t
             for t in terms
         ]
+
+    def _bounded(self, terms: list[Term]) -> list[Term]:
+        if self.expand and len(terms) > MAX_TERMS:
+            raise _TooManyTerms
+        return terms
+
+    def _whole(self, expr: Expr, terms: list[Term]) -> list[Term]:
+        """The terms of a product's operand, as one factor if there are several."""
+        if len(terms) < 2:
+            return terms
+        outside, rest = _factor(_collect(terms))
+        if self.shapes.of(expr) == SCALAR:
+            return [outside.times(Term(Fraction(1), (_product(rest.factors),), ()))]
+        return [outside.times(rest)]
 
     def _atom(self, expr: Expr) -> list[Term]:
         """An expression the expansion does not open, with its number and scalars pulled out."""
@@ -233,6 +292,9 @@ class _Simplifier:
                 return self._atom(HadamardDiv(Transpose(left), Transpose(right)))
             case HadamardPow(base, exponent):
                 return self._atom(HadamardPow(Transpose(base), exponent))
+            case Add(terms):
+                transposed = Add(tuple(Transpose(term) for term in terms))
+                return self._whole(transposed, self._expand(transposed))
         return [Term(Fraction(1), (), (Transpose(atom),))]
 
 

@@ -51,7 +51,7 @@ DERIVATIVES = [
     ("column-broadcast", Case("||C + x||_F^2", "x", "2 sum_cols(C + x)", {"C": ("m", "n")})),
     ("scalar-broadcast", Case("sum(1 + exp(X))", "X", "exp(X)")),
     ("broadcast-not-distributed", Case("||X W - x||_F^2", "X", "2 (X W - x) W^T")),
-    ("broadcast-transposed", Case("||(C + x^T)^T W||_F^2", "W", "2 (C + x^T) (C + x^T)^T W")),
+    ("broadcast-transposed", Case("||(C + x^T)^T W||_F^2", "W", "2 (C + x^T) (C^T + x) W")),
     ("vector-broadcast", Case("sum(1 - y)", "y", "-ones(m, 1)")),
     ("frobenius-vector", Case("||A x - b||_2^2", "x", "2 A^T A x - 2 A^T b")),
     ("euclidean-plain", Case("||x||^2", "x", "2 x")),

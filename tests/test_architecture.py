@@ -15,6 +15,7 @@ PACKAGE = Path(matcalc.__file__).parent
 
 LAYERS = [
     "errors",
+    "limits",
     "expr",
     "functions",
     "shapes",

@@ -1,0 +1,20 @@
+"""The sizes matcalc accepts, in one place: past them a clear error or a note, never a crash.
+
+Each limit is far above what a person writes by hand and low enough that the work up to it
+takes well under a second (benchmarks/robustness.py measures the worst cases).
+"""
+
+MAX_INPUT = 100_000
+"""Characters in an objective."""
+
+MAX_TOKENS = 2_000
+"""Names, numbers, operators and brackets in an objective."""
+
+MAX_DEPTH = 100
+"""Operations nested inside each other, e.g. exp(exp(…)) or A1 A2 … (one level per factor)."""
+
+MAX_DERIVATION = 200_000
+"""Nodes written out over all the steps of one derivation."""
+
+MAX_TERMS = 32
+"""Terms an expanded closed form may have; past it products of sums are kept factored."""
