@@ -15,7 +15,7 @@ from matcalc.errors import ErrorKind, MatcalcError
 from matcalc.expr import ONE, ZERO, Add, Expr, Pending, Symbol, occurrences, replace_at
 from matcalc.limits import MAX_DERIVATION, MAX_TERMS
 from matcalc.parser import parse_located
-from matcalc.rules import Kind, rule_for
+from matcalc.rules import Assumption, Kind, rule_for
 from matcalc.shapes import SCALAR, Shape, Shapes, convention, declared_shape, infer, show
 from matcalc.simplify import closed_form, factored_form, lift_sign, signs_out
 
@@ -41,6 +41,7 @@ class Step:
     wording: str
     function: tuple[Expr, Expr] | None = None
     letter: str = "G"
+    assumption: Assumption | None = None
 
     @property
     def justification(self) -> str:
@@ -67,6 +68,12 @@ class Derivation:
     def factored(self) -> Expr:
         """The result with common factors pulled out, e.g. `2 (D R - X) R^T`."""
         return factored_form(self.result, self.shapes)
+
+    @property
+    def assumptions(self) -> tuple[Assumption, ...]:
+        """Where the result holds, if not everywhere: each condition once, in step order."""
+        found = (step.assumption for step in self.steps if step.assumption is not None)
+        return tuple(dict.fromkeys(found))
 
     @property
     def shape(self) -> Shape:
@@ -97,6 +104,7 @@ class Derivation:
             "shape": show(self.shape),
             "result": text(self.result),
             "result_latex": latex(self.result),
+            "assumptions": [assumption.sentence(text) for assumption in self.assumptions],
             "steps": [
                 {
                     "tag": step.tag,
@@ -201,6 +209,7 @@ def _chain(objective: Expr, variable: Symbol, shapes: Shapes, tag: int) -> Itera
             rule.wording,
             (site.child, site.node),
             rule.letter,
+            rule.assumes(site),
         )
         tag += tagged
 

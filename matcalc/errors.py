@@ -16,6 +16,10 @@ class ErrorKind(Enum):
     VALUE = "value error"
 
 
+CARET_WIDTH = 72
+"""The widest piece of a long line that an error shows."""
+
+
 @dataclass(frozen=True, slots=True)
 class Span:
     """A place in the user's text: 1-based line and column, and the text itself."""
@@ -25,9 +29,17 @@ class Span:
     text: str
 
     def caret(self) -> str:
-        """The offending line with a caret under the column."""
-        source = self.text.splitlines()[self.line - 1] if self.text else ""
-        return f"{source}\n{' ' * (self.column - 1)}^"
+        """The offending line, cut to a window around the column, with a caret under it."""
+        lines = self.text.splitlines()
+        source = lines[self.line - 1] if 0 < self.line <= len(lines) else ""
+        column = self.column
+        if len(source) > CARET_WIDTH:
+            start = max(0, min(column - 1 - CARET_WIDTH // 2, len(source) - CARET_WIDTH))
+            end = start + CARET_WIDTH
+            head, tail = ("…" if start > 0 else ""), ("…" if end < len(source) else "")
+            source = head + source[start:end] + tail
+            column = column - start + len(head)
+        return f"{source}\n{' ' * (column - 1)}^"
 
 
 class MatcalcError(ValueError):

@@ -234,6 +234,12 @@ class Pending(Expr):
     path: tuple[int, ...]
     occurrence: int = 0
 
+    def __post_init__(self) -> None:
+        Expr.__post_init__(self)
+        object.__setattr__(
+            self, "_size", 1 + self.of.size + self.wrt.size
+        )  # d(f)/dH is written out
+
     def children(self) -> tuple[Expr, ...]:
         return ()
 

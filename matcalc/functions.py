@@ -40,6 +40,8 @@ class Elementwise:
     numpy: Callable[[Any, Any], Any]
     sympy: Callable[[Any, Any], Any] | None
     latex: str
+    domain: str | None = None
+    """Where the derivative holds, if not everywhere: a sentence with `{}` for the argument."""
 
 
 def _custom(sp: Any, name: str, x: Any) -> Any:
@@ -63,7 +65,13 @@ FUNCTIONS: dict[str, Elementwise] = {
     entry.name: entry
     for entry in (
         Elementwise("exp", lambda np, x: np.exp(x), lambda sp, x: sp.exp(x), r"\exp"),
-        Elementwise("log", lambda np, x: np.log(x), lambda sp, x: sp.log(x), r"\log"),
+        Elementwise(
+            "log",
+            lambda np, x: np.log(x),
+            lambda sp, x: sp.log(x),
+            r"\log",
+            "log needs the entries of {} to be positive",
+        ),
         Elementwise("sin", lambda np, x: np.sin(x), lambda sp, x: sp.sin(x), r"\sin"),
         Elementwise("cos", lambda np, x: np.cos(x), lambda sp, x: sp.cos(x), r"\cos"),
         Elementwise("tanh", lambda np, x: np.tanh(x), lambda sp, x: sp.tanh(x), r"\tanh"),
@@ -78,9 +86,24 @@ FUNCTIONS: dict[str, Elementwise] = {
             lambda np, x: np.maximum(x, 0),
             lambda sp, x: _custom(sp, "relu", x),
             r"\operatorname{relu}",
+            "relu is not differentiable where an entry of {} is 0; there step(0) = 1/2 is used, "
+            "a subgradient",
         ),
-        Elementwise("sqrt", lambda np, x: np.sqrt(x), lambda sp, x: sp.sqrt(x), r"\sqrt"),
-        Elementwise("abs", lambda np, x: np.abs(x), lambda sp, x: sp.Abs(x), r"\operatorname{abs}"),
+        Elementwise(
+            "sqrt",
+            lambda np, x: np.sqrt(x),
+            lambda sp, x: sp.sqrt(x),
+            r"\sqrt",
+            "sqrt needs the entries of {} to be positive",
+        ),
+        Elementwise(
+            "abs",
+            lambda np, x: np.abs(x),
+            lambda sp, x: sp.Abs(x),
+            r"\operatorname{abs}",
+            "abs is not differentiable where an entry of {} is 0; there sign(0) = 0 is used, "
+            "a subgradient",
+        ),
         Elementwise("step", lambda np, x: np.heaviside(x, 0.5), None, r"\operatorname{step}"),
         Elementwise("sign", lambda np, x: np.sign(x), None, r"\operatorname{sign}"),
     )

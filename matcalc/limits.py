@@ -10,10 +10,10 @@ MAX_INPUT = 100_000
 MAX_TOKENS = 2_000
 """Names, numbers, operators and brackets in an objective."""
 
-MAX_DEPTH = 100
+MAX_DEPTH = 50
 """Operations nested inside each other, e.g. exp(exp(…)) or A1 A2 … (one level per factor)."""
 
-MAX_DERIVATION = 200_000
+MAX_DERIVATION = 300_000
 """Nodes written out over all the steps of one derivation."""
 
 MAX_TERMS = 32

@@ -104,14 +104,15 @@ def _check_depth(tree: Tree[Token], text: str) -> None:
     stack = [(tree, 1)]
     while stack:
         subtree, depth = stack.pop()
-        if depth > MAX_DEPTH:
+        operands = [child for child in subtree.children if isinstance(child, Tree)]
+        if operands and depth > MAX_DEPTH:
             meta = subtree.meta
             raise MatcalcError(
                 f"operations are nested more than {MAX_DEPTH} deep here",
                 ErrorKind.PARSE,
                 Span(getattr(meta, "line", 1), getattr(meta, "column", 1), text),
             )
-        stack.extend((child, depth + 1) for child in subtree.children if isinstance(child, Tree))
+        stack.extend((operand, depth + 1) for operand in operands)
 
 
 def _syntax_error(text: str, error: UnexpectedInput) -> MatcalcError:
@@ -217,13 +218,18 @@ class _Builder(Transformer[Token, Expr]):
         return self._at(meta, Hadamard(children[0], children[2]))
 
     def hadamard_div(self, meta: Any, children: list[Any]) -> Expr:
-        return self._at(meta, HadamardDiv(children[0], children[2]))
+        return self._at(meta, HadamardDiv(children[0], self._divisor(children[2])))
 
     def matmul(self, meta: Any, children: list[Any]) -> Expr:
         return self._at(meta, MatMul(children[0], children[-1]))
 
     def div(self, meta: Any, children: list[Expr]) -> Expr:
-        return self._at(meta, Div(children[0], children[1]))
+        return self._at(meta, Div(children[0], self._divisor(children[1])))
+
+    def _divisor(self, expr: Expr) -> Expr:
+        if expr == Number(Fraction(0)):
+            raise MatcalcError("division by zero", ErrorKind.VALUE, self.spans.get(id(expr)))
+        return expr
 
     def transpose(self, meta: Any, children: list[Any]) -> Expr:
         return self._at(meta, Transpose(children[0]))

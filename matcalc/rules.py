@@ -24,6 +24,7 @@ from matcalc.expr import (
     HadamardPow,
     MatMul,
     Neg,
+    Number,
     Ones,
     Pending,
     Sum,
@@ -35,7 +36,7 @@ from matcalc.expr import (
     occurrences,
     subexpression,
 )
-from matcalc.functions import derivative
+from matcalc.functions import FUNCTIONS, derivative
 from matcalc.parser import parse
 from matcalc.shapes import SCALAR, Shape, Shapes, infer
 
@@ -73,6 +74,33 @@ Vjp = Callable[[Site, Expr], Expr]
 
 
 @dataclass(frozen=True, slots=True)
+class Assumption:
+    """What a step's derivative needs to hold: `wording`, with `{}` where `subject` goes."""
+
+    wording: str
+    subject: Expr
+
+    def sentence(self, show: Callable[[Expr], str]) -> str:
+        return self.wording.format(show(self.subject))
+
+
+def _function_domain(site: Site) -> Assumption | None:
+    assert isinstance(site.node, Func)
+    entry = FUNCTIONS.get(site.node.name)
+    return Assumption(entry.domain, site.child) if entry and entry.domain else None
+
+
+def _nonzero(site: Site) -> Assumption | None:
+    """A denominator that is not a number must not be zero."""
+    denominator = site.node.children()[1]
+    if isinstance(denominator, Number):
+        return None
+    if site.scalar(denominator):
+        return Assumption("division needs {} to be nonzero", denominator)
+    return Assumption("division needs the entries of {} to be nonzero", denominator)
+
+
+@dataclass(frozen=True, slots=True)
 class Rule:
     """One operation's chain rule: df/dX from df/dG, with its name, example and proof."""
 
@@ -85,6 +113,7 @@ class Rule:
     input: str = "X"
     path: tuple[int, ...] | None = None
     when: Callable[[Site], bool] = lambda site: True
+    assumes: Callable[[Site], Assumption | None] = lambda site: None
 
     def applies(self, site: Site) -> bool:
         fits = len(site.path) == 1 if self.path is None else site.path == self.path
@@ -328,6 +357,7 @@ RULES: tuple[Rule, ...] = (
             r"\implies \frac{df}{dX}&=\frac{df}{dG}/\alpha",
         ),
         path=(0,),
+        assumes=_nonzero,
     ),
     Rule(
         "scalar denominator",
@@ -342,6 +372,7 @@ RULES: tuple[Rule, ...] = (
         ),
         input="lambda",
         path=(1,),
+        assumes=_nonzero,
     ),
     Rule(
         "elementwise matrix multiplication",
@@ -367,6 +398,7 @@ RULES: tuple[Rule, ...] = (
             r"\implies\frac{df}{dX}&=\frac{df}{dG}\oslash C",
         ),
         path=(0,),
+        assumes=_nonzero,
     ),
     Rule(
         "elementwise division (denominator)",
@@ -382,6 +414,7 @@ RULES: tuple[Rule, ...] = (
             r"\implies\frac{df}{dX}&=-\left(\frac{df}{dG}\odot C\right)\oslash X^{\circ 2}",
         ),
         path=(1,),
+        assumes=_nonzero,
     ),
     Rule(
         "elementwise power",
@@ -407,6 +440,7 @@ RULES: tuple[Rule, ...] = (
             r"&=\frac{df}{dG_{i,j}}\cdot g'(X_{i,j})",
             r"\implies\frac{df}{dX}&=\frac{df}{dG}\odot g'(X)",
         ),
+        assumes=_function_domain,
     ),
     Rule(
         "squared Frobenius norm",

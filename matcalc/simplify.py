@@ -190,7 +190,7 @@ class _Simplifier:
                 if not self.expand:
                     lefts, rights = self._whole(left, lefts), self._whole(right, rights)
                 return self._bounded([a.times(b) for a in lefts for b in rights])
-            case Div(num, Number(value)):
+            case Div(num, Number(value)) if value:
                 return [t.scaled(1 / value) for t in self._expand(num)]
             case Transpose(arg):
                 return [self._transposed(t) for t in self._expand(arg)]

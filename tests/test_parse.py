@@ -138,14 +138,15 @@ def _prime_factors(k: int) -> set[int]:
 
 def _nodes(children: st.SearchStrategy[Expr]) -> st.SearchStrategy[Expr]:
     two = st.tuples(children, children)
+    quotient = two.filter(lambda p: p[1] != Number(Fraction(0)))  # `/ 0` is refused on input
     return st.one_of(
         children.map(Transpose),
         children.map(Neg),
         st.lists(children, min_size=2, max_size=4).map(lambda t: Add(tuple(t))),
         two.map(lambda p: MatMul(*p)),
-        two.map(lambda p: Div(*p)),
+        quotient.map(lambda p: Div(*p)),
         two.map(lambda p: Hadamard(*p)),
-        two.map(lambda p: HadamardDiv(*p)),
+        quotient.map(lambda p: HadamardDiv(*p)),
         st.tuples(children, st.integers(1, 5)).map(lambda p: HadamardPow(*p)),
         st.tuples(functions, children).map(lambda p: Func(*p)),
         st.tuples(children, st.sampled_from(["F", "2", ""])).map(lambda p: FrobSq(*p)),

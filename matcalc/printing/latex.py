@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 from typing import TYPE_CHECKING, assert_never
 
 from matcalc.expr import (
@@ -94,7 +95,7 @@ def latex(expr: Expr) -> str:
         case Pending(of, wrt, _, occurrence):
             mark = f"_{{({occurrence})}}" if occurrence else ""
             below = latex(wrt) if isinstance(wrt, Symbol) else f"({latex(wrt)})"
-            return rf"\frac{{d({latex(of)})}}{{d{below}{mark}}}"
+            return rf"\frac{{d({_objective(of)})}}{{d{below}{mark}}}"
         case _:
             assert_never(expr)  # type: ignore[arg-type]
 
@@ -109,6 +110,12 @@ def _name(name: str) -> str:
     elif len(stem) > 1:
         stem = rf"\mathit{{{stem}}}"
     return f"{stem}_{{{sub}}}" if sub else stem
+
+
+@lru_cache(maxsize=16)
+def _objective(expr: Expr) -> str:
+    """The objective, written once and reused: every pending d(f)/dH of a derivation shows it."""
+    return latex(expr)
 
 
 def _function(name: str, arg: Expr) -> str:
@@ -151,4 +158,9 @@ def derivation_latex(derivation: Derivation) -> str:
         for step in derivation.steps
         if step.tag is not None
     ]
+    notes += [f"Note: {assumption.sentence(_inline)}." for assumption in derivation.assumptions]
     return "\n\n".join([body, *notes])
+
+
+def _inline(expr: Expr) -> str:
+    return f"${latex(expr)}$"

@@ -105,5 +105,7 @@ def derivation_text(derivation: Derivation) -> str:
         tag = f"({step.tag})" if step.tag is not None else ""
         lines.append(f"  = {text(step.expression)}")
         lines.append(f"    {tag + ' ' if tag else ''}{step.rule}: {step.justification}")
-    lines += ["", f"df/d{derivation.wrt} = {text(derivation.result)}"]
+    lines.append("")
+    lines += [f"note: {assumption.sentence(text)}" for assumption in derivation.assumptions]
+    lines.append(f"df/d{derivation.wrt} = {text(derivation.result)}")
     return "\n".join(lines)
