@@ -9,12 +9,16 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 import matcalc
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    try:
+        args = _parser().parse_args(argv)
+    except SystemExit as done:  # --help, or a usage error already printed
+        return done.code if isinstance(done.code, int) else 2
     try:
         output = args.run(args)
     except matcalc.MatcalcError as error:
@@ -24,8 +28,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
+class _ArgumentParser(argparse.ArgumentParser):
+    """Usage errors in one line, like every other error."""
+
+    def error(self, message: str) -> NoReturn:
+        if "required: expression" in message or "unrecognized arguments: -" in message:
+            message += "; an objective that starts with '-' goes after --, as in "
+            message += "matcalc diff --wrt X -- '-sum(X)'"
+        print(f"matcalc: usage error: {message}", file=sys.stderr)
+        raise SystemExit(2)
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _ArgumentParser(
         prog="matcalc",
         description="Symbolic matrix calculus that shows its work.",
     )

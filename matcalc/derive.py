@@ -188,6 +188,9 @@ def _chain(objective: Expr, variable: Symbol, shapes: Shapes, tag: int) -> Itera
             "reading order), the others held fixed",
         )
         tag += 1
+    elif paths == [()]:
+        yield Step(None, "identity", ONE, "the objective is the variable itself: df/df = 1")
+        return
     elif paths:
         expression = Pending(objective, variable, paths[0])
     else:

@@ -48,7 +48,7 @@ def _generic_functions(expr: Expr) -> set[str]:
     }
 
 
-def directional_error(
+def directional_derivatives(
     objective: Expr,
     gradient: Expr,
     wrt: str,
@@ -57,8 +57,8 @@ def directional_error(
     *,
     seed: int = 0,
     epsilon: float = 1e-6,
-) -> float:
-    """Relative error between ⟨gradient, U⟩ and the central difference of `objective` along U."""
+) -> tuple[float, float]:
+    """(the central difference of `objective` along a random U, ⟨gradient, U⟩)."""
     x = np.asarray(env[wrt], dtype=np.float64)
     if gradient == ZERO:  # 0 stands for the zero matrix of the variable's shape
         value = np.zeros_like(x)
@@ -73,10 +73,23 @@ def directional_error(
     direction = np.random.default_rng(seed + 1).normal(size=x.shape)
 
     def f(point: Any) -> float:
-        return float(evaluate(objective, {**env, wrt: point}))
+        return float(evaluate(objective, {**env, wrt: point}, shapes=symbols))
 
     numeric = (f(x + epsilon * direction) - f(x - epsilon * direction)) / (2 * epsilon)
-    analytic = float(np.sum(value * direction))
+    return numeric, float(np.sum(value * direction))
+
+
+def directional_error(
+    objective: Expr,
+    gradient: Expr,
+    wrt: str,
+    symbols: Mapping[str, Shape],
+    env: Mapping[str, Any],
+    *,
+    seed: int = 0,
+) -> float:
+    """Relative error between ⟨gradient, U⟩ and the central difference of `objective` along U."""
+    numeric, analytic = directional_derivatives(objective, gradient, wrt, symbols, env, seed=seed)
     return abs(numeric - analytic) / max(abs(numeric), abs(analytic), 1e-8)
 
 

@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import replace
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from matcalc import Derivation, Expr, gradcheck, parse
 
 TOLERANCE = 1e-6
+
+settings.register_profile(
+    "ci", max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.register_profile(
+    "long", max_examples=20_000, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+"""Property tests run 300 examples each; HYPOTHESIS_PROFILE=long runs 20,000 (README)."""
 
 
 def assert_gradient_correct(

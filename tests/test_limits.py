@@ -1,0 +1,208 @@
+"""Hostile and huge input: a MatcalcError or a derivation, never a crash, a RecursionError or a
+traceback; the limits in matcalc/limits.py hold with room to spare."""
+
+from __future__ import annotations
+
+import contextlib
+import inspect
+import io
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+
+import numpy as np
+import pytest
+from cases import DERIVATIVES
+from conftest import assert_gradient_correct
+from hypothesis import example, given
+from hypothesis import strategies as st
+
+from matcalc import Derivation, MatcalcError, diff, evaluate
+from matcalc.cli import main
+from matcalc.finite_differences import random_env
+from matcalc.limits import MAX_DEPTH, MAX_INPUT, MAX_TOKENS
+
+
+def derive_everything(expression: str, wrt: str, **shapes: tuple[int | str, ...]) -> Derivation:
+    """The derivation with every output the package makes of it."""
+    derivation = diff(expression, wrt, shapes=shapes or None)
+    derivation.text(), derivation.latex(), derivation.to_dict(), derivation.factored()
+    return derivation
+
+
+def test_five_thousand_nested_parentheses() -> None:
+    with pytest.raises(MatcalcError, match="longer than 2,000 names, numbers and operators"):
+        diff("sum(" + "(" * 5000 + "X" + ")" * 5000 + ")", "X")
+
+
+def test_many_nested_parentheses_within_the_limits_are_fine() -> None:
+    derivation = derive_everything("||" + "(" * 900 + "X - Y" + ")" * 900 + "||_F^2", "X")
+    assert str(derivation.result) == "2 X - 2 Y"
+    assert_gradient_correct(derivation)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("sum(" + " + ".join(["X"] * 24_999) + ")", id="100k-long-sum"),
+        pytest.param("sum(X" + " " * (MAX_INPUT - 8) + ")", id="100k-mostly-spaces"),
+        pytest.param("X" * (MAX_INPUT + 1), id="one-character-too-many"),
+        pytest.param("(" * MAX_INPUT, id="100k-open-parentheses"),
+    ],
+)
+def test_a_hundred_thousand_characters(text: str) -> None:
+    assert len(text) >= MAX_INPUT - 10
+    try:
+        derivation = derive_everything(text, "X")
+    except MatcalcError as error:
+        assert "longer than" in error.message
+    else:
+        assert str(derivation.result) == "ones(m, n)"
+
+
+@contextlib.contextmanager
+def stack_room(frames: int) -> Iterator[None]:
+    """Allow only `frames` Python frames beyond those already in use."""
+    before = sys.getrecursionlimit()
+    sys.setrecursionlimit(len(inspect.stack(0)) + frames)
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit(before)
+
+
+def nested(depth: int) -> dict[str, str]:
+    """An objective per kind of operation, its operations nested `depth` deep."""
+    inner = depth - 1  # sum(...) is the outermost operation
+    return {
+        "functions": "sum(" + "exp(" * inner + "X" + ")" * inner + ")",
+        "generic": "sum(" + "g(" * inner + "X" + ")" * inner + ")",
+        "negations": "sum(" + "-" * inner + "X" + ")",
+        "transposes": "sum(X" + "^T" * inner + ")",
+        "powers": "sum(X" + "^{∘2}" * inner + ")",
+        "divisions": "sum(X" + " / alpha" * inner + ")",
+        "sums": "||" + "(A + " * inner + "X" + ")" * inner + "||_F^2",
+    }
+
+
+@pytest.mark.parametrize("kind", nested(MAX_DEPTH))
+def test_nesting_at_the_limit_derives_with_stack_to_spare(kind: str) -> None:
+    with stack_room(600):  # Python allows 1,000: 400 frames are left for the caller
+        derivation = derive_everything(nested(MAX_DEPTH)[kind], "X", X=(3, 3), A=(3, 3))
+    symbols = derivation.shapes.symbols
+    env = random_env(symbols, derivation.objective, low=0.5, high=1.5)
+    with np.errstate(all="ignore"):
+        value = evaluate(derivation.objective, env, shapes=symbols)
+        gradient = evaluate(derivation.result, env, shapes=symbols)
+    if np.isfinite(value) and np.all(np.isfinite(gradient)):  # not exp 49 deep, X^{2^49}
+        assert_gradient_correct(derivation, positive=True)
+
+
+@pytest.mark.parametrize("kind", nested(MAX_DEPTH + 1))
+def test_nesting_past_the_limit_is_refused(kind: str) -> None:
+    with pytest.raises(MatcalcError, match=f"nested more than {MAX_DEPTH} deep"):
+        diff(nested(MAX_DEPTH + 1)[kind], "X")
+
+
+def test_long_products_are_refused_by_size_not_by_the_stack() -> None:
+    with stack_room(600), pytest.raises(MatcalcError, match="too long to show"):
+        diff("sum(" + " ".join(["X"] * MAX_DEPTH) + ")", "X", shapes={"X": (3, 3)})
+
+
+def test_token_limit_counts_tokens() -> None:
+    def objective(terms: int) -> str:  # sum ( X + Y + … + Y ): 2 terms + 2 tokens
+        return "sum(" + " + ".join(["X"] + ["Y"] * (terms - 1)) + ")"
+
+    at_limit = (MAX_TOKENS - 2) // 2
+    derivation = diff(objective(at_limit), "X")
+    assert str(derivation.result) == "ones(m, n)"
+    assert_gradient_correct(derivation)
+    with pytest.raises(MatcalcError, match="longer than 2,000 names"):
+        diff(objective(at_limit + 1), "X")
+
+
+def tokens(text: str) -> list[str]:
+    return re.findall(r"\|\||\^\{∘\d\}|\^T|_F\^2|[A-Za-z_][A-Za-z0-9_]*'?|\d+|\S", text)
+
+
+VALID = sorted({case.expression for _, case in DERIVATIVES})
+PIECES = sorted({t for text in VALID for t in tokens(text)})
+
+
+@st.composite
+def mutated(draw: st.DrawFn) -> str:
+    """A valid objective with tokens deleted, doubled, swapped or replaced."""
+    parts = tokens(draw(st.sampled_from(VALID)))
+    for _ in range(draw(st.integers(1, 3))):
+        i = draw(st.integers(0, len(parts) - 1))
+        j = draw(st.integers(0, len(parts) - 1))
+        match draw(st.sampled_from(["delete", "double", "swap", "replace"])):
+            case "delete" if len(parts) > 1:
+                del parts[i]
+            case "double":
+                parts.insert(i, parts[i])
+            case "swap":
+                parts[i], parts[j] = parts[j], parts[i]
+            case "replace":
+                parts[i] = draw(st.sampled_from(PIECES))
+    return " ".join(parts)
+
+
+noise = st.text(alphabet="XWYDRaxg()|_^T'⊙⊘*.+-/ 0123456789,\\{}∘F‖λ√\n", max_size=40)
+
+
+def derives_or_refuses(text: str) -> None:
+    """A MatcalcError, or a derivation whose gradient checks out wherever it is defined."""
+    for wrt in ("X", "W", "x"):
+        try:
+            derivation = derive_everything(text, wrt)
+        except MatcalcError:
+            continue
+        env = random_env(derivation.shapes.symbols, derivation.objective, low=0.5, high=1.5)
+        with np.errstate(all="ignore"):
+            defined = np.isfinite(evaluate(derivation.objective, env))
+        if defined:
+            assert_gradient_correct(derivation, positive=True)
+
+
+@given(mutated())
+def test_mutated_objectives(text: str) -> None:
+    derives_or_refuses(text)
+
+
+@given(noise)
+def test_random_strings(text: str) -> None:
+    derives_or_refuses(text)
+
+
+@given(st.one_of(mutated(), noise), st.sampled_from(["text", "latex", "json"]))
+@example("-D", "text")  # argparse takes it for an option: a usage error, in one line too
+def test_the_command_line_answers_in_one_line_or_exits_0(text: str, format: str) -> None:
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(["diff", text, "--wrt", "X", "--format", format])
+    if code == 0:
+        assert out.getvalue() and not err.getvalue()
+    else:
+        assert code == 2
+        assert err.getvalue().startswith("matcalc: ") and err.getvalue().count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("sum(" + "(" * 5000 + "X" + ")" * 5000 + ")", id="5000-parentheses"),
+        pytest.param("sum(" + "-" * 5000 + "X)", id="5000-negations"),
+        pytest.param("sum(" + " + ".join(["X"] * 24_999) + ")", id="100k-characters"),
+    ],
+)
+def test_the_command_line_never_shows_a_traceback(text: str) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "matcalc", "diff", text, "--wrt", "X"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr and done.stderr.count("\n") == 1

@@ -1,0 +1,123 @@
+"""Properties of random objectives over the whole rule table (tests/objectives.py): the gradient
+matches central differences, simplifying keeps the value, the text round-trips, every step has
+LaTeX, and the output is the same every time."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+from objectives import Objective, objectives
+
+from matcalc import Derivation, diff, evaluate, latex, parse
+from matcalc.derive import SIMPLIFICATION
+from matcalc.finite_differences import directional_derivatives
+from matcalc.shapes import infer
+from matcalc.simplify import closed_form
+
+
+def derive(objective: Objective) -> Derivation:
+    return diff(str(objective.expr), objective.wrt, shapes=objective.shapes)
+
+
+@given(objectives())
+def test_gradient_matches_central_differences(objective: Objective) -> None:
+    derivation = derive(objective)
+    symbols = derivation.shapes.symbols
+    for seed in (0, 1):
+        env = objective.env(symbols, seed)
+        value = abs(float(evaluate(objective.expr, env, shapes=symbols)))
+        assume(value < 1e8)  # past that, as in exp(exp(5)), differences are all round-off
+        numeric, analytic = directional_derivatives(
+            derivation.objective, derivation.result, objective.wrt, symbols, env, seed=seed
+        )
+        # central differences lose about 1e-16 |f| / 1e-6 to round-off: a random objective's
+        # gradient can be far smaller than its value, as in cos(λ³) at λ = 0.02
+        tolerance = 1e-6 * max(abs(numeric), abs(analytic)) + 1e-9 * max(value, 1.0)
+        assert abs(numeric - analytic) <= tolerance, (
+            f"{derivation.result}: {analytic} by the formula, {numeric} by differences"
+        )
+
+
+@given(objectives())
+def test_simplification_keeps_the_value(objective: Objective) -> None:
+    derivation = derive(objective)
+    symbols = derivation.shapes.symbols
+    env = objective.env(symbols, seed=0)
+    chain_end = [s for s in derivation.steps if s.rule != SIMPLIFICATION][-1].expression
+    expected = evaluate(chain_end, env, shapes=symbols)
+    for form in (derivation.result, derivation.factored()):
+        assert np.allclose(evaluate(form, env, shapes=symbols), expected, rtol=1e-9, atol=1e-12)
+    shapes = infer(objective.expr, derivation.shapes.symbols)
+    simplified = closed_form(objective.expr, shapes).expr
+    assert np.allclose(
+        evaluate(simplified, env, shapes=symbols),
+        evaluate(objective.expr, env, shapes=symbols),
+        rtol=1e-9,
+    )
+
+
+@given(objectives())
+def test_text_round_trips(objective: Objective) -> None:
+    derivation = derive(objective)
+    for expr in (objective.expr, derivation.result, derivation.factored()):
+        assert parse(str(expr)) == expr, str(expr)
+
+
+@given(objectives())
+def test_every_step_has_latex(objective: Objective) -> None:
+    derivation = derive(objective)
+    document = derivation.latex()
+    for step in derivation.steps:
+        line = latex(step.expression)
+        assert line and line in document
+        assert line.count("{") == line.count("}")
+        assert line.count(r"\left") == line.count(r"\right")
+    assert document.count(r"\tag{") == sum(s.tag is not None for s in derivation.steps)
+
+
+def outputs(objective: Objective) -> str:
+    derivation = derive(objective)
+    return "\n".join(
+        [derivation.text(), derivation.latex(), json.dumps(derivation.to_dict(), sort_keys=True)]
+    )
+
+
+@given(objectives())
+def test_same_output_every_time(objective: Objective) -> None:
+    assert outputs(objective) == outputs(objective)
+
+
+WORKER = """
+import json, sys
+from matcalc import diff
+for case in json.load(sys.stdin):
+    d = diff(case["expression"], case["wrt"], shapes=case["shapes"])
+    print(d.text()); print(d.latex()); print(json.dumps(d.to_dict(), sort_keys=True))
+"""
+
+
+@settings(max_examples=2)
+@given(st.lists(objectives(), min_size=40, max_size=40))
+def test_same_output_whatever_the_hash_seed(batch: list[Objective]) -> None:
+    cases = json.dumps(
+        [{"expression": str(o.expr), "wrt": o.wrt, "shapes": o.shapes} for o in batch]
+    )
+    runs = {
+        subprocess.run(
+            [sys.executable, "-c", WORKER],
+            input=cases,
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**os.environ, "PYTHONHASHSEED": seed},
+        ).stdout
+        for seed in ("0", "1", "4242")
+    }
+    assert len(runs) == 1
+    assert runs.pop() == "".join(outputs(o) + "\n" for o in batch)
