@@ -190,7 +190,7 @@ class _Simplifier:
                 if not self.expand:
                     lefts, rights = self._whole(left, lefts), self._whole(right, rights)
                 return self._bounded([a.times(b) for a in lefts for b in rights])
-            case Div(num, Number(value)) if value:
+            case Div(num, Number(value)) | HadamardDiv(num, Number(value)) if value:
                 return [t.scaled(1 / value) for t in self._expand(num)]
             case Transpose(arg):
                 return [self._transposed(t) for t in self._expand(arg)]
@@ -239,8 +239,11 @@ class _Simplifier:
         match expr:
             case Hadamard(left, right):
                 (a, left), (b, right) = self._inside(left), self._inside(right)
-                if ONE in (left, right):
-                    return a.times(b), right if left == ONE else left
+                for one, other in ((left, right), (right, left)):
+                    # 1 ⊙ Y is Y, and so is ones ⊙ Y when Y has the whole shape
+                    full = self.shapes.of(other) == self.shapes.of(expr)
+                    if one == ONE or (isinstance(one, Ones) and full):
+                        return a.times(b), other
                 return a.times(b), Hadamard(left, right)
             case HadamardDiv(left, right):
                 a, left = self._inside(left)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
 import pytest
+from cases import DERIVATIVES
 from conftest import assert_gradient_correct
 
 from matcalc import diff, parse
@@ -100,3 +102,32 @@ def test_missing_wrt_is_an_argparse_error() -> None:
     done = run("diff", "||X||_F^2")
     assert done.returncode == 2
     assert "Traceback" not in done.stderr
+
+
+def test_output_is_byte_identical_whatever_the_hash_seed() -> None:
+    calls = [
+        ["diff", case.expression, "--wrt", case.wrt, "--format", form, "--factored"]
+        + [f"--shape={name}={','.join(map(str, dims)) or 'scalar'}" for name, dims in shapes]
+        for _, case in DERIVATIVES
+        for shapes in [(case.shapes or {}).items()]
+        for form in ("text", "latex", "json")
+    ]
+    code = (
+        "import json, sys\n"
+        "from matcalc.cli import main\n"
+        "for argv in json.loads(sys.stdin.read()):\n"
+        "    main(argv)\n"
+    )
+    outputs = {
+        subprocess.run(
+            [sys.executable, "-c", code],
+            input=json.dumps(calls).encode(),
+            capture_output=True,
+            timeout=120,
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            check=True,
+        ).stdout
+        for seed in ("0", "1", "4242")
+    }
+    assert len(outputs) == 1
+    assert outputs.pop().count(b"df/d") >= len(DERIVATIVES)

@@ -111,3 +111,56 @@ def test_gradient_shape_is_the_variable_shape() -> None:
 def test_piecewise_constant_functions_are_not_differentiated(expression: str) -> None:
     with pytest.raises(MatcalcError, match="piecewise constant"):
         diff(expression, "X")
+
+
+# (id, case, the notes the derivation must give, in order)
+DOMAINS = [
+    (
+        "log",
+        Case("sum(log(X W))", "W", "X^T (1 ⊘ (X W))", positive=True),
+        ["log needs the entries of X W to be positive"],
+    ),
+    (
+        "sqrt",
+        Case("||sqrt(X) - Y||_F^2", "X", "2 ((sqrt(X) - Y) ⊙ (1 ⊘ (2 sqrt(X))))", positive=True),
+        ["sqrt needs the entries of X to be positive"],
+    ),
+    (
+        "abs-and-division",
+        Case("sum(abs(X) ⊘ (A B))", "X", "1 ⊘ (A B) ⊙ sign(X)", positive=True),
+        [
+            "abs is not differentiable where an entry of X is 0; there sign(0) = 0 is used, "
+            "a subgradient",
+            "division needs the entries of A B to be nonzero",
+        ],
+    ),
+    (
+        "relu",
+        Case("||relu(X W) - Y||_F^2", "W", "2 X^T ((relu(X W) - Y) ⊙ step(X W))"),
+        [
+            "relu is not differentiable where an entry of X W is 0; there step(0) = 1/2 is "
+            "used, a subgradient"
+        ],
+    ),
+    (
+        "scalar-denominator",
+        Case("sum(X / (a^T x))", "x", "-sum(X) / (a^T x (a^T x)) a", positive=True),
+        ["division needs a^T x to be nonzero"],
+    ),
+    ("smooth", Case("sum(exp(X) ⊘ 2)", "X", "exp(X) / 2"), []),
+    ("number-denominator", Case("sum(X / 2)", "X", "ones(m, n) / 2"), []),
+    ("not-on-the-path", Case("sum(log(A) ⊙ X)", "X", "log(A)", positive=True), []),
+]
+
+
+@pytest.mark.parametrize(("case", "notes"), [d[1:] for d in DOMAINS], ids=[d[0] for d in DOMAINS])
+def test_domain_notes(case: Case, notes: list[str]) -> None:
+    derivation = diff(case.expression, case.wrt, shapes=case.shapes)
+    assert str(derivation.result) == case.result
+    assert [a.sentence(str) for a in derivation.assumptions] == notes
+    lines = derivation.text().splitlines()
+    assert [line for line in lines if line.startswith("note: ")] == [f"note: {n}" for n in notes]
+    assert lines[-1].startswith(f"df/d{case.wrt} = ")
+    assert derivation.latex().count("\n\nNote: ") == len(notes)
+    assert derivation.to_dict()["assumptions"] == notes
+    assert_gradient_correct(derivation, positive=case.positive)

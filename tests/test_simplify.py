@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import assert_gradient_correct
 
-from matcalc import evaluate, parse
+from matcalc import diff, evaluate, parse
+from matcalc.expr import symbol_names
 from matcalc.finite_differences import random_env
+from matcalc.limits import MAX_TERMS
 from matcalc.shapes import infer
 from matcalc.simplify import closed_form, factored_form, signs_out
 
@@ -69,3 +72,61 @@ def test_signs_move_out_and_keep_the_value(text: str, moved: str) -> None:
     shapes = infer(expr, {"A": ("m", "m"), "B": ("m", "m"), "C": ("m", "m")})
     env = random_env(shapes.symbols, expr)
     assert np.allclose(evaluate(result, env), evaluate(expr, env))
+
+
+PRODUCT_OF_SUMS = "||(A + B)(C + D)(E + F)(G + H)(J + K) X||_F^2"
+THIRTY_TERMS = "||" + " + ".join(f"A{i} X" for i in range(1, 31)) + "||_F^2"
+KEPT_FACTORED = [
+    (
+        PRODUCT_OF_SUMS,
+        "X",
+        "2 (J^T + K^T) (G^T + H^T) (E^T + F^T) (C^T + D^T) (A^T + B^T) "
+        "(A + B) (C + D) (E + F) (G + H) (J + K) X",
+    ),
+    (
+        PRODUCT_OF_SUMS,
+        "A",
+        "2 (A + B) (C + D) (E + F) (G + H) (J + K) X X^T "
+        "(J^T + K^T) (G^T + H^T) (E^T + F^T) (C^T + D^T)",
+    ),
+    (
+        THIRTY_TERMS,
+        "X",
+        "2 ("
+        + " + ".join(f"A{i}^T" for i in range(1, 31))
+        + ") ("
+        + " + ".join(f"A{i}" for i in range(1, 31))
+        + ") X",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "wrt", "result"), KEPT_FACTORED, ids=["5-sums-X", "5-sums-A", "30-terms-X"]
+)
+def test_past_the_term_limit_sums_stay_whole_and_the_output_says_so(
+    text: str, wrt: str, result: str
+) -> None:
+    derivation = diff(text, wrt)
+    assert str(derivation.result) == result
+    assert parse(result) == derivation.result
+    assert f"more than {MAX_TERMS} terms" in derivation.steps[-1].wording
+    assert f"more than {MAX_TERMS} terms" in derivation.text()
+    assert_gradient_correct(derivation)
+
+
+def test_within_the_term_limit_products_are_expanded() -> None:
+    derivation = diff(THIRTY_TERMS, "A7")
+    assert str(derivation.result) == " + ".join(f"2 A{i} X X^T" for i in range(1, 31))
+    assert derivation.steps[-1].wording == "we've expanded products and collected terms"
+    assert_gradient_correct(derivation)
+
+
+def test_expanding_stops_at_the_limit() -> None:
+    sums = " ".join(f"(A{i} + B{i})" for i in range(1, 7))  # 2^6 = 64 terms in full
+    expr = parse(sums)
+    shapes = infer(expr, {name: ("m", "m") for name in symbol_names(expr)})
+    closed = closed_form(expr, shapes)
+    assert not closed.expanded and closed.expr == expr
+    env = random_env(shapes.symbols, expr)
+    assert np.allclose(evaluate(closed.expr, env), evaluate(expr, env))
