@@ -6,15 +6,14 @@ from __future__ import annotations
 import contextlib
 import inspect
 import io
-import re
 import subprocess
 import sys
 from collections.abc import Iterator
 
 import numpy as np
 import pytest
-from cases import DERIVATIVES
 from conftest import assert_gradient_correct
+from fuzz import NOISE, VALID, mutate
 from hypothesis import example, given
 from hypothesis import strategies as st
 
@@ -122,34 +121,8 @@ def test_token_limit_counts_tokens() -> None:
         diff(objective(at_limit + 1), "X")
 
 
-def tokens(text: str) -> list[str]:
-    return re.findall(r"\|\||\^\{∘\d\}|\^T|_F\^2|[A-Za-z_][A-Za-z0-9_]*'?|\d+|\S", text)
-
-
-VALID = sorted({case.expression for _, case in DERIVATIVES})
-PIECES = sorted({t for text in VALID for t in tokens(text)})
-
-
-@st.composite
-def mutated(draw: st.DrawFn) -> str:
-    """A valid objective with tokens deleted, doubled, swapped or replaced."""
-    parts = tokens(draw(st.sampled_from(VALID)))
-    for _ in range(draw(st.integers(1, 3))):
-        i = draw(st.integers(0, len(parts) - 1))
-        j = draw(st.integers(0, len(parts) - 1))
-        match draw(st.sampled_from(["delete", "double", "swap", "replace"])):
-            case "delete" if len(parts) > 1:
-                del parts[i]
-            case "double":
-                parts.insert(i, parts[i])
-            case "swap":
-                parts[i], parts[j] = parts[j], parts[i]
-            case "replace":
-                parts[i] = draw(st.sampled_from(PIECES))
-    return " ".join(parts)
-
-
-noise = st.text(alphabet="XWYDRaxg()|_^T'⊙⊘*.+-/ 0123456789,\\{}∘F‖λ√\n", max_size=40)
+mutated = st.builds(mutate, st.sampled_from(VALID), st.randoms(use_true_random=False))
+noise = st.text(alphabet=NOISE, max_size=40)
 
 
 def derives_or_refuses(text: str) -> None:
@@ -166,7 +139,7 @@ def derives_or_refuses(text: str) -> None:
             assert_gradient_correct(derivation, positive=True)
 
 
-@given(mutated())
+@given(mutated)
 def test_mutated_objectives(text: str) -> None:
     derives_or_refuses(text)
 
@@ -176,7 +149,7 @@ def test_random_strings(text: str) -> None:
     derives_or_refuses(text)
 
 
-@given(st.one_of(mutated(), noise), st.sampled_from(["text", "latex", "json"]))
+@given(st.one_of(mutated, noise), st.sampled_from(["text", "latex", "json"]))
 @example("-D", "text")  # argparse takes it for an option: a usage error, in one line too
 def test_the_command_line_answers_in_one_line_or_exits_0(text: str, format: str) -> None:
     out, err = io.StringIO(), io.StringIO()

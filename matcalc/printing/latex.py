@@ -50,6 +50,8 @@ def _greek_command(letter: str) -> str:
     return "\\" + (word.capitalize() if case == "CAPITAL" else word)
 
 
+# the steps of a derivation share most of their subtrees: each is written out once
+@lru_cache(maxsize=4096)
 def latex(expr: Expr) -> str:
     """`expr` as LaTeX math (no surrounding `$`)."""
     match expr:
@@ -95,7 +97,7 @@ def latex(expr: Expr) -> str:
         case Pending(of, wrt, _, occurrence):
             mark = f"_{{({occurrence})}}" if occurrence else ""
             below = latex(wrt) if isinstance(wrt, Symbol) else f"({latex(wrt)})"
-            return rf"\frac{{d({_objective(of)})}}{{d{below}{mark}}}"
+            return rf"\frac{{d({latex(of)})}}{{d{below}{mark}}}"
         case _:
             assert_never(expr)  # type: ignore[arg-type]
 
@@ -110,12 +112,6 @@ def _name(name: str) -> str:
     elif len(stem) > 1:
         stem = rf"\mathit{{{stem}}}"
     return f"{stem}_{{{sub}}}" if sub else stem
-
-
-@lru_cache(maxsize=16)
-def _objective(expr: Expr) -> str:
-    """The objective, written once and reused: every pending d(f)/dH of a derivation shows it."""
-    return latex(expr)
 
 
 def _function(name: str, arg: Expr) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import TYPE_CHECKING, assert_never
 
 from matcalc.expr import (
@@ -38,6 +39,8 @@ if TYPE_CHECKING:
     from matcalc.derive import Derivation
 
 
+# the steps of a derivation share most of their subtrees: each is written out once
+@lru_cache(maxsize=4096)
 def text(expr: Expr) -> str:
     """`expr` in the seed's notation with Unicode operators, e.g. `2 X^T ((A - B) ⊙ C)`."""
     match expr:
