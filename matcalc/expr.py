@@ -236,9 +236,8 @@ class Pending(Expr):
 
     def __post_init__(self) -> None:
         Expr.__post_init__(self)
-        object.__setattr__(
-            self, "_size", 1 + self.of.size + self.wrt.size
-        )  # d(f)/dH is written out
+        # printed d(f)/dH: its size is what writing it out takes, not its (absent) children
+        object.__setattr__(self, "_size", 1 + self.of.size + self.wrt.size)
 
     def children(self) -> tuple[Expr, ...]:
         return ()

@@ -72,7 +72,7 @@ def parse_located(text: str) -> tuple[Expr, Spans]:
         raise MatcalcError(
             f"the expression is longer than {MAX_INPUT:,} characters", ErrorKind.PARSE
         )
-    _check_length(text)
+    _check_tokens(text)
     try:
         tree = _parser().parse(text)
     except UnexpectedInput as error:
@@ -85,7 +85,7 @@ def parse_located(text: str) -> tuple[Expr, Spans]:
         raise error.orig_exc from None
 
 
-def _check_length(text: str) -> None:
+def _check_tokens(text: str) -> None:
     """Refuse an objective of more than MAX_TOKENS tokens before parsing all of it."""
     try:
         for count, token in enumerate(_parser().lex(text), 1):
