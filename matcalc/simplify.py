@@ -231,6 +231,8 @@ class _Simplifier:
     def _atom(self, expr: Expr) -> list[Term]:
         """An expression the expansion does not open, with its number and scalars pulled out."""
         outside, atom = self._canonical_atom(expr)
+        if _vanishes(atom):
+            return []
         if self.shapes.of(atom) == SCALAR:
             return [outside.times(Term(Fraction(1), (atom,), ()))]
         return [outside.times(Term(Fraction(1), (), (atom,)))]
@@ -260,10 +262,19 @@ class _Simplifier:
                 return a, Div(num, self.closed(den))
             case Add(terms):
                 # a broadcast sum (C + x, 1 - y) stays whole: (C + x) W is not C W + x W
-                return _UNIT, Add(tuple(self.closed(term) for term in terms))
+                return _UNIT, Add(tuple(self._shaped(term) for term in terms))
             case Symbol() | Func() | FrobSq() | Ones() | Transpose() | Pending():
                 return _UNIT, expr
         raise AssertionError(f"no simplification for {type(expr).__name__}")
+
+    def _shaped(self, term: Expr) -> Expr:
+        """A broadcast sum's term in closed form; a zero matrix stays a matrix, `0 ones(m, n)`,
+        for the sum to keep its shape."""
+        closed = self.closed(term)
+        rows, cols = self.shapes.of(term)
+        if closed == ZERO and (rows, cols) != SCALAR:
+            return MatMul(ZERO, Ones(rows, cols))
+        return closed
 
     def _inside(self, expr: Expr) -> tuple[Term, Expr]:
         """An operand kept whole, in factored form: (its number and scalars, the rest)."""
@@ -299,6 +310,23 @@ class _Simplifier:
                 transposed = Add(tuple(Transpose(term) for term in terms))
                 return self._whole(transposed, self._expand(transposed))
         return [Term(Fraction(1), (), (Transpose(atom),))]
+
+
+def _vanishes(atom: Expr) -> bool:
+    """Zero because a factor is: 0, 0 ⊙ Y, 0 ⊘ Y, 0^{∘k}, sum(0), 0 / c."""
+    match atom:
+        case Hadamard(left, right):
+            return ZERO in (left, right)
+        case (
+            HadamardDiv(left, _)
+            | HadamardPow(left, _)
+            | Div(left, _)
+            | Sum(left)
+            | SumRows(left)
+            | SumCols(left)
+        ):
+            return left == ZERO
+    return atom == ZERO
 
 
 def _collect(terms: list[Term]) -> list[Term]:

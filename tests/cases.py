@@ -115,4 +115,11 @@ DERIVATIVES = [
         "declared-sizes",
         Case("||X - D R||_F^2", "D", "-2 X R^T + 2 D R R^T", {"X": (3, 4), "D": (3, 5)}),
     ),
+    # zeros: a zero matrix that is broadcast against keeps its shape
+    ("zero-broadcast", Case("||0 W - x||_F^2", "x", "-2 sum_cols(0 ones(m, n) - x)")),
+    ("zero-reduction", Case("||sum_cols(0 W) - x||_F^2", "x", "2 x")),
+    (
+        "zero-factors",
+        Case("sum((X - X)^{∘2} + 0 X ⊙ Y + (X - X) ⊘ exp(Y) + X)", "X", "ones(m, n)"),
+    ),
 ]

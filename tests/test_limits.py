@@ -143,6 +143,7 @@ def derives_or_refuses(text: str) -> None:
 
 
 @given(mutated)
+@example("|| 0 W - x || _F^2")  # the zero matrix 0 W once shrank to a 1×1 zero beside x
 def test_mutated_objectives(text: str) -> None:
     derives_or_refuses(text)
 
