@@ -14,7 +14,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from objectives import Objective, objectives
 
-from matcalc import Derivation, diff, evaluate, latex, parse
+from matcalc import Derivation, MatcalcError, diff, evaluate, latex, parse
 from matcalc.derive import SIMPLIFICATION
 from matcalc.finite_differences import directional_derivatives
 from matcalc.shapes import infer
@@ -84,8 +84,14 @@ def test_simplification_keeps_the_value(objective: Objective) -> None:
 @given(objectives())
 def test_text_round_trips(objective: Objective) -> None:
     derivation = derive(objective)
-    for expr in (objective.expr, derivation.result, derivation.factored()):
-        assert parse(str(expr)) == expr, str(expr)
+    assert parse(str(objective.expr)) == objective.expr
+    for expr in (derivation.result, derivation.factored()):
+        try:
+            parsed = parse(str(expr))
+        except MatcalcError as error:  # a result can outgrow what matcalc takes as input
+            assert "longer than" in error.message or "nested more than" in error.message
+        else:
+            assert parsed == expr, str(expr)
 
 
 @given(objectives())
