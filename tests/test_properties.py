@@ -32,7 +32,8 @@ def derive(objective: Objective, seeds: tuple[int, ...] = (0,)) -> Derivation:
     symbols = derivation.shapes.symbols
     for seed in seeds:
         env = objective.env(symbols, seed)
-        value = abs(float(evaluate(objective.expr, env, shapes=symbols)))
+        with np.errstate(over="ignore", invalid="ignore"):
+            value = abs(float(evaluate(objective.expr, env, shapes=symbols)))
         assume(value < 1e8)  # past that, as in exp(exp(5)), differences are all round-off
         estimates = {}
         for step in STEPS:
