@@ -57,6 +57,7 @@ def _custom_class(sp: Any, name: str) -> Any:
 
 _CUSTOM_DERIVATIVES: dict[str, Callable[[Any, Any], Any]] = {
     "sigmoid": lambda sp, x: _custom(sp, "sigmoid", x) * (1 - _custom(sp, "sigmoid", x)),
+    "softplus": lambda sp, x: _custom(sp, "sigmoid", x),
     "relu": lambda sp, x: sp.Heaviside(x),
 }
 """Functions SymPy does not define, given as SymPy defines its own: by their derivative."""
@@ -74,12 +75,40 @@ FUNCTIONS: dict[str, Elementwise] = {
         ),
         Elementwise("sin", lambda np, x: np.sin(x), lambda sp, x: sp.sin(x), r"\sin"),
         Elementwise("cos", lambda np, x: np.cos(x), lambda sp, x: sp.cos(x), r"\cos"),
+        Elementwise(
+            "tan",
+            lambda np, x: np.tan(x),
+            lambda sp, x: sp.tan(x),
+            r"\tan",
+            "tan needs the entries of {} to stay off the odd multiples of π/2",
+        ),
+        Elementwise(
+            "arcsin",
+            lambda np, x: np.arcsin(x),
+            lambda sp, x: sp.asin(x),
+            r"\arcsin",
+            "arcsin needs the entries of {} to lie strictly between -1 and 1",
+        ),
+        Elementwise(
+            "arccos",
+            lambda np, x: np.arccos(x),
+            lambda sp, x: sp.acos(x),
+            r"\arccos",
+            "arccos needs the entries of {} to lie strictly between -1 and 1",
+        ),
+        Elementwise("arctan", lambda np, x: np.arctan(x), lambda sp, x: sp.atan(x), r"\arctan"),
         Elementwise("tanh", lambda np, x: np.tanh(x), lambda sp, x: sp.tanh(x), r"\tanh"),
         Elementwise(
             "sigmoid",
             lambda np, x: 1 / (1 + np.exp(-x)),
             lambda sp, x: _custom(sp, "sigmoid", x),
             r"\sigma",
+        ),
+        Elementwise(
+            "softplus",
+            lambda np, x: np.logaddexp(0, x),
+            lambda sp, x: _custom(sp, "softplus", x),
+            r"\operatorname{softplus}",
         ),
         Elementwise(
             "relu",

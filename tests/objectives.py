@@ -41,9 +41,11 @@ Shape = tuple[int | str, int | str]
 SCALAR: Shape = (1, 1)
 DIMS = ("m", "n", "p", "q")
 VARIABLES = {"X": ("m", "n"), "x": ("m", 1), "lambda": SCALAR}
-SMOOTH = ("exp", "sin", "cos", "tanh", "sigmoid", "g", "h")
+SMOOTH = ("exp", "sin", "cos", "tanh", "sigmoid", "arctan", "softplus", "g", "h")
 KINKED = ("abs", "relu")
 POSITIVE_ONLY = ("log", "sqrt")
+BOUNDED = ("tan", "arcsin", "arccos")
+"""Defined, or smooth, only on (-1, 1) or so: their argument is tanh(…) / 2."""
 
 
 @dataclass(frozen=True)
@@ -175,9 +177,11 @@ class _Builder:
         return HadamardPow(self.expr(shape, k, depth), self.draw(st.integers(1, 3)))
 
     def function(self, shape: Shape, k: int, depth: int) -> Expr:
-        name = self.draw(st.sampled_from(SMOOTH + KINKED + POSITIVE_ONLY))
+        name = self.draw(st.sampled_from(SMOOTH + KINKED + POSITIVE_ONLY + BOUNDED))
         if name in POSITIVE_ONLY:
             return Func(name, self.positive_expr(shape, k, depth))
+        if name in BOUNDED:
+            return Func(name, Div(Func("tanh", self.expr(shape, k, depth)), Number(Fraction(2))))
         return Func(name, self.expr(shape, k, depth))
 
     def positive_expr(self, shape: Shape, k: int, depth: int) -> Expr:

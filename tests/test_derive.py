@@ -147,6 +147,16 @@ DOMAINS = [
         Case("sum(X / (a^T x))", "x", "-sum(X) / (a^T x (a^T x)) a", positive=True),
         ["division needs a^T x to be nonzero"],
     ),
+    (
+        "arcsin",
+        Case("sum(arcsin(X / 2))", "X", "(1 ⊘ sqrt(1 - (X / 2)^{∘2})) / 2"),
+        ["arcsin needs the entries of X / 2 to lie strictly between -1 and 1"],
+    ),
+    (
+        "tan",
+        Case("sum(tan(X))", "X", "tan(X)^{∘2} + 1"),
+        ["tan needs the entries of X to stay off the odd multiples of π/2"],
+    ),
     ("smooth", Case("sum(exp(X) ⊘ 2)", "X", "exp(X) / 2"), []),
     ("number-denominator", Case("sum(X / 2)", "X", "ones(m, n) / 2"), []),
     ("not-on-the-path", Case("sum(log(A) ⊙ X)", "X", "log(A)", positive=True), []),
