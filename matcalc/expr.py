@@ -202,6 +202,14 @@ class FrobSq(Expr):
 
 
 @node
+class Norm(Expr):
+    """A norm, not squared: `||X||_F` and `||x||_2` (Euclidean), `||x||_1` (sum of magnitudes)."""
+
+    arg: Expr
+    norm: str
+
+
+@node
 class Sum(Expr):
     """Sum of all entries."""
 

@@ -20,6 +20,7 @@ from matcalc.expr import (
     HadamardPow,
     MatMul,
     Neg,
+    Norm,
     Number,
     Ones,
     Pending,
@@ -144,6 +145,10 @@ class _Evaluator:
                 return np.asarray(self._function(name)(v(arg)), dtype=np.float64)
             case FrobSq(arg):
                 return np.full((1, 1), float(np.sum(v(arg) ** 2)))
+            case Norm(arg, "1"):
+                return np.full((1, 1), float(np.sum(np.abs(v(arg)))))
+            case Norm(arg):
+                return np.full((1, 1), float(np.sqrt(np.sum(v(arg) ** 2))))
             case Sum(arg):
                 return np.full((1, 1), float(np.sum(v(arg))))
             case SumRows(arg):

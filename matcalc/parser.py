@@ -29,6 +29,7 @@ from matcalc.expr import (
     HadamardPow,
     MatMul,
     Neg,
+    Norm,
     Number,
     Ones,
     Sum,
@@ -123,7 +124,9 @@ def _syntax_error(text: str, error: UnexpectedInput) -> MatcalcError:
         line, column = _end_of(text)
         message = f"the expression ends too early: {_expected(error)}"
         if text.rstrip().endswith(("||", "‖", "\\Vert")):
-            message = "a norm is written ||G||_F^2: matcalc differentiates squared norms only"
+            message = (
+                "a norm closes with its subscript: ||G||_F, ||x||_2, ||x||_1, or squared, ||G||_F^2"
+            )
     elif isinstance(error, UnexpectedCharacters):
         found = text[error.pos_in_stream or 0]
         message = f"unexpected character {found!r}"
@@ -246,7 +249,9 @@ class _Builder(Transformer[Token, Expr]):
 
     def norm(self, meta: Any, children: list[Any]) -> Expr:
         close = str(children[2])
-        subscript = "F" if "F" in close else "2" if "_" in close else ""
+        subscript = next((kind for kind in "F12" if kind in close.split("^")[0]), "")
+        if "^" not in close:
+            return self._at(meta, Norm(children[1], subscript))
         return self._at(meta, FrobSq(children[1], subscript))
 
     def sum_sign(self, meta: Any, children: list[Any]) -> Expr:

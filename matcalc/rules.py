@@ -24,6 +24,7 @@ from matcalc.expr import (
     HadamardPow,
     MatMul,
     Neg,
+    Norm,
     Number,
     Ones,
     Pending,
@@ -454,6 +455,40 @@ RULES: tuple[Rule, ...] = (
             r"\implies \frac{df}{dG}&=2G",
         ),
         input="G",
+    ),
+    Rule(
+        "Frobenius or Euclidean norm",
+        Norm,
+        Kind.MATRIX_TO_SCALAR,
+        lambda s, dP: mul(dP, Div(s.child, s.node)),
+        "||G||_F",
+        (
+            r"\frac{df}{dG_{i,j}}&=\frac{d}{dG_{i,j}}\Big(\sum_{k,\ell}G_{k,\ell}^2\Big)^{1/2}",
+            r"&=\frac{G_{i,j}}{\Vert G\Vert_F}",
+            r"\implies \frac{df}{dG}&=G/\Vert G\Vert_F",
+        ),
+        input="G",
+        when=lambda s: s.node.norm != "1",  # type: ignore[attr-defined]
+        assumes=lambda s: Assumption("the norm needs {} to be nonzero", s.child),
+    ),
+    Rule(
+        "1-norm",
+        Norm,
+        Kind.MATRIX_TO_SCALAR,
+        lambda s, dP: mul(dP, Func("sign", s.child)),
+        "||g||_1",
+        (
+            r"\frac{df}{dg_i}&=\frac{d}{dg_i}\sum_k |g_k|",
+            r"&=\operatorname{sign}(g_i)",
+            r"\implies \frac{df}{dg}&=\operatorname{sign}(g)",
+        ),
+        input="g",
+        when=lambda s: s.node.norm == "1",  # type: ignore[attr-defined]
+        assumes=lambda s: Assumption(
+            "the 1-norm is not differentiable where an entry of {} is 0; there sign(0) = 0 is "
+            "used, a subgradient",
+            s.child,
+        ),
     ),
     Rule(
         "matrix sum",

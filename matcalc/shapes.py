@@ -23,6 +23,7 @@ from matcalc.expr import (
     HadamardPow,
     MatMul,
     Neg,
+    Norm,
     Number,
     Ones,
     Pending,
@@ -145,11 +146,12 @@ def _rule(expr: Expr, kids: list[Shape], unify: Unify, symbol: Callable[[str], S
                 raise _Mismatch(
                     "elementwise operands must have the same shape, or one be a scalar"
                 ) from None
-        case FrobSq(_, norm):
+        case FrobSq(_, norm) | Norm(_, norm):
             if norm != "F" and 1 not in kids[0]:
+                power = "^2" if isinstance(expr, FrobSq) else ""
                 raise _Mismatch(
-                    f"||·||{'_' + norm if norm else ''}^2 of a matrix would be a spectral norm; "
-                    "write ||X||_F^2 for the Frobenius norm"
+                    f"||·||{'_' + norm if norm else ''}{power} of a matrix would be an induced "
+                    f"norm; write ||X||_F{power} for the Frobenius norm"
                 )
             return SCALAR
         case Sum():

@@ -26,6 +26,7 @@ from matcalc.expr import (
     HadamardPow,
     MatMul,
     Neg,
+    Norm,
     Number,
     Ones,
     Pending,
@@ -263,7 +264,7 @@ class _Simplifier:
             case Add(terms):
                 # a broadcast sum (C + x, 1 - y) stays whole: (C + x) W is not C W + x W
                 return _UNIT, Add(tuple(self._shaped(term) for term in terms))
-            case Symbol() | Func() | FrobSq() | Ones() | Transpose() | Pending():
+            case Symbol() | Func() | FrobSq() | Norm() | Ones() | Transpose() | Pending():
                 return _UNIT, expr
         raise AssertionError(f"no simplification for {type(expr).__name__}")
 

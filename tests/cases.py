@@ -123,6 +123,14 @@ DERIVATIVES = [
         "declared-sizes",
         Case("||X - D R||_F^2", "D", "-2 X R^T + 2 D R R^T", {"X": (3, 4), "D": (3, 5)}),
     ),
+    # norms, not squared
+    ("euclidean-norm", Case("||A x - b||_2", "x", "A^T ((A x - b) / ||A x - b||_2)")),
+    ("frobenius-norm", Case("||X - D R||_F", "D", "-(X - D R) / ||X - D R||_F R^T")),
+    ("one-norm", Case("||A x - b||_1", "x", "A^T sign(A x - b)")),
+    (
+        "norm-times-scalar",
+        Case("lambda ||X||_F + sum(X)", "X", "lambda (X / ||X||_F) + ones(m, n)"),
+    ),
     # zeros: a zero matrix that is broadcast against keeps its shape
     ("zero-broadcast", Case("||0 W - x||_F^2", "x", "-2 sum_cols(0 ones(m, n) - x)")),
     ("zero-reduction", Case("||sum_cols(0 W) - x||_F^2", "x", "2 x")),

@@ -27,6 +27,7 @@ from matcalc.expr import (
     HadamardPow,
     MatMul,
     Neg,
+    Norm,
     Number,
     Ones,
     Sum,
@@ -195,9 +196,14 @@ class _Builder:
 
     def reduction(self, shape: Shape, k: int, depth: int) -> Expr:
         inner = self.draw(st.sampled_from([("m", "n"), ("n", 1), (1, "p"), SCALAR]))
-        if self.draw(st.booleans()):
+        kind = self.draw(st.sampled_from(["sum", "squared norm", "norm"]))
+        if kind == "sum":
             return Sum(self.expr(inner, k, depth))
-        norms = ["F", "2", ""] if inner[1] == 1 else ["F"]  # ||X||_2 of a matrix is spectral
+        vector = inner[1] == 1  # ||X||_2 and ||X||_1 of a matrix are induced norms
+        if kind == "norm":
+            norms = ["F", "2", "1"] if vector else ["F"]
+            return Norm(self.expr(inner, k, depth), self.draw(st.sampled_from(norms)))
+        norms = ["F", "2", ""] if vector else ["F"]
         return FrobSq(self.expr(inner, k, depth), self.draw(st.sampled_from(norms)))
 
     def quadratic_form(self, shape: Shape, k: int, depth: int) -> Expr:

@@ -157,6 +157,19 @@ DOMAINS = [
         Case("sum(tan(X))", "X", "tan(X)^{∘2} + 1"),
         ["tan needs the entries of X to stay off the odd multiples of π/2"],
     ),
+    (
+        "euclidean-norm",
+        Case("||x||_2", "x", "x / ||x||_2"),
+        ["the norm needs x to be nonzero"],
+    ),
+    (
+        "one-norm",
+        Case("||A x||_1", "x", "A^T sign(A x)"),
+        [
+            "the 1-norm is not differentiable where an entry of A x is 0; there sign(0) = 0 is "
+            "used, a subgradient"
+        ],
+    ),
     ("smooth", Case("sum(exp(X) ⊘ 2)", "X", "exp(X) / 2"), []),
     ("number-denominator", Case("sum(X / 2)", "X", "ones(m, n) / 2"), []),
     ("not-on-the-path", Case("sum(log(A) ⊙ X)", "X", "log(A)", positive=True), []),

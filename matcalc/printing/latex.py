@@ -18,6 +18,7 @@ from matcalc.expr import (
     HadamardPow,
     MatMul,
     Neg,
+    Norm,
     Number,
     Ones,
     Pending,
@@ -88,6 +89,8 @@ def latex(expr: Expr) -> str:
             return _function(name, arg)
         case FrobSq(arg, norm):
             return rf"\Vert {latex(arg)}\Vert{'_' + norm if norm else ''}^2"
+        case Norm(arg, norm):
+            return rf"\Vert {latex(arg)}\Vert_{norm}"
         case Sum(arg):
             return rf"\sum {_group(arg, not isinstance(arg, Symbol))}"
         case SumRows(arg):

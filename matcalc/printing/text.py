@@ -16,6 +16,7 @@ from matcalc.expr import (
     HadamardPow,
     MatMul,
     Neg,
+    Norm,
     Number,
     Ones,
     Pending,
@@ -72,6 +73,8 @@ def text(expr: Expr) -> str:
             return f"{name}({text(arg)})"
         case FrobSq(arg, norm):
             return f"||{text(arg)}||{'_' + norm if norm else ''}^2"
+        case Norm(arg, norm):
+            return f"||{text(arg)}||_{norm}"
         case Sum(arg):
             return f"sum({text(arg)})"
         case SumRows(arg):
