@@ -126,6 +126,13 @@ class Ones(Expr):
 
 
 @node
+class Identity(Expr):
+    """The identity matrix of size n×n."""
+
+    n: Dim
+
+
+@node
 class Transpose(Expr):
     arg: Expr
 
@@ -199,6 +206,34 @@ class FrobSq(Expr):
 
     arg: Expr
     norm: str = "F"
+
+
+@node
+class Inverse(Expr):
+    """The inverse X^{-1} of a square matrix."""
+
+    arg: Expr
+
+
+@node
+class Trace(Expr):
+    """The trace tr(X) of a square matrix."""
+
+    arg: Expr
+
+
+@node
+class Det(Expr):
+    """The determinant det(X) of a square matrix."""
+
+    arg: Expr
+
+
+@node
+class LogDet(Expr):
+    """log |det(X)| of a square matrix."""
+
+    arg: Expr
 
 
 @node

@@ -11,6 +11,7 @@ from numpy.typing import NDArray
 from matcalc.errors import ErrorKind, MatcalcError
 from matcalc.expr import (
     Add,
+    Det,
     Div,
     Expr,
     FrobSq,
@@ -18,6 +19,9 @@ from matcalc.expr import (
     Hadamard,
     HadamardDiv,
     HadamardPow,
+    Identity,
+    Inverse,
+    LogDet,
     MatMul,
     Neg,
     Norm,
@@ -28,6 +32,7 @@ from matcalc.expr import (
     SumCols,
     SumRows,
     Symbol,
+    Trace,
     Transpose,
     replace_nodes,
     symbol_names,
@@ -97,14 +102,20 @@ def _bind_dimensions(
 
 
 def _sized(expr: Expr, sizes: Mapping[str, int]) -> Expr:
-    """`expr` with the known sizes written into its all-ones matrices."""
+    """`expr` with the known sizes written into its all-ones and identity matrices."""
 
     def size(dim: int | str) -> int | str:
         return sizes.get(dim, dim) if isinstance(dim, str) else dim
 
-    return replace_nodes(
-        expr, lambda n: Ones(size(n.rows), size(n.cols)) if isinstance(n, Ones) else None
-    )
+    def sized(node: Expr) -> Expr | None:
+        match node:
+            case Ones(rows, cols):
+                return Ones(size(rows), size(cols))
+            case Identity(n):
+                return Identity(size(n))
+        return None
+
+    return replace_nodes(expr, sized)
 
 
 class _Evaluator:
@@ -124,6 +135,16 @@ class _Evaluator:
                 return np.full((1, 1), float(value))
             case Ones(rows, cols):
                 return np.ones((self._size(rows), self._size(cols)))
+            case Identity(size):
+                return np.eye(self._size(size))
+            case Inverse(arg):
+                return np.asarray(np.linalg.inv(v(arg)), dtype=np.float64)
+            case Trace(arg):
+                return np.full((1, 1), float(np.trace(v(arg))))
+            case Det(arg):
+                return np.full((1, 1), float(np.linalg.det(v(arg))))
+            case LogDet(arg):
+                return np.full((1, 1), float(np.linalg.slogdet(v(arg))[1]))
             case Transpose(arg):
                 return v(arg).T
             case Neg(arg):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+from collections.abc import Callable
 from fractions import Fraction
 from functools import cache
 from pathlib import Path
@@ -20,6 +21,7 @@ from lark.exceptions import (
 from matcalc.errors import ErrorKind, MatcalcError, Span
 from matcalc.expr import (
     Add,
+    Det,
     Div,
     Expr,
     FrobSq,
@@ -27,6 +29,9 @@ from matcalc.expr import (
     Hadamard,
     HadamardDiv,
     HadamardPow,
+    Identity,
+    Inverse,
+    LogDet,
     MatMul,
     Neg,
     Norm,
@@ -36,13 +41,22 @@ from matcalc.expr import (
     SumCols,
     SumRows,
     Symbol,
+    Trace,
     Transpose,
 )
 from matcalc.functions import FUNCTIONS, is_generic
 from matcalc.limits import MAX_DEPTH, MAX_INPUT, MAX_TOKENS
 
-_REDUCTIONS = {"sum": Sum, "sum_rows": SumRows, "sum_cols": SumCols}
-KNOWN_FUNCTIONS = sorted([*FUNCTIONS, *_REDUCTIONS, "ones"])
+_OPERATIONS: dict[str, Callable[[Expr], Expr]] = {
+    "sum": Sum,
+    "sum_rows": SumRows,
+    "sum_cols": SumCols,
+    "tr": Trace,
+    "det": Det,
+    "logdet": LogDet,
+    "inv": Inverse,
+}
+KNOWN_FUNCTIONS = sorted([*FUNCTIONS, *_OPERATIONS, "ones", "eye"])
 
 
 @cache
@@ -237,6 +251,12 @@ class _Builder(Transformer[Token, Expr]):
     def transpose(self, meta: Any, children: list[Any]) -> Expr:
         return self._at(meta, Transpose(children[0]))
 
+    def inverse(self, meta: Any, children: list[Any]) -> Expr:
+        return self._at(meta, Inverse(children[0]))
+
+    def inverse_transpose(self, meta: Any, children: list[Any]) -> Expr:
+        return self._at(meta, Transpose(Inverse(children[0])))
+
     def hadamard_pow(self, meta: Any, children: list[Any]) -> Expr:
         exponent = int("".join(ch for ch in str(children[1]) if ch.isdigit()))
         if exponent < 1:
@@ -263,16 +283,24 @@ class _Builder(Transformer[Token, Expr]):
         span = Span(token.line, token.column, self.text)
         if name == "ones":
             return self._at(meta, _ones(args, span))
+        if name == "eye":
+            return self._at(meta, Identity(_dims(args, 1, "eye(n) takes one dimension", span)[0]))
         if len(args) != 1:
             raise MatcalcError(f"{name} takes one argument, not {len(args)}", ErrorKind.PARSE, span)
-        if name in _REDUCTIONS:
-            return self._at(meta, _REDUCTIONS[name](args[0]))
+        if name in _OPERATIONS:
+            return self._at(meta, _OPERATIONS[name](args[0]))
         if name in FUNCTIONS or is_generic(name):
             return self._at(meta, Func(name, args[0]))
         raise MatcalcError(_unknown_function(name), ErrorKind.NAME, span)
 
 
 def _ones(args: list[Expr], span: Span) -> Ones:
+    rows, cols = _dims(args, 2, "ones(m, n) takes two dimensions", span)
+    return Ones(rows, cols)
+
+
+def _dims(args: list[Expr], count: int, usage: str, span: Span) -> list[int | str]:
+    """Arguments that are dimensions: names or positive whole numbers."""
     dims: list[int | str] = []
     for arg in args:
         match arg:
@@ -281,10 +309,10 @@ def _ones(args: list[Expr], span: Span) -> Ones:
             case Number(value) if value.denominator == 1 and value > 0:
                 dims.append(int(value))
             case _:
-                raise MatcalcError("ones(m, n) takes two dimensions", ErrorKind.PARSE, span)
-    if len(dims) != 2:
-        raise MatcalcError("ones(m, n) takes two dimensions", ErrorKind.PARSE, span)
-    return Ones(dims[0], dims[1])
+                raise MatcalcError(usage, ErrorKind.PARSE, span)
+    if len(dims) != count:
+        raise MatcalcError(usage, ErrorKind.PARSE, span)
+    return dims
 
 
 def _unknown_function(name: str) -> str:

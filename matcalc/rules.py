@@ -15,6 +15,7 @@ from matcalc.errors import ErrorKind, MatcalcError
 from matcalc.expr import (
     ONE,
     Add,
+    Det,
     Div,
     Expr,
     FrobSq,
@@ -22,6 +23,9 @@ from matcalc.expr import (
     Hadamard,
     HadamardDiv,
     HadamardPow,
+    Identity,
+    Inverse,
+    LogDet,
     MatMul,
     Neg,
     Norm,
@@ -32,6 +36,7 @@ from matcalc.expr import (
     SumCols,
     SumRows,
     Symbol,
+    Trace,
     Transpose,
     number,
     occurrences,
@@ -89,6 +94,10 @@ def _function_domain(site: Site) -> Assumption | None:
     assert isinstance(site.node, Func)
     entry = FUNCTIONS.get(site.node.name)
     return Assumption(entry.domain, site.child) if entry and entry.domain else None
+
+
+def _invertible(site: Site) -> Assumption:
+    return Assumption("the formula needs {} to be invertible", site.child)
 
 
 def _nonzero(site: Site) -> Assumption | None:
@@ -184,6 +193,10 @@ def _pow_derivative(site: Site) -> Expr:
     if k == 1:
         return ONE
     return MatMul(number(k), base if k == 2 else HadamardPow(base, k - 1))
+
+
+def _inverse_transpose(expr: Expr) -> Expr:
+    return Transpose(Inverse(expr))
 
 
 def _ones_like(site: Site, expr: Expr) -> Ones:
@@ -489,6 +502,60 @@ RULES: tuple[Rule, ...] = (
             "used, a subgradient",
             s.child,
         ),
+    ),
+    Rule(
+        "trace",
+        Trace,
+        Kind.MATRIX_TO_SCALAR,
+        lambda s, dP: mul(dP, Identity(s.shapes.of(s.child)[0])),
+        "tr(G)",
+        (
+            r"\frac{df}{dG_{i,j}}&=\frac{d}{dG_{i,j}}\sum_k G_{k,k}",
+            r"&=1_{i=j}",
+            r"\implies \frac{df}{dG}&=I",
+        ),
+        input="G",
+    ),
+    Rule(
+        "determinant",
+        Det,
+        Kind.MATRIX_TO_SCALAR,
+        lambda s, dP: mul(dP, MatMul(s.node, _inverse_transpose(s.child))),
+        "det(G)",
+        (
+            r"\frac{df}{dG_{i,j}}&=\frac{d}{dG_{i,j}}\sum_k G_{i,k}\operatorname{adj}(G)_{k,i}",
+            r"&=\operatorname{adj}(G)_{j,i}=\det(G)\,(G^{-1})_{j,i}",
+            r"\implies \frac{df}{dG}&=\det(G)\,G^{-T}",
+        ),
+        input="G",
+        assumes=_invertible,
+    ),
+    Rule(
+        "log-determinant",
+        LogDet,
+        Kind.MATRIX_TO_SCALAR,
+        lambda s, dP: mul(dP, _inverse_transpose(s.child)),
+        "logdet(G)",
+        (
+            r"\frac{df}{dG_{i,j}}&=\frac{1}{\det(G)}\frac{d\det(G)}{dG_{i,j}}",
+            r"&=(G^{-1})_{j,i}",
+            r"\implies \frac{df}{dG}&=G^{-T}",
+        ),
+        input="G",
+        assumes=_invertible,
+    ),
+    Rule(
+        "inverse",
+        Inverse,
+        Kind.MATRIX_TO_MATRIX,
+        lambda s, dG: Neg(mul(mul(_inverse_transpose(s.child), dG), _inverse_transpose(s.child))),
+        "X^{-1}",
+        (
+            r"dG&=-X^{-1}\,dX\,X^{-1}\implies\frac{df}{dX_{i,j}}=-\sum_{k,\ell}\frac{df}{dG_{k,\ell}}(X^{-1})_{k,i}(X^{-1})_{j,\ell}",
+            r"&=-\big(X^{-T}\tfrac{df}{dG}X^{-T}\big)_{i,j}",
+            r"\implies \frac{df}{dX}&=-X^{-T}\frac{df}{dG}X^{-T}",
+        ),
+        assumes=_invertible,
     ),
     Rule(
         "matrix sum",

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from matcalc.errors import ErrorKind, MatcalcError, Span
 from matcalc.expr import (
     Add,
+    Det,
     Dim,
     Div,
     Expr,
@@ -21,6 +22,9 @@ from matcalc.expr import (
     Hadamard,
     HadamardDiv,
     HadamardPow,
+    Identity,
+    Inverse,
+    LogDet,
     MatMul,
     Neg,
     Norm,
@@ -31,6 +35,7 @@ from matcalc.expr import (
     SumCols,
     SumRows,
     Symbol,
+    Trace,
     Transpose,
     symbol_names,
 )
@@ -109,6 +114,8 @@ def _rule(expr: Expr, kids: list[Shape], unify: Unify, symbol: Callable[[str], S
             return SCALAR
         case Ones(rows, cols):
             return (rows, cols)
+        case Identity(size):
+            return (size, size)
         case Pending():
             raise AssertionError(
                 "a pending derivative takes the shape of what it differentiates by"
@@ -156,6 +163,12 @@ def _rule(expr: Expr, kids: list[Shape], unify: Unify, symbol: Callable[[str], S
             return SCALAR
         case Sum():
             return SCALAR
+        case Trace() | Det() | LogDet() | Inverse():
+            try:
+                side = unify(kids[0][0], kids[0][1])
+            except _Mismatch:
+                raise _Mismatch("it needs a square matrix") from None
+            return SCALAR if not isinstance(expr, Inverse) else (side, side)
         case SumRows():
             return (1, kids[0][1])
         case SumCols():

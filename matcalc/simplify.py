@@ -17,6 +17,7 @@ from matcalc.expr import (
     ONE,
     ZERO,
     Add,
+    Det,
     Div,
     Expr,
     FrobSq,
@@ -24,6 +25,9 @@ from matcalc.expr import (
     Hadamard,
     HadamardDiv,
     HadamardPow,
+    Identity,
+    Inverse,
+    LogDet,
     MatMul,
     Neg,
     Norm,
@@ -34,6 +38,7 @@ from matcalc.expr import (
     SumCols,
     SumRows,
     Symbol,
+    Trace,
     Transpose,
     number,
 )
@@ -55,7 +60,10 @@ class Term:
 
     def times(self, other: Term) -> Term:
         scalars = tuple(sorted((*self.scalars, *other.scalars), key=str))
-        return Term(self.coefficient * other.coefficient, scalars, self.factors + other.factors)
+        factors = self.factors + other.factors
+        # I M = M I = M: an identity stays only where it is all there is
+        kept = tuple(f for f in factors if not isinstance(f, Identity)) or factors[:1]
+        return Term(self.coefficient * other.coefficient, scalars, kept)
 
     def scaled(self, by: Fraction) -> Term:
         return Term(self.coefficient * by, self.scalars, self.factors)
@@ -163,6 +171,10 @@ def _factor(terms: list[Term]) -> tuple[Term, Term]:
     return outside, Term(Fraction(1), (), (*prefix, _sum_of(inner), *suffix[::-1]))
 
 
+_WHOLE = (Symbol, Func, FrobSq, Norm, Ones, Identity, Transpose, Pending)
+"""Kinds of atom that the simplifier leaves as they are."""
+
+
 class _Simplifier:
     """Expands with `expand`, and gives up past MAX_TERMS terms; without it, a product keeps
     an operand that is a sum whole, so the number of terms cannot grow by multiplying."""
@@ -255,16 +267,18 @@ class _Simplifier:
                 return a, HadamardDiv(left, self.closed(right))
             case HadamardPow(base, exponent):
                 return _UNIT, HadamardPow(self.closed(base), exponent)
-            case Sum(arg) | SumRows(arg) | SumCols(arg):
+            case Sum(arg) | SumRows(arg) | SumCols(arg) | Trace(arg):
                 a, arg = self._inside(arg)
                 return a, expr.rebuild((arg,))
+            case Det(arg) | LogDet(arg) | Inverse(arg):
+                return _UNIT, expr.rebuild((self.closed(arg),))
             case Div(num, den):
                 a, num = self._inside(num)
                 return a, Div(num, self.closed(den))
             case Add(terms):
                 # a broadcast sum (C + x, 1 - y) stays whole: (C + x) W is not C W + x W
                 return _UNIT, Add(tuple(self._shaped(term) for term in terms))
-            case Symbol() | Func() | FrobSq() | Norm() | Ones() | Transpose() | Pending():
+            case _ if isinstance(expr, _WHOLE):
                 return _UNIT, expr
         raise AssertionError(f"no simplification for {type(expr).__name__}")
 
@@ -301,6 +315,8 @@ class _Simplifier:
                 return self._expand(inner)
             case Ones(rows, cols):
                 return [Term(Fraction(1), (), (Ones(cols, rows),))]
+            case Identity():
+                return [Term(Fraction(1), (), (atom,))]
             case Hadamard(left, right):
                 return self._atom(Hadamard(Transpose(left), Transpose(right)))
             case HadamardDiv(left, right):

@@ -131,6 +131,16 @@ DERIVATIVES = [
         "norm-times-scalar",
         Case("lambda ||X||_F + sum(X)", "X", "lambda (X / ||X||_F) + ones(m, n)"),
     ),
+    # traces, determinants and inverses, with the Matrix Cookbook's closed forms
+    ("trace", Case("tr(X)", "X", "eye(m)")),
+    ("trace-of-product", Case("tr(A X B)", "X", "A^T B^T")),
+    ("trace-quadratic", Case("tr(X^T A X)", "X", "A X + A^T X")),
+    ("bilinear-form", Case("a^T X b", "X", "a b^T")),
+    ("quadratic-form-vector", Case("x^T A x", "x", "A x + A^T x")),
+    ("log-determinant", Case("logdet(X)", "X", "X^{-T}", positive=True)),
+    ("determinant", Case("det(X)", "X", "det(X) X^{-T}", positive=True)),
+    ("trace-with-inverse", Case("tr(A X^{-1})", "X", "-X^{-T} A^T X^{-T}", positive=True)),
+    ("inverse-spelling", Case("tr(A inv(X) B)", "X", "-X^{-T} A^T B^T X^{-T}", positive=True)),
     # zeros: a zero matrix that is broadcast against keeps its shape
     ("zero-broadcast", Case("||0 W - x||_F^2", "x", "-2 sum_cols(0 ones(m, n) - x)")),
     ("zero-reduction", Case("||sum_cols(0 W) - x||_F^2", "x", "2 x")),

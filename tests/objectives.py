@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from matcalc.expr import (
     Add,
+    Det,
     Div,
     Expr,
     FrobSq,
@@ -25,6 +26,9 @@ from matcalc.expr import (
     Hadamard,
     HadamardDiv,
     HadamardPow,
+    Identity,
+    Inverse,
+    LogDet,
     MatMul,
     Neg,
     Norm,
@@ -34,6 +38,7 @@ from matcalc.expr import (
     SumCols,
     SumRows,
     Symbol,
+    Trace,
     Transpose,
 )
 from matcalc.finite_differences import random_env
@@ -103,7 +108,9 @@ class _Builder:
         choices = [self.transpose, self.negation, self.addition, self.product, self.scaling]
         choices += [self.hadamard, self.division, self.power, self.function]
         if shape == SCALAR:
-            choices += [self.reduction, self.quadratic_form, self.quotient]
+            choices += [self.reduction, self.quadratic_form, self.quotient, self.square_to_scalar]
+        if shape[0] == shape[1] and shape != SCALAR:
+            choices.append(self.inverse)
         if shape[0] == 1 or shape[1] == 1:
             choices.append(self.sum_along)
         if shape[0] != 1 and shape[1] != 1:
@@ -196,12 +203,13 @@ class _Builder:
 
     def reduction(self, shape: Shape, k: int, depth: int) -> Expr:
         inner = self.draw(st.sampled_from([("m", "n"), ("n", 1), (1, "p"), SCALAR]))
-        kind = self.draw(st.sampled_from(["sum", "squared norm", "norm"]))
+        # Hypothesis draws the first of a list more often: the rarer kinds come first
+        kind = self.draw(st.sampled_from(["norm", "sum", "squared norm"]))
         if kind == "sum":
             return Sum(self.expr(inner, k, depth))
         vector = inner[1] == 1  # ||X||_2 and ||X||_1 of a matrix are induced norms
         if kind == "norm":
-            norms = ["F", "2", "1"] if vector else ["F"]
+            norms = ["1", "2", "F"] if vector else ["F"]
             return Norm(self.expr(inner, k, depth), self.draw(st.sampled_from(norms)))
         norms = ["F", "2", ""] if vector else ["F"]
         return FrobSq(self.expr(inner, k, depth), self.draw(st.sampled_from(norms)))
@@ -210,6 +218,21 @@ class _Builder:
         d = self.dim()
         a = self.constant((d, 1))
         return MatMul(MatMul(Transpose(a), self.expr((d, d), k, depth)), a)
+
+    def invertible(self, d: int | str, k: int, depth: int) -> Expr:
+        """I + tanh(E) / 10: diagonally dominant for sizes up to 6, so invertible, det > 0."""
+        small = Div(Func("tanh", self.expr((d, d), k, depth)), Number(Fraction(10)))
+        return Add((Identity(d), small))
+
+    def square_to_scalar(self, shape: Shape, k: int, depth: int) -> Expr:
+        d = self.dim()
+        kind = self.draw(st.sampled_from([Trace, Det, LogDet]))
+        if kind is Trace:
+            return Trace(self.expr((d, d), k, depth))
+        return kind(self.invertible(d, k, depth))
+
+    def inverse(self, shape: Shape, k: int, depth: int) -> Expr:
+        return Inverse(self.invertible(shape[0], k, depth))
 
     def sum_along(self, shape: Shape, k: int, depth: int) -> Expr:
         if shape[0] == 1 if shape != SCALAR else self.draw(st.booleans()):

@@ -170,6 +170,11 @@ DOMAINS = [
             "used, a subgradient"
         ],
     ),
+    (
+        "invertible",
+        Case("logdet(X)", "X", "X^{-T}", positive=True),
+        ["the formula needs X to be invertible"],
+    ),
     ("smooth", Case("sum(exp(X) ⊘ 2)", "X", "exp(X) / 2"), []),
     ("number-denominator", Case("sum(X / 2)", "X", "ones(m, n) / 2"), []),
     ("not-on-the-path", Case("sum(log(A) ⊙ X)", "X", "log(A)", positive=True), []),

@@ -11,6 +11,7 @@ from matcalc.expr import (
     Hadamard,
     HadamardDiv,
     HadamardPow,
+    Inverse,
     MatMul,
     Neg,
     Number,
@@ -29,6 +30,7 @@ _PRECEDENCE: dict[type[Expr], int] = {
     Div: PRODUCT,
     Transpose: POSTFIX,
     HadamardPow: POSTFIX,
+    Inverse: POSTFIX,
     Pending: POSTFIX,
 }
 

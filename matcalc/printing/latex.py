@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, assert_never
 
 from matcalc.expr import (
     Add,
+    Det,
     Div,
     Expr,
     FrobSq,
@@ -16,6 +17,9 @@ from matcalc.expr import (
     Hadamard,
     HadamardDiv,
     HadamardPow,
+    Identity,
+    Inverse,
+    LogDet,
     MatMul,
     Neg,
     Norm,
@@ -26,6 +30,7 @@ from matcalc.expr import (
     SumCols,
     SumRows,
     Symbol,
+    Trace,
     Transpose,
 )
 from matcalc.functions import FUNCTIONS
@@ -67,9 +72,20 @@ def latex(expr: Expr) -> str:
             )
         case Ones(rows, cols):
             return rf"\mathbf{{1}}_{{{rows}\times {cols}}}"
+        case Identity():
+            return "I"
+        case Transpose(Inverse(arg)):
+            return f"{_group(arg, _postfix_wraps(arg))}^{{-T}}"
+        case Inverse(arg):
+            return f"{_group(arg, _postfix_wraps(arg))}^{{-1}}"
+        case Trace(arg):
+            return rf"\operatorname{{tr}}\left({latex(arg)}\right)"
+        case Det(arg):
+            return rf"\det\left({latex(arg)}\right)"
+        case LogDet(arg):
+            return rf"\log\left|\det\left({latex(arg)}\right)\right|"
         case Transpose(arg):
-            wrap = needs_parentheses(arg, POSTFIX) or isinstance(arg, Pending | Transpose)
-            return f"{_group(arg, wrap)}^T"
+            return f"{_group(arg, _postfix_wraps(arg))}^T"
         case Neg(arg):
             return "-" + _at(arg, HADAMARD)
         case Add(terms):
@@ -125,6 +141,11 @@ def _function(name: str, arg: Expr) -> str:
         return rf"\left|{inner}\right|"
     command = FUNCTIONS[name].latex if name in FUNCTIONS else name
     return rf"{command}({inner})"
+
+
+def _postfix_wraps(arg: Expr) -> bool:
+    """A superscript on a superscript needs parentheses in LaTeX: (X^T)^{-1}."""
+    return needs_parentheses(arg, POSTFIX) or isinstance(arg, Pending | Transpose | Inverse)
 
 
 def _at(expr: Expr, least: int) -> str:

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, assert_never
 
 from matcalc.expr import (
     Add,
+    Det,
     Div,
     Expr,
     FrobSq,
@@ -14,6 +15,9 @@ from matcalc.expr import (
     Hadamard,
     HadamardDiv,
     HadamardPow,
+    Identity,
+    Inverse,
+    LogDet,
     MatMul,
     Neg,
     Norm,
@@ -24,6 +28,7 @@ from matcalc.expr import (
     SumCols,
     SumRows,
     Symbol,
+    Trace,
     Transpose,
 )
 from matcalc.printing import (
@@ -52,6 +57,18 @@ def text(expr: Expr) -> str:
             return exact if exact is not None else f"({value.numerator} / {value.denominator})"
         case Ones(rows, cols):
             return f"ones({rows}, {cols})"
+        case Identity(size):
+            return f"eye({size})"
+        case Transpose(Inverse(arg)):
+            return f"{_at(arg, POSTFIX)}^{{-T}}"
+        case Inverse(arg):
+            return f"{_at(arg, POSTFIX)}^{{-1}}"
+        case Trace(arg):
+            return f"tr({text(arg)})"
+        case Det(arg):
+            return f"det({text(arg)})"
+        case LogDet(arg):
+            return f"logdet({text(arg)})"
         case Transpose(arg):
             wrap = needs_parentheses(arg, POSTFIX) or isinstance(arg, Pending)
             return f"{_group(arg, wrap)}^T"
