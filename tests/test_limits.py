@@ -82,6 +82,7 @@ def nested(depth: int) -> dict[str, str]:
         "transposes": "sum(X" + "^T" * inner + ")",
         "powers": "sum(X" + "^{∘2}" * inner + ")",
         "divisions": "sum(X" + " / alpha" * inner + ")",
+        "inverses": "sum(X" + "^{-1}" * inner + ")",
         "sums": "||" + "(A + " * inner + "X" + ")" * inner + "||_F^2",
     }
 
