@@ -146,8 +146,8 @@ def _syntax_error(text: str, error: UnexpectedInput) -> MatcalcError:
         message = f"unexpected character {found!r}"
         if found == "^":
             message += (
-                "; after ^ matcalc reads T (transpose) or {∘k} (elementwise power); "
-                "other powers are not supported yet"
+                "; after ^ matcalc reads T (transpose), {-1} (inverse), {-T} or {∘k} "
+                "(elementwise power); other powers are not supported yet"
             )
         elif found in "|‖":
             message += "; a norm is written ||G||_F^2 (squared, closed by a bar and ^2)"
