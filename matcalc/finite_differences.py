@@ -79,17 +79,8 @@ def directional_derivatives(
     return numeric, float(np.sum(value * direction))
 
 
-def directional_error(
-    objective: Expr,
-    gradient: Expr,
-    wrt: str,
-    symbols: Mapping[str, Shape],
-    env: Mapping[str, Any],
-    *,
-    seed: int = 0,
-) -> float:
-    """Relative error between ⟨gradient, U⟩ and the central difference of `objective` along U."""
-    numeric, analytic = directional_derivatives(objective, gradient, wrt, symbols, env, seed=seed)
+def relative_error(numeric: float, analytic: float) -> float:
+    """How far apart a central difference and ⟨gradient, U⟩ are, relative to their size."""
     return abs(numeric - analytic) / max(abs(numeric), abs(analytic), 1e-8)
 
 
@@ -108,6 +99,8 @@ def gradcheck(
     if env is None:
         low, high = (0.5, 1.5) if positive else (-1.0, 1.0)
         env = random_env(symbols, derivation.objective, seed=seed, low=low, high=high)
-    return directional_error(
-        derivation.objective, derivation.result, derivation.wrt.name, symbols, env, seed=seed
+    return relative_error(
+        *directional_derivatives(
+            derivation.objective, derivation.result, derivation.wrt.name, symbols, env, seed=seed
+        )
     )

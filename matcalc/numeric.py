@@ -135,8 +135,8 @@ class _Evaluator:
                 return np.full((1, 1), float(value))
             case Ones(rows, cols):
                 return np.ones((self._size(rows), self._size(cols)))
-            case Identity(size):
-                return np.eye(self._size(size))
+            case Identity(n):
+                return np.eye(self._size(n))
             case Inverse(arg):
                 return np.asarray(np.linalg.inv(v(arg)), dtype=np.float64)
             case Trace(arg):

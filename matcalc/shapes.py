@@ -114,8 +114,8 @@ def _rule(expr: Expr, kids: list[Shape], unify: Unify, symbol: Callable[[str], S
             return SCALAR
         case Ones(rows, cols):
             return (rows, cols)
-        case Identity(size):
-            return (size, size)
+        case Identity(n):
+            return (n, n)
         case Pending():
             raise AssertionError(
                 "a pending derivative takes the shape of what it differentiates by"
