@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import os
 from dataclasses import replace
+from typing import Any
 
+import numpy as np
 import pytest
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, assume, reject, settings
 
-from matcalc import Derivation, Expr, gradcheck, parse
+from matcalc import Derivation, Expr, evaluate, gradcheck, parse
+from matcalc.finite_differences import directional_derivatives
 
 TOLERANCE = 1e-6
 
@@ -32,6 +35,45 @@ def assert_gradient_correct(
     for seed in (0, 1):
         error = gradcheck(derivation, seed=seed, positive=positive)
         assert error < TOLERANCE, f"{derivation.result}: relative error {error:.2e}"
+
+
+STEPS = (1e-5, 1e-6, 1e-7)
+"""Central-difference steps. One must agree with the formula: a large one where the objective's
+value swamps its gradient in round-off (cos(λ³) at λ = 0.02), a small one where the objective
+turns so fast that the step's own error shows (sin(exp(||…||²)))."""
+
+
+def assert_differences_agree(derivation: Derivation, env: dict[str, Any], seed: int = 0) -> None:
+    """Inside a Hypothesis test: the gradient matches central differences at `env`, allowing
+    for round-off; points where differences say nothing are set aside."""
+    symbols = derivation.shapes.symbols
+    with np.errstate(over="ignore", invalid="ignore"):
+        value = abs(float(evaluate(derivation.objective, env, shapes=symbols)))
+    assume(value < 1e8)  # past that, as in exp(exp(5)), differences are all round-off
+    estimates = {}
+    for step in STEPS:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            numeric, analytic = directional_derivatives(
+                derivation.objective,
+                derivation.result,
+                derivation.wrt.name,
+                symbols,
+                env,
+                seed=seed,
+                epsilon=step,
+            )
+        if not np.isfinite(analytic):  # as G/||G|| where G = 0: only where a note says so
+            assert derivation.assumptions, f"{derivation.result} is undefined here"
+            reject()
+        round_off = 1e-15 * max(value, 1.0) / step
+        if abs(numeric - analytic) <= 1e-6 * max(abs(numeric), abs(analytic)) + round_off:
+            return
+        estimates[step] = numeric
+    # differences that disagree with each other say nothing: sin(exp(16)) turns over within
+    # any step
+    spread = max(estimates.values()) - min(estimates.values())
+    assume(spread <= 1e-3 * max(abs(e) for e in estimates.values()))
+    raise AssertionError(f"{derivation.result}: {analytic} by the formula, {estimates}")
 
 
 def assert_round_trip(text: str) -> None:

@@ -10,56 +10,22 @@ import subprocess
 import sys
 
 import numpy as np
-from hypothesis import assume, given, reject, settings
+from conftest import assert_differences_agree
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from objectives import Objective, objectives
 
 from matcalc import Derivation, MatcalcError, diff, evaluate, latex, parse
 from matcalc.derive import SIMPLIFICATION
-from matcalc.finite_differences import directional_derivatives
 from matcalc.shapes import infer
 from matcalc.simplify import closed_form
-
-STEPS = (1e-5, 1e-6, 1e-7)
-"""Central-difference steps. One must agree with the formula: a large one where the objective's
-value swamps its gradient in round-off (cos(λ³) at λ = 0.02), a small one where the objective
-turns so fast that the step's own error shows (sin(exp(||…||²)))."""
 
 
 def derive(objective: Objective, seeds: tuple[int, ...] = (0,)) -> Derivation:
     """The derivation, its gradient checked against central differences at each seed."""
     derivation = diff(str(objective.expr), objective.wrt, shapes=objective.shapes)
-    symbols = derivation.shapes.symbols
     for seed in seeds:
-        env = objective.env(symbols, seed)
-        with np.errstate(over="ignore", invalid="ignore"):
-            value = abs(float(evaluate(objective.expr, env, shapes=symbols)))
-        assume(value < 1e8)  # past that, as in exp(exp(5)), differences are all round-off
-        estimates = {}
-        for step in STEPS:
-            with np.errstate(invalid="ignore", divide="ignore"):
-                numeric, analytic = directional_derivatives(
-                    derivation.objective,
-                    derivation.result,
-                    objective.wrt,
-                    symbols,
-                    env,
-                    seed=seed,
-                    epsilon=step,
-                )
-            if not np.isfinite(analytic):  # as G/||G|| where G = 0: only where a note says so
-                assert derivation.assumptions, f"{derivation.result} is undefined here"
-                reject()
-            round_off = 1e-15 * max(value, 1.0) / step
-            if abs(numeric - analytic) <= 1e-6 * max(abs(numeric), abs(analytic)) + round_off:
-                break
-            estimates[step] = numeric
-        else:
-            # differences that disagree with each other say nothing: sin(exp(16)) turns over
-            # within any step
-            spread = max(estimates.values()) - min(estimates.values())
-            assume(spread <= 1e-3 * max(abs(e) for e in estimates.values()))
-            raise AssertionError(f"{derivation.result}: {analytic} by the formula, {estimates}")
+        assert_differences_agree(derivation, objective.env(derivation.shapes.symbols, seed), seed)
     return derivation
 
 
