@@ -190,6 +190,14 @@ class HadamardPow(Expr):
 
 
 @node
+class Power(Expr):
+    """A power: any power of a scalar (`s^2`, `a^b`), or a whole power X^k of a square matrix."""
+
+    base: Expr
+    exponent: Expr
+
+
+@node
 class Func(Expr):
     """A scalar function applied elementwise; `g'` is the derivative of a generic `g`."""
 

@@ -28,6 +28,7 @@ from matcalc.expr import (
     Number,
     Ones,
     Pending,
+    Power,
     Sum,
     SumCols,
     SumRows,
@@ -166,7 +167,12 @@ class _Evaluator:
                 return np.asarray(self._function(name)(v(arg)), dtype=np.float64)
             case FrobSq(arg):
                 return np.full((1, 1), float(np.sum(v(arg) ** 2)))
-            case Norm(arg, "1"):
+            case Power(base, exponent):
+                b, e = v(base), v(exponent)
+                if b.shape == (1, 1):
+                    return np.asarray(b ** e[0, 0], dtype=np.float64)
+                return np.asarray(np.linalg.matrix_power(b, int(e[0, 0])), dtype=np.float64)
+            case Norm(arg, "1" | "norm1"):
                 return np.full((1, 1), float(np.sum(np.abs(v(arg)))))
             case Norm(arg):
                 return np.full((1, 1), float(np.sqrt(np.sum(v(arg) ** 2))))

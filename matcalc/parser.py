@@ -37,6 +37,7 @@ from matcalc.expr import (
     Norm,
     Number,
     Ones,
+    Power,
     Sum,
     SumCols,
     SumRows,
@@ -55,6 +56,8 @@ _OPERATIONS: dict[str, Callable[[Expr], Expr]] = {
     "det": Det,
     "logdet": LogDet,
     "inv": Inverse,
+    "norm1": lambda arg: Norm(arg, "norm1"),
+    "norm2": lambda arg: Norm(arg, "norm2"),
 }
 KNOWN_FUNCTIONS = sorted([*FUNCTIONS, *_OPERATIONS, "ones", "eye"])
 
@@ -146,8 +149,8 @@ def _syntax_error(text: str, error: UnexpectedInput) -> MatcalcError:
         message = f"unexpected character {found!r}"
         if found == "^":
             message += (
-                "; after ^ matcalc reads T (transpose), {-1} (inverse), {-T} or {∘k} "
-                "(elementwise power); other powers are not supported yet"
+                "; after ^ matcalc reads T (transpose), {-1} (inverse), {-T}, {∘k} "
+                "(elementwise power) or an exponent such as 2, {-1/2} or b"
             )
         elif found in "|‖":
             message += "; a norm is written ||G||_F^2 (squared, closed by a bar and ^2)"
@@ -267,6 +270,14 @@ class _Builder(Transformer[Token, Expr]):
             )
         return self._at(meta, HadamardPow(children[0], exponent))
 
+    def power(self, meta: Any, children: list[Any]) -> Expr:
+        base, exponent = children[0], _constant(children[-1])
+        if exponent == Number(Fraction(-1)):
+            return self._at(meta, Inverse(base))
+        if exponent == Number(Fraction(2)) and isinstance(base, Norm) and base.norm == "norm2":
+            return self._at(meta, FrobSq(base.arg, base.norm))
+        return self._at(meta, Power(base, exponent))
+
     def norm(self, meta: Any, children: list[Any]) -> Expr:
         close = str(children[2])
         subscript = next((kind for kind in "F12" if kind in close.split("^")[0]), "")
@@ -292,6 +303,18 @@ class _Builder(Transformer[Token, Expr]):
         if name in FUNCTIONS or is_generic(name):
             return self._at(meta, Func(name, args[0]))
         raise MatcalcError(_unknown_function(name), ErrorKind.NAME, span)
+
+
+def _constant(expr: Expr) -> Expr:
+    """A number written as `-2` or `(1 / 2)` in an exponent, as one Number."""
+    match expr:
+        case Neg(inner) if isinstance(negated := _constant(inner), Number):
+            return Number(-negated.value)
+        case Div(num, den):
+            num, den = _constant(num), _constant(den)
+            if isinstance(num, Number) and isinstance(den, Number) and den.value:
+                return Number(num.value / den.value)
+    return expr
 
 
 def _ones(args: list[Expr], span: Span) -> Ones:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
+from fractions import Fraction
 
 from matcalc.errors import ErrorKind, MatcalcError
 from matcalc.expr import (
@@ -32,6 +33,7 @@ from matcalc.expr import (
     Number,
     Ones,
     Pending,
+    Power,
     Sum,
     SumCols,
     SumRows,
@@ -193,6 +195,46 @@ def _pow_derivative(site: Site) -> Expr:
     if k == 1:
         return ONE
     return MatMul(number(k), base if k == 2 else HadamardPow(base, k - 1))
+
+
+def _scaled(k: Fraction, expr: Expr) -> Expr:
+    """k · expr with the sign of k outside, as the printers write it."""
+    scaled = mul(number(abs(k)), expr)
+    return Neg(scaled) if k < 0 else scaled
+
+
+def _scalar_power_derivative(site: Site) -> Expr:
+    """d(s^p)/ds: p s^(p-1), written without a power of 0, 1 or -1."""
+    assert isinstance(site.node, Power)
+    base, exponent = site.node.base, site.node.exponent
+    if not isinstance(exponent, Number):
+        return MatMul(exponent, Power(base, Add((exponent, Neg(ONE)))))
+    k = exponent.value
+    lowered = {Fraction(0): ONE, Fraction(1): base, Fraction(-1): Div(ONE, base)}.get(k - 1)
+    return _scaled(k, lowered if lowered is not None else Power(base, number(k - 1)))
+
+
+def _power_domain(site: Site) -> Assumption | None:
+    assert isinstance(site.node, Power)
+    match site.node.exponent:
+        case Number(value) if value.denominator == 1 and value >= 0:
+            return None
+        case Number(value) if value.denominator == 1:
+            return Assumption("a negative power needs {} to be nonzero", site.child)
+    return Assumption("a power that is not whole needs {} to be positive", site.child)
+
+
+def _matrix_power(site: Site, d_g: Expr) -> Expr:
+    """Σ_r (X^T)^r dG (X^T)^(k-1-r): the product rule over the k factors of X^k."""
+    assert isinstance(site.node, Power) and isinstance(site.node.exponent, Number)
+    k = int(site.node.exponent.value)
+    transposed = Transpose(site.child)
+
+    def power(r: int) -> Expr:
+        return ONE if r == 0 else transposed if r == 1 else Power(transposed, number(r))
+
+    terms = tuple(mul(mul(power(r), d_g), power(k - 1 - r)) for r in range(k))
+    return terms[0] if k == 1 else Add(terms)
 
 
 def _inverse_transpose(expr: Expr) -> Expr:
@@ -481,7 +523,7 @@ RULES: tuple[Rule, ...] = (
             r"\implies \frac{df}{dG}&=G/\Vert G\Vert_F",
         ),
         input="G",
-        when=lambda s: s.node.norm != "1",  # type: ignore[attr-defined]
+        when=lambda s: s.node.norm not in ("1", "norm1"),  # type: ignore[attr-defined]
         assumes=lambda s: Assumption("the norm needs {} to be nonzero", s.child),
     ),
     Rule(
@@ -496,7 +538,7 @@ RULES: tuple[Rule, ...] = (
             r"\implies \frac{df}{dg}&=\operatorname{sign}(g)",
         ),
         input="g",
-        when=lambda s: s.node.norm == "1",  # type: ignore[attr-defined]
+        when=lambda s: s.node.norm in ("1", "norm1"),  # type: ignore[attr-defined]
         assumes=lambda s: Assumption(
             "the 1-norm is not differentiable where an entry of {} is 0; there sign(0) = 0 is "
             "used, a subgradient",
@@ -555,7 +597,66 @@ RULES: tuple[Rule, ...] = (
             r"&=-\big(X^{-T}\tfrac{df}{dG}X^{-T}\big)_{i,j}",
             r"\implies \frac{df}{dX}&=-X^{-T}\frac{df}{dG}X^{-T}",
         ),
+        when=lambda s: not s.scalar(s.child),
         assumes=_invertible,
+    ),
+    Rule(
+        "reciprocal",
+        Inverse,
+        Kind.MATRIX_TO_MATRIX,
+        lambda s, dG: Neg(Div(dG, MatMul(s.child, s.child))),
+        "lambda^{-1}",
+        (
+            r"\frac{df}{d\lambda}&=\frac{df}{dG}\cdot\frac{d\lambda^{-1}}{d\lambda}",
+            r"\implies \frac{df}{d\lambda}&=-\frac{df}{dG}/(\lambda\lambda)",
+        ),
+        input="lambda",
+        when=lambda s: s.scalar(s.child),
+        assumes=lambda s: Assumption("the reciprocal needs {} to be nonzero", s.child),
+    ),
+    Rule(
+        "scalar power",
+        Power,
+        Kind.MATRIX_TO_MATRIX,
+        lambda s, dG: mul(dG, _scalar_power_derivative(s)),
+        "lambda^3",
+        (
+            r"\frac{df}{d\lambda}&=\frac{df}{dG}\cdot\frac{d\lambda^p}{d\lambda}",
+            r"\implies \frac{df}{d\lambda}&=\frac{df}{dG}\,p\,\lambda^{p-1}",
+        ),
+        input="lambda",
+        path=(0,),
+        when=lambda s: s.scalar(s.child),
+        assumes=_power_domain,
+    ),
+    Rule(
+        "power with a variable exponent",
+        Power,
+        Kind.MATRIX_TO_MATRIX,
+        lambda s, dG: mul(dG, MatMul(s.node, Func("log", s.other))),
+        "alpha^lambda",
+        (
+            r"\frac{df}{d\lambda}&=\frac{df}{dG}\cdot\frac{d}{d\lambda}e^{\lambda\log\alpha}",
+            r"\implies \frac{df}{d\lambda}&=\frac{df}{dG}\,\alpha^\lambda\log\alpha",
+        ),
+        input="lambda",
+        path=(1,),
+        assumes=lambda s: Assumption(
+            "a power with a variable exponent needs {} to be positive", s.other
+        ),
+    ),
+    Rule(
+        "matrix power",
+        Power,
+        Kind.MATRIX_TO_MATRIX,
+        _matrix_power,
+        "X^3",
+        (
+            r"dG&=\sum_{r=0}^{k-1}X^r\,dX\,X^{k-1-r}\implies\frac{df}{dX_{i,j}}=\sum_r\sum_{k,\ell}\frac{df}{dG_{k,\ell}}(X^r)_{k,i}(X^{k-1-r})_{j,\ell}",
+            r"\implies \frac{df}{dX}&=\sum_{r=0}^{k-1}(X^T)^r\,\frac{df}{dG}\,(X^T)^{k-1-r}",
+        ),
+        path=(0,),
+        when=lambda s: not s.scalar(s.child),
     ),
     Rule(
         "matrix sum",

@@ -31,6 +31,7 @@ from matcalc.expr import (
     Number,
     Ones,
     Pending,
+    Power,
     Sum,
     SumCols,
     SumRows,
@@ -154,7 +155,7 @@ def _rule(expr: Expr, kids: list[Shape], unify: Unify, symbol: Callable[[str], S
                     "elementwise operands must have the same shape, or one be a scalar"
                 ) from None
         case FrobSq(_, norm) | Norm(_, norm):
-            if norm != "F" and 1 not in kids[0]:
+            if norm in ("1", "2") and 1 not in kids[0]:
                 power = "^2" if isinstance(expr, FrobSq) else ""
                 raise _Mismatch(
                     f"||·||{'_' + norm if norm else ''}{power} of a matrix would be an induced "
@@ -163,6 +164,26 @@ def _rule(expr: Expr, kids: list[Shape], unify: Unify, symbol: Callable[[str], S
             return SCALAR
         case Sum():
             return SCALAR
+        case Power():
+            base, exponent = kids
+            if not is_scalar(exponent):
+                raise _Mismatch("an exponent must be a scalar")
+            if is_scalar(base):
+                return SCALAR
+            match expr.exponent:
+                case Number(value) if value.denominator == 1 and value > 0:
+                    pass
+                case _:
+                    raise _Mismatch(
+                        "a matrix power needs a whole exponent of at least 1; for entrywise "
+                        "powers write X.^k"
+                    )
+            try:
+                return (unify(base[0], base[1]), unify(base[0], base[1]))
+            except _Mismatch:
+                raise _Mismatch(
+                    "a power needs a scalar or a square matrix; for entrywise powers write X.^k"
+                ) from None
         case Trace() | Det() | LogDet() | Inverse():
             try:
                 side = unify(kids[0][0], kids[0][1])

@@ -1,9 +1,12 @@
 """Closed forms: products expanded over sums, like terms collected, scalars in front,
 transposes pushed onto symbols; Hadamard products and function arguments kept as they are.
 
-An expression becomes a list of terms `c · s1 s2 … · F1 F2 …` (a number, scalar factors, then
-matrix factors in order), collected in the order the terms first arise; `closed_form` prints
-that list back as an expression and `factored_form` pulls out common factors.
+An expression becomes a list of terms `c · s1^e1 s2^e2 … · F1 F2 …` (a number, powers of scalar
+factors, then matrix factors in order), collected in the order the terms first arise;
+`closed_form` prints that list back as an expression, with negative powers under a `/`, and
+`factored_form` pulls out common factors. Along the way a matrix meets its inverse as `I`,
+inverses and transposes commute (`X^{-T}`), and det and logdet of an inverse or a transpose
+are rewritten in terms of the matrix itself.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from matcalc.expr import (
     Number,
     Ones,
     Pending,
+    Power,
     Sum,
     SumCols,
     SumRows,
@@ -45,28 +49,50 @@ from matcalc.expr import (
 from matcalc.limits import MAX_TERMS
 from matcalc.shapes import SCALAR, Shapes
 
+Powers = tuple[tuple[Expr, Fraction], ...]
+"""Scalar factors with their exponents, sorted by how they print, no exponent zero."""
+
 
 @dataclass(frozen=True, slots=True)
 class Term:
     """`coefficient · scalars · factors`: scalars commute and are kept sorted, factors do not."""
 
     coefficient: Fraction
-    scalars: tuple[Expr, ...]
+    scalars: Powers
     factors: tuple[Expr, ...]
 
     @property
-    def monomial(self) -> tuple[tuple[Expr, ...], tuple[Expr, ...]]:
+    def monomial(self) -> tuple[Powers, tuple[Expr, ...]]:
         return self.scalars, self.factors
 
     def times(self, other: Term) -> Term:
-        scalars = tuple(sorted((*self.scalars, *other.scalars), key=str))
         factors = self.factors + other.factors
         # I M = M I = M: an identity stays only where it is all there is
         kept = tuple(f for f in factors if not isinstance(f, Identity)) or factors[:1]
+        scalars = _powers((*self.scalars, *other.scalars))
         return Term(self.coefficient * other.coefficient, scalars, kept)
 
     def scaled(self, by: Fraction) -> Term:
         return Term(self.coefficient * by, self.scalars, self.factors)
+
+    def raised(self, exponent: Fraction) -> Term | None:
+        """This scalar term to a power, if that is again a term: (2 s)^2 is 4 s^2."""
+        whole = exponent.denominator == 1
+        if self.factors or not (whole or self.coefficient == 1):
+            return None
+        powers = tuple((base, e * exponent) for base, e in self.scalars)
+        return Term(self.coefficient ** int(exponent) if whole else Fraction(1), powers, ())
+
+
+def _powers(pairs: Powers) -> Powers:
+    totals: dict[Expr, Fraction] = {}
+    for base, exponent in pairs:
+        totals[base] = totals.get(base, Fraction(0)) + exponent
+    return tuple(sorted(((b, e) for b, e in totals.items() if e), key=lambda p: str(p[0])))
+
+
+def _scalar(expr: Expr, exponent: Fraction = Fraction(1)) -> Term:
+    return Term(Fraction(1), ((expr, exponent),), ())
 
 
 _UNIT = Term(Fraction(1), (), ())
@@ -199,12 +225,28 @@ class _Simplifier:
             case Add(terms) if all(self.shapes.of(t) == self.shapes.of(expr) for t in terms):
                 return self._bounded(_collect([t for term in terms for t in self._expand(term)]))
             case MatMul(left, right):
-                lefts, rights = self._operand(left), self._operand(right)
-                if not self.expand:
-                    lefts, rights = self._whole(left, lefts), self._whole(right, rights)
-                return self._bounded([a.times(b) for a in lefts for b in rights])
+                return self._product([left, right])
+            case Power(base, Number(value)) if self.shapes.of(base) != SCALAR:
+                return self._product([base] * int(value))
+            case Power(base, Number(value)):
+                return self._raised(base, value)
+            case HadamardPow(base, k) if self.shapes.of(base) == SCALAR:
+                return self._raised(base, Fraction(k))
+            case Inverse(arg) if self.shapes.of(arg) == SCALAR:
+                return self._raised(arg, Fraction(-1))
             case Div(num, Number(value)) | HadamardDiv(num, Number(value)) if value:
                 return [t.scaled(1 / value) for t in self._expand(num)]
+            case Div(num, den) | HadamardDiv(num, den) if self.shapes.of(den) == SCALAR:
+                reciprocal = self._raised(den, Fraction(-1))
+                return [t.times(r) for t in self._expand(num) for r in reciprocal]
+            case Inverse(arg):
+                return self._inverse(arg)
+            case Det(Inverse(arg)) | Det(Transpose(Inverse(arg))):
+                return self._raised(Det(arg), Fraction(-1))
+            case LogDet(Inverse(arg)) | LogDet(Transpose(Inverse(arg))):
+                return [t.scaled(Fraction(-1)) for t in self._expand(LogDet(arg))]
+            case Det(Transpose(arg)) | LogDet(Transpose(arg)) | Trace(Transpose(arg)):
+                return self._expand(expr.rebuild((arg,)))
             case Transpose(arg):
                 return [self._transposed(t) for t in self._expand(arg)]
             case Hadamard(left, right) if SCALAR in (self.shapes.of(left), self.shapes.of(right)):
@@ -223,9 +265,58 @@ class _Simplifier:
         if self.shapes.of(expr) != SCALAR:
             return terms
         return [
-            Term(t.coefficient, (*t.scalars, _product(t.factors)), ()) if t.factors else t
+            Term(t.coefficient, t.scalars, ()).times(_scalar(_product(t.factors)))
+            if t.factors
+            else t
             for t in terms
         ]
+
+    def _product(self, operands: list[Expr]) -> list[Term]:
+        """The terms of a product, where a matrix next to its inverse cancels."""
+        product = [_UNIT]
+        for operand in operands:
+            terms = self._operand(operand)
+            if not self.expand:
+                terms = self._whole(operand, terms)
+            product = self._bounded([self._cancelled(a.times(b)) for a in product for b in terms])
+        return product
+
+    def _cancelled(self, term: Term) -> Term:
+        """`term` with each X X^{-1}, X^{-1} X, X^T X^{-T} and X^{-T} X^T made I."""
+        kept: list[Expr] = []
+        for factor in term.factors:
+            if kept and _inverse_pair(kept[-1], factor):
+                kept[-1] = Identity(self.shapes.of(factor)[0])
+            else:
+                kept.append(factor)
+        if len(kept) == len(term.factors):
+            return term
+        return Term(term.coefficient, term.scalars, ()).times(Term(Fraction(1), (), tuple(kept)))
+
+    def _raised(self, base: Expr, exponent: Fraction) -> list[Term]:
+        """A scalar to a number's power: a single term is raised factor by factor, anything
+        else is one scalar factor with that exponent."""
+        terms = _collect(self._operand(base))
+        if not terms:
+            return [] if exponent > 0 else [_scalar(ZERO, exponent)]
+        if len(terms) == 1 and (raised := terms[0].raised(exponent)) is not None:
+            return [raised]
+        return [_scalar(_sum_of(terms), exponent)]
+
+    def _inverse(self, arg: Expr) -> list[Term]:
+        """(X^{-1})^{-1} = X, (X^T)^{-1} = X^{-T}, I^{-1} = I."""
+        terms = self.terms(arg)
+        if len(terms) == 1 and len(terms[0].factors) == 1:
+            term, (factor,) = terms[0], terms[0].factors
+            if term.coefficient == 1 and not term.scalars:
+                match factor:
+                    case Inverse(inner):
+                        return self._expand(inner)
+                    case Transpose(inner):
+                        return [Term(Fraction(1), (), (Transpose(Inverse(inner)),))]
+                    case Identity():
+                        return terms
+        return self._atom(Inverse(_sum_of(terms)))
 
     def _bounded(self, terms: list[Term]) -> list[Term]:
         if self.expand and len(terms) > MAX_TERMS:
@@ -238,7 +329,7 @@ class _Simplifier:
             return terms
         outside, rest = _factor(_collect(terms))
         if self.shapes.of(expr) == SCALAR:
-            return [outside.times(Term(Fraction(1), (_product(rest.factors),), ()))]
+            return [outside.times(_scalar(_product(rest.factors)))]
         return [outside.times(rest)]
 
     def _atom(self, expr: Expr) -> list[Term]:
@@ -247,7 +338,7 @@ class _Simplifier:
         if _vanishes(atom):
             return []
         if self.shapes.of(atom) == SCALAR:
-            return [outside.times(Term(Fraction(1), (atom,), ()))]
+            return [outside.times(_scalar(atom))]
         return [outside.times(Term(Fraction(1), (), (atom,)))]
 
     def _canonical_atom(self, expr: Expr) -> tuple[Term, Expr]:
@@ -272,6 +363,8 @@ class _Simplifier:
                 return a, expr.rebuild((arg,))
             case Det(arg) | LogDet(arg) | Inverse(arg):
                 return _UNIT, expr.rebuild((self.closed(arg),))
+            case Power(base, exponent):
+                return _UNIT, Power(self.closed(base), self.closed(exponent))
             case Div(num, den):
                 a, num = self._inside(num)
                 return a, Div(num, self.closed(den))
@@ -297,7 +390,8 @@ class _Simplifier:
         if not terms:
             return _UNIT, ZERO
         if len(terms) == 1 and not terms[0].factors:
-            return Term(terms[0].coefficient, (), ()), _product(terms[0].scalars)
+            scalars = Term(Fraction(1), terms[0].scalars, ())
+            return Term(terms[0].coefficient, (), ()), _term_expr(scalars)
         outside, rest = _factor(terms)
         return outside, _product(rest.factors)
 
@@ -348,7 +442,7 @@ def _vanishes(atom: Expr) -> bool:
 
 def _collect(terms: list[Term]) -> list[Term]:
     """Add up like terms, keeping the order in which each first arose; drop zeros."""
-    totals: dict[tuple[tuple[Expr, ...], tuple[Expr, ...]], Fraction] = {}
+    totals: dict[tuple[Powers, tuple[Expr, ...]], Fraction] = {}
     for term in terms:
         totals[term.monomial] = totals.get(term.monomial, Fraction(0)) + term.coefficient
     return [Term(c, s, f) for (s, f), c in totals.items() if c != 0]
@@ -373,23 +467,72 @@ def _common_run(sequences: list[tuple[Expr, ...]], limit: int) -> tuple[Expr, ..
     return tuple(run)
 
 
+def _inverse_pair(left: Expr, right: Expr) -> bool:
+    match left, right:
+        case (a, Inverse(b)) | (Inverse(a), b) if a == b:
+            return True
+        case (Transpose(a), Transpose(Inverse(b))) | (Transpose(Inverse(a)), Transpose(b)):
+            return a == b
+    return False
+
+
 def _product(factors: tuple[Expr, ...]) -> Expr:
     return reduce(MatMul, factors) if factors else ONE
 
 
+def _runs(factors: tuple[Expr, ...]) -> tuple[Expr, ...]:
+    """Equal neighbours as a power: `X X X` is `X^3`."""
+    out: list[tuple[Expr, int]] = []
+    for factor in factors:
+        if out and out[-1][0] == factor:
+            out[-1] = (factor, out[-1][1] + 1)
+        else:
+            out.append((factor, 1))
+    return tuple(_power(factor, Fraction(count)) for factor, count in out)
+
+
+def _power(base: Expr, exponent: Fraction) -> Expr:
+    return base if exponent == 1 else Power(base, number(exponent))
+
+
 def _term_expr(term: Term) -> Expr:
-    """`c s1 … F1 …` as nodes: numbers first, a fraction as `p … / q`, a minus outside."""
-    body = (*term.scalars, *term.factors)
+    """`c s1 … F1 … / (q t1 …)` as nodes: the number first, a fraction's denominator and the
+    negative powers under the `/`, a minus outside."""
+    upper = [_power(base, e) for base, e in term.scalars if e > 0]
+    lower = [_power(base, -e) for base, e in term.scalars if e < 0]
+    body = (*upper, *_runs(term.factors))
     value = abs(term.coefficient)
     parts = body if value.numerator == 1 and body else (number(value.numerator), *body)
     expr = _product(parts)
     if value.denominator != 1:
-        expr = Div(expr, number(value.denominator))
+        lower.insert(0, number(value.denominator))
+    if lower:
+        expr = Div(expr, _product(tuple(lower)))
     return Neg(expr) if term.coefficient < 0 else expr
 
 
 def _sum_of(terms: list[Term]) -> Expr:
+    """The terms added up; terms over the same denominator share it: `A^T (A x - b) / ||…||`."""
     if not terms:
         return ZERO
-    exprs = [_term_expr(t) for t in terms]
+    over: dict[Powers, list[Term]] = {}
+    for term in terms:
+        over.setdefault(tuple(p for p in term.scalars if p[1] < 0), []).append(term)
+    exprs = []
+    for lower, group in over.items():
+        if lower and len(group) > 1:
+            upper = [Term(t.coefficient, _positive(t.scalars), t.factors) for t in group]
+            exprs.append(_term_expr(_over(upper, lower)))
+        else:
+            exprs.extend(_term_expr(t) for t in group)
     return exprs[0] if len(exprs) == 1 else Add(tuple(exprs))
+
+
+def _positive(scalars: Powers) -> Powers:
+    return tuple(p for p in scalars if p[1] > 0)
+
+
+def _over(terms: list[Term], lower: Powers) -> Term:
+    """The sum of `terms`, factored, over the denominator `lower`."""
+    outside, rest = _factor(terms)
+    return outside.times(rest).times(Term(Fraction(1), lower, ()))

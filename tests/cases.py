@@ -64,7 +64,7 @@ DERIVATIVES = [
     ("scalar-variable-inside", Case("||lambda X - Y||_F^2", "lambda", "2 sum((lambda X - Y) ⊙ X)")),
     (
         "scalar-denominator",
-        Case("sum(X) / lambda", "lambda", "-sum(X) / (lambda lambda)", positive=True),
+        Case("sum(X) / lambda", "lambda", "-sum(X) / lambda^2", positive=True),
     ),
     # elementwise functions with their real derivatives
     ("exp", Case("sum(exp(X W))", "W", "X^T exp(X W)")),
@@ -124,12 +124,12 @@ DERIVATIVES = [
         Case("||X - D R||_F^2", "D", "-2 X R^T + 2 D R R^T", {"X": (3, 4), "D": (3, 5)}),
     ),
     # norms, not squared
-    ("euclidean-norm", Case("||A x - b||_2", "x", "A^T ((A x - b) / ||A x - b||_2)")),
-    ("frobenius-norm", Case("||X - D R||_F", "D", "-(X - D R) / ||X - D R||_F R^T")),
+    ("euclidean-norm", Case("||A x - b||_2", "x", "A^T (A x - b) / ||A x - b||_2")),
+    ("frobenius-norm", Case("||X - D R||_F", "D", "(D R - X) R^T / ||X - D R||_F")),
     ("one-norm", Case("||A x - b||_1", "x", "A^T sign(A x - b)")),
     (
         "norm-times-scalar",
-        Case("lambda ||X||_F + sum(X)", "X", "lambda (X / ||X||_F) + ones(m, n)"),
+        Case("lambda ||X||_F + sum(X)", "X", "lambda X / ||X||_F + ones(m, n)"),
     ),
     # traces, determinants and inverses, with the Matrix Cookbook's closed forms
     ("trace", Case("tr(X)", "X", "eye(m)")),

@@ -34,6 +34,7 @@ from matcalc.expr import (
     Norm,
     Number,
     Ones,
+    Power,
     Sum,
     SumCols,
     SumRows,
@@ -182,7 +183,26 @@ class _Builder:
         return Sum(Div(numerator, self.positive_expr(SCALAR, bottom, depth)))
 
     def power(self, shape: Shape, k: int, depth: int) -> Expr:
-        return HadamardPow(self.expr(shape, k, depth), self.draw(st.integers(1, 3)))
+        exponent = self.draw(st.integers(1, 3))
+        if shape == SCALAR and self.draw(st.booleans()):
+            return self.scalar_power(k, depth)
+        if shape[0] == shape[1] and shape != SCALAR and self.draw(st.booleans()):
+            return Power(Div(self.expr(shape, k, depth), Number(Fraction(4))), Number(exponent))
+        return HadamardPow(self.expr(shape, k, depth), exponent)
+
+    def scalar_power(self, k: int, depth: int) -> Expr:
+        """s^2, s^3, a positive s to -2 or 1/2 or a variable exponent, or 1/s as s^{-1}."""
+        kind = self.draw(st.sampled_from(["variable", "reciprocal", "signed", "positive"]))
+        if kind == "signed":
+            return Power(self.expr(SCALAR, k, depth), Number(self.draw(st.sampled_from([2, 3]))))
+        base, exponent = self.split(k, 2) if kind == "variable" else (k, 0)
+        positive = self.positive_expr(SCALAR, base, depth)
+        if kind == "reciprocal":
+            return Inverse(positive)
+        if kind == "variable":
+            return Power(positive, Func("tanh", self.expr(SCALAR, exponent, depth)))
+        value = self.draw(st.sampled_from([Fraction(-2), Fraction(1, 2), Fraction(3, 2)]))
+        return Power(positive, Number(value))
 
     def function(self, shape: Shape, k: int, depth: int) -> Expr:
         name = self.draw(st.sampled_from(SMOOTH + KINKED + POSITIVE_ONLY + BOUNDED))
@@ -209,9 +229,9 @@ class _Builder:
             return Sum(self.expr(inner, k, depth))
         vector = inner[1] == 1  # ||X||_2 and ||X||_1 of a matrix are induced norms
         if kind == "norm":
-            norms = ["1", "2", "F"] if vector else ["F"]
+            norms = ["1", "2", "F", "norm1", "norm2"] if vector else ["F", "norm1", "norm2"]
             return Norm(self.expr(inner, k, depth), self.draw(st.sampled_from(norms)))
-        norms = ["F", "2", ""] if vector else ["F"]
+        norms = ["F", "2", "", "norm2"] if vector else ["F", "norm2"]
         return FrobSq(self.expr(inner, k, depth), self.draw(st.sampled_from(norms)))
 
     def quadratic_form(self, shape: Shape, k: int, depth: int) -> Expr:

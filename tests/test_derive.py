@@ -144,7 +144,7 @@ DOMAINS = [
     ),
     (
         "scalar-denominator",
-        Case("sum(X / (a^T x))", "x", "-sum(X) / (a^T x (a^T x)) a", positive=True),
+        Case("sum(X / (a^T x))", "x", "-sum(X) a / (a^T x)^2", positive=True),
         ["division needs a^T x to be nonzero"],
     ),
     (

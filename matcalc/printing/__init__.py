@@ -16,6 +16,7 @@ from matcalc.expr import (
     Neg,
     Number,
     Pending,
+    Power,
     Transpose,
 )
 
@@ -31,6 +32,7 @@ _PRECEDENCE: dict[type[Expr], int] = {
     Transpose: POSTFIX,
     HadamardPow: POSTFIX,
     Inverse: POSTFIX,
+    Power: POSTFIX,
     Pending: POSTFIX,
 }
 
@@ -43,6 +45,16 @@ def precedence(expr: Expr) -> int:
 def needs_parentheses(child: Expr, least: int) -> bool:
     """Whether `child` must be parenthesised where the grammar expects layer `least` or tighter."""
     return precedence(child) < least
+
+
+def power_base_needs_parentheses(base: Expr) -> bool:
+    """A power's base is parenthesised unless it is an atom: `(X^T)^2`, `(x^T x)^2`."""
+    return needs_parentheses(base, POSTFIX + 1) or (isinstance(base, Number) and base.value < 0)
+
+
+def norm_subscript(norm: str) -> str:
+    """How a norm written `||·||_F`, `||·||_2`, `||·||_1`, `norm2(·)` or `norm1(·)` is marked."""
+    return {"norm1": "1", "norm2": ""}.get(norm, norm)
 
 
 def sum_parts(terms: tuple[Expr, ...]) -> list[tuple[str, Expr, int]]:

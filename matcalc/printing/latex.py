@@ -26,6 +26,7 @@ from matcalc.expr import (
     Number,
     Ones,
     Pending,
+    Power,
     Sum,
     SumCols,
     SumRows,
@@ -41,6 +42,8 @@ from matcalc.printing import (
     decimal,
     elementwise_needs_parentheses,
     needs_parentheses,
+    norm_subscript,
+    power_base_needs_parentheses,
     sum_parts,
 )
 from matcalc.shapes import GREEK
@@ -101,12 +104,16 @@ def latex(expr: Expr) -> str:
             return rf"{_operand(left, True)}\oslash {_operand(right, False)}"
         case HadamardPow(base, exponent):
             return rf"{_group(base, needs_parentheses(base, POSTFIX + 1))}^{{\circ {exponent}}}"
+        case Power(base, exponent):
+            return f"{_group(base, power_base_needs_parentheses(base))}^{{{latex(exponent)}}}"
         case Func(name, arg):
             return _function(name, arg)
         case FrobSq(arg, norm):
-            return rf"\Vert {latex(arg)}\Vert{'_' + norm if norm else ''}^2"
+            mark = norm_subscript(norm)
+            return rf"\Vert {latex(arg)}\Vert{'_' + mark if mark else ''}^2"
         case Norm(arg, norm):
-            return rf"\Vert {latex(arg)}\Vert_{norm}"
+            mark = norm_subscript(norm)
+            return rf"\Vert {latex(arg)}\Vert{'_' + mark if mark else ''}"
         case Sum(arg):
             return rf"\sum {_group(arg, not isinstance(arg, Symbol))}"
         case SumRows(arg):

@@ -24,6 +24,7 @@ from matcalc.expr import (
     Number,
     Ones,
     Pending,
+    Power,
     Sum,
     SumCols,
     SumRows,
@@ -38,6 +39,7 @@ from matcalc.printing import (
     decimal,
     elementwise_needs_parentheses,
     needs_parentheses,
+    power_base_needs_parentheses,
     sum_parts,
 )
 
@@ -86,10 +88,18 @@ def text(expr: Expr) -> str:
             return f"{_operand(left, True)} ⊘ {_operand(right, False)}"
         case HadamardPow(base, exponent):
             return f"{_at(base, POSTFIX)}^{{∘{exponent}}}"
+        case Power(base, Number(value)) if value.denominator == 1 and value >= 0:
+            return f"{_group(base, power_base_needs_parentheses(base))}^{value}"
+        case Power(base, exponent):
+            return f"{_group(base, power_base_needs_parentheses(base))}^{{{text(exponent)}}}"
         case Func(name, arg):
             return f"{name}({text(arg)})"
+        case FrobSq(arg, "norm2"):
+            return f"norm2({text(arg)})^2"
         case FrobSq(arg, norm):
             return f"||{text(arg)}||{'_' + norm if norm else ''}^2"
+        case Norm(arg, "norm1" | "norm2" as norm):
+            return f"{norm}({text(arg)})"
         case Norm(arg, norm):
             return f"||{text(arg)}||_{norm}"
         case Sum(arg):
