@@ -286,12 +286,13 @@ class _Simplifier:
         kept: list[Expr] = []
         for factor in term.factors:
             if kept and _inverse_pair(kept[-1], factor):
-                kept[-1] = Identity(self.shapes.of(factor)[0])
+                kept.pop()
             else:
                 kept.append(factor)
         if len(kept) == len(term.factors):
             return term
-        return Term(term.coefficient, term.scalars, ()).times(Term(Fraction(1), (), tuple(kept)))
+        factors = tuple(kept) or (Identity(self.shapes.of(term.factors[0])[0]),)
+        return Term(term.coefficient, term.scalars, factors)
 
     def _raised(self, base: Expr, exponent: Fraction) -> list[Term]:
         """A scalar to a number's power: a single term is raised factor by factor, anything
@@ -304,19 +305,25 @@ class _Simplifier:
         return [_scalar(_sum_of(terms), exponent)]
 
     def _inverse(self, arg: Expr) -> list[Term]:
-        """(X^{-1})^{-1} = X, (X^T)^{-1} = X^{-T}, I^{-1} = I."""
+        """(c A B)^{-1} = B^{-1} A^{-1} / c for square A and B; (X^{-1})^{-1} = X,
+        (X^T)^{-1} = X^{-T}, I^{-1} = I."""
         terms = self.terms(arg)
-        if len(terms) == 1 and len(terms[0].factors) == 1:
-            term, (factor,) = terms[0], terms[0].factors
-            if term.coefficient == 1 and not term.scalars:
-                match factor:
-                    case Inverse(inner):
-                        return self._expand(inner)
-                    case Transpose(inner):
-                        return [Term(Fraction(1), (), (Transpose(Inverse(inner)),))]
-                    case Identity():
-                        return terms
-        return self._atom(Inverse(_sum_of(terms)))
+        if len(terms) != 1 or not all(_square(self.shapes.of(f)) for f in terms[0].factors):
+            return self._atom(Inverse(_sum_of(terms)))
+        (term,) = terms
+        inverse = [Term(1 / term.coefficient, tuple((b, -e) for b, e in term.scalars), ())]
+        for factor in reversed(term.factors):
+            match factor:
+                case Inverse(inner):
+                    factors = self._expand(inner)
+                case Transpose(inner):
+                    factors = [Term(Fraction(1), (), (Transpose(Inverse(inner)),))]
+                case Identity():
+                    factors = [Term(Fraction(1), (), (factor,))]
+                case _:
+                    factors = self._atom(Inverse(factor))
+            inverse = [a.times(b) for a in inverse for b in factors]
+        return inverse
 
     def _bounded(self, terms: list[Term]) -> list[Term]:
         if self.expand and len(terms) > MAX_TERMS:
@@ -465,6 +472,10 @@ def _common_run(sequences: list[tuple[Expr, ...]], limit: int) -> tuple[Expr, ..
             break
         run.append(sequences[0][position])
     return tuple(run)
+
+
+def _square(shape: tuple[object, object]) -> bool:
+    return shape[0] == shape[1]
 
 
 def _inverse_pair(left: Expr, right: Expr) -> bool:
