@@ -54,7 +54,19 @@ def _parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="VAR=DIMS",
-        help="declare a shape: X=m,n (matrix), x=n (column vector), b=1,n (row), lambda=scalar",
+        help="declare a shape: X=m,n (matrix), x=n (column vector), b=1,n (row), "
+        "lambda=scalar, S=n,n,symmetric",
+    )
+    diff.add_argument(
+        "--layout",
+        choices=["denominator", "numerator"],
+        default="denominator",
+        help="denominator (default): df/dX has X's shape; numerator: its transpose",
+    )
+    diff.add_argument(
+        "--unconstrained",
+        action="store_true",
+        help="for a symmetric variable, the unconstrained gradient G instead of (G + G^T)/2",
     )
     diff.add_argument("--format", choices=["text", "latex", "json"], default="text")
     diff.add_argument(
@@ -84,7 +96,13 @@ def _shapes(declarations: list[str]) -> dict[str, str]:
 
 
 def _diff(args: argparse.Namespace) -> str:
-    derivation = matcalc.diff(args.expression, args.wrt, shapes=_shapes(args.shape))
+    derivation = matcalc.diff(
+        args.expression,
+        args.wrt,
+        shapes=_shapes(args.shape),
+        layout=args.layout,
+        symmetrise=not args.unconstrained,
+    )
     if args.format == "json":
         data = derivation.to_dict()
         if args.factored:

@@ -8,22 +8,49 @@ expression in df/dG. The chain ends at the objective, where df/df = 1. Then simp
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
+from matcalc.cookbook import known_identity
 from matcalc.errors import ErrorKind, MatcalcError
-from matcalc.expr import ONE, ZERO, Add, Expr, Pending, Symbol, occurrences, replace_at
+from matcalc.expr import (
+    ONE,
+    ZERO,
+    Add,
+    Div,
+    Expr,
+    Pending,
+    Symbol,
+    Transpose,
+    number,
+    occurrences,
+    replace_at,
+)
 from matcalc.limits import MAX_DERIVATION, MAX_TERMS
 from matcalc.parser import parse_located
 from matcalc.rules import Assumption, Kind, rule_for
-from matcalc.shapes import SCALAR, Shape, Shapes, convention, declared_shape, infer, show
+from matcalc.shapes import (
+    SCALAR,
+    Shape,
+    Shapes,
+    convention,
+    declared_shape,
+    infer,
+    is_symmetric,
+    show,
+)
 from matcalc.simplify import closed_form, factored_form, lift_sign, signs_out
 
 ShapeSpec = Mapping[str, Sequence[int | str] | str]
-"""Declared shapes: {"X": ("m", "n"), "x": ("n",), "lambda": ()}; ints allowed."""
+"""Declared shapes: {"X": ("m", "n"), "x": ("n",), "lambda": (), "S": ("n", "n", "symmetric")};
+ints allowed."""
 
 MULTIVARIABLE_CHAIN_RULE = "multivariable chain rule"
 SIMPLIFICATION = "simplification"
+SYMMETRIC_VARIABLE = "symmetric variable"
+NUMERATOR_LAYOUT = "numerator layout"
+LAYOUTS = ("denominator", "numerator")
+"""The gradient's layout: the variable's shape (the seed's), or its transpose."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +91,9 @@ class Derivation:
     shapes: Shapes
     steps: tuple[Step, ...]
     result: Expr
+    layout: str = "denominator"
+    citation: str | None = None
+    """The known identity the result is, as "Matrix Cookbook eq. (101)"."""
 
     def factored(self) -> Expr:
         """The result with common factors pulled out, e.g. `2 (D R - X) R^T`."""
@@ -77,8 +107,20 @@ class Derivation:
 
     @property
     def shape(self) -> Shape:
-        """The gradient's shape: the variable's own."""
-        return self.shapes.symbols[self.wrt.name]
+        """The result's shape: the variable's own, or its transpose in numerator layout."""
+        rows, cols = self.shapes.symbols[self.wrt.name]
+        return (cols, rows) if self.layout == "numerator" else (rows, cols)
+
+    @property
+    def layout_sentence(self) -> str:
+        """Which layout the result is in, said in every output."""
+        name = self.wrt.name
+        if self.layout == "numerator":
+            return (
+                f"df/d{name} is {show(self.shape)}, the transpose of {name}'s shape "
+                "(numerator layout)"
+            )
+        return f"df/d{name} has the shape of {name}, {show(self.shape)} (denominator layout)"
 
     def text(self) -> str:
         from matcalc.printing.text import derivation_text
@@ -102,7 +144,9 @@ class Derivation:
             "expression": text(self.objective),
             "wrt": self.wrt.name,
             "shape": show(self.shape),
+            "layout": self.layout,
             "result": text(self.result),
+            "citation": self.citation,
             "result_latex": latex(self.result),
             "assumptions": [assumption.sentence(text) for assumption in self.assumptions],
             "steps": [
@@ -121,11 +165,29 @@ class Derivation:
         return self.text()
 
 
-def diff(expr: str, wrt: str, *, shapes: ShapeSpec | None = None, first_tag: int = 1) -> Derivation:
-    """Differentiate the scalar objective `expr` with respect to the variable `wrt`."""
+def diff(
+    expr: str,
+    wrt: str,
+    *,
+    shapes: ShapeSpec | None = None,
+    layout: str = "denominator",
+    symmetrise: bool = True,
+    first_tag: int = 1,
+) -> Derivation:
+    """Differentiate the scalar objective `expr` with respect to the variable `wrt`.
+
+    `layout="numerator"` gives the transpose of the gradient. For a variable declared symmetric
+    the result is the gradient among symmetric matrices, (G + G^T)/2 of the unconstrained
+    gradient G; `symmetrise=False` gives G itself.
+    """
+    if layout not in LAYOUTS:
+        raise MatcalcError(
+            f"unknown layout {layout!r}: use denominator or numerator", ErrorKind.VALUE
+        )
     objective, spans = parse_located(expr)
     declared = {name: declared_shape(name, spec) for name, spec in (shapes or {}).items()}
-    typed = infer(objective, declared, lambda node: spans.get(id(node)))
+    symmetric = frozenset(name for name, spec in (shapes or {}).items() if is_symmetric(spec))
+    typed = infer(objective, declared, lambda node: spans.get(id(node)), symmetric)
     shape = typed.of(objective)
     if shape != SCALAR:
         raise MatcalcError(
@@ -145,7 +207,37 @@ def diff(expr: str, wrt: str, *, shapes: ShapeSpec | None = None, first_tag: int
     result = closed.expr
     if result != last:
         steps.append(Step(None, SIMPLIFICATION, result, _simplification_wording(closed.expanded)))
-    return Derivation(objective, variable, typed, tuple(steps), result)
+    identity = known_identity(objective, variable.name, typed)
+    citation = None
+    cited = variable.name not in symmetric and layout == LAYOUTS[0]
+    if identity is not None and set(identity.symmetric) <= symmetric and cited:
+        citation = identity.citation
+        if citation not in steps[-1].wording:
+            wording = f"{steps[-1].wording}; the result is {citation}"
+            steps[-1] = replace(steps[-1], wording=wording)
+    if variable.name in symmetric and symmetrise:
+        result = _rewritten(steps, Div(Add((result, Transpose(result))), number(2)), typed)
+    if layout == "numerator":
+        result = _rewritten(steps, Transpose(result), typed, NUMERATOR_LAYOUT)
+    return Derivation(objective, variable, typed, tuple(steps), result, layout, citation)
+
+
+def _rewritten(
+    steps: list[Step], expr: Expr, shapes: Shapes, rule: str = SYMMETRIC_VARIABLE
+) -> Expr:
+    """The closed form of `expr`, recorded as a step when it differs from the last."""
+    result = closed_form(expr, shapes).expr
+    if result != steps[-1].expression:
+        steps.append(Step(None, rule, result, _REWRITINGS[rule]))
+    return result
+
+
+_REWRITINGS = {
+    SYMMETRIC_VARIABLE: "the variable is symmetric, so its gradient among symmetric matrices is "
+    "the symmetric part (G + G^T)/2 of the gradient G above",
+    NUMERATOR_LAYOUT: "in numerator layout the derivative of a scalar is the transpose of its "
+    "gradient",
+}
 
 
 def _bounded(steps: Iterator[Step]) -> list[Step]:
@@ -234,8 +326,9 @@ class Session:
         self.next_tag = 1
         self.derivations: list[Derivation] = []
 
-    def diff(self, expr: str, wrt: str, *, shapes: ShapeSpec | None = None) -> Derivation:
-        derivation = diff(expr, wrt, shapes=shapes, first_tag=self.next_tag)
+    def diff(self, expr: str, wrt: str, **options: Any) -> Derivation:
+        """`diff` with the next free tag; `options` are diff's (shapes, layout, …)."""
+        derivation = diff(expr, wrt, first_tag=self.next_tag, **options)
         tags = [step.tag for step in derivation.steps if step.tag is not None]
         self.next_tag = max(tags, default=self.next_tag - 1) + 1
         self.derivations.append(derivation)

@@ -6,14 +6,14 @@ the symbolic dimensions given distinct sizes (3, 4, 5, …) so that no mix-up of
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 import numpy as np
 
 from matcalc.derive import Derivation
 from matcalc.errors import ErrorKind, MatcalcError
-from matcalc.expr import ZERO, Expr, Func, preorder
+from matcalc.expr import ZERO, Expr, Func, Transpose, preorder
 from matcalc.functions import is_generic
 from matcalc.numeric import evaluate
 from matcalc.shapes import Shape
@@ -26,15 +26,19 @@ def random_env(
     seed: int = 0,
     low: float = -1.0,
     high: float = 1.0,
+    symmetric: Collection[str] = (),
 ) -> dict[str, Any]:
-    """Random values for every symbol (distinct sizes 3, 4, 5, … per named dimension), and
-    sin and cos for every generic function g and its g' in `expr`."""
+    """Random values for every symbol (distinct sizes 3, 4, 5, … per named dimension; the
+    `symmetric` ones made symmetric), and sin and cos for every generic function g and its g'
+    in `expr`."""
     rng = np.random.default_rng(seed)
     sizes: dict[int | str, int] = {}
     env: dict[str, Any] = {}
     for name, shape in symbols.items():
         dims = [d if isinstance(d, int) else sizes.setdefault(d, 3 + len(sizes)) for d in shape]
         env[name] = rng.uniform(low, high, size=dims)
+        if name in symmetric:
+            env[name] = (env[name] + env[name].T) / 2
     for name in _generic_functions(expr) if expr is not None else ():
         env[name], env[name + "'"] = np.sin, np.cos
     return env
@@ -57,8 +61,10 @@ def directional_derivatives(
     *,
     seed: int = 0,
     epsilon: float = 1e-6,
+    symmetric: bool = False,
 ) -> tuple[float, float]:
-    """(the central difference of `objective` along a random U, ⟨gradient, U⟩)."""
+    """(the central difference of `objective` along a random U, ⟨gradient, U⟩); U is symmetric
+    for a `symmetric` variable, which moves only among symmetric matrices."""
     x = np.asarray(env[wrt], dtype=np.float64)
     if gradient == ZERO:  # 0 stands for the zero matrix of the variable's shape
         value = np.zeros_like(x)
@@ -71,6 +77,8 @@ def directional_derivatives(
             f"the gradient has shape {value.shape} but {wrt} has {x.shape}", ErrorKind.SHAPE
         )
     direction = np.random.default_rng(seed + 1).normal(size=x.shape)
+    if symmetric:
+        direction = (direction + direction.T) / 2
 
     def f(point: Any) -> float:
         return float(evaluate(objective, {**env, wrt: point}, shapes=symbols))
@@ -95,12 +103,23 @@ def gradcheck(
 
     `positive` draws inputs from [0.5, 1.5] instead of [-1, 1], for log and sqrt.
     """
-    symbols = derivation.shapes.symbols
+    symbols, symmetric = derivation.shapes.symbols, derivation.shapes.symmetric
     if env is None:
         low, high = (0.5, 1.5) if positive else (-1.0, 1.0)
-        env = random_env(symbols, derivation.objective, seed=seed, low=low, high=high)
+        env = random_env(
+            symbols, derivation.objective, seed=seed, low=low, high=high, symmetric=symmetric
+        )
+    result = derivation.result
+    if derivation.layout == "numerator":
+        result = Transpose(result)
     return relative_error(
         *directional_derivatives(
-            derivation.objective, derivation.result, derivation.wrt.name, symbols, env, seed=seed
+            derivation.objective,
+            result,
+            derivation.wrt.name,
+            symbols,
+            env,
+            seed=seed,
+            symmetric=derivation.wrt.name in symmetric,
         )
     )

@@ -126,6 +126,8 @@ class Rule:
     path: tuple[int, ...] | None = None
     when: Callable[[Site], bool] = lambda site: True
     assumes: Callable[[Site], Assumption | None] = lambda site: None
+    cites: str | None = None
+    """The Matrix Cookbook's equation for this rule, where it has one."""
 
     def applies(self, site: Site) -> bool:
         fits = len(site.path) == 1 if self.path is None else site.path == self.path
@@ -141,7 +143,8 @@ class Rule:
         """The seed's sentence, with `{function}` standing for "G: H ↦ G(H)"."""
         if self.kind is Kind.REARRANGEMENT:
             return "we've moved a sign or a scalar, with {function}"
-        return f"we've used the framework with the {self.kind.value} function {{function}}"
+        cited = f" (Matrix Cookbook eq. ({self.cites}))" if self.cites else ""
+        return f"we've used the framework with the {self.kind.value} function {{function}}{cited}"
 
 
 def mul(left: Expr, right: Expr) -> Expr:
@@ -322,6 +325,7 @@ RULES: tuple[Rule, ...] = (
         input="G",
         path=(0, 1),
         when=_is_quadratic_form,
+        cites="72",
     ),
     Rule(
         "transpose",
@@ -557,6 +561,7 @@ RULES: tuple[Rule, ...] = (
             r"\implies \frac{df}{dG}&=I",
         ),
         input="G",
+        cites="99",
     ),
     Rule(
         "determinant",
@@ -571,6 +576,7 @@ RULES: tuple[Rule, ...] = (
         ),
         input="G",
         assumes=_invertible,
+        cites="49",
     ),
     Rule(
         "log-determinant",
@@ -585,6 +591,7 @@ RULES: tuple[Rule, ...] = (
         ),
         input="G",
         assumes=_invertible,
+        cites="57",
     ),
     Rule(
         "inverse",

@@ -62,11 +62,33 @@ def convention(name: str) -> str:
     return "vector" if name[0].islower() else "matrix"
 
 
-def declared_shape(name: str, spec: Sequence[int | str] | str) -> Shape:
-    """A declaration as a shape: ("m", "n") a matrix, ("n",) a column vector, () or "scalar"."""
+Spec = Sequence[int | str] | str
+"""A declaration: ("m", "n"), "m,n", ("n",), "scalar", or ("n", "n", "symmetric")."""
+
+
+def _parts(spec: Spec) -> list[int | str]:
     if isinstance(spec, str):
-        spec = () if spec.strip() == "scalar" else tuple(p.strip() for p in spec.split(","))
-    dims = [_dim(name, d) for d in spec]
+        return [] if spec.strip() == "scalar" else [p.strip() for p in spec.split(",")]
+    return list(spec)
+
+
+def is_symmetric(spec: Spec) -> bool:
+    """Whether a declaration ends in "symmetric", as S=n,n,symmetric."""
+    return _parts(spec)[-1:] == ["symmetric"]
+
+
+def declared_shape(name: str, spec: Spec) -> Shape:
+    """A declaration as a shape: ("m", "n") a matrix, ("n",) a column vector, () or "scalar";
+    a symmetric matrix is square."""
+    parts = _parts(spec)
+    if is_symmetric(spec):
+        parts = parts[:-1]
+        if len(parts) != 2 or parts[0] != parts[1]:
+            raise MatcalcError(
+                f"{name}: a symmetric matrix is square, as in {name}=n,n,symmetric",
+                ErrorKind.SHAPE,
+            )
+    dims = [_dim(name, d) for d in parts]
     if len(dims) == 0:
         return SCALAR
     if len(dims) == 1:
@@ -217,6 +239,8 @@ class Shapes:
 
     symbols: dict[str, Shape]
     bindings: dict[str, Dim] = field(default_factory=dict)
+    symmetric: frozenset[str] = frozenset()
+    """Names declared symmetric: S^T is S."""
     _memo: dict[Expr, Shape] = field(default_factory=dict, repr=False)
 
     def of(self, expr: Expr) -> Shape:
@@ -242,13 +266,15 @@ def infer(
     expr: Expr,
     declared: Mapping[str, Shape] | None = None,
     locate: Callable[[Expr], Span | None] = lambda _: None,
+    symmetric: frozenset[str] = frozenset(),
 ) -> Shapes:
-    """Infer every symbol's shape in `expr` from the declarations and the naming conventions."""
+    """Infer every symbol's shape in `expr` from the declarations and the naming conventions;
+    `symmetric` names the declared symmetric matrices."""
     solver = _Solver(dict(declared or {}))
     solver.visit(expr, locate)
     order = _symbols_in_order(expr, declared or {})
     bindings = {d: solver.find(d) for d in solver.parent if not d.startswith("?")}
-    return Shapes(solver.resolved(order), bindings)
+    return Shapes(solver.resolved(order), bindings, symmetric)
 
 
 def _symbols_in_order(expr: Expr, declared: Mapping[str, Shape]) -> list[str]:

@@ -245,6 +245,9 @@ class _Simplifier:
                 return self._raised(Det(arg), Fraction(-1))
             case LogDet(Inverse(arg)) | LogDet(Transpose(Inverse(arg))):
                 return [t.scaled(Fraction(-1)) for t in self._expand(LogDet(arg))]
+            case FrobSq(arg, norm) if norm in _EUCLIDEAN:
+                # ||x||_2^2 is ||x||_2 squared, to cancel with ||x||_2 elsewhere
+                return [_scalar(Norm(arg, norm), Fraction(2))]
             case Det(Transpose(arg)) | LogDet(Transpose(arg)) | Trace(Transpose(arg)):
                 return self._expand(expr.rebuild((arg,)))
             case Transpose(arg):
@@ -297,6 +300,13 @@ class _Simplifier:
     def _raised(self, base: Expr, exponent: Fraction) -> list[Term]:
         """A scalar to a number's power: a single term is raised factor by factor, anything
         else is one scalar factor with that exponent."""
+        match base:
+            case MatMul(left, right) if self.shapes.of(left) == SCALAR == self.shapes.of(right):
+                return [
+                    a.times(b)
+                    for a in self._raised(left, exponent)
+                    for b in self._raised(right, exponent)
+                ]
         terms = _collect(self._operand(base))
         if not terms:
             return [] if exponent > 0 else [_scalar(ZERO, exponent)]
@@ -416,7 +426,7 @@ class _Simplifier:
                 return self._expand(inner)
             case Ones(rows, cols):
                 return [Term(Fraction(1), (), (Ones(cols, rows),))]
-            case Identity():
+            case Identity() | Symbol() | Inverse() if self._symmetric(atom):
                 return [Term(Fraction(1), (), (atom,))]
             case Hadamard(left, right):
                 return self._atom(Hadamard(Transpose(left), Transpose(right)))
@@ -428,6 +438,18 @@ class _Simplifier:
                 transposed = Add(tuple(Transpose(term) for term in terms))
                 return self._whole(transposed, self._expand(transposed))
         return [Term(Fraction(1), (), (Transpose(atom),))]
+
+    def _symmetric(self, atom: Expr) -> bool:
+        """I, a matrix declared symmetric, and the inverse of a symmetric matrix (S^{-1},
+        (X^T S X)^{-1}) are their own transposes."""
+        match atom:
+            case Identity():
+                return True
+            case Symbol(name):
+                return name in self.shapes.symmetric
+            case Inverse(arg):
+                return self._symmetric(arg) or self.closed(Transpose(arg)) == arg
+        return False
 
 
 def _vanishes(atom: Expr) -> bool:
@@ -502,7 +524,14 @@ def _runs(factors: tuple[Expr, ...]) -> tuple[Expr, ...]:
     return tuple(_power(factor, Fraction(count)) for factor, count in out)
 
 
+_EUCLIDEAN = ("F", "2", "norm2")
+"""Norms whose square is a sum of squares."""
+
+
 def _power(base: Expr, exponent: Fraction) -> Expr:
+    match base:
+        case Norm(arg, norm) if norm in _EUCLIDEAN and exponent == 2:
+            return FrobSq(arg, norm)
     return base if exponent == 1 else Power(base, number(exponent))
 
 
@@ -523,17 +552,23 @@ def _term_expr(term: Term) -> Expr:
 
 
 def _sum_of(terms: list[Term]) -> Expr:
-    """The terms added up; terms over the same denominator share it: `A^T (A x - b) / ||…||`."""
+    """The terms added up; terms over the same denominator share it: `A^T (A x - b) / ||…||`,
+    `(A + A^T) / 2`."""
     if not terms:
         return ZERO
-    over: dict[Powers, list[Term]] = {}
+    over: dict[tuple[int, Powers], list[Term]] = {}
     for term in terms:
-        over.setdefault(tuple(p for p in term.scalars if p[1] < 0), []).append(term)
+        lower = tuple(p for p in term.scalars if p[1] < 0)
+        over.setdefault((term.coefficient.denominator, lower), []).append(term)
     exprs = []
-    for lower, group in over.items():
-        if lower and len(group) > 1:
-            upper = [Term(t.coefficient, _positive(t.scalars), t.factors) for t in group]
-            exprs.append(_term_expr(_over(upper, lower)))
+    for (denominator, lower), group in over.items():
+        if (denominator, lower) != (1, ()) and len(group) > 1:
+            upper = [
+                Term(t.coefficient * denominator, _positive(t.scalars), t.factors) for t in group
+            ]
+            outside, rest = _factor(upper)
+            below = Term(Fraction(1, denominator), lower, ())
+            exprs.append(_term_expr(outside.times(rest).times(below)))
         else:
             exprs.extend(_term_expr(t) for t in group)
     return exprs[0] if len(exprs) == 1 else Add(tuple(exprs))
@@ -541,9 +576,3 @@ def _sum_of(terms: list[Term]) -> Expr:
 
 def _positive(scalars: Powers) -> Powers:
     return tuple(p for p in scalars if p[1] > 0)
-
-
-def _over(terms: list[Term], lower: Powers) -> Term:
-    """The sum of `terms`, factored, over the denominator `lower`."""
-    outside, rest = _factor(terms)
-    return outside.times(rest).times(Term(Fraction(1), lower, ()))

@@ -21,6 +21,7 @@ LAYERS = [
     "shapes",
     "parser",
     "rules",
+    "cookbook",
     "simplify",
     "derive",
     "printing",

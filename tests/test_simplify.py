@@ -34,7 +34,7 @@ ROWS = [
     ("sum(lambda X ⊙ X)", "lambda sum(X ⊙ X)"),
     ("ones(m, m) ⊙ X", "X"),
     ("ones(m, m) ⊘ X", "1 ⊘ X"),
-    ("2 (X + Y) / 4", "X / 2 + Y / 2"),
+    ("2 (X + Y) / 4", "(X + Y) / 2"),
 ]
 
 

@@ -186,7 +186,18 @@ def derivation_latex(derivation: Derivation) -> str:
         if step.tag is not None
     ]
     notes += [f"Note: {assumption.sentence(_inline)}." for assumption in derivation.assumptions]
+    if derivation.citation:
+        notes.append(f"The result is {derivation.citation}.")
+    notes.append(f"Layout: {_layout(derivation)}.")
     return "\n\n".join([body, *notes])
+
+
+def _layout(derivation: Derivation) -> str:
+    name, (rows, cols) = latex(derivation.wrt), derivation.shape
+    size = rf"${rows}\times {cols}$"
+    if derivation.layout == "numerator":
+        return rf"numerator, $\frac{{df}}{{d{name}}}$ is {size}, the transpose of ${name}$'s shape"
+    return rf"denominator, $\frac{{df}}{{d{name}}}$ has the shape of ${name}$, {size}"
 
 
 def _inline(expr: Expr) -> str:

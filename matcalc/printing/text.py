@@ -140,5 +140,6 @@ def derivation_text(derivation: Derivation) -> str:
         lines.append(f"    {tag + ' ' if tag else ''}{step.rule}: {step.justification}")
     lines.append("")
     lines += [f"note: {assumption.sentence(text)}" for assumption in derivation.assumptions]
+    lines.append(f"layout: {derivation.layout_sentence}")
     lines.append(f"df/d{derivation.wrt} = {text(derivation.result)}")
     return "\n".join(lines)
