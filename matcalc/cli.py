@@ -68,6 +68,13 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="for a symmetric variable, the unconstrained gradient G instead of (G + G^T)/2",
     )
+    diff.add_argument(
+        "--convention",
+        choices=["seed", "matrixcalculus"],
+        default="seed",
+        help="how undeclared names are read: seed (Greek scalars, lower-case vectors, upper-case "
+        "matrices) or matrixcalculus (a-g scalars, h-z vectors, A-Z matrices)",
+    )
     diff.add_argument("--format", choices=["text", "latex", "json"], default="text")
     diff.add_argument(
         "--factored",
@@ -102,6 +109,7 @@ def _diff(args: argparse.Namespace) -> str:
         shapes=_shapes(args.shape),
         layout=args.layout,
         symmetrise=not args.unconstrained,
+        convention=args.convention,
     )
     if args.format == "json":
         data = derivation.to_dict()

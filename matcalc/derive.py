@@ -30,15 +30,17 @@ from matcalc.limits import MAX_DERIVATION, MAX_TERMS
 from matcalc.parser import parse_located
 from matcalc.rules import Assumption, Kind, rule_for
 from matcalc.shapes import (
+    NAMINGS,
     SCALAR,
     Shape,
     Shapes,
-    convention,
     declared_shape,
+    fill_sizes,
     infer,
     is_symmetric,
     show,
 )
+from matcalc.shapes import convention as kind_of
 from matcalc.simplify import closed_form, factored_form, lift_sign, signs_out
 
 ShapeSpec = Mapping[str, Sequence[int | str] | str]
@@ -172,22 +174,29 @@ def diff(
     shapes: ShapeSpec | None = None,
     layout: str = "denominator",
     symmetrise: bool = True,
+    convention: str = "seed",
     first_tag: int = 1,
 ) -> Derivation:
     """Differentiate the scalar objective `expr` with respect to the variable `wrt`.
 
     `layout="numerator"` gives the transpose of the gradient. For a variable declared symmetric
     the result is the gradient among symmetric matrices, (G + G^T)/2 of the unconstrained
-    gradient G; `symmetrise=False` gives G itself.
+    gradient G; `symmetrise=False` gives G itself. `convention="matrixcalculus"` reads
+    undeclared names as matrixcalculus.org does: a–g scalars, h–z vectors, A–Z matrices.
     """
     if layout not in LAYOUTS:
         raise MatcalcError(
             f"unknown layout {layout!r}: use denominator or numerator", ErrorKind.VALUE
         )
+    if convention not in NAMINGS:
+        raise MatcalcError(
+            f"unknown convention {convention!r}: use {' or '.join(NAMINGS)}", ErrorKind.VALUE
+        )
     objective, spans = parse_located(expr)
     declared = {name: declared_shape(name, spec) for name, spec in (shapes or {}).items()}
     symmetric = frozenset(name for name, spec in (shapes or {}).items() if is_symmetric(spec))
-    typed = infer(objective, declared, lambda node: spans.get(id(node)), symmetric)
+    typed = infer(objective, declared, lambda node: spans.get(id(node)), symmetric, convention)
+    objective = fill_sizes(objective, typed)
     shape = typed.of(objective)
     if shape != SCALAR:
         raise MatcalcError(
@@ -195,7 +204,8 @@ def diff(
         )
     variable = Symbol(wrt.strip())
     if variable.name not in typed.symbols:
-        example = {"scalar": "scalar", "vector": "n"}.get(convention(variable.name), "m,n")
+        kind = kind_of(variable.name, convention)
+        example = {"scalar": "scalar", "vector": "n"}.get(kind, "m,n")
         raise MatcalcError(
             f"{variable.name!r} does not occur in {objective}; declare its shape "
             f"(--shape {variable.name}={example}) to get a zero gradient",

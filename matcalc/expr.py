@@ -245,6 +245,14 @@ class LogDet(Expr):
 
 
 @node
+class Diag(Expr):
+    """diag(x), the diagonal matrix of a column x; diag(X), the diagonal of a square X as a
+    column. Which one is told by the argument's shape."""
+
+    arg: Expr
+
+
+@node
 class Norm(Expr):
     """A norm, not squared: `||X||_F` and `||x||_2` (Euclidean), `||x||_1` (sum of magnitudes)."""
 

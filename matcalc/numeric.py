@@ -12,6 +12,7 @@ from matcalc.errors import ErrorKind, MatcalcError
 from matcalc.expr import (
     Add,
     Det,
+    Diag,
     Div,
     Expr,
     FrobSq,
@@ -148,6 +149,9 @@ class _Evaluator:
                 return np.full((1, 1), float(np.linalg.slogdet(v(arg))[1]))
             case Transpose(arg):
                 return v(arg).T
+            case Diag(arg):
+                a = v(arg)
+                return np.diag(a[:, 0]) if a.shape[1] == 1 else np.diag(a).reshape(-1, 1)
             case Neg(arg):
                 return -v(arg)
             case Add(terms):

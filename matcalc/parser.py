@@ -22,6 +22,7 @@ from matcalc.errors import ErrorKind, MatcalcError, Span
 from matcalc.expr import (
     Add,
     Det,
+    Diag,
     Div,
     Expr,
     FrobSq,
@@ -47,6 +48,7 @@ from matcalc.expr import (
 )
 from matcalc.functions import FUNCTIONS, is_generic
 from matcalc.limits import MAX_DEPTH, MAX_INPUT, MAX_TOKENS
+from matcalc.shapes import PLACEHOLDER
 
 _OPERATIONS: dict[str, Callable[[Expr], Expr]] = {
     "sum": Sum,
@@ -56,10 +58,13 @@ _OPERATIONS: dict[str, Callable[[Expr], Expr]] = {
     "det": Det,
     "logdet": LogDet,
     "inv": Inverse,
+    "diag": Diag,
     "norm1": lambda arg: Norm(arg, "norm1"),
     "norm2": lambda arg: Norm(arg, "norm2"),
 }
-KNOWN_FUNCTIONS = sorted([*FUNCTIONS, *_OPERATIONS, "ones", "eye"])
+KNOWN_FUNCTIONS = sorted([*FUNCTIONS, *_OPERATIONS, "ones", "eye", "vector", "matrix"])
+IDENTITY_NAMES = ("I", "eye")
+"""Names that stand for the identity matrix of whatever size fits."""
 
 
 @cache
@@ -205,6 +210,12 @@ class _Builder(Transformer[Token, Expr]):
         super().__init__()
         self.text = text
         self.spans: Spans = {}
+        self.sizes = 0
+
+    def _size(self) -> str:
+        """A size to be inferred, one per use: `vector(1)` here need not be `vector(1)` there."""
+        self.sizes += 1
+        return f"{PLACEHOLDER}{self.sizes}"
 
     def _at(self, meta: Any, expr: Expr) -> Expr:
         if not getattr(meta, "empty", True):
@@ -216,7 +227,10 @@ class _Builder(Transformer[Token, Expr]):
         return expr
 
     def symbol(self, meta: Any, children: list[Token]) -> Expr:
-        return self._token_at(children[0], Symbol(str(children[0])))
+        name = str(children[0])
+        if name in IDENTITY_NAMES:
+            return self._token_at(children[0], Identity(self._size()))
+        return self._token_at(children[0], Symbol(name))
 
     def number(self, meta: Any, children: list[Token]) -> Expr:
         return self._token_at(children[0], Number(Fraction(str(children[0]))))
@@ -296,6 +310,10 @@ class _Builder(Transformer[Token, Expr]):
             return self._at(meta, _ones(args, span))
         if name == "eye":
             return self._at(meta, Identity(_dims(args, 1, "eye(n) takes one dimension", span)[0]))
+        if name in ("vector", "matrix") and len(args) == 1:
+            cols = 1 if name == "vector" else self._size()
+            ones = Ones(self._size(), cols)
+            return self._at(meta, ones if args[0] == Number(Fraction(1)) else MatMul(args[0], ones))
         if len(args) != 1:
             raise MatcalcError(f"{name} takes one argument, not {len(args)}", ErrorKind.PARSE, span)
         if name in _OPERATIONS:

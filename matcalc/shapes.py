@@ -14,6 +14,7 @@ from matcalc.errors import ErrorKind, MatcalcError, Span
 from matcalc.expr import (
     Add,
     Det,
+    Diag,
     Dim,
     Div,
     Expr,
@@ -38,6 +39,8 @@ from matcalc.expr import (
     Symbol,
     Trace,
     Transpose,
+    preorder,
+    replace_nodes,
     symbol_names,
 )
 
@@ -54,8 +57,14 @@ GREEK = frozenset(
 _PRETTY_DIMS = ["m", "n", "p", "q", "r", "s", "t", "u", "v", "w", "k", "l"]
 
 
-def convention(name: str) -> str:
-    """A name's kind unless declared: Greek is a scalar, lower case a vector, else a matrix."""
+NAMINGS = ("seed", "matrixcalculus")
+
+
+def convention(name: str, naming: str = "seed") -> str:
+    """A name's kind unless declared. The seed's naming: Greek is a scalar, lower case a
+    vector, else a matrix. matrixcalculus.org's: a–g scalars, h–z vectors, A–Z matrices."""
+    if naming == "matrixcalculus" and name[0].isascii() and name[0].isalpha():
+        return "matrix" if name[0].isupper() else "scalar" if name[0] <= "g" else "vector"
     stem = name.split("_")[0].rstrip("0123456789")
     if stem.lower() in GREEK or (len(name) == 1 and "α" <= name.lower() <= "ω"):
         return "scalar"
@@ -212,6 +221,14 @@ def _rule(expr: Expr, kids: list[Shape], unify: Unify, symbol: Callable[[str], S
             except _Mismatch:
                 raise _Mismatch("it needs a square matrix") from None
             return SCALAR if not isinstance(expr, Inverse) else (side, side)
+        case Diag():
+            rows, cols = kids[0]
+            if cols == 1:
+                return (rows, rows)
+            try:
+                return (unify(rows, cols), 1)
+            except _Mismatch:
+                raise _Mismatch("diag takes a column vector or a square matrix") from None
         case SumRows():
             return (1, kids[0][1])
         case SumCols():
@@ -267,14 +284,61 @@ def infer(
     declared: Mapping[str, Shape] | None = None,
     locate: Callable[[Expr], Span | None] = lambda _: None,
     symmetric: frozenset[str] = frozenset(),
+    naming: str = "seed",
 ) -> Shapes:
-    """Infer every symbol's shape in `expr` from the declarations and the naming conventions;
-    `symmetric` names the declared symmetric matrices."""
-    solver = _Solver(dict(declared or {}))
+    """Infer every symbol's shape in `expr` from the declarations and the naming convention
+    (`naming`, see `convention`); `symmetric` names the declared symmetric matrices."""
+    solver = _Solver(dict(declared or {}), naming)
     solver.visit(expr, locate)
     order = _symbols_in_order(expr, declared or {})
-    bindings = {d: solver.find(d) for d in solver.parent if not d.startswith("?")}
+    names = solver.names(order)
+    bindings: dict[str, Dim] = {}
+    for d in [*solver.parent, *_placeholders(expr)]:
+        if not d.startswith("?") or d.startswith(PLACEHOLDER):
+            root = solver.find(d)
+            bindings[d] = names.get(root, root)
     return Shapes(solver.resolved(order), bindings, symmetric)
+
+
+PLACEHOLDER = "?·"
+"""How a size to be inferred begins: `vector(1)`, `matrix(1)` and a bare `I` take their sizes
+from where they are used."""
+
+
+def _placeholders(expr: Expr) -> list[str]:
+    found = []
+    for node in preorder(expr):
+        if isinstance(node, Ones | Identity):
+            dims = (node.rows, node.cols) if isinstance(node, Ones) else (node.n,)
+            found += [d for d in dims if isinstance(d, str)]
+    return [d for d in found if d.startswith(PLACEHOLDER)]
+
+
+def fill_sizes(expr: Expr, shapes: Shapes) -> Expr:
+    """`expr` with the inferred sizes of its all-ones and identity matrices written in."""
+
+    def size(dim: Dim, what: str) -> Dim:
+        if not (isinstance(dim, str) and dim.startswith(PLACEHOLDER)):
+            return dim
+        found = shapes.bindings.get(dim, dim)
+        if isinstance(found, str) and found.startswith("?"):
+            raise MatcalcError(
+                f"the size of {what} cannot be told from where it is used; write it with "
+                "its size, as ones(n, 1) or eye(n)",
+                ErrorKind.SHAPE,
+            )
+        return found
+
+    def filled(node: Expr) -> Expr | None:
+        match node:
+            case Ones(rows, cols):
+                what = "vector(…)" if cols == 1 else "matrix(…)"
+                return Ones(size(rows, what), size(cols, what))
+            case Identity(n):
+                return Identity(size(n, "I"))
+        return None
+
+    return replace_nodes(expr, filled)
 
 
 def _symbols_in_order(expr: Expr, declared: Mapping[str, Shape]) -> list[str]:
@@ -284,14 +348,15 @@ def _symbols_in_order(expr: Expr, declared: Mapping[str, Shape]) -> list[str]:
 class _Solver:
     """Union-find over dimensions, with variables only for undeclared symbols."""
 
-    def __init__(self, declared: dict[str, Shape]):
+    def __init__(self, declared: dict[str, Shape], naming: str = "seed"):
         self.parent: dict[str, Dim] = {}
         self.shapes = declared
         self.fresh = 0
+        self.naming = naming
 
     def symbol(self, name: str) -> Shape:
         if name not in self.shapes:
-            kind = convention(name)
+            kind = convention(name, self.naming)
             self.shapes[name] = (
                 SCALAR
                 if kind == "scalar"

@@ -21,6 +21,7 @@ from matcalc.expr import (
     ZERO,
     Add,
     Det,
+    Diag,
     Div,
     Expr,
     FrobSq,
@@ -380,6 +381,14 @@ class _Simplifier:
                 return a, expr.rebuild((arg,))
             case Det(arg) | LogDet(arg) | Inverse(arg):
                 return _UNIT, expr.rebuild((self.closed(arg),))
+            case Diag(arg):
+                a, arg = self._inside(arg)
+                match arg:
+                    case Identity(n):  # the diagonal of I is a column of ones, and back
+                        return a, Ones(n, 1)
+                    case Ones(n, 1) if n != 1:
+                        return a, Identity(n)
+                return a, Diag(arg)
             case Power(base, exponent):
                 return _UNIT, Power(self.closed(base), self.closed(exponent))
             case Div(num, den):
@@ -426,7 +435,7 @@ class _Simplifier:
                 return self._expand(inner)
             case Ones(rows, cols):
                 return [Term(Fraction(1), (), (Ones(cols, rows),))]
-            case Identity() | Symbol() | Inverse() if self._symmetric(atom):
+            case Identity() | Symbol() | Inverse() | Diag() if self._symmetric(atom):
                 return [Term(Fraction(1), (), (atom,))]
             case Hadamard(left, right):
                 return self._atom(Hadamard(Transpose(left), Transpose(right)))
@@ -449,6 +458,8 @@ class _Simplifier:
                 return name in self.shapes.symmetric
             case Inverse(arg):
                 return self._symmetric(arg) or self.closed(Transpose(arg)) == arg
+            case Diag(arg):
+                return self.shapes.of(arg)[1] == 1
         return False
 
 

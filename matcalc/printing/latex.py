@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, assert_never
 from matcalc.expr import (
     Add,
     Det,
+    Diag,
     Div,
     Expr,
     FrobSq,
@@ -83,6 +84,8 @@ def latex(expr: Expr) -> str:
             return f"{_group(arg, _postfix_wraps(arg))}^{{-1}}"
         case Trace(arg):
             return rf"\operatorname{{tr}}\left({latex(arg)}\right)"
+        case Diag(arg):
+            return rf"\operatorname{{diag}}\left({latex(arg)}\right)"
         case Det(arg):
             return rf"\det\left({latex(arg)}\right)"
         case LogDet(arg):

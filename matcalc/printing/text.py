@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, assert_never
 from matcalc.expr import (
     Add,
     Det,
+    Diag,
     Div,
     Expr,
     FrobSq,
@@ -69,6 +70,8 @@ def text(expr: Expr) -> str:
             return f"tr({text(arg)})"
         case Det(arg):
             return f"det({text(arg)})"
+        case Diag(arg):
+            return f"diag({text(arg)})"
         case LogDet(arg):
             return f"logdet({text(arg)})"
         case Transpose(arg):
