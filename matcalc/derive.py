@@ -19,6 +19,7 @@ from matcalc.expr import (
     Add,
     Div,
     Expr,
+    MatMul,
     Pending,
     Symbol,
     Transpose,
@@ -41,7 +42,7 @@ from matcalc.shapes import (
     show,
 )
 from matcalc.shapes import convention as kind_of
-from matcalc.simplify import closed_form, factored_form, lift_sign, signs_out
+from matcalc.simplify import closed_form, factored_form, lift_sign, linear_map, signs_out
 
 ShapeSpec = Mapping[str, Sequence[int | str] | str]
 """Declared shapes: {"X": ("m", "n"), "x": ("n",), "lambda": (), "S": ("n", "n", "symmetric")};
@@ -51,6 +52,7 @@ MULTIVARIABLE_CHAIN_RULE = "multivariable chain rule"
 SIMPLIFICATION = "simplification"
 SYMMETRIC_VARIABLE = "symmetric variable"
 NUMERATOR_LAYOUT = "numerator layout"
+JACOBIAN = "Jacobian"
 LAYOUTS = ("denominator", "numerator")
 """The gradient's layout: the variable's shape (the seed's), or its transpose."""
 
@@ -96,6 +98,10 @@ class Derivation:
     layout: str = "denominator"
     citation: str | None = None
     """The known identity the result is, as "Matrix Cookbook eq. (101)"."""
+    jacobian_of: Expr | None = None
+    """For a column objective y: y itself; the derivation is of f = u^T y."""
+    cotangent: Symbol | None = None
+    """For a Jacobian, the column u in f = u^T y."""
 
     def factored(self) -> Expr:
         """The result with common factors pulled out, e.g. `2 (D R - X) R^T`."""
@@ -111,12 +117,26 @@ class Derivation:
     def shape(self) -> Shape:
         """The result's shape: the variable's own, or its transpose in numerator layout."""
         rows, cols = self.shapes.symbols[self.wrt.name]
+        if self.cotangent is not None:
+            rows, cols = rows, self.shapes.symbols[self.cotangent.name][0]
         return (cols, rows) if self.layout == "numerator" else (rows, cols)
+
+    @property
+    def result_name(self) -> str:
+        """`df/dX`, or `d(A exp(x))/dx` for a Jacobian."""
+        if self.jacobian_of is None:
+            return f"df/d{self.wrt.name}"
+        from matcalc.printing.text import text
+
+        return f"d({text(self.jacobian_of)})/d{self.wrt.name}"
 
     @property
     def layout_sentence(self) -> str:
         """Which layout the result is in, said in every output."""
-        name = self.wrt.name
+        name, size = self.wrt.name, show(self.shape)
+        if self.jacobian_of is not None:
+            per = "a row" if self.layout == "numerator" else "a column"
+            return f"{self.result_name} is {size}, {per} per entry ({self.layout} layout)"
         if self.layout == "numerator":
             return (
                 f"df/d{name} is {show(self.shape)}, the transpose of {name}'s shape "
@@ -197,12 +217,13 @@ def diff(
     symmetric = frozenset(name for name, spec in (shapes or {}).items() if is_symmetric(spec))
     typed = infer(objective, declared, lambda node: spans.get(id(node)), symmetric, convention)
     objective = fill_sizes(objective, typed)
-    shape = typed.of(objective)
-    if shape != SCALAR:
-        raise MatcalcError(
-            f"the objective must be a scalar, but {objective} is {show(shape)}", ErrorKind.SHAPE
-        )
     variable = Symbol(wrt.strip())
+    jacobian_of, cotangent = None, None
+    if typed.of(objective) != SCALAR:
+        jacobian_of, cotangent = objective, _cotangent(objective, variable, typed)
+        objective = MatMul(Transpose(cotangent), objective)
+        declared = {**typed.symbols, cotangent.name: typed.of(jacobian_of)}
+        typed = infer(objective, declared, symmetric=symmetric)
     if variable.name not in typed.symbols:
         kind = kind_of(variable.name, convention)
         example = {"scalar": "scalar", "vector": "n"}.get(kind, "m,n")
@@ -217,6 +238,13 @@ def diff(
     result = closed.expr
     if result != last:
         steps.append(Step(None, SIMPLIFICATION, result, _simplification_wording(closed.expanded)))
+    if cotangent is not None:
+        transposed = linear_map(result, cotangent, typed)
+        jacobian = Transpose(transposed) if layout == "numerator" else transposed
+        result = _rewritten(steps, jacobian, typed, JACOBIAN)
+        return Derivation(
+            objective, variable, typed, tuple(steps), result, layout, None, jacobian_of, cotangent
+        )
     identity = known_identity(objective, variable.name, typed)
     citation = None
     cited = variable.name not in symmetric and layout == LAYOUTS[0]
@@ -232,6 +260,20 @@ def diff(
     return Derivation(objective, variable, typed, tuple(steps), result, layout, citation)
 
 
+def _cotangent(objective: Expr, variable: Symbol, shapes: Shapes) -> Symbol:
+    """A fresh column u for the Jacobian of a column `objective`: d(u^T y)/dx = J^T u."""
+    rows, cols = shapes.of(objective)
+    kind = shapes.symbols.get(variable.name, SCALAR)
+    if cols != 1 or kind[1] != 1:
+        raise MatcalcError(
+            f"the objective must be a scalar, or a column differentiated by a vector or a "
+            f"scalar (its Jacobian), but {objective} is {rows}×{cols}",
+            ErrorKind.SHAPE,
+        )
+    taken = set(shapes.symbols)
+    return Symbol(next(n for n in ("u", "v", "w", *(f"u{i}" for i in range(99))) if n not in taken))
+
+
 def _rewritten(
     steps: list[Step], expr: Expr, shapes: Shapes, rule: str = SYMMETRIC_VARIABLE
 ) -> Expr:
@@ -243,6 +285,8 @@ def _rewritten(
 
 
 _REWRITINGS = {
+    JACOBIAN: "this is M u for every u, with M the Jacobian's transpose: dy/dx = M^T in "
+    "numerator layout (a row per entry of y), M in denominator layout",
     SYMMETRIC_VARIABLE: "the variable is symmetric, so its gradient among symmetric matrices is "
     "the symmetric part (G + G^T)/2 of the gradient G above",
     NUMERATOR_LAYOUT: "in numerator layout the derivative of a scalar is the transpose of its "

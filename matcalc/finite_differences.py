@@ -13,7 +13,7 @@ import numpy as np
 
 from matcalc.derive import Derivation
 from matcalc.errors import ErrorKind, MatcalcError
-from matcalc.expr import ZERO, Expr, Func, Transpose, preorder
+from matcalc.expr import ZERO, Expr, Func, MatMul, Transpose, preorder
 from matcalc.functions import is_generic
 from matcalc.numeric import evaluate
 from matcalc.shapes import Shape
@@ -112,6 +112,8 @@ def gradcheck(
     result = derivation.result
     if derivation.layout == "numerator":
         result = Transpose(result)
+    if derivation.cotangent is not None:  # the Jacobian's transpose times u: d(u^T y)/dx
+        result = MatMul(result, derivation.cotangent)
     return relative_error(
         *directional_derivatives(
             derivation.objective,

@@ -46,7 +46,9 @@ from matcalc.expr import (
     Trace,
     Transpose,
     number,
+    preorder,
 )
+from matcalc.errors import ErrorKind, MatcalcError
 from matcalc.limits import MAX_TERMS
 from matcalc.shapes import SCALAR, Shapes
 
@@ -461,6 +463,74 @@ class _Simplifier:
             case Diag(arg):
                 return self.shapes.of(arg)[1] == 1
         return False
+
+
+    def linear_terms(self, expr: Expr, u: Symbol) -> list[Term]:
+        """The terms of M, where `expr` = M u is linear in the column `u`."""
+        return _collect([m for term in self.terms(expr) for m in self._linear(term, u)])
+
+    def _linear(self, term: Term, u: Symbol) -> list[Term]:
+        for base, exponent in term.scalars:
+            if _holds(base, u):
+                return self._through_scalar(term, base, exponent, u)
+        outside = Term(term.coefficient, term.scalars, term.factors[:-1])
+        match term.factors[-1:]:
+            case (last,) if last == u:
+                identity = Identity(self.shapes.of(u)[0])
+                return [outside if outside.factors else outside.times(Term(Fraction(1), (), (identity,)))]
+            case (Hadamard(left, right),):
+                inner, other = (left, right) if _holds(left, u) else (right, left)
+                diagonal = outside.times(Term(Fraction(1), (), (Diag(other),)))
+                return [diagonal.times(m) for m in self.linear_terms(inner, u)]
+            case (HadamardDiv(inner, other),) if not _holds(other, u):
+                reciprocal = Diag(HadamardDiv(ONE, other))
+                diagonal = outside.times(Term(Fraction(1), (), (reciprocal,)))
+                return [diagonal.times(m) for m in self.linear_terms(inner, u)]
+        raise MatcalcError(
+            f"{_term_expr(term)} is not a matrix times {u}: this Jacobian has no matrix form "
+            "here",
+            ErrorKind.NOT_DIFFERENTIABLE,
+        )
+
+    def _through_scalar(
+        self, term: Term, scalar: Expr, exponent: Fraction, u: Symbol
+    ) -> list[Term]:
+        """(w^T u) F = F w^T u, (r u) F = F r u and sum(w ⊙ M u) F = F w^T M u."""
+        factors = _flattened(scalar)
+        rest = Term(term.coefficient, tuple(p for p in term.scalars if p[0] != scalar), ())
+        rest = rest.times(Term(Fraction(1), (), term.factors))
+        match scalar:
+            case _ if exponent != 1:
+                pass
+            case Sum(Hadamard(left, right)):
+                inner, other = (left, right) if _holds(left, u) else (right, left)
+                row = rest.times(Term(Fraction(1), (), (Transpose(other),)))
+                return [row.times(m) for m in self.linear_terms(inner, u)]
+            case _ if factors[0] == Transpose(u):
+                return [rest.times(self._transposed(Term(Fraction(1), (), factors[1:])))]
+            case _ if factors[-1] == u:
+                return [rest.times(Term(Fraction(1), (), factors[:-1]))]
+        raise MatcalcError(
+            f"{scalar} is not linear in {u}: this Jacobian has no matrix form here",
+            ErrorKind.NOT_DIFFERENTIABLE,
+        )
+
+
+def linear_map(expr: Expr, u: Symbol, shapes: Shapes) -> Expr:
+    """M such that `expr` = M u, for an `expr` linear in the column `u`: a Jacobian's transpose
+    from the gradient of u^T y."""
+    return _sum_of(_Simplifier(shapes, expand=True).linear_terms(expr, u))
+
+
+def _holds(expr: Expr, symbol: Symbol) -> bool:
+    return any(node == symbol for node in preorder(expr))
+
+
+def _flattened(product: Expr) -> tuple[Expr, ...]:
+    match product:
+        case MatMul(left, right):
+            return _flattened(left) + _flattened(right)
+    return (product,)
 
 
 def _vanishes(atom: Expr) -> bool:

@@ -198,6 +198,10 @@ def derivation_latex(derivation: Derivation) -> str:
 def _layout(derivation: Derivation) -> str:
     name, (rows, cols) = latex(derivation.wrt), derivation.shape
     size = rf"${rows}\times {cols}$"
+    if derivation.jacobian_of is not None:
+        per = "a row" if derivation.layout == "numerator" else "a column"
+        y = latex(derivation.jacobian_of)
+        return rf"{derivation.layout}, $\frac{{d({y})}}{{d{name}}}$ is {size}, {per} per entry"
     if derivation.layout == "numerator":
         return rf"numerator, $\frac{{df}}{{d{name}}}$ is {size}, the transpose of ${name}$'s shape"
     return rf"denominator, $\frac{{df}}{{d{name}}}$ has the shape of ${name}$, {size}"

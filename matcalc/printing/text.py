@@ -137,6 +137,9 @@ def derivation_text(derivation: Derivation) -> str:
     """The numbered steps, each with its rule and justification, then the closed form."""
     head = f"df/d{derivation.wrt}"
     lines = [f"f = {text(derivation.objective)}", "", head]
+    if derivation.cotangent is not None:
+        u = derivation.cotangent
+        lines[0] += f", for any column {u}: its gradient is (the Jacobian's transpose) {u}"
     for step in derivation.steps:
         tag = f"({step.tag})" if step.tag is not None else ""
         lines.append(f"  = {text(step.expression)}")
@@ -144,5 +147,5 @@ def derivation_text(derivation: Derivation) -> str:
     lines.append("")
     lines += [f"note: {assumption.sentence(text)}" for assumption in derivation.assumptions]
     lines.append(f"layout: {derivation.layout_sentence}")
-    lines.append(f"df/d{derivation.wrt} = {text(derivation.result)}")
+    lines.append(f"{derivation.result_name} = {text(derivation.result)}")
     return "\n".join(lines)
