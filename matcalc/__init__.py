@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from matcalc.definitions import Definition, parse_definition
 from matcalc.derive import Derivation, Session, Step, diff
 from matcalc.errors import ErrorKind, MatcalcError
 from matcalc.expr import Expr
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "RULES",
+    "Definition",
     "Derivation",
     "ErrorKind",
     "Expr",
@@ -34,6 +36,7 @@ __all__ = [
     "gradcheck",
     "latex",
     "parse",
+    "parse_definition",
     "statement",
 ]
 __version__ = "0.1.0"

@@ -58,6 +58,13 @@ def _parser() -> argparse.ArgumentParser:
         "lambda=scalar, S=n,n,symmetric",
     )
     diff.add_argument(
+        "--define",
+        action="append",
+        default=[],
+        metavar="F(x)=FORMULA",
+        help='a scalar function of your own, used elementwise: "phi(x) = log(1 + exp(x))"',
+    )
+    diff.add_argument(
         "--layout",
         choices=["denominator", "numerator"],
         default="denominator",
@@ -110,6 +117,7 @@ def _diff(args: argparse.Namespace) -> str:
         layout=args.layout,
         symmetrise=not args.unconstrained,
         convention=args.convention,
+        functions={found.name: found for found in map(matcalc.parse_definition, args.define)},
     )
     if args.format == "json":
         data = derivation.to_dict()

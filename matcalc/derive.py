@@ -8,10 +8,11 @@ expression in df/dG. The chain ends at the objective, where df/df = 1. Then simp
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from matcalc.cookbook import known_identity
+from matcalc.definitions import Definition, defined, definition
 from matcalc.errors import ErrorKind, MatcalcError
 from matcalc.expr import (
     ONE,
@@ -102,6 +103,8 @@ class Derivation:
     """For a column objective y: y itself; the derivation is of f = u^T y."""
     cotangent: Symbol | None = None
     """For a Jacobian, the column u in f = u^T y."""
+    functions: Mapping[str, Definition] = field(default_factory=dict)
+    """The user's functions the objective uses."""
 
     def factored(self) -> Expr:
         """The result with common factors pulled out, e.g. `2 (D R - X) R^T`."""
@@ -195,6 +198,7 @@ def diff(
     layout: str = "denominator",
     symmetrise: bool = True,
     convention: str = "seed",
+    functions: Mapping[str, str | Definition] | None = None,
     first_tag: int = 1,
 ) -> Derivation:
     """Differentiate the scalar objective `expr` with respect to the variable `wrt`.
@@ -203,6 +207,7 @@ def diff(
     the result is the gradient among symmetric matrices, (G + G^T)/2 of the unconstrained
     gradient G; `symmetrise=False` gives G itself. `convention="matrixcalculus"` reads
     undeclared names as matrixcalculus.org does: a–g scalars, h–z vectors, A–Z matrices.
+    `functions` defines scalar functions used elementwise: {"phi": "log(1 + exp(x))"}.
     """
     if layout not in LAYOUTS:
         raise MatcalcError(
@@ -212,7 +217,11 @@ def diff(
         raise MatcalcError(
             f"unknown convention {convention!r}: use {' or '.join(NAMINGS)}", ErrorKind.VALUE
         )
-    objective, spans = parse_located(expr)
+    definitions = {
+        name: found if isinstance(found, Definition) else definition(name, found)
+        for name, found in (functions or {}).items()
+    }
+    objective, spans = parse_located(expr, definitions)
     declared = {name: declared_shape(name, spec) for name, spec in (shapes or {}).items()}
     symmetric = frozenset(name for name, spec in (shapes or {}).items() if is_symmetric(spec))
     typed = infer(objective, declared, lambda node: spans.get(id(node)), symmetric, convention)
@@ -232,7 +241,8 @@ def diff(
             f"(--shape {variable.name}={example}) to get a zero gradient",
             ErrorKind.NAME,
         )
-    steps = _bounded(_chain(objective, variable, typed, first_tag))
+    with defined(definitions):
+        steps = _bounded(_chain(objective, variable, typed, first_tag))
     last = steps[-1].expression
     closed = closed_form(last, typed)
     result = closed.expr
@@ -243,7 +253,16 @@ def diff(
         jacobian = Transpose(transposed) if layout == "numerator" else transposed
         result = _rewritten(steps, jacobian, typed, JACOBIAN)
         return Derivation(
-            objective, variable, typed, tuple(steps), result, layout, None, jacobian_of, cotangent
+            objective,
+            variable,
+            typed,
+            tuple(steps),
+            result,
+            layout,
+            None,
+            jacobian_of,
+            cotangent,
+            definitions,
         )
     identity = known_identity(objective, variable.name, typed)
     citation = None
@@ -257,7 +276,9 @@ def diff(
         result = _rewritten(steps, Div(Add((result, Transpose(result))), number(2)), typed)
     if layout == "numerator":
         result = _rewritten(steps, Transpose(result), typed, NUMERATOR_LAYOUT)
-    return Derivation(objective, variable, typed, tuple(steps), result, layout, citation)
+    return Derivation(
+        objective, variable, typed, tuple(steps), result, layout, citation, functions=definitions
+    )
 
 
 def _cotangent(objective: Expr, variable: Symbol, shapes: Shapes) -> Symbol:

@@ -109,6 +109,7 @@ def gradcheck(
         env = random_env(
             symbols, derivation.objective, seed=seed, low=low, high=high, symmetric=symmetric
         )
+    env = {**{name: f.numpy for name, f in derivation.functions.items()}, **env}
     result = derivation.result
     if derivation.layout == "numerator":
         result = Transpose(result)

@@ -8,10 +8,12 @@ answer back into matcalc nodes.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import cache
+from types import MappingProxyType
 from typing import Any
 
 from matcalc.errors import ErrorKind, MatcalcError
@@ -146,15 +148,20 @@ def is_generic(name: str) -> bool:
     return len(name.rstrip("'")) == 1 and name[0].islower()
 
 
+DEFINED: ContextVar[Mapping[str, Expr]] = ContextVar("DEFINED", default=MappingProxyType({}))
+"""The derivatives of the user's functions (`--define`) for the derivation under way, as
+templates in PLACEHOLDER."""
+
+
 def derivative(name: str, arg: Expr) -> Expr:
     """The elementwise derivative of function `name` at `arg`, as a matcalc expression."""
     if is_generic(name):
         return Func(name + "'", arg)
-    template = _derivative_template(name)
-    return replace_nodes(template, lambda node: arg if node == _PLACEHOLDER else None)
+    template = DEFINED.get().get(name) or _derivative_template(name)
+    return replace_nodes(template, lambda node: arg if node == PLACEHOLDER else None)
 
 
-_PLACEHOLDER = Symbol("·x·")
+PLACEHOLDER = Symbol("·x·")
 """Where the argument goes in a derivative worked out once per function."""
 
 
@@ -170,28 +177,28 @@ def _derivative_template(name: str) -> Expr:
     import sympy
 
     x = sympy.Symbol("x", real=True)
-    return _from_sympy(sympy, sympy.diff(entry.sympy(sympy, x), x), x)
+    return from_sympy(sympy, sympy.diff(entry.sympy(sympy, x), x), x)
 
 
-def _from_sympy(sp: Any, e: Any, x: Any) -> Expr:
+def from_sympy(sp: Any, e: Any, x: Any) -> Expr:
     """SymPy's scalar expression in `x` as an elementwise matcalc expression."""
     if e == x:
-        return _PLACEHOLDER
+        return PLACEHOLDER
     if e.is_Rational:
         value = Fraction(int(e.p), int(e.q))
         return Neg(number(-value)) if value < 0 else number(value)
     if e.is_Add:
-        terms = [_from_sympy(sp, t, x) for t in e.as_ordered_terms()]
+        terms = [from_sympy(sp, t, x) for t in e.as_ordered_terms()]
         return Add(tuple(terms))
     if e.is_Mul:
         return _product(sp, e, x)
     if e.is_Pow:
         return _power(sp, e.base, e.exp, x)
     if isinstance(e, sp.Heaviside):
-        return Func("step", _from_sympy(sp, e.args[0], x))
+        return Func("step", from_sympy(sp, e.args[0], x))
     name = type(e).__name__.lower()
     if name in FUNCTIONS and len(e.args) == 1:
-        return Func(name, _from_sympy(sp, e.args[0], x))
+        return Func(name, from_sympy(sp, e.args[0], x))
     raise MatcalcError(
         f"cannot express the derivative {e} elementwise", ErrorKind.NOT_DIFFERENTIABLE
     )
@@ -200,7 +207,7 @@ def _from_sympy(sp: Any, e: Any, x: Any) -> Expr:
 def _product(sp: Any, e: Any, x: Any) -> Expr:
     coeff, factors = e.as_coeff_mul()
     coeff = Fraction(int(coeff.p), int(coeff.q))
-    numerator = [_from_sympy(sp, f, x) for f in factors if not _is_reciprocal(f)]
+    numerator = [from_sympy(sp, f, x) for f in factors if not _is_reciprocal(f)]
     denominator = [_power(sp, f.base, -f.exp, x) for f in factors if _is_reciprocal(f)]
     negative = coeff < 0
     coeff = abs(coeff)
@@ -230,13 +237,13 @@ def _hadamard_chain(factors: list[Expr]) -> Expr:
 
 def _power(sp: Any, base: Any, exp: Any, x: Any) -> Expr:
     if exp == sp.Rational(1, 2):
-        return Func("sqrt", _from_sympy(sp, base, x))
+        return Func("sqrt", from_sympy(sp, base, x))
     if exp == sp.Rational(-1, 2):
-        return HadamardDiv(ONE, Func("sqrt", _from_sympy(sp, base, x)))
+        return HadamardDiv(ONE, Func("sqrt", from_sympy(sp, base, x)))
     if exp.is_Integer and exp < 0:
         return HadamardDiv(ONE, _power(sp, base, -exp, x))
     if exp.is_Integer:
-        inner = _from_sympy(sp, base, x)
+        inner = from_sympy(sp, base, x)
         return inner if exp == 1 else HadamardPow(inner, int(exp))
     raise MatcalcError(
         f"cannot express the power {base}**{exp} elementwise", ErrorKind.NOT_DIFFERENTIABLE

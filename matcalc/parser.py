@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from fractions import Fraction
 from functools import cache
 from pathlib import Path
@@ -82,12 +82,13 @@ Spans = dict[int, Span]
 """Where each node built from the text starts, keyed by the node's id."""
 
 
-def parse(text: str) -> Expr:
-    """Parse the seed's notation, or its ASCII spellings (`*`, `'`, `.*`), into an expression."""
-    return parse_located(text)[0]
+def parse(text: str, defined: Collection[str] = ()) -> Expr:
+    """Parse the seed's notation, or its ASCII spellings (`*`, `'`, `.*`), into an expression;
+    `defined` names the user's own functions."""
+    return parse_located(text, defined)[0]
 
 
-def parse_located(text: str) -> tuple[Expr, Spans]:
+def parse_located(text: str, defined: Collection[str] = ()) -> tuple[Expr, Spans]:
     """Parse, and also say where in the text each node starts (for error messages)."""
     if not text.strip():
         raise MatcalcError("the expression is empty", ErrorKind.PARSE)
@@ -101,7 +102,7 @@ def parse_located(text: str) -> tuple[Expr, Spans]:
     except UnexpectedInput as error:
         raise _syntax_error(text, error) from None
     _check_depth(tree, text)
-    builder = _Builder(text)
+    builder = _Builder(text, defined)
     try:
         return builder.transform(tree), builder.spans
     except VisitError as error:
@@ -206,9 +207,10 @@ def _expected(error: UnexpectedInput) -> str:
 class _Builder(Transformer[Token, Expr]):
     """A table of constructors, one per grammar alias, that also records where nodes start."""
 
-    def __init__(self, text: str):
+    def __init__(self, text: str, defined: Collection[str] = ()):
         super().__init__()
         self.text = text
+        self.defined = defined
         self.spans: Spans = {}
         self.sizes = 0
 
@@ -318,7 +320,7 @@ class _Builder(Transformer[Token, Expr]):
             raise MatcalcError(f"{name} takes one argument, not {len(args)}", ErrorKind.PARSE, span)
         if name in _OPERATIONS:
             return self._at(meta, _OPERATIONS[name](args[0]))
-        if name in FUNCTIONS or is_generic(name):
+        if name in FUNCTIONS or is_generic(name) or name in self.defined:
             return self._at(meta, Func(name, args[0]))
         raise MatcalcError(_unknown_function(name), ErrorKind.NAME, span)
 

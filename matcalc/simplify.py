@@ -16,6 +16,7 @@ from fractions import Fraction
 from functools import reduce
 from math import gcd
 
+from matcalc.errors import ErrorKind, MatcalcError
 from matcalc.expr import (
     ONE,
     ZERO,
@@ -48,7 +49,6 @@ from matcalc.expr import (
     number,
     preorder,
 )
-from matcalc.errors import ErrorKind, MatcalcError
 from matcalc.limits import MAX_TERMS
 from matcalc.shapes import SCALAR, Shapes
 
@@ -464,7 +464,6 @@ class _Simplifier:
                 return self.shapes.of(arg)[1] == 1
         return False
 
-
     def linear_terms(self, expr: Expr, u: Symbol) -> list[Term]:
         """The terms of M, where `expr` = M u is linear in the column `u`."""
         return _collect([m for term in self.terms(expr) for m in self._linear(term, u)])
@@ -477,7 +476,11 @@ class _Simplifier:
         match term.factors[-1:]:
             case (last,) if last == u:
                 identity = Identity(self.shapes.of(u)[0])
-                return [outside if outside.factors else outside.times(Term(Fraction(1), (), (identity,)))]
+                return [
+                    outside
+                    if outside.factors
+                    else outside.times(Term(Fraction(1), (), (identity,)))
+                ]
             case (Hadamard(left, right),):
                 inner, other = (left, right) if _holds(left, u) else (right, left)
                 diagonal = outside.times(Term(Fraction(1), (), (Diag(other),)))
@@ -487,8 +490,7 @@ class _Simplifier:
                 diagonal = outside.times(Term(Fraction(1), (), (reciprocal,)))
                 return [diagonal.times(m) for m in self.linear_terms(inner, u)]
         raise MatcalcError(
-            f"{_term_expr(term)} is not a matrix times {u}: this Jacobian has no matrix form "
-            "here",
+            f"{_term_expr(term)} is not a matrix times {u}: this Jacobian has no matrix form here",
             ErrorKind.NOT_DIFFERENTIABLE,
         )
 

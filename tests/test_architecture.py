@@ -20,6 +20,7 @@ LAYERS = [
     "functions",
     "shapes",
     "parser",
+    "definitions",
     "rules",
     "cookbook",
     "simplify",

@@ -137,6 +137,7 @@ def derivation_text(derivation: Derivation) -> str:
     """The numbered steps, each with its rule and justification, then the closed form."""
     head = f"df/d{derivation.wrt}"
     lines = [f"f = {text(derivation.objective)}", "", head]
+    lines[1:1] = [f"where {found}" for found in derivation.functions.values()]
     if derivation.cotangent is not None:
         u = derivation.cotangent
         lines[0] += f", for any column {u}: its gradient is (the Jacobian's transpose) {u}"
