@@ -291,10 +291,9 @@ class _Simplifier:
         """`term` with each X X^{-1}, X^{-1} X, X^T X^{-T} and X^{-T} X^T made I."""
         kept: list[Expr] = []
         for factor in term.factors:
-            if kept and _inverse_pair(kept[-1], factor):
-                kept.pop()
-            else:
-                kept.append(factor)
+            kept.append(factor)
+            while (run := _inverse_run(kept)) is not None:
+                del kept[-run:]
         if len(kept) == len(term.factors):
             return term
         factors = tuple(kept) or (Identity(self.shapes.of(term.factors[0])[0]),)
@@ -583,13 +582,34 @@ def _square(shape: tuple[object, object]) -> bool:
     return shape[0] == shape[1]
 
 
-def _inverse_pair(left: Expr, right: Expr) -> bool:
-    match left, right:
-        case (a, Inverse(b)) | (Inverse(a), b) if a == b:
-            return True
-        case (Transpose(a), Transpose(Inverse(b))) | (Transpose(Inverse(a)), Transpose(b)):
-            return a == b
-    return False
+def _inverse_run(factors: list[Expr]) -> int | None:
+    """How many factors at the end of `factors` make I: `M^{-1} A B` or `A B M^{-1}` where
+    M = A B, and the same transposed."""
+    n = len(factors)
+    for j in range(n - 1, -1, -1):
+        product = _inverted(factors[j])
+        if product is None:
+            continue
+        k = len(product)
+        if j == n - 1 and k < n and tuple(factors[n - 1 - k : n - 1]) == product:
+            return k + 1
+        if n - 1 - j == k and tuple(factors[j + 1 :]) == product:
+            return k + 1
+    return None
+
+
+def _inverted(factor: Expr) -> tuple[Expr, ...] | None:
+    """The factors F1 … Fk of which `factor` is the inverse (F1 … Fk)^{-1}."""
+    match factor:
+        case Inverse(m):
+            return _flattened(m)
+        case Transpose(Inverse(m)):
+            return tuple(_transpose_factor(f) for f in reversed(_flattened(m)))
+    return None
+
+
+def _transpose_factor(factor: Expr) -> Expr:
+    return factor.arg if isinstance(factor, Transpose) else Transpose(factor)
 
 
 def _product(factors: tuple[Expr, ...]) -> Expr:

@@ -141,6 +141,45 @@ DERIVATIVES = [
     ("determinant", Case("det(X)", "X", "det(X) X^{-T}", positive=True)),
     ("trace-with-inverse", Case("tr(A X^{-1})", "X", "-X^{-T} A^T X^{-T}", positive=True)),
     ("inverse-spelling", Case("tr(A inv(X) B)", "X", "-X^{-T} A^T B^T X^{-T}", positive=True)),
+    # scalar algebra: powers, products and quotients of scalar subexpressions
+    ("norm-cubed", Case("||x||_2^3", "x", "3 ||x||_2 x")),
+    ("squared-inner-product", Case("(a^T x)^2", "x", "2 (a^T x) a")),
+    (
+        "rayleigh-quotient",
+        Case(
+            "(x^T A x) / (x^T x)",
+            "x",
+            "(A + A^T) x / (x^T x) - 2 (x^T A x) x / (x^T x)^2",
+        ),
+    ),
+    ("log-quadratic", Case("log(x^T A x)", "x", "(A + A^T) x / (x^T A x)", positive=True)),
+    ("scalar-power-base", Case("alpha^beta", "alpha", "alpha^{beta - 1} beta", positive=True)),
+    ("scalar-power-exponent", Case("alpha^beta", "beta", "alpha^{beta} log(alpha)", positive=True)),
+    ("negative-power", Case("sum(X) lambda^{-2}", "lambda", "-2 sum(X) / lambda^3", positive=True)),
+    ("square-root-power", Case("(x^T x)^{1/2}", "x", "x / (x^T x)^{0.5}")),
+    ("reciprocal", Case("sum(X) lambda^{-1}", "lambda", "-sum(X) / lambda^2", positive=True)),
+    ("norm-over-norm", Case("||x||_2^2 / ||x||_2", "x", "x / ||x||_2")),
+    ("product-of-traces", Case("tr(X) tr(X)", "X", "2 tr(X) eye(m)")),
+    # matrix powers, inverses and their simplification
+    ("matrix-square", Case("tr(X^2)", "X", "2 X^T")),
+    ("matrix-cube", Case("tr(A X^3)", "X", "A^T (X^T)^2 + X^T A^T X^T + (X^T)^2 A^T")),
+    (
+        "log-det-of-inverse",
+        Case("log(det(inv(X^T X)))", "X", "-2 X (X^T X)^{-1}", {"X": (5, 3)}),
+    ),
+    ("logdet-of-inverse", Case("logdet(X^{-1})", "X", "-X^{-T}", positive=True)),
+    ("inverse-cancels", Case("tr(X X^{-1} A)", "A", "eye(m)", positive=True)),
+    ("det-of-power", Case("det(X^3)", "X", "3 det(X^3) X^{-T}", positive=True)),
+    ("inverse-transpose", Case("tr(A (X^T)^{-1})", "X", "-X^{-T} A X^{-T}", positive=True)),
+    # diag, identity and all-ones matrices whose sizes come from their use
+    ("diagonal-matrix", Case("||diag(x) A - B||_F^2", "x", "2 diag((diag(x) A - B) A^T)")),
+    ("diagonal-of-matrix", Case("a^T diag(X)", "X", "diag(a)")),
+    ("diagonal-trace", Case("sum(diag(X A))", "X", "A^T")),
+    ("bare-identity", Case("x^T I x", "x", "2 x")),
+    (
+        "sized-ones",
+        Case("sum(log(exp(X w) + vector(1)))", "w", "X^T (1 ⊘ (exp(X w) + ones(m, 1)) ⊙ exp(X w))"),
+    ),
     # zeros: a zero matrix that is broadcast against keeps its shape
     ("zero-broadcast", Case("||0 W - x||_F^2", "x", "-2 sum_cols(0 ones(m, n) - x)")),
     ("zero-reduction", Case("||sum_cols(0 W) - x||_F^2", "x", "2 x")),
