@@ -245,6 +245,9 @@ def _power(sp: Any, base: Any, exp: Any, x: Any) -> Expr:
     if exp.is_Integer:
         inner = from_sympy(sp, base, x)
         return inner if exp == 1 else HadamardPow(inner, int(exp))
+    if not exp.is_Number:  # b^e = exp(e log b), elementwise
+        exponent = _hadamard_chain([from_sympy(sp, exp, x), Func("log", from_sympy(sp, base, x))])
+        return Func("exp", exponent)
     raise MatcalcError(
         f"cannot express the power {base}**{exp} elementwise", ErrorKind.NOT_DIFFERENTIABLE
     )

@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from matcalc.expr import (
     Add,
     Det,
+    Diag,
     Div,
     Expr,
     FrobSq,
@@ -111,7 +112,9 @@ class _Builder:
         if shape == SCALAR:
             choices += [self.reduction, self.quadratic_form, self.quotient, self.square_to_scalar]
         if shape[0] == shape[1] and shape != SCALAR:
-            choices.append(self.inverse)
+            choices += [self.inverse, self.diagonal]
+        if shape[1] == 1 and shape != SCALAR:
+            choices.append(self.diagonal)
         if shape[0] == 1 or shape[1] == 1:
             choices.append(self.sum_along)
         if shape[0] != 1 and shape[1] != 1:
@@ -250,6 +253,12 @@ class _Builder:
         if kind is Trace:
             return Trace(self.expr((d, d), k, depth))
         return kind(self.invertible(d, k, depth))
+
+    def diagonal(self, shape: Shape, k: int, depth: int) -> Expr:
+        """diag of a column (a square result), or of a square matrix (a column result)."""
+        if shape[1] == 1:
+            return Diag(self.expr((shape[0], shape[0]), k, depth))
+        return Diag(self.expr((shape[0], 1), k, depth))
 
     def inverse(self, shape: Shape, k: int, depth: int) -> Expr:
         return Inverse(self.invertible(shape[0], k, depth))
