@@ -148,5 +148,6 @@ def _rules(args: argparse.Namespace) -> str:
             )
         else:
             mapping = f"{letter}: {x} ↦ {g}"
-            lines.append(f"{rule.name:36} {mapping:26} df/d{x} = {d_x}")
+            cited = f"   (Matrix Cookbook eq. ({rule.cites}))" if rule.cites else ""
+            lines.append(f"{rule.name:36} {mapping:26} df/d{x} = {d_x}{cited}")
     return "\n".join(lines)

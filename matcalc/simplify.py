@@ -377,7 +377,10 @@ class _Simplifier:
                 return a, HadamardDiv(left, self.closed(right))
             case HadamardPow(base, exponent):
                 return _UNIT, HadamardPow(self.closed(base), exponent)
-            case Sum(arg) | SumRows(arg) | SumCols(arg) | Trace(arg):
+            case Trace(arg):
+                a, arg = self._inside(arg)
+                return a, Trace(self._shortest_cycle(arg))
+            case Sum(arg) | SumRows(arg) | SumCols(arg):
                 a, arg = self._inside(arg)
                 return a, expr.rebuild((arg,))
             case Det(arg) | LogDet(arg) | Inverse(arg):
@@ -448,6 +451,18 @@ class _Simplifier:
                 transposed = Add(tuple(Transpose(term) for term in terms))
                 return self._whole(transposed, self._expand(transposed))
         return [Term(Fraction(1), (), (Transpose(atom),))]
+
+    def _shortest_cycle(self, product: Expr) -> Expr:
+        """The trace's product turned cyclically (tr(A B C) = tr(C A B)) to where the most
+        cancels, as tr(X^{-1} A X) = tr(A); unchanged if no turn is shorter."""
+        factors = _flattened(product)
+        best = factors
+        for turn in range(1, len(factors)):
+            turned = factors[turn:] + factors[:turn]
+            cancelled = self._cancelled(Term(Fraction(1), (), turned)).factors
+            if len(cancelled) < len(best):
+                best = cancelled
+        return product if best is factors else _product(best)
 
     def _symmetric(self, atom: Expr) -> bool:
         """I, a matrix declared symmetric, and the inverse of a symmetric matrix (S^{-1},

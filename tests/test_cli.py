@@ -11,7 +11,7 @@ import pytest
 from cases import DERIVATIVES
 from conftest import assert_gradient_correct
 
-from matcalc import diff, parse
+from matcalc import RULES, diff, parse
 from matcalc.cli import main
 
 
@@ -89,6 +89,12 @@ def test_rules_lists_the_table() -> None:
     assert "f: G ↦ ||G||_F^2" in done.stdout
     latex = run("rules", "--format", "latex")
     assert "\\mapsto" in latex.stdout
+    listed = done.stdout.splitlines()
+    assert len(listed) == len(RULES) == len(latex.stdout.splitlines())
+    for rule, line, tex in zip(RULES, listed, latex.stdout.splitlines(), strict=True):
+        assert line.startswith(rule.name) and rule.name in tex
+        if rule.cites:
+            assert f"Matrix Cookbook eq. ({rule.cites})" in line
 
 
 def test_console_script_entry_point() -> None:

@@ -35,6 +35,19 @@ ROWS = [
     ("ones(m, m) ⊙ X", "X"),
     ("ones(m, m) ⊘ X", "1 ⊘ X"),
     ("2 (X + Y) / 4", "(X + Y) / 2"),
+    # inverses, traces, determinants and scalar powers
+    ("X X^{-1} A", "A"),
+    ("A (X B)^{-1} X", "A B^{-1}"),
+    ("(X^T)^{-1}", "X^{-T}"),
+    ("((X^{-1})^{-1})^T", "X^T"),
+    ("tr(X^{-1} A X)", "tr(A)"),
+    ("tr(A^T)", "tr(A)"),
+    ("logdet(X^{-1})", "-logdet(X)"),
+    ("det(X^{-1}) det(X^T)", "1"),
+    ("X X X", "X^3"),
+    ("(a^T x) (a^T x) X", "(a^T x)^2 X"),
+    ("X / ||x||_2^3 ||x||_2", "X / ||x||_2^2"),
+    ("(2 lambda)^2 X / lambda", "4 lambda X"),
 ]
 
 
