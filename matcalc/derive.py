@@ -209,14 +209,7 @@ def diff(
     undeclared names as matrixcalculus.org does: a–g scalars, h–z vectors, A–Z matrices.
     `functions` defines scalar functions used elementwise: {"phi": "log(1 + exp(x))"}.
     """
-    if layout not in LAYOUTS:
-        raise MatcalcError(
-            f"unknown layout {layout!r}: use denominator or numerator", ErrorKind.VALUE
-        )
-    if convention not in NAMINGS:
-        raise MatcalcError(
-            f"unknown convention {convention!r}: use {' or '.join(NAMINGS)}", ErrorKind.VALUE
-        )
+    _check(layout, convention)
     definitions = {
         name: found if isinstance(found, Definition) else definition(name, found)
         for name, found in (functions or {}).items()
@@ -243,42 +236,63 @@ def diff(
         )
     with defined(definitions):
         steps = _bounded(_chain(objective, variable, typed, first_tag))
-    last = steps[-1].expression
-    closed = closed_form(last, typed)
-    result = closed.expr
-    if result != last:
-        steps.append(Step(None, SIMPLIFICATION, result, _simplification_wording(closed.expanded)))
+    result = _simplified(steps, typed)
+    citation = None
     if cotangent is not None:
         transposed = linear_map(result, cotangent, typed)
         jacobian = Transpose(transposed) if layout == "numerator" else transposed
         result = _rewritten(steps, jacobian, typed, JACOBIAN)
-        return Derivation(
-            objective,
-            variable,
-            typed,
-            tuple(steps),
-            result,
-            layout,
-            None,
-            jacobian_of,
-            cotangent,
-            definitions,
-        )
-    identity = known_identity(objective, variable.name, typed)
-    citation = None
-    cited = variable.name not in symmetric and layout == LAYOUTS[0]
-    if identity is not None and set(identity.symmetric) <= symmetric and cited:
-        citation = identity.citation
-        if citation not in steps[-1].wording:
-            wording = f"{steps[-1].wording}; the result is {citation}"
-            steps[-1] = replace(steps[-1], wording=wording)
-    if variable.name in symmetric and symmetrise:
-        result = _rewritten(steps, Div(Add((result, Transpose(result))), number(2)), typed)
-    if layout == "numerator":
-        result = _rewritten(steps, Transpose(result), typed, NUMERATOR_LAYOUT)
+    else:
+        if variable.name not in symmetric and layout == "denominator":
+            citation = _cite(steps, objective, variable, typed)
+        if variable.name in symmetric and symmetrise:
+            result = _rewritten(steps, Div(Add((result, Transpose(result))), number(2)), typed)
+        if layout == "numerator":
+            result = _rewritten(steps, Transpose(result), typed, NUMERATOR_LAYOUT)
     return Derivation(
-        objective, variable, typed, tuple(steps), result, layout, citation, functions=definitions
+        objective,
+        variable,
+        typed,
+        tuple(steps),
+        result,
+        layout,
+        citation,
+        jacobian_of,
+        cotangent,
+        definitions,
     )
+
+
+def _check(layout: str, convention: str) -> None:
+    if layout not in LAYOUTS:
+        raise MatcalcError(
+            f"unknown layout {layout!r}: use denominator or numerator", ErrorKind.VALUE
+        )
+    if convention not in NAMINGS:
+        raise MatcalcError(
+            f"unknown convention {convention!r}: use {' or '.join(NAMINGS)}", ErrorKind.VALUE
+        )
+
+
+def _simplified(steps: list[Step], shapes: Shapes) -> Expr:
+    """The closed form of the last step, recorded as a step of its own when it differs."""
+    last = steps[-1].expression
+    closed = closed_form(last, shapes)
+    if closed.expr != last:
+        wording = _simplification_wording(closed.expanded)
+        steps.append(Step(None, SIMPLIFICATION, closed.expr, wording))
+    return closed.expr
+
+
+def _cite(steps: list[Step], objective: Expr, variable: Symbol, shapes: Shapes) -> str | None:
+    """The Cookbook identity the result is, also said in the last step's justification."""
+    identity = known_identity(objective, variable.name, shapes)
+    if identity is None or not set(identity.symmetric) <= shapes.symmetric:
+        return None
+    if identity.citation not in steps[-1].wording:
+        wording = f"{steps[-1].wording}; the result is {identity.citation}"
+        steps[-1] = replace(steps[-1], wording=wording)
+    return identity.citation
 
 
 def _cotangent(objective: Expr, variable: Symbol, shapes: Shapes) -> Symbol:
