@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from matcalc.errors import ErrorKind, MatcalcError, Span
+from matcalc.limits import MAX_POWER
 from matcalc.expr import (
     Add,
     Det,
@@ -202,12 +203,12 @@ def _rule(expr: Expr, kids: list[Shape], unify: Unify, symbol: Callable[[str], S
             if is_scalar(base):
                 return SCALAR
             match expr.exponent:
-                case Number(value) if value.denominator == 1 and value > 0:
+                case Number(value) if value.denominator == 1 and 0 < value <= MAX_POWER:
                     pass
                 case _:
                     raise _Mismatch(
-                        "a matrix power needs a whole exponent of at least 1; for entrywise "
-                        "powers write X.^k"
+                        f"a matrix power needs a whole exponent from 1 to {MAX_POWER}; for "
+                        "entrywise powers write X.^k"
                     )
             try:
                 return (unify(base[0], base[1]), unify(base[0], base[1]))

@@ -49,7 +49,7 @@ from matcalc.expr import (
     number,
     preorder,
 )
-from matcalc.limits import MAX_TERMS
+from matcalc.limits import MAX_POWER, MAX_TERMS
 from matcalc.shapes import SCALAR, Shapes
 
 Powers = tuple[tuple[Expr, Fraction], ...]
@@ -80,7 +80,7 @@ class Term:
 
     def raised(self, exponent: Fraction) -> Term | None:
         """This scalar term to a power, if that is again a term: (2 s)^2 is 4 s^2."""
-        whole = exponent.denominator == 1
+        whole = exponent.denominator == 1 and abs(exponent) <= MAX_POWER
         if self.factors or not (whole or self.coefficient == 1):
             return None
         powers = tuple((base, e * exponent) for base, e in self.scalars)
