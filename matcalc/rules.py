@@ -175,7 +175,7 @@ def _is_quadratic_form(site: Site) -> bool:
     match site.node:
         case MatMul(MatMul(Transpose(a), g), b) if a == b:
             rows, cols = site.shapes.of(a)
-            return cols == 1 and rows != 1 and not site.scalar(g)
+            return cols == 1 and rows != 1 and site.scalar(site.node) and not site.scalar(g)
     return False
 
 
