@@ -8,6 +8,7 @@ Cookbook's own; the tests check each against central differences and against mat
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
@@ -17,7 +18,7 @@ from matcalc.parser import parse
 from matcalc.shapes import Shape, Shapes, declared_shape, infer
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class CookbookIdentity:
     """d/d`wrt` of `objective` is `closed_form`: equation `equation` of the Cookbook."""
 
@@ -163,17 +164,35 @@ def normalised(objective: Expr, wrt: str, shapes: Shapes) -> Expr:
     return replace_nodes(objective, rename)
 
 
+_NAME = r"[A-Za-z][A-Za-z0-9_]*(?![A-Za-z0-9_(])"
+
+
+def _signature(text: str) -> str:
+    """The objective's text with every name made `_`: `tr(_ _ _)` for tr(A X B)."""
+    return re.sub(_NAME, "_", text)
+
+
 @cache
-def _index() -> dict[Expr, CookbookIdentity]:
-    index: dict[Expr, CookbookIdentity] = {}
+def _by_signature() -> dict[str, list[CookbookIdentity]]:
+    """The identities by the signature of their objectives, written as matcalc prints them; only
+    those that can match are parsed, so that a derivation does not pay for all of them."""
+    index: dict[str, list[CookbookIdentity]] = {}
     for identity in IDENTITIES:
-        objective = parse(identity.objective)
-        declared = {n: declared_shape(n, spec) for n, spec in identity.shapes.items()}
-        key = normalised(objective, identity.wrt, infer(objective, declared))
-        index.setdefault(key, identity)
+        index.setdefault(_signature(identity.objective), []).append(identity)
     return index
+
+
+@cache
+def _key(identity: CookbookIdentity) -> Expr:
+    objective = parse(identity.objective)
+    declared = {n: declared_shape(n, spec) for n, spec in identity.shapes.items()}
+    return normalised(objective, identity.wrt, infer(objective, declared))
 
 
 def known_identity(objective: Expr, wrt: str, shapes: Shapes) -> CookbookIdentity | None:
     """The Cookbook identity that `objective` differentiated by `wrt` is, if any."""
-    return _index().get(normalised(objective, wrt, shapes))
+    candidates = _by_signature().get(_signature(str(objective)), [])
+    if not candidates:
+        return None
+    key = normalised(objective, wrt, shapes)
+    return next((identity for identity in candidates if _key(identity) == key), None)

@@ -69,12 +69,16 @@ IDENTITY_NAMES = ("I", "eye")
 
 @cache
 def _parser() -> Lark:
+    # cache=True keeps the built LALR tables in the temp folder: start-up is speed too
+    return Lark(_grammar(), parser="lalr", propagate_positions=True, cache=True)
+
+
+@cache
+def _grammar() -> str:
     here = Path(__file__).parent
     for candidate in (here / "grammar" / "matcalc.lark", here.parent / "grammar" / "matcalc.lark"):
         if candidate.exists():
-            grammar = candidate.read_text(encoding="utf-8")
-            # cache=True keeps the built LALR tables in the temp folder: start-up is speed too
-            return Lark(grammar, parser="lalr", propagate_positions=True, cache=True)
+            return candidate.read_text(encoding="utf-8")
     raise FileNotFoundError("matcalc.lark is missing from the installation")
 
 
@@ -96,9 +100,8 @@ def parse_located(text: str, defined: Collection[str] = ()) -> tuple[Expr, Spans
         raise MatcalcError(
             f"the expression is longer than {MAX_INPUT:,} characters", ErrorKind.PARSE
         )
-    _check_tokens(text)
     try:
-        tree = _parser().parse(text)
+        tree = _parse_counted(text)
     except UnexpectedInput as error:
         raise _syntax_error(text, error) from None
     _check_depth(tree, text)
@@ -109,18 +112,18 @@ def parse_located(text: str, defined: Collection[str] = ()) -> tuple[Expr, Spans
         raise error.orig_exc from None
 
 
-def _check_tokens(text: str) -> None:
-    """Refuse an objective of more than MAX_TOKENS tokens before parsing all of it."""
-    try:
-        for count, token in enumerate(_parser().lex(text), 1):
-            if count > MAX_TOKENS:
-                raise MatcalcError(
-                    f"the expression is longer than {MAX_TOKENS:,} names, numbers and operators",
-                    ErrorKind.PARSE,
-                    Span(token.line or 1, token.column or 1, text),
-                )
-    except UnexpectedInput:
-        pass  # the parser reports it, with its context
+def _parse_counted(text: str) -> Tree[Token]:
+    """The parse tree, token by token: past MAX_TOKENS the rest is refused unparsed."""
+    interactive = _parser().parse_interactive(text)
+    for count, token in enumerate(interactive.iter_parse(), 1):
+        if count > MAX_TOKENS:
+            raise MatcalcError(
+                f"the expression is longer than {MAX_TOKENS:,} names, numbers and operators",
+                ErrorKind.PARSE,
+                Span(token.line or 1, token.column or 1, text),
+            )
+    tree: Tree[Token] = interactive.feed_eof()  # type: ignore[no-untyped-call]
+    return tree
 
 
 def _check_depth(tree: Tree[Token], text: str) -> None:

@@ -11,7 +11,6 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from matcalc.errors import ErrorKind, MatcalcError, Span
-from matcalc.limits import MAX_POWER
 from matcalc.expr import (
     Add,
     Det,
@@ -44,6 +43,7 @@ from matcalc.expr import (
     replace_nodes,
     symbol_names,
 )
+from matcalc.limits import MAX_POWER
 
 Shape = tuple[Dim, Dim]
 SCALAR: Shape = (1, 1)

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from conftest import assert_gradient_correct
 
-from matcalc import diff, evaluate
+from matcalc import diff, evaluate, parse
 from matcalc.cookbook import IDENTITIES, CookbookIdentity
 from matcalc.finite_differences import random_env
 
@@ -139,6 +139,12 @@ def test_the_table_holds_forty_identities_of_section_2() -> None:
         for kind in kinds:
             kinds[kind] += kind in identity.objective
     assert all(count >= 3 for count in kinds.values()), kinds
+
+
+def test_identities_are_written_as_matcalc_prints_them() -> None:
+    """Candidates are found by the printed text of the objective, so the table must hold it."""
+    for identity in IDENTITIES:
+        assert str(parse(identity.objective)) == identity.objective
 
 
 def test_renamed_symbols_are_still_cited() -> None:
