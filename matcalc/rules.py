@@ -129,6 +129,8 @@ class Rule:
     assumes: Callable[[Site], Assumption | None] = lambda site: None
     cites: str | None = None
     """The Matrix Cookbook's equation for this rule, where it has one."""
+    remark: str | None = None
+    """What the justification adds to the seed's sentence."""
 
     def applies(self, site: Site) -> bool:
         fits = len(site.path) == 1 if self.path is None else site.path == self.path
@@ -145,7 +147,11 @@ class Rule:
         if self.kind is Kind.REARRANGEMENT:
             return "we've moved a sign or a scalar, with {function}"
         cited = f" (Matrix Cookbook eq. ({self.cites}))" if self.cites else ""
-        return f"we've used the framework with the {self.kind.value} function {{function}}{cited}"
+        remark = f"; {self.remark}" if self.remark else ""
+        return (
+            f"we've used the framework with the {self.kind.value} function {{function}}"
+            f"{cited}{remark}"
+        )
 
 
 def mul(left: Expr, right: Expr) -> Expr:
@@ -549,6 +555,7 @@ RULES: tuple[Rule, ...] = (
         ),
         input="g",
         when=lambda s: s.node.norm in ("1", "norm1"),  # type: ignore[attr-defined]
+        remark="sign is a subgradient where an entry is 0",
         assumes=lambda s: Assumption(
             "the 1-norm is not differentiable where an entry of {} is 0; there sign(0) = 0 is "
             "used, a subgradient",

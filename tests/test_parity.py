@@ -223,3 +223,11 @@ def test_sizes_of_ones_and_identity_come_from_their_use() -> None:
     assert str(diff("x^T I x + sum(matrix(2) ⊙ X)", "x").result) == "2 x"
     with pytest.raises(MatcalcError, match="cannot be told"):
         diff("sum(vector(1)) + sum(x)", "x")
+
+
+def test_one_norm_says_sign_is_a_subgradient() -> None:
+    derivation = diff("norm1(A*x-y)", "x", convention="matrixcalculus")
+    (step,) = [s for s in derivation.steps if s.rule == "1-norm"]
+    assert step.justification.endswith("; sign is a subgradient where an entry is 0")
+    assert str(derivation.result) == "A^T sign(A x - y)"
+    assert_gradient_correct(derivation)
