@@ -34,6 +34,8 @@ HOSTILE = {
     "exp nested 50 deep": "sum(" + "exp(" * 49 + "X" + ")" * 49 + ")",
     "5 sums multiplied": PRODUCT_OF_SUMS,
     "30-term sum in a norm": THIRTY_TERMS,
+    "matrix power at the limit, det(X^32)": "det(X^32)",
+    "matrix power at the limit, a^T X^32 b": "a^T X^32 b",
 }
 
 

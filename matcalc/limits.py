@@ -19,6 +19,6 @@ MAX_DERIVATION = 300_000
 MAX_TERMS = 32
 """Terms an expanded closed form may have; past it products of sums are kept factored."""
 
-MAX_POWER = 64
+MAX_POWER = 32
 """The largest whole power of a matrix (its derivative has that many terms), and the largest
-exponent to which the simplifier raises a number (2^64 is already 20 digits)."""
+exponent to which the simplifier raises a number (2^32 is already 10 digits)."""

@@ -293,8 +293,6 @@ class _Builder(Transformer[Token, Expr]):
         base, exponent = children[0], _constant(children[-1])
         if exponent == Number(Fraction(-1)):
             return self._at(meta, Inverse(base))
-        if exponent == Number(Fraction(2)) and isinstance(base, Norm) and base.norm == "norm2":
-            return self._at(meta, FrobSq(base.arg, base.norm))
         return self._at(meta, Power(base, exponent))
 
     def norm(self, meta: Any, children: list[Any]) -> Expr:

@@ -284,19 +284,22 @@ class _Simplifier:
             terms = self._operand(operand)
             if not self.expand:
                 terms = self._whole(operand, terms)
-            product = self._bounded([self._cancelled(a.times(b)) for a in product for b in terms])
+            product = self._bounded([self._joined(a, b) for a in product for b in terms])
         return product
 
-    def _cancelled(self, term: Term) -> Term:
-        """`term` with each X X^{-1}, X^{-1} X, X^T X^{-T} and X^{-T} X^T made I."""
-        kept: list[Expr] = []
-        for factor in term.factors:
-            kept.append(factor)
+    def _joined(self, left: Term, right: Term) -> Term:
+        """left · right, where a product next to its inverse across the join becomes I:
+        X X^{-1}, X^{-1} X, X^T X^{-T}, (A B)^{-1} A B."""
+        term = left.times(right)
+        split = sum(not isinstance(f, Identity) for f in left.factors)
+        kept = [(f, _inverted(f)) for f in term.factors[:split]]
+        for factor in term.factors[split:]:
+            kept.append((factor, _inverted(factor)))
             while (run := _inverse_run(kept)) is not None:
                 del kept[-run:]
         if len(kept) == len(term.factors):
             return term
-        factors = tuple(kept) or (Identity(self.shapes.of(term.factors[0])[0]),)
+        factors = tuple(f for f, _ in kept) or (Identity(self.shapes.of(term.factors[0])[0]),)
         return Term(term.coefficient, term.scalars, factors)
 
     def _raised(self, base: Expr, exponent: Fraction) -> list[Term]:
@@ -459,7 +462,7 @@ class _Simplifier:
         best = factors
         for turn in range(1, len(factors)):
             turned = factors[turn:] + factors[:turn]
-            cancelled = self._cancelled(Term(Fraction(1), (), turned)).factors
+            cancelled = self._joined(_UNIT, Term(Fraction(1), (), turned)).factors
             if len(cancelled) < len(best):
                 best = cancelled
         return product if best is factors else _product(best)
@@ -597,24 +600,24 @@ def _square(shape: tuple[object, object]) -> bool:
     return shape[0] == shape[1]
 
 
-def _inverse_run(factors: list[Expr]) -> int | None:
+def _inverse_run(factors: list[tuple[Expr, tuple[Expr, ...] | None]]) -> int | None:
     """How many factors at the end of `factors` make I: `M^{-1} A B` or `A B M^{-1}` where
-    M = A B, and the same transposed."""
+    M = A B, and the same transposed. Each factor comes with what it is the inverse of."""
     n = len(factors)
     for j in range(n - 1, -1, -1):
-        product = _inverted(factors[j])
+        product = factors[j][1]
         if product is None:
             continue
         k = len(product)
-        if j == n - 1 and k < n and tuple(factors[n - 1 - k : n - 1]) == product:
+        if j == n - 1 and k < n and tuple(f for f, _ in factors[n - 1 - k : n - 1]) == product:
             return k + 1
-        if n - 1 - j == k and tuple(factors[j + 1 :]) == product:
+        if n - 1 - j == k and tuple(f for f, _ in factors[j + 1 :]) == product:
             return k + 1
     return None
 
 
 def _inverted(factor: Expr) -> tuple[Expr, ...] | None:
-    """The factors F1 … Fk of which `factor` is the inverse (F1 … Fk)^{-1}."""
+    """The factors F1 … Fk of which `factor` is the inverse (F1 … Fk)^{-1}, if it is one."""
     match factor:
         case Inverse(m):
             return _flattened(m)
@@ -642,8 +645,8 @@ def _runs(factors: tuple[Expr, ...]) -> tuple[Expr, ...]:
     return tuple(_power(factor, Fraction(count)) for factor, count in out)
 
 
-_EUCLIDEAN = ("F", "2", "norm2")
-"""Norms whose square is a sum of squares."""
+_EUCLIDEAN = ("F", "2")
+"""Norms written with bars whose square is a sum of squares, ||x||_2^2 as the parser reads it."""
 
 
 def _power(base: Expr, exponent: Fraction) -> Expr:

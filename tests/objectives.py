@@ -234,7 +234,7 @@ class _Builder:
         if kind == "norm":
             norms = ["1", "2", "F", "norm1", "norm2"] if vector else ["F", "norm1", "norm2"]
             return Norm(self.expr(inner, k, depth), self.draw(st.sampled_from(norms)))
-        norms = ["F", "2", "", "norm2"] if vector else ["F", "norm2"]
+        norms = ["F", "2", ""] if vector else ["F"]
         return FrobSq(self.expr(inner, k, depth), self.draw(st.sampled_from(norms)))
 
     def quadratic_form(self, shape: Shape, k: int, depth: int) -> Expr:

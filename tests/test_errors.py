@@ -30,7 +30,7 @@ MALFORMED: list[
     ("matrix-exponent", "sum(alpha^X)", "X", None, ErrorKind.SHAPE, (1, 5), "scalar"),
     ("fractional-matrix-power", "tr(X^0.5)", "X", None, ErrorKind.SHAPE, (1, 4), "whole"),
     ("dangling-power", "tr(X^)", "X", None, ErrorKind.PARSE, (1, 6), "operand"),
-    ("matrix-power-limit", "tr(X^65)", "X", None, ErrorKind.SHAPE, (1, 4), "1 to 64"),
+    ("matrix-power-limit", "tr(X^33)", "X", None, ErrorKind.SHAPE, (1, 4), "1 to 32"),
     ("unclosed-call", "sum(g(X)", "X", None, ErrorKind.PARSE, (1, 9), "')'"),
     ("empty-parentheses", "sum(())", "X", None, ErrorKind.PARSE, (1, 6), "operand"),
     ("second-line", "||X||_F^2\n+ * Y", "X", None, ErrorKind.PARSE, (2, 3), "'*'"),

@@ -50,9 +50,10 @@ def needs_parentheses(child: Expr, least: int) -> bool:
 
 def power_base_needs_parentheses(base: Expr) -> bool:
     """A power's base is parenthesised unless it is an atom: `(X^T)^2`, `(x^T x)^2`, and a norm
-    is too, as `||x||_2^2` would read as the squared norm node."""
+    with bars is too, as `||x||_2^2` would read as the squared norm node."""
     negative = isinstance(base, Number) and base.value < 0
-    return needs_parentheses(base, POSTFIX + 1) or negative or isinstance(base, Norm)
+    barred = isinstance(base, Norm) and base.norm not in ("norm1", "norm2")
+    return needs_parentheses(base, POSTFIX + 1) or negative or barred
 
 
 def norm_subscript(norm: str) -> str:

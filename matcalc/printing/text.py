@@ -97,8 +97,6 @@ def text(expr: Expr) -> str:
             return f"{_group(base, power_base_needs_parentheses(base))}^{{{text(exponent)}}}"
         case Func(name, arg):
             return f"{name}({text(arg)})"
-        case FrobSq(arg, "norm2"):
-            return f"norm2({text(arg)})^2"
         case FrobSq(arg, norm):
             return f"||{text(arg)}||{'_' + norm if norm else ''}^2"
         case Norm(arg, "norm1" | "norm2" as norm):
