@@ -178,6 +178,7 @@ def test_user_defined_function(definition: str, result: str) -> None:
     derivation = diff("sum(phi(X W))", "W", functions={"phi": definition})
     assert str(derivation.result) == result
     assert derivation.text().splitlines()[1].startswith("where phi(")
+    assert r"\operatorname{phi}" in derivation.latex()
     assert_gradient_correct(derivation)
 
 

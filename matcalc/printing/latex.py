@@ -149,7 +149,12 @@ def _function(name: str, arg: Expr) -> str:
         return rf"\sqrt{{{inner}}}"
     if name == "abs":
         return rf"\left|{inner}\right|"
-    command = FUNCTIONS[name].latex if name in FUNCTIONS else name
+    if name in FUNCTIONS:
+        command = FUNCTIONS[name].latex
+    elif len(name.rstrip("'")) > 1:  # a function of the user's own: phi
+        command = rf"\operatorname{{{name}}}"
+    else:
+        command = name
     return rf"{command}({inner})"
 
 
