@@ -255,6 +255,11 @@ class _Simplifier:
                 return self._expand(expr.rebuild((arg,)))
             case Transpose(arg):
                 return [self._transposed(t) for t in self._expand(arg)]
+            case Sum(Hadamard(left, right)) if self._inner_product(left, right):
+                # of two columns, sum(a ⊙ b) is a^T b; of two rows, a b^T
+                if self.shapes.of(left)[1] == 1:
+                    return self._expand(MatMul(Transpose(left), right))
+                return self._expand(MatMul(left, Transpose(right)))
             case Hadamard(left, right) if SCALAR in (self.shapes.of(left), self.shapes.of(right)):
                 # a scalar multiplies every entry: λ ⊙ X is λ X
                 return self._expand(MatMul(left, right))
@@ -264,6 +269,12 @@ class _Simplifier:
                 return [Term(Fraction(1), (), ())]
             case _:
                 return self._atom(expr)
+
+    def _inner_product(self, left: Expr, right: Expr) -> bool:
+        """Whether sum(left ⊙ right) reads better as a product: two vectors, neither all ones."""
+        shape = self.shapes.of(left)
+        ones = isinstance(left, Ones) or isinstance(right, Ones)
+        return 1 in shape and shape == self.shapes.of(right) and not ones
 
     def _operand(self, expr: Expr) -> list[Term]:
         """Terms of a product's operand; a 1×1 product of matrices becomes one scalar factor."""

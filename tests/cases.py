@@ -59,6 +59,7 @@ DERIVATIVES = [
     ("quadratic-form", Case("a^T G a", "G", "a a^T")),
     ("quadratic-form-in-sum", Case("a^T G a + ||G||_F^2", "G", "a a^T + 2 G")),
     ("not-a-quadratic-form", Case("sum(x^T x x)", "x", "2 sum(x) x + x^T x ones(m, 1)")),
+    ("scalar-in-a-quadratic-form", Case("x^T lambda x", "lambda", "x^T x")),
     ("scalar-variable", Case("lambda ||X||_F^2", "lambda", "||X||_F^2")),
     ("scalar-hadamard", Case("sum(lambda ⊙ X)", "X", "lambda ones(m, n)")),
     ("scalar-hadamard-scalar", Case("sum(lambda ⊙ X)", "lambda", "sum(X)")),

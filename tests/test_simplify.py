@@ -48,6 +48,8 @@ ROWS = [
     ("(a^T x) (a^T x) X", "(a^T x)^2 X"),
     ("X / ||x||_2^3 ||x||_2", "X / ||x||_2^2"),
     ("(2 lambda)^2 X / lambda", "4 lambda X"),
+    ("sum(x ⊙ y) X", "x^T y X"),
+    ("sum(ones(m, 1) ⊙ y)", "sum(y)"),
 ]
 
 
