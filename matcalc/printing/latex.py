@@ -160,7 +160,7 @@ def _function(name: str, arg: Expr) -> str:
 
 def _postfix_wraps(arg: Expr) -> bool:
     """A superscript on a superscript needs parentheses in LaTeX: (X^T)^{-1}."""
-    return needs_parentheses(arg, POSTFIX) or isinstance(arg, Pending | Transpose | Inverse)
+    return needs_parentheses(arg, POSTFIX + 1)
 
 
 def _at(expr: Expr, least: int) -> str:
