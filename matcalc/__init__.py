@@ -14,7 +14,8 @@ from matcalc.derive import Derivation, Session, Step, diff
 from matcalc.errors import ErrorKind, MatcalcError
 from matcalc.expr import Expr
 from matcalc.parser import parse
-from matcalc.printing.latex import latex
+from matcalc.printing.latex import document as latex_document
+from matcalc.printing.latex import latex, proof_latex
 from matcalc.rules import RULES, Rule, statement
 
 if TYPE_CHECKING:
@@ -35,8 +36,10 @@ __all__ = [
     "evaluate",
     "gradcheck",
     "latex",
+    "latex_document",
     "parse",
     "parse_definition",
+    "proof_latex",
     "statement",
 ]
 __version__ = "0.1.0"

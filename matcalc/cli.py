@@ -88,10 +88,21 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="also give the result with common factors pulled out",
     )
+    diff.add_argument(
+        "--proofs",
+        action="store_true",
+        help="append the index-notation proof of every rule the derivation used",
+    )
+    diff.add_argument(
+        "--standalone",
+        action="store_true",
+        help="with --format latex: a complete LaTeX document",
+    )
     diff.set_defaults(run=_diff)
 
     rules = commands.add_parser("rules", help="list the rule table")
     rules.add_argument("--format", choices=["text", "latex"], default="text")
+    rules.add_argument("--proofs", action="store_true", help="each rule's proof after its line")
     rules.set_defaults(run=_rules)
     return parser
 
@@ -124,12 +135,14 @@ def _diff(args: argparse.Namespace) -> str:
         if args.factored:
             data["factored"] = str(derivation.factored())
         return json.dumps(data, ensure_ascii=False, indent=2)
+    if args.standalone and args.format != "latex":
+        raise matcalc.MatcalcError("--standalone goes with --format latex", matcalc.ErrorKind.VALUE)
     if args.format == "latex":
-        out = derivation.latex()
+        out = derivation.latex(proofs=args.proofs)
         if args.factored:
             out += f"\n\nFactored: ${matcalc.latex(derivation.factored())}$"
-        return out
-    out = derivation.text()
+        return matcalc.latex_document(out) if args.standalone else out
+    out = derivation.text(proofs=args.proofs)
     if args.factored:
         out += f"\n   factored: {derivation.factored()}"
     return out
@@ -146,8 +159,12 @@ def _rules(args: argparse.Namespace) -> str:
                 rf"${letter}: {matcalc.latex(x)}\mapsto {matcalc.latex(g)}$, "
                 rf"$\frac{{df}}{{d{matcalc.latex(x)}}} = {matcalc.latex(d_x)}$"
             )
+            if args.proofs:
+                lines += [matcalc.proof_latex(rule), ""]
         else:
             mapping = f"{letter}: {x} ↦ {g}"
             cited = f"   (Matrix Cookbook eq. ({rule.cites}))" if rule.cites else ""
             lines.append(f"{rule.name:36} {mapping:26} df/d{x} = {d_x}{cited}")
-    return "\n".join(lines)
+            if args.proofs:
+                lines += [f"    {line}" for line in rule.proof] + [""]
+    return "\n".join(lines).rstrip()

@@ -30,7 +30,7 @@ from matcalc.expr import (
 )
 from matcalc.limits import MAX_DERIVATION, MAX_TERMS
 from matcalc.parser import parse_located
-from matcalc.rules import Assumption, Kind, rule_for
+from matcalc.rules import RULES_BY_NAME, Assumption, Kind, Rule, rule_for
 from matcalc.shapes import (
     NAMINGS,
     SCALAR,
@@ -147,15 +147,25 @@ class Derivation:
             )
         return f"df/d{name} has the shape of {name}, {show(self.shape)} (denominator layout)"
 
-    def text(self) -> str:
+    @property
+    def rules(self) -> tuple[Rule, ...]:
+        """The rules of the table the steps used, each once, in the order first used."""
+        used = (RULES_BY_NAME.get(step.rule) for step in self.steps)
+        return tuple(dict.fromkeys(rule for rule in used if rule is not None))
+
+    def text(self, *, proofs: bool = False) -> str:
+        """The steps in plain text; `proofs` appends the index-notation proof of each rule used."""
         from matcalc.printing.text import derivation_text
 
-        return derivation_text(self)
+        return derivation_text(self, proofs=proofs)
 
-    def latex(self) -> str:
-        from matcalc.printing.latex import derivation_latex
+    def latex(self, *, proofs: bool = False, standalone: bool = False) -> str:
+        """An align* with a tag per step and the seed's sentences; `proofs` appends each rule's
+        proof, `standalone` makes a complete LaTeX document."""
+        from matcalc.printing.latex import derivation_latex, document
 
-        return derivation_latex(self)
+        body = derivation_latex(self, proofs=proofs)
+        return document(body) if standalone else body
 
     def _repr_latex_(self) -> str:
         return self.latex()

@@ -744,6 +744,8 @@ RULES: tuple[Rule, ...] = (
     ),
 )
 
+RULES_BY_NAME: dict[str, Rule] = {rule.name: rule for rule in RULES}
+
 RULES_FOR: dict[type[Expr], tuple[Rule, ...]] = {}
 for _rule in RULES:
     RULES_FOR[_rule.node] = (*RULES_FOR.get(_rule.node, ()), _rule)

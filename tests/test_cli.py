@@ -137,3 +137,27 @@ def test_output_is_byte_identical_whatever_the_hash_seed() -> None:
     }
     assert len(outputs) == 1
     assert outputs.pop().count(b"df/d") >= len(DERIVATIVES)
+
+
+def test_proofs_of_the_rules_used() -> None:
+    done = run("diff", "||X - D R||_F^2", "--wrt", "D", "--proofs")
+    assert done.returncode == 0
+    used = ["right matrix multiplication", "negation", "matrix addition", "squared Frobenius norm"]
+    assert [line for line in done.stdout.splitlines() if line.startswith("proof of ")] == [
+        f"proof of {name}:" for name in used
+    ]
+    assert_gradient_correct(diff("||X - D R||_F^2", "D"))
+    latex = run("diff", "||X - D R||_F^2", "--wrt", "D", "--format", "latex", "--proofs")
+    assert latex.stdout.count("\\begin{align*}") == 1 + len(used)
+    proofs = run("rules", "--proofs").stdout
+    assert all(line in proofs for rule in RULES for line in rule.proof)
+
+
+def test_standalone_latex_document() -> None:
+    done = run("diff", "tr(A X B)", "--wrt", "X", "--format", "latex", "--standalone")
+    lines = done.stdout.splitlines()
+    assert lines[0] == "\\documentclass{article}" and lines[-1] == "\\end{document}"
+    assert "\\usepackage{amsmath,amssymb}" in lines and "\\begin{document}" in lines
+    assert_gradient_correct(diff("tr(A X B)", "X"))
+    refused = run("diff", "tr(X)", "--wrt", "X", "--standalone")
+    assert refused.returncode == 2 and "--format latex" in refused.stderr

@@ -51,6 +51,7 @@ from matcalc.shapes import GREEK
 
 if TYPE_CHECKING:
     from matcalc.derive import Derivation, Step
+    from matcalc.rules import Rule
 
 
 def _greek_command(letter: str) -> str:
@@ -180,8 +181,27 @@ def step_justification(step: Step) -> str:
     return step.sentence(latex, r"${}: {}\mapsto {}$")
 
 
-def derivation_latex(derivation: Derivation) -> str:
-    """An `align*` with a `\\tag` per numbered step, then the seed's "For (n) we've used …"."""
+def proof_latex(rule: Rule) -> str:
+    """The rule's proof in index notation, as an align*."""
+    return "\\begin{align*}\n" + " \\\\\n".join(rule.proof) + "\n\\end{align*}"
+
+
+def document(body: str) -> str:
+    """`body` as a complete LaTeX document."""
+    return "\n".join(
+        [
+            r"\documentclass{article}",
+            r"\usepackage{amsmath,amssymb}",
+            r"\begin{document}",
+            body,
+            r"\end{document}",
+        ]
+    )
+
+
+def derivation_latex(derivation: Derivation, *, proofs: bool = False) -> str:
+    """An `align*` with a `\\tag` per numbered step, then the seed's "For (n) we've used …",
+    and with `proofs` the proof of each rule used."""
     wrt = latex(derivation.wrt)
     lines = [rf"\frac{{df}}{{d{wrt}}} &= \frac{{d({latex(derivation.objective)})}}{{d{wrt}}}"]
     for step in derivation.steps:
@@ -197,6 +217,8 @@ def derivation_latex(derivation: Derivation) -> str:
     if derivation.citation:
         notes.append(f"The result is {derivation.citation}.")
     notes.append(f"Layout: {_layout(derivation)}.")
+    if proofs:
+        notes += [f"Proof ({rule.name}).\n{proof_latex(rule)}" for rule in derivation.rules]
     return "\n\n".join([body, *notes])
 
 

@@ -131,8 +131,9 @@ def _group(expr: Expr, wrap: bool) -> str:
     return f"({text(expr)})" if wrap else text(expr)
 
 
-def derivation_text(derivation: Derivation) -> str:
-    """The numbered steps, each with its rule and justification, then the closed form."""
+def derivation_text(derivation: Derivation, *, proofs: bool = False) -> str:
+    """The numbered steps, each with its rule and justification, then the closed form; with
+    `proofs`, the index-notation proof (in LaTeX) of each rule used."""
     head = f"df/d{derivation.wrt}"
     lines = [f"f = {text(derivation.objective)}", "", head]
     lines[1:1] = [f"where {found}" for found in derivation.functions.values()]
@@ -147,4 +148,6 @@ def derivation_text(derivation: Derivation) -> str:
     lines += [f"note: {assumption.sentence(text)}" for assumption in derivation.assumptions]
     lines.append(f"layout: {derivation.layout_sentence}")
     lines.append(f"{derivation.result_name} = {text(derivation.result)}")
+    for rule in derivation.rules if proofs else ():
+        lines += ["", f"proof of {rule.name}:", *(f"  {line}" for line in rule.proof)]
     return "\n".join(lines)
