@@ -47,6 +47,13 @@ __version__ = "0.1.0"
 _NUMERIC = {"evaluate": "matcalc.numeric", "gradcheck": "matcalc.finite_differences"}
 
 
+def load_ipython_extension(ipython: Any) -> None:
+    """`%load_ext matcalc` in a notebook: the %matcalc magic (matcalc/ipython.py)."""
+    from matcalc.ipython import load_ipython_extension as load
+
+    load(ipython)
+
+
 def __getattr__(name: str) -> Any:
     """NumPy loads only when numbers are asked for: derivations do not need it."""
     if name in _NUMERIC:

@@ -16,7 +16,7 @@ import matcalc
 
 def main(argv: Sequence[str] | None = None) -> int:
     try:
-        args = _parser().parse_args(argv)
+        args = parser().parse_args(argv)
     except SystemExit as done:  # --help, or a usage error already printed
         return done.code if isinstance(done.code, int) else 2
     try:
@@ -39,7 +39,8 @@ class _ArgumentParser(argparse.ArgumentParser):
         raise SystemExit(2)
 
 
-def _parser() -> argparse.ArgumentParser:
+def parser() -> argparse.ArgumentParser:
+    """The command line's arguments: `diff` and `rules` (the notebook magic reads them too)."""
     parser = _ArgumentParser(
         prog="matcalc",
         description="Symbolic matrix calculus that shows its work.",
@@ -120,8 +121,9 @@ def _shapes(declarations: list[str]) -> dict[str, str]:
     return shapes
 
 
-def _diff(args: argparse.Namespace) -> str:
-    derivation = matcalc.diff(
+def derivation_of(args: argparse.Namespace) -> matcalc.Derivation:
+    """The derivation that `matcalc diff` arguments ask for (the notebook magic uses it too)."""
+    return matcalc.diff(
         args.expression,
         args.wrt,
         shapes=_shapes(args.shape),
@@ -130,6 +132,10 @@ def _diff(args: argparse.Namespace) -> str:
         convention=args.convention,
         functions={found.name: found for found in map(matcalc.parse_definition, args.define)},
     )
+
+
+def _diff(args: argparse.Namespace) -> str:
+    derivation = derivation_of(args)
     if args.format == "json":
         data = derivation.to_dict()
         if args.factored:

@@ -170,6 +170,19 @@ class Derivation:
     def _repr_latex_(self) -> str:
         return self.latex()
 
+    def _repr_html_(self) -> str:
+        from matcalc.printing.html import derivation_html
+
+        return derivation_html(self)
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, str]:
+        """What a notebook shows: HTML with each rule's proof folded, LaTeX, and plain text."""
+        return {
+            "text/plain": self.text(),
+            "text/latex": self.latex(),
+            "text/html": self._repr_html_(),
+        }
+
     def to_dict(self) -> dict[str, Any]:
         """The JSON form: expression, wrt, result (text and LaTeX) and the steps."""
         from matcalc.printing.latex import latex

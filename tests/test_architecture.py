@@ -28,6 +28,7 @@ LAYERS = [
     "printing",
     "printing.text",
     "printing.latex",
+    "printing.html",
     "numeric",
     "finite_differences",
 ]

@@ -1,0 +1,70 @@
+"""The notebooks run from a clean kernel (nbclient) without error, and what they show for the
+derivations is what is stored in them.
+
+After a change that alters a derivation, record the notebooks' outputs again with
+`python tests/test_notebooks.py`.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+NOTEBOOKS = sorted((Path(__file__).parents[1] / "notebooks").glob("*.ipynb"))
+COMPARED = ("text/plain", "text/latex")
+"""What must match: the text and the LaTeX; HTML wraps the same LaTeX."""
+
+
+def execute(path: Path) -> Any:
+    notebook = nbformat.read(path, as_version=4)
+    NotebookClient(notebook, timeout=600, kernel_name="python3").execute(cwd=str(path.parent))
+    return notebook
+
+
+def shown(notebook: Any) -> list[list[str]]:
+    """Per code cell, its outputs' text and LaTeX, and its printed text."""
+    cells = []
+    for cell in notebook.cells:
+        if cell.cell_type != "code":
+            continue
+        seen = []
+        for output in cell.outputs:
+            if output.output_type == "stream":
+                seen.append(output.text)
+            for mime in COMPARED:
+                if mime in output.get("data", {}):
+                    seen.append(output["data"][mime])
+        cells.append(seen)
+    return cells
+
+
+def test_there_are_three_notebooks() -> None:
+    assert [path.name for path in NOTEBOOKS] == [
+        "01-seed-walkthrough.ipynb",
+        "02-formula-list.ipynb",
+        "03-machine-learning-gallery.ipynb",
+    ]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[path.stem for path in NOTEBOOKS])
+def test_notebook_runs_and_shows_what_is_stored(path: Path) -> None:
+    stored = shown(nbformat.read(path, as_version=4))
+    fresh = shown(execute(path))
+    assert any(stored), "the notebook is stored without its outputs"
+    assert fresh == stored
+
+
+def record() -> None:
+    """Execute every notebook and store its outputs."""
+    for path in NOTEBOOKS:
+        nbformat.write(execute(path), path)
+        print(f"recorded {path.name}")
+
+
+if __name__ == "__main__":
+    sys.exit(record())
