@@ -68,3 +68,16 @@ def record() -> None:
 
 if __name__ == "__main__":
     sys.exit(record())
+
+
+def test_html_export_typesets_the_derivations() -> None:
+    """nbconvert's HTML loads MathJax, and holds each derivation's tagged align* for it, with
+    each rule's proof in a <details> block."""
+    from nbconvert import HTMLExporter
+
+    html, _ = HTMLExporter().from_notebook_node(nbformat.read(NOTEBOOKS[0], as_version=4))
+    assert "MathJax" in html
+    for tag in range(1, 11):
+        assert f"\\tag{{{tag}}}" in html
+    assert html.count("<summary>Proof (") >= 12
+    assert "For (8) we've used the framework with the matrix-to-matrix function" in html
