@@ -17,10 +17,13 @@ from typing import Any
 
 import pytest
 from cases import DERIVATIVES
+from hypothesis import given, settings
+from objectives import Objective, objectives
 from test_parity import MATRIXCALCULUS
 
 from matcalc import RULES, Derivation, diff, latex, statement
 from matcalc.cookbook import IDENTITIES
+from matcalc.printing.text import text
 
 KATEX = "katex@0.16.47"
 RENDER = Path(__file__).parent / "katex" / "render.js"
@@ -76,7 +79,10 @@ def derivations() -> list[Derivation]:
     for expression, wrt, _ in MATRIXCALCULUS:
         for layout in ("denominator", "numerator"):
             found.append(diff(expression, wrt, convention="matrixcalculus", layout=layout))
+    for expression, wrt in [("tanh(W x + b)", "x"), ("x / ||x||_2", "x"), ("tr(A X B)", "X")]:
+        found.append(diff(expression, wrt, layout="numerator"))
     found.append(diff("tr(A S)", "S", shapes={"S": "n,n,symmetric"}))
+    found.append(diff("tr(A S)", "S", shapes={"S": "n,n,symmetric"}, symmetrise=False))
     found.append(diff("sum(phi(X W))", "W", functions={"phi": "log(1 + exp(x))"}))
     return found
 
@@ -84,7 +90,7 @@ def derivations() -> list[Derivation]:
 def test_katex_renders_every_derivation_result_and_rule() -> None:
     pieces: list[tuple[str, bool]] = []
     for derivation in derivations():
-        pieces += math_of(derivation.latex())
+        pieces += math_of(derivation.latex(proofs=True))
         pieces += [(latex(derivation.result), True), (latex(derivation.factored()), True)]
     for rule in RULES:
         x, g, d_x = statement(rule)
@@ -93,6 +99,14 @@ def test_katex_renders_every_derivation_result_and_rule() -> None:
     assert len(pieces) > 1000
     failures = render(pieces)
     assert not failures, "\n".join(f"{f['error']}\n    {f['tex']}" for f in failures[:10])
+
+
+@settings(max_examples=30)  # a Node.js process each: the fixed table above is the bulk
+@given(objectives())
+def test_katex_renders_random_derivations(objective: Objective) -> None:
+    derivation = diff(text(objective.expr), objective.wrt, shapes=objective.shapes)
+    failures = render(math_of(derivation.latex(proofs=True)))
+    assert not failures, failures[0]
 
 
 def test_katex_reports_what_it_cannot_render() -> None:
