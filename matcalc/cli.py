@@ -41,11 +41,11 @@ class _ArgumentParser(argparse.ArgumentParser):
 
 def parser() -> argparse.ArgumentParser:
     """The command line's arguments: `diff` and `rules` (the notebook magic reads them too)."""
-    parser = _ArgumentParser(
+    root = _ArgumentParser(
         prog="matcalc",
         description="Symbolic matrix calculus that shows its work.",
     )
-    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+    commands = root.add_subparsers(required=True, metavar="COMMAND")
 
     diff = commands.add_parser("diff", help="differentiate a scalar objective, step by step")
     diff.add_argument("expression", help='the objective, e.g. "||X - D R||_F^2"')
@@ -105,7 +105,7 @@ def parser() -> argparse.ArgumentParser:
     rules.add_argument("--format", choices=["text", "latex"], default="text")
     rules.add_argument("--proofs", action="store_true", help="each rule's proof after its line")
     rules.set_defaults(run=_rules)
-    return parser
+    return root
 
 
 def _shapes(declarations: list[str]) -> dict[str, str]:
