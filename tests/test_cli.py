@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from dataclasses import replace
 
 import pytest
 from cases import DERIVATIVES
@@ -161,3 +162,27 @@ def test_standalone_latex_document() -> None:
     assert_gradient_correct(diff("tr(A X B)", "X"))
     refused = run("diff", "tr(X)", "--wrt", "X", "--standalone")
     assert refused.returncode == 2 and "--format latex" in refused.stderr
+
+
+@pytest.mark.parametrize(
+    ("expression", "inputs"),
+    [("||X - D R||_F^2", "[-1, 1]"), ("sum(log(X D))", "[0.5, 1.5]")],
+)
+def test_check_against_central_differences(expression: str, inputs: str) -> None:
+    done = run("diff", expression, "--wrt", "D", "--check")
+    last = done.stdout.splitlines()[-1]
+    assert done.returncode == 0 and last.startswith("check: agrees with central differences")
+    assert f"random inputs in {inputs}, float64" in last
+    error = float(last.split("relative error ")[1].split()[0])
+    assert error < 1e-6
+    data = json.loads(run("diff", expression, "--wrt", "D", "--check", "--format", "json").stdout)
+    assert data["check"].startswith("check: agrees")
+    assert_gradient_correct(diff(expression, "D"), positive=inputs == "[0.5, 1.5]")
+
+
+def test_check_says_when_a_result_disagrees() -> None:
+    from matcalc.cli import _check
+
+    derivation = diff("||X - D R||_F^2", "D")
+    wrong = replace(derivation, result=parse("2 X R^T"))
+    assert _check(wrong).startswith("check: DISAGREES with central differences")
