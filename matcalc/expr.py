@@ -314,6 +314,11 @@ def number(value: int | Fraction) -> Number:
     return Number(Fraction(value))
 
 
+def transposed(expr: Expr) -> Expr:
+    """X^T, and for X = A^T, A itself rather than A^T^T."""
+    return expr.arg if isinstance(expr, Transpose) else Transpose(expr)
+
+
 def subexpression(expr: Expr, path: tuple[int, ...]) -> Expr:
     """The node at `path` (child indices from the root)."""
     for index in path:

@@ -44,6 +44,7 @@ from matcalc.expr import (
     number,
     occurrences,
     subexpression,
+    transposed,
 )
 from matcalc.functions import FUNCTIONS, derivative
 from matcalc.parser import parse
@@ -247,11 +248,6 @@ def _matrix_power(site: Site, d_g: Expr) -> Expr:
     return terms[0] if k == 1 else Add(terms)
 
 
-def _transposed(expr: Expr) -> Expr:
-    """X^T, and for X = u^T, u itself rather than u^T^T."""
-    return expr.arg if isinstance(expr, Transpose) else Transpose(expr)
-
-
 def _inverse_transpose(expr: Expr) -> Expr:
     return Transpose(Inverse(expr))
 
@@ -270,7 +266,7 @@ RULES: tuple[Rule, ...] = (
         "right matrix multiplication",
         MatMul,
         Kind.MATRIX_TO_MATRIX,
-        lambda s, dG: mul(dG, _transposed(s.other)),
+        lambda s, dG: mul(dG, transposed(s.other)),
         "X W",
         (
             _CHAIN,
@@ -285,7 +281,7 @@ RULES: tuple[Rule, ...] = (
         "left matrix multiplication",
         MatMul,
         Kind.MATRIX_TO_MATRIX,
-        lambda s, dG: mul(_transposed(s.other), dG),
+        lambda s, dG: mul(transposed(s.other), dG),
         "W X",
         (
             _CHAIN,

@@ -48,6 +48,7 @@ from matcalc.expr import (
     Transpose,
     number,
     preorder,
+    transposed,
 )
 from matcalc.limits import MAX_POWER, MAX_TERMS
 from matcalc.shapes import SCALAR, Shapes
@@ -462,8 +463,8 @@ class _Simplifier:
             case HadamardPow(base, exponent):
                 return self._atom(HadamardPow(Transpose(base), exponent))
             case Add(terms):
-                transposed = Add(tuple(Transpose(term) for term in terms))
-                return self._whole(transposed, self._expand(transposed))
+                swapped = Add(tuple(Transpose(term) for term in terms))
+                return self._whole(swapped, self._expand(swapped))
         return [Term(Fraction(1), (), (Transpose(atom),))]
 
     def _shortest_cycle(self, product: Expr) -> Expr:
@@ -633,12 +634,8 @@ def _inverted(factor: Expr) -> tuple[Expr, ...] | None:
         case Inverse(m):
             return _flattened(m)
         case Transpose(Inverse(m)):
-            return tuple(_transpose_factor(f) for f in reversed(_flattened(m)))
+            return tuple(transposed(f) for f in reversed(_flattened(m)))
     return None
-
-
-def _transpose_factor(factor: Expr) -> Expr:
-    return factor.arg if isinstance(factor, Transpose) else Transpose(factor)
 
 
 def _product(factors: tuple[Expr, ...]) -> Expr:
