@@ -151,11 +151,18 @@ def test_renamed_symbols_are_still_cited() -> None:
     derivation = diff("tr(P W Q)", "W")
     assert derivation.citation == "Matrix Cookbook eq. (101)"
     assert "the result is Matrix Cookbook eq. (101)" in derivation.text()
-    assert diff("tr(P W Q) + tr(W)", "W").citation is None
+    assert str(derivation.result) == "P^T Q^T"
+    assert_gradient_correct(derivation)
+    longer = diff("tr(P W Q) + tr(W)", "W")
+    assert longer.citation is None
+    assert_gradient_correct(longer)
 
 
 def test_symmetric_identities_are_cited_only_for_symmetric_constants() -> None:
-    assert diff("(x - s)^T W (x - s)", "x").citation is None
+    general = diff("(x - s)^T W (x - s)", "x")
+    assert general.citation is None
+    assert_gradient_correct(general)
     symmetric = diff("(x - s)^T W (x - s)", "x", shapes={"W": "k,k,symmetric"})
     assert symmetric.citation == "Matrix Cookbook eq. (85)"
     assert str(symmetric.factored()) == "2 W (x - s)"
+    assert_gradient_correct(symmetric)

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from conftest import TOLERANCE, assert_gradient_correct
 
-from matcalc import Derivation, MatcalcError, diff, gradcheck
+from matcalc import Derivation, MatcalcError, diff, evaluate, gradcheck
 from matcalc.finite_differences import random_env
 
 # matrixcalculus.org/documentation: "Valid input examples are", all nine, in its syntax
@@ -54,7 +54,10 @@ def test_every_matrixcalculus_example(expression: str, wrt: str, result: str) ->
 
 
 def test_matrixcalculus_naming() -> None:
-    shapes = diff("a*x'*B*x + c", "x", convention="matrixcalculus").shapes.symbols
+    derivation = diff("a*x'*B*x + c", "x", convention="matrixcalculus")
+    assert str(derivation.result) == "a B x + a B^T x"
+    assert_gradient_correct(derivation)
+    shapes = derivation.shapes.symbols
     assert shapes["a"] == shapes["c"] == (1, 1)
     assert shapes["x"][1] == 1 and shapes["B"] == (shapes["x"][0],) * 2
     with pytest.raises(MatcalcError, match="convention"):
@@ -105,8 +108,6 @@ def test_gradient_with_respect_to_a_symmetric_matrix(
 
 
 def _value(derivation: Derivation, env: dict[str, Any]) -> Any:
-    from matcalc import evaluate
-
     return evaluate(derivation.result, env, shapes=derivation.shapes.symbols)
 
 
@@ -221,7 +222,12 @@ def test_layout_convention_and_symmetry_from_the_command_line() -> None:
 
 
 def test_sizes_of_ones_and_identity_come_from_their_use() -> None:
-    assert str(diff("x^T I x + sum(matrix(2) ⊙ X)", "x").result) == "2 x"
+    derivation = diff("x^T I x + sum(matrix(2) ⊙ X)", "x")
+    assert str(derivation.result) == "2 x"
+    assert_gradient_correct(derivation)
+    by_matrix = diff("x^T I x + sum(matrix(2) ⊙ X)", "X")
+    assert str(by_matrix.result) == "2 ones(n, p)"
+    assert_gradient_correct(by_matrix)
     with pytest.raises(MatcalcError, match="cannot be told"):
         diff("sum(vector(1)) + sum(x)", "x")
 
