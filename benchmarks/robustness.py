@@ -18,8 +18,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 from fuzz import VALID, mutate, noise
+from test_limits import nested
 
 from matcalc import MatcalcError, diff
+from matcalc.limits import MAX_DEPTH
 
 TARGET = 2.0
 """Seconds: the longest any one input may take."""
@@ -31,7 +33,7 @@ HOSTILE = {
     "5,000 nested negations": "sum(" + "-" * 5000 + "X)",
     "100,000 characters": "sum(" + " + ".join(["X"] * 24_999) + ")",
     "100,000 open parentheses": "(" * 100_000,
-    "exp nested 50 deep": "sum(" + "exp(" * 49 + "X" + ")" * 49 + ")",
+    **{f"{kind} nested {MAX_DEPTH} deep": text for kind, text in nested(MAX_DEPTH).items()},
     "5 sums multiplied": PRODUCT_OF_SUMS,
     "30-term sum in a norm": THIRTY_TERMS,
     "matrix power at the limit, det(X^32)": "det(X^32)",

@@ -7,12 +7,14 @@
 
 from __future__ import annotations
 
+import sys
 from typing import TYPE_CHECKING, Any
 
 from matcalc.definitions import Definition, parse_definition
 from matcalc.derive import Derivation, Session, Step, diff
 from matcalc.errors import ErrorKind, MatcalcError
 from matcalc.expr import Expr
+from matcalc.limits import STACK_FRAMES
 from matcalc.parser import parse
 from matcalc.printing.latex import document as latex_document
 from matcalc.printing.latex import latex, proof_latex
@@ -43,6 +45,8 @@ __all__ = [
     "statement",
 ]
 __version__ = "0.1.0"
+
+sys.setrecursionlimit(max(sys.getrecursionlimit(), STACK_FRAMES))
 
 _NUMERIC = {"evaluate": "matcalc.numeric", "gradcheck": "matcalc.finite_differences"}
 

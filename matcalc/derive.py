@@ -25,8 +25,9 @@ from matcalc.expr import (
     Symbol,
     Transpose,
     number,
-    occurrences,
     replace_at,
+    replace_nodes,
+    symbol_names,
 )
 from matcalc.limits import MAX_DERIVATION, MAX_TERMS
 from matcalc.parser import parse_located
@@ -43,6 +44,7 @@ from matcalc.shapes import (
     show,
 )
 from matcalc.shapes import convention as kind_of
+from matcalc.sharing import Binding, Named, named_values
 from matcalc.simplify import closed_form, factored_form, lift_sign, linear_map, signs_out
 
 ShapeSpec = Mapping[str, Sequence[int | str] | str]
@@ -50,6 +52,7 @@ ShapeSpec = Mapping[str, Sequence[int | str] | str]
 ints allowed."""
 
 MULTIVARIABLE_CHAIN_RULE = "multivariable chain rule"
+SUBSTITUTION = "substitution"
 SIMPLIFICATION = "simplification"
 SYMMETRIC_VARIABLE = "symmetric variable"
 NUMERATOR_LAYOUT = "numerator layout"
@@ -74,6 +77,8 @@ class Step:
     function: tuple[Expr, Expr] | None = None
     letter: str = "G"
     assumption: Assumption | None = None
+    block: Symbol | None = None
+    """What the step works out the derivative with respect to: the variable, or a named value."""
 
     @property
     def justification(self) -> str:
@@ -105,6 +110,8 @@ class Derivation:
     """For a Jacobian, the column u in f = u^T y."""
     functions: Mapping[str, Definition] = field(default_factory=dict)
     """The user's functions the objective uses."""
+    where: tuple[Binding, ...] = ()
+    """The named values the steps and the result use, innermost first (matcalc/sharing.py)."""
 
     def factored(self) -> Expr:
         """The result with common factors pulled out, e.g. `2 (D R - X) R^T`."""
@@ -197,6 +204,10 @@ class Derivation:
             "citation": self.citation,
             "result_latex": latex(self.result),
             "assumptions": [assumption.sentence(text) for assumption in self.assumptions],
+            "where": [
+                {"name": b.name.name, "value": text(b.value), "latex": latex(b.value)}
+                for b in self.where
+            ],
             "steps": [
                 {
                     "tag": step.tag,
@@ -257,8 +268,10 @@ def diff(
             f"(--shape {variable.name}={example}) to get a zero gradient",
             ErrorKind.NAME,
         )
+    named = named_values(objective, variable, typed)
+    typed = named.shapes
     with defined(definitions):
-        steps = _bounded(_chain(objective, variable, typed, first_tag))
+        steps = _bounded(_chain(named, variable, typed, first_tag))
     result = _simplified(steps, typed)
     citation = None
     if cotangent is not None:
@@ -283,6 +296,7 @@ def diff(
         jacobian_of,
         cotangent,
         definitions,
+        named.where,
     )
 
 
@@ -377,37 +391,122 @@ def _simplification_wording(expanded: bool) -> str:
     )
 
 
-def _chain(objective: Expr, variable: Symbol, shapes: Shapes, tag: int) -> Iterator[Step]:
-    paths = occurrences(objective, variable)
-    if len(paths) > 1:
+def _chain(named: Named, variable: Symbol, shapes: Shapes, tag: int) -> Iterator[Step]:
+    """df/d(variable), then df/dH for each named value H it flows into, one block each and
+    each in terms of the next; the last puts them back into the first."""
+    blocks = [variable, *_downstream(named.where, variable)]
+    owners: list[tuple[Symbol | None, Expr]] = [
+        (b.name, b.value) for b in named.where if b.name in blocks
+    ]
+    owners.append((None, named.body))
+    uses: dict[Expr, list[Use]] = {block: [] for block in blocks}
+    for owner, value in owners:
+        for node, path in _with_paths(value):
+            if node in uses:
+                uses[node].append((owner, path))
+    within = dict(owners)
+    ends: dict[Expr, Expr] = {}
+    for block in blocks:
+        last = None
+        for step in _block(named.body, block, uses[block], within, shapes, tag):
+            tag += step.tag is not None
+            last = step
+            yield step
+        assert last is not None
+        ends[block] = last.expression
+    if len(blocks) > 1:
+        yield Step(
+            None,
+            SUBSTITUTION,
+            _put_back(blocks, ends),
+            "we've put each derivative with respect to a named value, worked out above, back "
+            "where it is used, from the last to the first",
+        )
+
+
+Use = tuple[Symbol | None, tuple[int, ...]]
+"""Where a variable or a named value occurs: in the value of a name (None: in f), at a path."""
+
+
+def _downstream(where: tuple[Binding, ...], variable: Symbol) -> list[Symbol]:
+    """The named values that depend on `variable`, innermost first."""
+    found = {variable.name}
+    for binding in where:
+        if not found.isdisjoint(symbol_names(binding.value)):
+            found.add(binding.name.name)
+    return [binding.name for binding in where if binding.name.name in found]
+
+
+def _with_paths(expr: Expr) -> Iterator[tuple[Expr, tuple[int, ...]]]:
+    """Every node of `expr` with its path, in reading order."""
+    stack: list[tuple[Expr, tuple[int, ...]]] = [(expr, ())]
+    while stack:
+        node, path = stack.pop()
+        yield node, path
+        kids = node.children()
+        stack.extend((kids[i], (*path, i)) for i in reversed(range(len(kids))))
+
+
+def _put_back(blocks: list[Symbol], ends: dict[Expr, Expr]) -> Expr:
+    """The first block's expression with each df/dH replaced by H's own block, last first."""
+    done: dict[Expr, Expr] = {}
+    for block in reversed(blocks):
+        done[block] = replace_nodes(
+            ends[block],
+            lambda node: (
+                done.get(node.wrt) if isinstance(node, Pending) and not node.path else None
+            ),
+        )
+    return done[blocks[0]]
+
+
+def _block(
+    body: Expr,
+    block: Symbol,
+    sites: list[Use],
+    within: Mapping[Symbol | None, Expr],
+    shapes: Shapes,
+    tag: int,
+) -> Iterator[Step]:
+    """The steps that take df/d(block), at its `sites`, up to f, or up to the derivatives with
+    respect to the named values whose `within` values it is part of."""
+    if len(sites) > 1:
         expression: Expr = Add(
-            tuple(Pending(objective, variable, path, i) for i, path in enumerate(paths, 1))
+            tuple(Pending(body, block, path, i, name) for i, (name, path) in enumerate(sites, 1))
         )
         yield Step(
             tag,
             MULTIVARIABLE_CHAIN_RULE,
             expression,
-            f"the variable occurs {len(paths)} times, so by the multivariable chain rule its "
+            f"{block} occurs {len(sites)} times, so by the multivariable chain rule its "
             "derivative is the sum of the derivatives through each occurrence (numbered in "
             "reading order), the others held fixed",
+            block=block,
         )
         tag += 1
-    elif paths == [()]:
+    elif sites == [(None, ())]:
         yield Step(None, "identity", ONE, "the objective is the variable itself: df/df = 1")
         return
-    elif paths:
-        expression = Pending(objective, variable, paths[0])
+    elif sites:
+        expression = Pending(body, block, sites[0][1], 0, sites[0][0])
     else:
         yield Step(None, "constant", ZERO, "the objective does not depend on the variable")
         return
     while (found := _first_pending(expression)) is not None:
         where, pending = found
-        rule, site = rule_for(objective, pending.path, shapes)
+        owner = within[pending.within]
+        rule, site = rule_for(owner, pending.path, shapes)
         parent_path = pending.path[: len(pending.path) - len(site.path)]
-        d_parent = ONE if not parent_path else Pending(objective, site.node, parent_path)
+        d_parent: Expr = ONE
+        if parent_path:
+            d_parent = Pending(body, site.node, parent_path, 0, pending.within)
+        elif pending.within is not None:
+            d_parent = Pending(body, pending.within, ())
+        new = rule.vjp(site, d_parent)
+        if pending.within is not None:  # a rule may use the named value itself: call it by name
+            new = _by_name(new, owner, pending.within)
         # the rest of the expression has its signs out already: only the path up needs a look
-        new = signs_out(rule.vjp(site, d_parent))
-        expression = replace_at(expression, where, new, lift_sign)
+        expression = replace_at(expression, where, signs_out(new), lift_sign)
         tagged = rule.kind is not Kind.REARRANGEMENT
         yield Step(
             tag if tagged else None,
@@ -417,8 +516,14 @@ def _chain(objective: Expr, variable: Symbol, shapes: Shapes, tag: int) -> Itera
             (site.child, site.node),
             rule.letter,
             rule.assumes(site),
+            block,
         )
         tag += tagged
+
+
+def _by_name(expr: Expr, value: Expr, name: Symbol) -> Expr:
+    """`expr` with `value` written as its `name`."""
+    return replace_nodes(expr, lambda node: name if node == value else None)
 
 
 def _first_pending(expr: Expr) -> tuple[tuple[int, ...], Pending] | None:

@@ -283,20 +283,25 @@ class SumCols(Expr):
 
 @node
 class Pending(Expr):
-    """The derivative df/dH not yet worked out; `path` locates this H inside f.
+    """The derivative df/dH not yet worked out; `path` locates this H inside f, or inside the
+    value named `within` when H is part of a named value (matcalc/sharing.py).
 
     `occurrence` numbers the occurrences of a variable that occurs more than once (0: not needed).
+    An empty `path` stands for the derivative with respect to a whole named value, worked out
+    in a block of its own (and for df/dG in the rule table's statements): nothing to rewrite.
     """
 
     of: Expr
     wrt: Expr
     path: tuple[int, ...]
     occurrence: int = 0
+    within: Symbol | None = None
 
     def __post_init__(self) -> None:
         Expr.__post_init__(self)
         # printed d(f)/dH: its size is what writing it out takes, not its (absent) children
         object.__setattr__(self, "_size", 1 + self.of.size + self.wrt.size)
+        object.__setattr__(self, "_pending", bool(self.path))
 
     def children(self) -> tuple[Expr, ...]:
         return ()
@@ -324,6 +329,14 @@ def subexpression(expr: Expr, path: tuple[int, ...]) -> Expr:
     for index in path:
         expr = expr.children()[index]
     return expr
+
+
+def along(expr: Expr, path: tuple[int, ...]) -> list[Expr]:
+    """The nodes from `expr` down to the one at `path`, that one included."""
+    nodes = [expr]
+    for index in path:
+        nodes.append(nodes[-1].children()[index])
+    return nodes
 
 
 def replace_at(

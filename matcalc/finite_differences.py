@@ -6,7 +6,7 @@ the symbolic dimensions given distinct sizes (3, 4, 5, …) so that no mix-up of
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -17,6 +17,7 @@ from matcalc.expr import ZERO, Expr, Func, MatMul, Transpose, preorder
 from matcalc.functions import is_generic
 from matcalc.numeric import evaluate
 from matcalc.shapes import Shape
+from matcalc.sharing import Binding
 
 
 def random_env(
@@ -62,14 +63,17 @@ def directional_derivatives(
     seed: int = 0,
     epsilon: float = 1e-6,
     symmetric: bool = False,
+    where: Sequence[Binding] = (),
 ) -> tuple[float, float]:
     """(the central difference of `objective` along a random U, ⟨gradient, U⟩); U is symmetric
-    for a `symmetric` variable, which moves only among symmetric matrices."""
+    for a `symmetric` variable, which moves only among symmetric matrices. `where` holds the
+    named values the gradient uses."""
     x = np.asarray(env[wrt], dtype=np.float64)
     if gradient == ZERO:  # 0 stands for the zero matrix of the variable's shape
         value = np.zeros_like(x)
     else:
-        value = np.asarray(evaluate(gradient, env, shapes=symbols), dtype=np.float64)
+        found = evaluate(gradient, env, shapes=symbols, where=where)
+        value = np.asarray(found, dtype=np.float64)
         if value.ndim == 0 and x.size == 1:  # a 1×1 value comes back as a float
             value = value.reshape(x.shape)
     if value.shape != x.shape:
@@ -124,5 +128,6 @@ def gradcheck(
             env,
             seed=seed,
             symmetric=derivation.wrt.name in symmetric,
+            where=derivation.where,
         )
     )

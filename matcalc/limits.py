@@ -10,8 +10,14 @@ MAX_INPUT = 100_000
 MAX_TOKENS = 2_000
 """Names, numbers, operators and brackets in an objective."""
 
-MAX_DEPTH = 50
-"""Operations nested inside each other, e.g. exp(exp(…)) or A1 A2 … (one level per factor)."""
+MAX_DEPTH = 300
+"""Operations nested inside each other, e.g. exp(exp(…)) or A1 A2 … (one level per factor):
+enough for a 128-layer network, tanh(… tanh(X W1) W2 …) W128, which nests 2 levels a layer."""
+
+STACK_FRAMES = 5_000
+"""Python's recursion limit while matcalc runs, raised to this if lower: parsing, simplifying
+and printing recurse on the nesting, and objectives nested MAX_DEPTH deep take up to about
+2,000 frames (tests/test_limits.py)."""
 
 MAX_DERIVATION = 300_000
 """Nodes written out over all the steps of one derivation."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -41,24 +41,34 @@ from matcalc.expr import (
 )
 from matcalc.functions import FUNCTIONS
 from matcalc.shapes import Shape, infer
+from matcalc.sharing import Binding
 
 Array = NDArray[np.float64]
 
 
 def evaluate(
-    expr: str | Expr, env: Mapping[str, Any], *, shapes: Mapping[str, Shape] | None = None
+    expr: str | Expr,
+    env: Mapping[str, Any],
+    *,
+    shapes: Mapping[str, Shape] | None = None,
+    where: Sequence[Binding] = (),
 ) -> Array | float:
     """The value of `expr` with the variables bound in `env`.
 
     Vectors may be 1-D arrays or (n, 1) columns, scalars Python numbers. A generic function `g`
     and its derivative `g'` are callables in `env` (`{"g": np.tanh, "g'": ...}`). `shapes`
     (symbolic, as a Derivation has them) lets a result that holds `ones(m, n)` find m and n.
+    `where` holds the named values `expr` uses (a Derivation's), worked out first, in order.
     A 1×1 result is a float; a column result is 1-D when the vectors in `env` were.
     """
     if isinstance(expr, str):
         from matcalc.parser import parse
 
         expr = parse(expr)
+    if where:
+        env = dict(env)
+        for binding in where:
+            env[binding.name.name] = evaluate(binding.value, env, shapes=shapes)
     arrays = {name: _as_matrix(name, v) for name, v in env.items() if not callable(v)}
     sizes = _bind_dimensions(expr, arrays, shapes or {})
     value = _Evaluator(arrays, env, sizes).value(expr)

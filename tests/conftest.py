@@ -61,6 +61,7 @@ def assert_differences_agree(derivation: Derivation, env: dict[str, Any], seed: 
                 env,
                 seed=seed,
                 epsilon=step,
+                where=derivation.where,
             )
         if not np.isfinite(analytic):  # as G/||G|| where G = 0: only where a note says so
             assert derivation.assumptions, f"{derivation.result} is undefined here"

@@ -24,6 +24,7 @@ LAYERS = [
     "rules",
     "cookbook",
     "simplify",
+    "sharing",
     "derive",
     "printing",
     "printing.text",

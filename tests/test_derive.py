@@ -6,7 +6,7 @@ import json
 from dataclasses import replace
 
 import pytest
-from cases import DERIVATIVES, SEED, Case, rows
+from cases import DERIVATIVES, SEED, Case, rows, written
 from conftest import assert_gradient_correct
 
 from matcalc import MatcalcError, Session, diff, gradcheck, parse
@@ -15,7 +15,8 @@ from matcalc import MatcalcError, Session, diff, gradcheck, parse
 @pytest.mark.parametrize("case", rows(DERIVATIVES))
 def test_closed_form_and_numbers(case: Case) -> None:
     derivation = diff(case.expression, case.wrt, shapes=case.shapes)
-    assert str(derivation.result) == case.result
+    where = [(str(b.name), str(b.value)) for b in derivation.where]
+    assert written(str(derivation.result), where) == case.result
     assert derivation.shapes.of(derivation.result) == derivation.shape
     assert_gradient_correct(derivation, positive=case.positive)
 
@@ -33,7 +34,8 @@ def test_every_step_prints(case: Case) -> None:
     data = json.loads(json.dumps(derivation.to_dict()))
     assert len(data["steps"]) == len(derivation.steps) > 0
     assert all(step["latex"] and step["justification"] for step in data["steps"])
-    assert data["result"] == case.result
+    where = [(named["name"], named["value"]) for named in data["where"]]
+    assert written(data["result"], where) == case.result
     assert derivation.steps[-1].expression == derivation.result
 
 
@@ -184,7 +186,8 @@ DOMAINS = [
 @pytest.mark.parametrize(("case", "notes"), [d[1:] for d in DOMAINS], ids=[d[0] for d in DOMAINS])
 def test_domain_notes(case: Case, notes: list[str]) -> None:
     derivation = diff(case.expression, case.wrt, shapes=case.shapes)
-    assert str(derivation.result) == case.result
+    where = [(str(b.name), str(b.value)) for b in derivation.where]
+    assert written(str(derivation.result), where) == case.result
     assert [a.sentence(str) for a in derivation.assumptions] == notes
     lines = derivation.text().splitlines()
     assert [line for line in lines if line.startswith("note: ")] == [f"note: {n}" for n in notes]

@@ -40,9 +40,11 @@ def test_simplification_keeps_the_value(objective: Objective) -> None:
     symbols = derivation.shapes.symbols
     env = objective.env(symbols, seed=0)
     chain_end = [s for s in derivation.steps if s.rule != SIMPLIFICATION][-1].expression
-    expected = evaluate(chain_end, env, shapes=symbols)
+    where = derivation.where
+    expected = evaluate(chain_end, env, shapes=symbols, where=where)
     for form in (derivation.result, derivation.factored()):
-        assert np.allclose(evaluate(form, env, shapes=symbols), expected, rtol=1e-9, atol=1e-12)
+        value = evaluate(form, env, shapes=symbols, where=where)
+        assert np.allclose(value, expected, rtol=1e-9, atol=1e-12)
     shapes = infer(objective.expr, derivation.shapes.symbols)
     simplified = closed_form(objective.expr, shapes).expr
     assert np.allclose(

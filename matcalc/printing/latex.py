@@ -204,11 +204,20 @@ def derivation_latex(derivation: Derivation, *, proofs: bool = False) -> str:
     and with `proofs` the proof of each rule used."""
     wrt = latex(derivation.wrt)
     lines = [rf"\frac{{df}}{{d{wrt}}} &= \frac{{d({latex(derivation.objective)})}}{{d{wrt}}}"]
+    block = derivation.wrt
     for step in derivation.steps:
         tag = rf" \tag{{{step.tag}}}" if step.tag is not None else ""
-        lines.append(f"&= {latex(step.expression)}{tag}")
+        head = ""
+        if (step.block or derivation.wrt) != block:
+            block = step.block or derivation.wrt
+            head = rf"\frac{{df}}{{d{latex(block)}}} "
+        lines.append(f"{head}&= {latex(step.expression)}{tag}")
     body = "\\begin{align*}\n" + " \\\\\n".join(lines) + "\n\\end{align*}"
-    notes = [
+    notes = []
+    if derivation.where:
+        named = ", ".join(f"${latex(b.name)} = {latex(b.value)}$" for b in derivation.where)
+        notes.append(f"Here {named}.")
+    notes += [
         f"For ({step.tag}) {step_justification(step)}."
         for step in derivation.steps
         if step.tag is not None

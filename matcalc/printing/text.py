@@ -137,10 +137,15 @@ def derivation_text(derivation: Derivation, *, proofs: bool = False) -> str:
     head = f"df/d{derivation.wrt}"
     lines = [f"f = {text(derivation.objective)}", "", head]
     lines[1:1] = [f"where {found}" for found in derivation.functions.values()]
+    lines[1:1] = [f"where {b.name} = {text(b.value)}" for b in derivation.where]
     if derivation.cotangent is not None:
         u = derivation.cotangent
         lines[0] += f", for any column {u}: its gradient is (the Jacobian's transpose) {u}"
+    block = derivation.wrt
     for step in derivation.steps:
+        if (step.block or derivation.wrt) != block:
+            block = step.block or derivation.wrt
+            lines += ["", f"df/d{block}"]
         tag = f"({step.tag})" if step.tag is not None else ""
         lines.append(f"  = {text(step.expression)}")
         lines.append(f"    {tag + ' ' if tag else ''}{step.rule}: {step.justification}")
@@ -148,6 +153,7 @@ def derivation_text(derivation: Derivation, *, proofs: bool = False) -> str:
     lines += [f"note: {assumption.sentence(text)}" for assumption in derivation.assumptions]
     lines.append(f"layout: {derivation.layout_sentence}")
     lines.append(f"{derivation.result_name} = {text(derivation.result)}")
+    lines += [f"  where {b.name} = {text(b.value)}" for b in derivation.where]
     for rule in derivation.rules if proofs else ():
         lines += ["", f"proof of {rule.name}:", *(f"  {line}" for line in rule.proof)]
     return "\n".join(lines)
