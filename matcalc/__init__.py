@@ -22,6 +22,7 @@ from matcalc.rules import RULES, Rule, statement
 
 if TYPE_CHECKING:
     from matcalc.finite_differences import gradcheck
+    from matcalc.generate import codegen
     from matcalc.numeric import evaluate
 
 __all__ = [
@@ -34,6 +35,7 @@ __all__ = [
     "Rule",
     "Session",
     "Step",
+    "codegen",
     "diff",
     "evaluate",
     "gradcheck",
@@ -48,7 +50,11 @@ __version__ = "0.1.0"
 
 sys.setrecursionlimit(max(sys.getrecursionlimit(), STACK_FRAMES))
 
-_NUMERIC = {"evaluate": "matcalc.numeric", "gradcheck": "matcalc.finite_differences"}
+_LAZY = {
+    "evaluate": "matcalc.numeric",
+    "gradcheck": "matcalc.finite_differences",
+    "codegen": "matcalc.generate",
+}
 
 
 def load_ipython_extension(ipython: Any) -> None:
@@ -59,9 +65,10 @@ def load_ipython_extension(ipython: Any) -> None:
 
 
 def __getattr__(name: str) -> Any:
-    """NumPy loads only when numbers are asked for: derivations do not need it."""
-    if name in _NUMERIC:
+    """NumPy loads only when numbers are asked for, code writing only when code is: derivations
+    need neither."""
+    if name in _LAZY:
         import importlib
 
-        return getattr(importlib.import_module(_NUMERIC[name]), name)
+        return getattr(importlib.import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'matcalc' has no attribute {name!r}")

@@ -1,4 +1,5 @@
-"""The `matcalc` command: `diff` derives and prints, `rules` lists the rule table.
+"""The `matcalc` command: `diff` derives and prints, `codegen` writes a Python function for f and
+its gradients, `rules` lists the rule table.
 
 Only the public API is used here; a user error is one line on stderr and exit code 2.
 """
@@ -9,7 +10,7 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import matcalc
 
@@ -48,23 +49,8 @@ def parser() -> argparse.ArgumentParser:
     commands = root.add_subparsers(required=True, metavar="COMMAND")
 
     diff = commands.add_parser("diff", help="differentiate a scalar objective, step by step")
-    diff.add_argument("expression", help='the objective, e.g. "||X - D R||_F^2"')
     diff.add_argument("--wrt", required=True, metavar="VAR", help="the variable")
-    diff.add_argument(
-        "--shape",
-        action="append",
-        default=[],
-        metavar="VAR=DIMS",
-        help="declare a shape: X=m,n (matrix), x=n (column vector), b=1,n (row), "
-        "lambda=scalar, S=n,n,symmetric",
-    )
-    diff.add_argument(
-        "--define",
-        action="append",
-        default=[],
-        metavar="F(x)=FORMULA",
-        help='a scalar function of your own, used elementwise: "phi(x) = log(1 + exp(x))"',
-    )
+    _problem(diff)
     diff.add_argument(
         "--layout",
         choices=["denominator", "numerator"],
@@ -75,13 +61,6 @@ def parser() -> argparse.ArgumentParser:
         "--unconstrained",
         action="store_true",
         help="for a symmetric variable, the unconstrained gradient G instead of (G + G^T)/2",
-    )
-    diff.add_argument(
-        "--convention",
-        choices=["seed", "matrixcalculus"],
-        default="seed",
-        help="how undeclared names are read: seed (Greek scalars, lower-case vectors, upper-case "
-        "matrices) or matrixcalculus (a-g scalars, h-z vectors, A-Z matrices)",
     )
     diff.add_argument("--format", choices=["text", "latex", "json"], default="text")
     diff.add_argument(
@@ -106,11 +85,63 @@ def parser() -> argparse.ArgumentParser:
     )
     diff.set_defaults(run=_diff)
 
+    codegen = commands.add_parser(
+        "codegen",
+        help="write a Python function returning f and its gradients (NumPy, PyTorch, JAX, …)",
+    )
+    codegen.add_argument(
+        "--wrt",
+        required=True,
+        action="append",
+        metavar="VAR",
+        help="a variable; give --wrt once per gradient wanted",
+    )
+    _problem(codegen)
+    codegen.add_argument(
+        "--name", default="f_and_grad", help="the function's name (default: f_and_grad)"
+    )
+    codegen.set_defaults(run=_codegen)
+
     rules = commands.add_parser("rules", help="list the rule table")
     rules.add_argument("--format", choices=["text", "latex"], default="text")
     rules.add_argument("--proofs", action="store_true", help="each rule's proof after its line")
     rules.set_defaults(run=_rules)
     return root
+
+
+def _problem(command: argparse.ArgumentParser) -> None:
+    """The objective and what says how to read it: shapes, functions, naming."""
+    command.add_argument("expression", help='the objective, e.g. "||X - D R||_F^2"')
+    command.add_argument(
+        "--shape",
+        action="append",
+        default=[],
+        metavar="VAR=DIMS",
+        help="declare a shape: X=m,n (matrix), x=n (column vector), b=1,n (row), "
+        "lambda=scalar, S=n,n,symmetric",
+    )
+    command.add_argument(
+        "--define",
+        action="append",
+        default=[],
+        metavar="F(x)=FORMULA",
+        help='a scalar function of your own, used elementwise: "phi(x) = log(1 + exp(x))"',
+    )
+    command.add_argument(
+        "--convention",
+        choices=["seed", "matrixcalculus"],
+        default="seed",
+        help="how undeclared names are read: seed (Greek scalars, lower-case vectors, upper-case "
+        "matrices) or matrixcalculus (a-g scalars, h-z vectors, A-Z matrices)",
+    )
+
+
+def _problem_options(args: argparse.Namespace) -> dict[str, Any]:
+    return {
+        "shapes": _shapes(args.shape),
+        "convention": args.convention,
+        "functions": {found.name: found for found in map(matcalc.parse_definition, args.define)},
+    }
 
 
 def _shapes(declarations: list[str]) -> dict[str, str]:
@@ -131,12 +162,15 @@ def derivation_of(args: argparse.Namespace) -> matcalc.Derivation:
     return matcalc.diff(
         args.expression,
         args.wrt,
-        shapes=_shapes(args.shape),
         layout=args.layout,
         symmetrise=not args.unconstrained,
-        convention=args.convention,
-        functions={found.name: found for found in map(matcalc.parse_definition, args.define)},
+        **_problem_options(args),
     )
+
+
+def _codegen(args: argparse.Namespace) -> str:
+    source: str = matcalc.codegen(args.expression, args.wrt, args.name, **_problem_options(args))
+    return source.rstrip("\n")
 
 
 def _diff(args: argparse.Namespace) -> str:

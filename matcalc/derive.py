@@ -190,6 +190,13 @@ class Derivation:
             "text/html": self._repr_html_(),
         }
 
+    def to_python(self, name: str = "f_and_grad") -> str:
+        """Python source of `name(inputs…)`, returning f and this gradient, in array-API calls
+        (NumPy, and PyTorch, JAX, … arrays through array-api-compat)."""
+        from matcalc.generate import python_function
+
+        return python_function([self], name)
+
     def to_dict(self) -> dict[str, Any]:
         """The JSON form: expression, wrt, result (text and LaTeX) and the steps."""
         from matcalc.printing.latex import latex

@@ -44,6 +44,13 @@ class Elementwise:
     latex: str
     domain: str | None = None
     """Where the derivative holds, if not everywhere: a sentence with `{}` for the argument."""
+    array_api: str = ""
+    """Python source for generated code, in array-API calls on `xp`, `{0}` the argument's name;
+    empty: `xp.<name>({0})`."""
+
+    @property
+    def source(self) -> str:
+        return self.array_api or f"xp.{self.name}({{0}})"
 
 
 def _custom(sp: Any, name: str, x: Any) -> Any:
@@ -90,6 +97,7 @@ FUNCTIONS: dict[str, Elementwise] = {
             lambda sp, x: sp.asin(x),
             r"\arcsin",
             "arcsin needs the entries of {} to lie strictly between -1 and 1",
+            "xp.asin({0})",
         ),
         Elementwise(
             "arccos",
@@ -97,20 +105,29 @@ FUNCTIONS: dict[str, Elementwise] = {
             lambda sp, x: sp.acos(x),
             r"\arccos",
             "arccos needs the entries of {} to lie strictly between -1 and 1",
+            "xp.acos({0})",
         ),
-        Elementwise("arctan", lambda np, x: np.arctan(x), lambda sp, x: sp.atan(x), r"\arctan"),
+        Elementwise(
+            "arctan",
+            lambda np, x: np.arctan(x),
+            lambda sp, x: sp.atan(x),
+            r"\arctan",
+            array_api="xp.atan({0})",
+        ),
         Elementwise("tanh", lambda np, x: np.tanh(x), lambda sp, x: sp.tanh(x), r"\tanh"),
         Elementwise(
             "sigmoid",
             lambda np, x: 1 / (1 + np.exp(-x)),
             lambda sp, x: _custom(sp, "sigmoid", x),
             r"\sigma",
+            array_api="1 / (1 + xp.exp(-{0}))",
         ),
         Elementwise(
             "softplus",
             lambda np, x: np.logaddexp(0, x),
             lambda sp, x: _custom(sp, "softplus", x),
             r"\operatorname{softplus}",
+            array_api="xp.logaddexp(xp.zeros_like({0}), {0})",
         ),
         Elementwise(
             "relu",
@@ -119,6 +136,7 @@ FUNCTIONS: dict[str, Elementwise] = {
             r"\operatorname{relu}",
             "relu is not differentiable where an entry of {} is 0; there step(0) = 1/2 is used, "
             "a subgradient",
+            "xp.where({0} > 0, {0}, xp.zeros_like({0}))",
         ),
         Elementwise(
             "sqrt",
@@ -135,7 +153,13 @@ FUNCTIONS: dict[str, Elementwise] = {
             "abs is not differentiable where an entry of {} is 0; there sign(0) = 0 is used, "
             "a subgradient",
         ),
-        Elementwise("step", lambda np, x: np.heaviside(x, 0.5), None, r"\operatorname{step}"),
+        Elementwise(
+            "step",
+            lambda np, x: np.heaviside(x, 0.5),
+            None,
+            r"\operatorname{step}",
+            array_api="(xp.sign({0}) + 1) / 2",
+        ),
         Elementwise("sign", lambda np, x: np.sign(x), None, r"\operatorname{sign}"),
     )
 }

@@ -30,8 +30,10 @@ LAYERS = [
     "printing.text",
     "printing.latex",
     "printing.html",
+    "printing.python",
     "numeric",
     "finite_differences",
+    "generate",
 ]
 """Each module imports, at load time, only modules listed before it. Imports inside a function
 (the display hooks) and under `if TYPE_CHECKING:` are not at load time, so they are not read."""

@@ -1,0 +1,302 @@
+"""Python source for an objective and its gradients, written in array-API calls on `xp`: it runs
+on NumPy arrays, and through array-api-compat on PyTorch, JAX, CuPy and other arrays.
+
+Each operation is one line. An operation met again on the same values reuses the variable of
+its first line (value numbering), so each shared subexpression is computed once and the
+gradients reuse the forward values, as reverse-mode differentiation does.
+"""
+
+from __future__ import annotations
+
+import keyword
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import assert_never
+
+from matcalc.definitions import Definition
+from matcalc.expr import (
+    Add,
+    Det,
+    Diag,
+    Dim,
+    Div,
+    Expr,
+    FrobSq,
+    Func,
+    Hadamard,
+    HadamardDiv,
+    HadamardPow,
+    Identity,
+    Inverse,
+    LogDet,
+    MatMul,
+    Neg,
+    Norm,
+    Number,
+    Ones,
+    Pending,
+    Power,
+    Sum,
+    SumCols,
+    SumRows,
+    Symbol,
+    Trace,
+    Transpose,
+    preorder,
+    symbol_names,
+)
+from matcalc.functions import FUNCTIONS, is_generic
+from matcalc.printing.text import text
+from matcalc.shapes import Shapes, is_scalar, show
+from matcalc.sharing import Binding
+
+
+@dataclass(frozen=True, slots=True)
+class Gradient:
+    """df/d`wrt` = `result`, using the named values `where`, with the shapes of its symbols
+    (each derivation names values of its own)."""
+
+    wrt: Symbol
+    result: Expr
+    where: tuple[Binding, ...]
+    shapes: Shapes
+
+
+def python_source(
+    objective: Expr,
+    gradients: Sequence[Gradient],
+    shapes: Shapes,
+    functions: Mapping[str, Definition],
+    name: str = "f_and_grad",
+) -> str:
+    """A module defining `name(inputs…)`, which returns f and then each gradient, each in the
+    shape of its variable (vectors as 1-D or as columns, as they were given)."""
+    inputs = [n for n in symbol_names(objective) if n in shapes.symbols]
+    generic = sorted(
+        {node.name for node in _functions(objective, gradients) if is_generic(node.name)}
+    )
+    writer = _Writer(shapes, functions, {n: _identifier(n) for n in inputs})
+    arrays = [writer.names[n] for n in inputs if not is_scalar(shapes.symbols[n])]
+    arrays = arrays or [writer.names[n] for n in inputs]
+    head = [f"xp = array_namespace({', '.join(arrays)})", f"dtype = {arrays[0]}.dtype"]
+    vectors = [n for n in inputs if _is_column(shapes.symbols[n])]
+    for vector in vectors:
+        v = writer.names[vector]
+        head += [f"{v}_shape = {v}.shape", f"{v} = xp.reshape({v}, (-1, 1))"]
+    writer.lines = head
+    for gradient in gradients:  # the named values first, under their names
+        writer.scope(gradient)
+    writer.scope(None)
+    value = writer.atom(objective)
+    writer.lines.append(f"f = xp.reshape({value}, ())")
+    results = ["f"]
+    for gradient in gradients:
+        writer.scope(gradient)
+        variable = writer.names[gradient.wrt.name]
+        target = f"grad_{variable}"
+        found = writer.atom(gradient.result, target)
+        if isinstance(gradient.result, Number):
+            found = f"{found} + xp.zeros_like({variable})"
+        if gradient.wrt.name in vectors:
+            found = f"xp.reshape({found}, {variable}_shape)"
+        elif is_scalar(shapes.symbols[gradient.wrt.name]):
+            found = f"xp.reshape({found}, ())"
+        if found != target:
+            target = writer.fresh(target)
+            writer.lines.append(f"{target} = {found}")
+        results.append(target)
+    parameters = [writer.names[n] for n in inputs]
+    if generic:
+        parameters += ["*", *(_identifier(g) for g in generic)]
+    described = "\n".join(f"    {writer.names[n]}: {_kind(shapes.symbols[n])}" for n in inputs)
+    returned = ", ".join(f"df/d{g.wrt}" for g in gradients)
+    lines = [
+        f'"""f = {text(objective)} and its gradients, written by matcalc."""',
+        "",
+        "from array_api_compat import array_namespace",
+        "",
+        "",
+        f"def {name}({', '.join(parameters)}):",
+        f'    """f and {returned}, each gradient in the shape of its variable.',
+        "",
+        described,
+        *(f"    {_identifier(g)}: the elementwise function {g}, a callable" for g in generic),
+        '    """',
+        *(f"    {line}" for line in writer.lines),
+        f"    return {', '.join(results)}",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _functions(objective: Expr, gradients: Sequence[Gradient]) -> Iterator[Func]:
+    for root in (objective, *(g.result for g in gradients)):
+        yield from (node for node in preorder(root) if isinstance(node, Func))
+    for gradient in gradients:
+        for binding in gradient.where:
+            yield from (node for node in preorder(binding.value) if isinstance(node, Func))
+
+
+def _identifier(name: str) -> str:
+    """A Python name for a matcalc name: `g'` is g_prime, `lambda` is lambda_."""
+    name = name.replace("'", "_prime")
+    return f"{name}_" if keyword.iskeyword(name) or name in ("xp", "dtype", "f") else name
+
+
+def _is_column(shape: tuple[Dim, Dim]) -> bool:
+    return shape[1] == 1 and shape[0] != 1
+
+
+def _kind(shape: tuple[Dim, Dim]) -> str:
+    if is_scalar(shape):
+        return "a scalar"
+    if _is_column(shape):
+        return f"a vector of {shape[0]} entries (1-D, or a column)"
+    return f"a {show(shape)} matrix"
+
+
+def _literal(value: Fraction) -> str:
+    exact = float(value)
+    return repr(exact) if Fraction(exact) == value else f"({value.numerator} / {value.denominator})"
+
+
+class _Writer:
+    """The lines computing expressions, one operation per line, each operation once."""
+
+    def __init__(self, shapes: Shapes, functions: Mapping[str, Definition], inputs: dict[str, str]):
+        self.shapes = self.objective_shapes = shapes
+        self.functions = functions
+        self.inputs = inputs
+        self.names = dict(inputs)
+        self.lines: list[str] = []
+        self.numbered: dict[str, str] = {}
+        self.taken = {*inputs.values(), "xp", "dtype", "f"}
+        self.count = 0
+
+    def scope(self, gradient: Gradient | None) -> None:
+        """The names of one derivation's values, on top of the inputs (None: the inputs')."""
+        self.names = dict(self.inputs)
+        self.shapes = self.objective_shapes if gradient is None else gradient.shapes
+        for binding in gradient.where if gradient is not None else ():
+            self.names[binding.name.name] = self.atom(binding.value, binding.name.name)
+
+    def fresh(self, wanted: str | None = None) -> str:
+        if wanted is not None and wanted not in self.taken:
+            self.taken.add(wanted)
+            return wanted
+        while f"t{self.count}" in self.taken:
+            self.count += 1
+        self.taken.add(f"t{self.count}")
+        return f"t{self.count}"
+
+    def atom(self, expr: Expr, wanted: str | None = None, *, elementwise: bool = False) -> str:
+        """A variable (or a number) holding the value of `expr`, written out if new."""
+        match expr:
+            case Symbol(name):
+                return self.names[name]
+            case Number(value):
+                return _literal(value)
+        if isinstance(expr, Add):  # a - b rather than a + (-b)
+            code = self._sum(expr.terms, elementwise)
+        else:
+            kids = [self.atom(kid, elementwise=elementwise) for kid in expr.children()]
+            code = self._code(expr, kids, elementwise)
+        if code not in self.numbered:
+            self.numbered[code] = self.fresh(wanted)
+            self.lines.append(f"{self.numbered[code]} = {code}")
+        return self.numbered[code]
+
+    def _sum(self, terms: tuple[Expr, ...], elementwise: bool) -> str:
+        parts = []
+        for term in terms:
+            negative = isinstance(term, Neg)
+            inner = term.arg if isinstance(term, Neg) else term
+            value = self.atom(inner, elementwise=elementwise)
+            parts.append(("-" if negative else "+", value))
+        first_sign, first = parts[0]
+        code = f"-{first}" if first_sign == "-" else first
+        return code + "".join(f" {sign} {value}" for sign, value in parts[1:])
+
+    def _scalar(self, expr: Expr, elementwise: bool) -> bool:
+        return elementwise or is_scalar(self.shapes.of(expr))
+
+    def _dim(self, dim: Dim) -> str:
+        if isinstance(dim, int):
+            return str(dim)
+        for name, variable in self.inputs.items():
+            if dim in self.shapes.symbols[name]:
+                return f"{variable}.shape[{self.shapes.symbols[name].index(dim)}]"
+        raise AssertionError(f"no input has the dimension {dim}")
+
+    def _code(self, expr: Expr, kids: list[str], elementwise: bool) -> str:
+        match expr:
+            case Transpose(arg):
+                return kids[0] if self._scalar(arg, elementwise) else f"{kids[0]}.T"
+            case Neg():
+                return f"-{kids[0]}"
+            case MatMul(left, right):
+                scalar = self._scalar(left, elementwise) or self._scalar(right, elementwise)
+                return f"{kids[0]} {'*' if scalar else '@'} {kids[1]}"
+            case Div() | HadamardDiv():
+                return f"{kids[0]} / {kids[1]}"
+            case Hadamard():
+                return f"{kids[0]} * {kids[1]}"
+            case HadamardPow(_, exponent):
+                return f"{kids[0]} ** {exponent}"
+            case Power(base, Number(value)) if not self._scalar(base, elementwise):
+                return f"xp.linalg.matrix_power({kids[0]}, {int(value)})"
+            case Power():
+                return f"{kids[0]} ** {kids[1]}"
+            case Func(name, arg):
+                return self._function(name, arg, kids[0])
+            case FrobSq():
+                return f"xp.sum({kids[0]} * {kids[0]})"
+            case Norm(_, "1" | "norm1"):
+                return f"xp.linalg.vector_norm({kids[0]}, ord=1)"
+            case Norm():
+                return f"xp.linalg.vector_norm({kids[0]})"
+            case Inverse(arg) if self._scalar(arg, elementwise):
+                return f"1 / {kids[0]}"
+            case Det(arg) | Trace(arg) if self._scalar(arg, elementwise):
+                return kids[0]
+            case LogDet(arg) if self._scalar(arg, elementwise):
+                return f"xp.log(xp.abs({kids[0]}))"
+            case Inverse():
+                return f"xp.linalg.inv({kids[0]})"
+            case Det():
+                return f"xp.linalg.det({kids[0]})"
+            case LogDet():
+                return f"xp.linalg.slogdet({kids[0]}).logabsdet"
+            case Trace():
+                return f"xp.linalg.trace({kids[0]})"
+            case Diag(arg) if _is_column(self.shapes.of(arg)):
+                return f"xp.eye({kids[0]}.shape[0], dtype=dtype) * {kids[0]}.T"
+            case Diag():
+                return f"xp.reshape(xp.linalg.diagonal({kids[0]}), (-1, 1))"
+            case Sum():
+                return f"xp.sum({kids[0]})"
+            case SumRows():
+                return f"xp.sum({kids[0]}, axis=0, keepdims=True)"
+            case SumCols():
+                return f"xp.sum({kids[0]}, axis=1, keepdims=True)"
+            case Ones(rows, cols):
+                return f"xp.ones(({self._dim(rows)}, {self._dim(cols)}), dtype=dtype)"
+            case Identity(n):
+                return f"xp.eye({self._dim(n)}, dtype=dtype)"
+            case Symbol() | Number() | Add() | Pending():
+                raise AssertionError(f"no code for {expr}")
+            case _:
+                assert_never(expr)  # type: ignore[arg-type]
+
+    def _function(self, name: str, arg: Expr, value: str) -> str:
+        if is_generic(name):
+            return f"{_identifier(name)}({value})"
+        if name in self.functions:  # the user's formula, entry by entry
+            definition = self.functions[name]
+            outer = self.names
+            self.names = {**outer, definition.parameter: value}
+            try:
+                return self.atom(definition.body, elementwise=True)
+            finally:
+                self.names = outer
+        return FUNCTIONS[name].source.format(value)
