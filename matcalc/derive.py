@@ -78,7 +78,8 @@ class Step:
     letter: str = "G"
     assumption: Assumption | None = None
     block: Symbol | None = None
-    """What the step works out the derivative with respect to: the variable, or a named value."""
+    """The named value whose derivative the step works out (matcalc/sharing.py); None: the
+    variable's."""
 
     @property
     def justification(self) -> str:
@@ -418,7 +419,7 @@ def _chain(named: Named, variable: Symbol, shapes: Shapes, tag: int) -> Iterator
         for step in _block(named.body, block, uses[block], within, shapes, tag):
             tag += step.tag is not None
             last = step
-            yield step
+            yield step if block is not variable else replace(step, block=None)
         assert last is not None
         ends[block] = last.expression
     if len(blocks) > 1:
