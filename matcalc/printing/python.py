@@ -9,6 +9,8 @@ gradients reuse the forward values, as reverse-mode differentiation does.
 from __future__ import annotations
 
 import keyword
+import re
+from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -95,7 +97,8 @@ def python_source(
         writer.scope(gradient)
         variable = writer.names[gradient.wrt.name]
         target = f"grad_{variable}"
-        found = writer.atom(gradient.result, target)
+        reshaped = gradient.wrt.name in vectors or is_scalar(shapes.symbols[gradient.wrt.name])
+        found = writer.atom(gradient.result, None if reshaped else target)
         if isinstance(gradient.result, Number):
             found = f"{found} + xp.zeros_like({variable})"
         if gradient.wrt.name in vectors:
@@ -123,10 +126,53 @@ def python_source(
         described,
         *(f"    {_identifier(g)}: the elementwise function {g}, a callable" for g in generic),
         '    """',
-        *(f"    {line}" for line in writer.lines),
+        *(f"    {line}" for line in _inlined(writer.lines, writer.temporaries)),
         f"    return {', '.join(results)}",
     ]
     return "\n".join(lines) + "\n"
+
+
+def _inlined(lines: list[str], temporaries: set[str]) -> list[str]:
+    """The lines with each temporary used once written where it is used: shorter, and NumPy
+    then works on its intermediate arrays in place instead of allocating new ones."""
+    uses = Counter(word for line in lines for word in _WORD.findall(line.partition(" = ")[2]))
+    once = {name for name in temporaries if uses[name] == 1}
+    kept: list[str] = []
+    codes: dict[str, str] = {}
+    for line in lines:
+        name, _, code = line.partition(" = ")
+        code = _WORD.sub(lambda word: codes.pop(word[0], word[0]), code)
+        if name in once:
+            codes[name] = code if _atomic(code) else f"({code})"
+        else:
+            kept.append(f"{name} = {_DOUBLED.sub(_single, code)}")
+    return kept
+
+
+_DOUBLED = re.compile(r"\(\(([^()]*)\)\)")
+"""((a @ b)), as a parenthesised temporary makes it in a call: (a @ b) is the same."""
+
+
+def _single(doubled: re.Match[str]) -> str:
+    return f"({doubled[1]})"
+
+
+_WORD = re.compile(r"\b\w+\b")
+
+
+def _atomic(code: str) -> bool:
+    """Whether `code` needs no parentheses as an operand: a name, or one call."""
+    code = re.sub(r"(\.\w+)+$", "", code)  # an attribute of a call, f(x).T, is one too
+    if re.fullmatch(r"[\w.]+", code):
+        return True
+    if not re.match(r"[\w.]+\(", code) or not code.endswith(")"):
+        return False
+    depth = 0
+    for index, char in enumerate(code):
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if depth == 0 and char == ")":
+            return index == len(code) - 1
+    return False
 
 
 def _functions(objective: Expr, gradients: Sequence[Gradient]) -> Iterator[Func]:
@@ -171,6 +217,7 @@ class _Writer:
         self.lines: list[str] = []
         self.numbered: dict[str, str] = {}
         self.taken = {*inputs.values(), "xp", "dtype", "f"}
+        self.temporaries: set[str] = set()
         self.count = 0
 
     def scope(self, gradient: Gradient | None) -> None:
@@ -187,6 +234,7 @@ class _Writer:
         while f"t{self.count}" in self.taken:
             self.count += 1
         self.taken.add(f"t{self.count}")
+        self.temporaries.add(f"t{self.count}")
         return f"t{self.count}"
 
     def atom(self, expr: Expr, wanted: str | None = None, *, elementwise: bool = False) -> str:
@@ -198,6 +246,8 @@ class _Writer:
                 return _literal(value)
         if isinstance(expr, Add):  # a - b rather than a + (-b)
             code = self._sum(expr.terms, elementwise)
+        elif isinstance(expr, MatMul) and not elementwise:
+            code = self._product(expr)
         else:
             kids = [self.atom(kid, elementwise=elementwise) for kid in expr.children()]
             code = self._code(expr, kids, elementwise)
@@ -216,6 +266,33 @@ class _Writer:
         first_sign, first = parts[0]
         code = f"-{first}" if first_sign == "-" else first
         return code + "".join(f" {sign} {value}" for sign, value in parts[1:])
+
+    def _product(self, product: MatMul) -> str:
+        """The matrices multiplied in order, then the scalars: scaling the (often smaller)
+        result rather than a factor, and never a transposed copy of one."""
+        factors: list[Expr] = []
+        stack: list[Expr] = [product]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, MatMul) and (node is product or not self._scalar(node, False)):
+                stack += [node.right, node.left]  # a 1×1 product inside is a scalar factor
+            else:
+                factors.append(node)
+        scalars = [self.atom(f) for f in factors if self._scalar(f, False)]
+        matrices = [self.atom(f) for f in factors if not self._scalar(f, False)]
+        code = matrices[0] if matrices else ""
+        for index, matrix in enumerate(matrices[1:], 2):
+            code = f"{code} @ {matrix}"
+            if index < len(matrices) or scalars:  # one product a line, the last one's here
+                code = self.atom_of(code)
+        return " * ".join([*scalars, code] if code else scalars)
+
+    def atom_of(self, code: str) -> str:
+        """A variable holding the value of `code`, written out if new."""
+        if code not in self.numbered:
+            self.numbered[code] = self.fresh()
+            self.lines.append(f"{self.numbered[code]} = {code}")
+        return self.numbered[code]
 
     def _scalar(self, expr: Expr, elementwise: bool) -> bool:
         return elementwise or is_scalar(self.shapes.of(expr))
