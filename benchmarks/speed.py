@@ -69,7 +69,7 @@ def depth() -> list[str]:
     times: dict[int, float] = {}
     for layers in DEPTHS:
         expression = network(layers)
-        times[layers] = median_time(lambda e=expression: matcalc.diff(e, "W1"), repeat=15)
+        times[layers] = median_time(lambda e=expression: matcalc.diff(e, "W1"), repeat=25)
         derivation = matcalc.diff(expression, "W1")
         result = len(str(derivation.result)) + sum(len(str(b.value)) for b in derivation.where)
         ratio = f"{times[layers] / times[layers // 2]:.2f}" if layers // 2 in times else ""
@@ -179,6 +179,14 @@ def _matcalc(arrays: dict[str, np.ndarray]) -> Callable[[], Any]:
     return lambda: generated(X, W1, W2, Y)
 
 
+def _matcalc_torch(arrays: dict[str, np.ndarray]) -> Callable[[], Any]:
+    import torch
+
+    generated = _generated(Path(tempfile.mkdtemp()))
+    X, W1, W2, Y = (torch.from_numpy(arrays[k]) for k in ("X", "W1", "W2", "Y"))
+    return lambda: generated(X, W1, W2, Y)
+
+
 def _jax(arrays: dict[str, np.ndarray]) -> Callable[[], Any]:
     import jax
 
@@ -207,14 +215,20 @@ def _torch(arrays: dict[str, np.ndarray]) -> Callable[[], Any]:
     return run
 
 
-CONTESTANTS = {"f": _numpy_f, "matcalc": _matcalc, "jax": _jax, "torch": _torch}
+CONTESTANTS = {
+    "f": _numpy_f,
+    "matcalc": _matcalc,
+    "jax": _jax,
+    "torch": _torch,
+    "matcalc-torch": _matcalc_torch,
+}
 
 
 def contestant_time(who: str, n: int) -> float:
     """In this process, which runs nothing else: the median time of one contestant."""
     rng = np.random.default_rng(0)
     arrays = {k: rng.normal(size=(n, n)) / np.sqrt(n) for k in ("X", "W1", "W2", "Y")}
-    return median_time(CONTESTANTS[who](arrays), repeat=60 if n <= 256 else 15)
+    return median_time(CONTESTANTS[who](arrays), repeat=200 if n <= 256 else 30)
 
 
 def _alone(who: str, n: int) -> float | None:
@@ -236,22 +250,23 @@ def gradients() -> list[str]:
         f"f = `{MLP}` with X, W1, W2, Y all n×n, float64, gradients with respect to W1 and W2.",
         "matcalc: the function `matcalc codegen` writes (f and both gradients), on NumPy arrays;",
         "f alone: NumPy's np.sum((np.tanh(X @ W1) @ W2 - Y) ** 2). JAX: jax.jit(jax.grad(f,",
-        "argnums=(0, 1))); PyTorch: torch.autograd.grad of the loss, on the CPU. Each in a",
-        "process of its own.",
+        "argnums=(0, 1))); PyTorch: torch.autograd.grad of the loss, on the CPU; the last",
+        "column runs matcalc's same generated function on PyTorch tensors. Each in a process",
+        "of its own.",
         "",
         "| n | f alone | matcalc f and gradients | gradient / f | JAX | PyTorch | "
-        "matcalc / JAX | matcalc / PyTorch |",
-        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "matcalc / JAX | matcalc / PyTorch | matcalc's code on PyTorch |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     notes = []
     for n in SIZES:
-        f_alone, ours, *times = (_alone(who, n) for who in CONTESTANTS)
+        f_alone, ours, *times, on_torch = (_alone(who, n) for who in CONTESTANTS)
         assert f_alone is not None and ours is not None
-        shown = [f"{t * 1e3:.2f} ms" if t else "not installed" for t in times]
+        shown = [f"{t * 1e3:.2f} ms" if t else "not installed" for t in (*times, on_torch)]
         ratios = [f"{ours / t:.2f}" if t else "" for t in times]
         lines.append(
             f"| {n} | {f_alone * 1e3:.2f} ms | {ours * 1e3:.2f} ms | {ours / f_alone:.2f} | "
-            f"{shown[0]} | {shown[1]} | {ratios[0]} | {ratios[1]} |"
+            f"{shown[0]} | {shown[1]} | {ratios[0]} | {ratios[1]} | {shown[2]} |"
         )
         cheap = ours / f_alone <= 3
         fast = all(t is None or ours <= 1.1 * t for t in times)

@@ -81,7 +81,7 @@ def python_source(
     writer = _Writer(shapes, functions, {n: _identifier(n) for n in inputs})
     arrays = [writer.names[n] for n in inputs if not is_scalar(shapes.symbols[n])]
     arrays = arrays or [writer.names[n] for n in inputs]
-    head = [f"xp = array_namespace({', '.join(arrays)})", f"dtype = {arrays[0]}.dtype"]
+    head = [f"xp = array_namespace({', '.join(arrays)})"]
     vectors = [n for n in inputs if _is_column(shapes.symbols[n])]
     for vector in vectors:
         v = writer.names[vector]
@@ -109,6 +109,8 @@ def python_source(
             target = writer.fresh(target)
             writer.lines.append(f"{target} = {found}")
         results.append(target)
+    if any("dtype=dtype" in line for line in writer.lines):  # for ones and eye
+        writer.lines.insert(1, f"dtype = {arrays[0]}.dtype")
     parameters = [writer.names[n] for n in inputs]
     if generic:
         parameters += ["*", *(_identifier(g) for g in generic)]
@@ -195,10 +197,10 @@ def _is_column(shape: tuple[Dim, Dim]) -> bool:
 
 def _kind(shape: tuple[Dim, Dim]) -> str:
     if is_scalar(shape):
-        return "a scalar"
+        return "scalar"
     if _is_column(shape):
-        return f"a vector of {shape[0]} entries (1-D, or a column)"
-    return f"a {show(shape)} matrix"
+        return f"vector of {shape[0]} entries (1-D, or a column)"
+    return f"{show(shape)} matrix"
 
 
 def _literal(value: Fraction) -> str:
