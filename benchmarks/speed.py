@@ -10,6 +10,7 @@ left out. Without JAX or PyTorch their columns say so and the rest still runs.
 
 from __future__ import annotations
 
+import gc
 import os
 import statistics
 import subprocess
@@ -41,14 +42,18 @@ def network(layers: int) -> str:
 def median_time(
     run: Callable[[], Any], repeat: int, setup: Callable[[], Any] = lambda: None
 ) -> float:
-    """The median wall time of `run` over `repeat` runs, after one run to warm up."""
+    """The median wall time of `run` over `repeat` runs, after one run to warm up, with the
+    garbage collector off while timing, as timeit has it."""
     run()
     times = []
     for _ in range(repeat):
         setup()
+        gc.collect()
+        gc.disable()
         start = time.perf_counter()
         run()
         times.append(time.perf_counter() - start)
+        gc.enable()
     return statistics.median(times)
 
 
