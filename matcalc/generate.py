@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import keyword
 from collections.abc import Sequence
 from typing import Any
 
@@ -29,7 +30,7 @@ def python_function(derivations: Sequence[Derivation], name: str = "f_and_grad")
             f"code is written for a scalar objective; {first.jacobian_of} is a column",
             ErrorKind.SHAPE,
         )
-    if not name.isidentifier():
+    if not name.isidentifier() or keyword.iskeyword(name):
         raise MatcalcError(f"{name!r} is not a Python name for the function", ErrorKind.VALUE)
     gradients = []
     for derivation in derivations:

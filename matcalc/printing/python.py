@@ -78,14 +78,15 @@ def python_source(
     generic = sorted(
         {node.name for node in _functions(objective, gradients) if is_generic(node.name)}
     )
-    writer = _Writer(shapes, functions, {n: _identifier(n) for n in inputs})
+    writer = _Writer(shapes, functions, inputs, generic)
     arrays = [writer.names[n] for n in inputs if not is_scalar(shapes.symbols[n])]
     arrays = arrays or [writer.names[n] for n in inputs]
     head = [f"xp = array_namespace({', '.join(arrays)})"]
     vectors = [n for n in inputs if _is_column(shapes.symbols[n])]
+    shape_of = {vector: writer.fresh(f"{writer.names[vector]}_shape") for vector in vectors}
     for vector in vectors:
         v = writer.names[vector]
-        head += [f"{v}_shape = {v}.shape", f"{v} = xp.reshape({v}, (-1, 1))"]
+        head += [f"{shape_of[vector]} = {v}.shape", f"{v} = xp.reshape({v}, (-1, 1))"]
     writer.lines = head
     for gradient in gradients:  # the named values first, under their names
         writer.scope(gradient)
@@ -102,7 +103,7 @@ def python_source(
         if isinstance(gradient.result, Number):
             found = f"{found} + xp.zeros_like({variable})"
         if gradient.wrt.name in vectors:
-            found = f"xp.reshape({found}, {variable}_shape)"
+            found = f"xp.reshape({found}, {shape_of[gradient.wrt.name]})"
         elif is_scalar(shapes.symbols[gradient.wrt.name]):
             found = f"xp.reshape({found}, ())"
         if found != target:
@@ -113,7 +114,7 @@ def python_source(
         writer.lines.insert(1, f"dtype = {arrays[0]}.dtype")
     parameters = [writer.names[n] for n in inputs]
     if generic:
-        parameters += ["*", *(_identifier(g) for g in generic)]
+        parameters += ["*", *writer.callables.values()]
     described = "\n".join(f"    {writer.names[n]}: {_kind(shapes.symbols[n])}" for n in inputs)
     returned = ", ".join(f"df/d{g.wrt}" for g in gradients)
     lines = [
@@ -126,7 +127,10 @@ def python_source(
         f'    """f and {returned}, each gradient in the shape of its variable.',
         "",
         described,
-        *(f"    {_identifier(g)}: the elementwise function {g}, a callable" for g in generic),
+        *(
+            f"    {v}: the elementwise function {g}, a callable"
+            for g, v in writer.callables.items()
+        ),
         '    """',
         *(f"    {line}" for line in _inlined(writer.lines, writer.temporaries)),
         f"    return {', '.join(results)}",
@@ -137,21 +141,21 @@ def python_source(
 def _inlined(lines: list[str], temporaries: set[str]) -> list[str]:
     """The lines with each temporary used once written where it is used: shorter, and NumPy
     then works on its intermediate arrays in place instead of allocating new ones."""
-    uses = Counter(word for line in lines for word in _WORD.findall(line.partition(" = ")[2]))
+    uses = Counter(word for line in lines for word in re.findall(_WORD, line.partition(" = ")[2]))
     once = {name for name in temporaries if uses[name] == 1}
     kept: list[str] = []
     codes: dict[str, str] = {}
     for line in lines:
         name, _, code = line.partition(" = ")
-        code = _WORD.sub(lambda word: codes.pop(word[0], word[0]), code)
+        code = re.sub(_WORD, lambda word: codes.pop(word[0], word[0]), code)
         if name in once:
             codes[name] = code if _atomic(code) else f"({code})"
         else:
-            kept.append(f"{name} = {_DOUBLED.sub(_single, code)}")
+            kept.append(f"{name} = {re.sub(_DOUBLED, _single, code)}")
     return kept
 
 
-_DOUBLED = re.compile(r"\(\(([^()]*)\)\)")
+_DOUBLED = r"\(\(([^()]*)\)\)"
 """((a @ b)), as a parenthesised temporary makes it in a call: (a @ b) is the same."""
 
 
@@ -159,7 +163,7 @@ def _single(doubled: re.Match[str]) -> str:
     return f"({doubled[1]})"
 
 
-_WORD = re.compile(r"\b\w+\b")
+_WORD = r"\b\w+\b"
 
 
 def _atomic(code: str) -> bool:
@@ -188,7 +192,7 @@ def _functions(objective: Expr, gradients: Sequence[Gradient]) -> Iterator[Func]
 def _identifier(name: str) -> str:
     """A Python name for a matcalc name: `g'` is g_prime, `lambda` is lambda_."""
     name = name.replace("'", "_prime")
-    return f"{name}_" if keyword.iskeyword(name) or name in ("xp", "dtype", "f") else name
+    return f"{name}_" if keyword.iskeyword(name) else name
 
 
 def _is_column(shape: tuple[Dim, Dim]) -> bool:
@@ -211,16 +215,23 @@ def _literal(value: Fraction) -> str:
 class _Writer:
     """The lines computing expressions, one operation per line, each operation once."""
 
-    def __init__(self, shapes: Shapes, functions: Mapping[str, Definition], inputs: dict[str, str]):
+    def __init__(
+        self,
+        shapes: Shapes,
+        functions: Mapping[str, Definition],
+        inputs: Sequence[str],
+        generic: Sequence[str],
+    ):
         self.shapes = self.objective_shapes = shapes
         self.functions = functions
-        self.inputs = inputs
-        self.names = dict(inputs)
         self.lines: list[str] = []
         self.numbered: dict[str, str] = {}
-        self.taken = {*inputs.values(), "xp", "dtype", "f"}
+        self.taken = {"xp", "dtype", "f", "array_namespace"}
         self.temporaries: set[str] = set()
         self.count = 0
+        self.inputs = {name: self.fresh(_identifier(name)) for name in inputs}
+        self.callables = {name: self.fresh(_identifier(name)) for name in generic}
+        self.names = dict(self.inputs)
 
     def scope(self, gradient: Gradient | None) -> None:
         """The names of one derivation's values, on top of the inputs (None: the inputs')."""
@@ -230,7 +241,10 @@ class _Writer:
             self.names[binding.name.name] = self.atom(binding.value, binding.name.name)
 
     def fresh(self, wanted: str | None = None) -> str:
-        if wanted is not None and wanted not in self.taken:
+        """An unused Python name: `wanted` (with _ appended while taken), or a temporary."""
+        if wanted is not None:
+            while wanted in self.taken:
+                wanted += "_"
             self.taken.add(wanted)
             return wanted
         while f"t{self.count}" in self.taken:
@@ -369,7 +383,7 @@ class _Writer:
 
     def _function(self, name: str, arg: Expr, value: str) -> str:
         if is_generic(name):
-            return f"{_identifier(name)}({value})"
+            return f"{self.callables[name]}({value})"
         if name in self.functions:  # the user's formula, entry by entry
             definition = self.functions[name]
             outer = self.names
