@@ -22,15 +22,18 @@ Dim = int | str
 class Expr:
     """Base of all nodes: structural equality, a hash computed once, generic traversal."""
 
-    __slots__ = ("_hash", "_pending", "_size")
+    __slots__ = ("_children", "_hash", "_pending", "_size")
+    _children: tuple[Expr, ...]
     _hash: int
     _size: int
     _pending: bool
     __match_args__: ClassVar[tuple[str, ...]] = ()
 
     def __post_init__(self) -> None:
-        kids = self.children()
-        object.__setattr__(self, "_hash", hash((type(self).__name__, *self._fields())))
+        fields = self._fields()
+        kids = self._gathered(fields)
+        object.__setattr__(self, "_children", kids)
+        object.__setattr__(self, "_hash", hash((type(self).__name__, *fields)))
         object.__setattr__(self, "_size", 1 + sum(child._size for child in kids))
         pending = isinstance(self, Pending) or any(child._pending for child in kids)
         object.__setattr__(self, "_pending", pending)
@@ -61,9 +64,12 @@ class Expr:
         return self._pending
 
     def children(self) -> tuple[Expr, ...]:
-        """The subexpressions, in the order they are written."""
+        """The subexpressions, in the order they are written (gathered once, when built)."""
+        return self._children
+
+    def _gathered(self, fields: tuple[Any, ...]) -> tuple[Expr, ...]:
         out: list[Expr] = []
-        for value in self._fields():
+        for value in fields:
             if isinstance(value, Expr):
                 out.append(value)
             elif isinstance(value, tuple) and value and isinstance(value[0], Expr):
@@ -303,7 +309,7 @@ class Pending(Expr):
         object.__setattr__(self, "_size", 1 + self.of.size + self.wrt.size)
         object.__setattr__(self, "_pending", bool(self.path))
 
-    def children(self) -> tuple[Expr, ...]:
+    def _gathered(self, fields: tuple[Any, ...]) -> tuple[Expr, ...]:
         return ()
 
     def rebuild(self, children: tuple[Expr, ...]) -> Expr:
