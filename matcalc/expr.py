@@ -386,4 +386,7 @@ def replace_nodes(expr: Expr, replacement: Callable[[Expr], Expr | None]) -> Exp
     new = replacement(expr)
     if new is not None:
         return new
-    return expr.rebuild(tuple(replace_nodes(child, replacement) for child in expr.children()))
+    kids = expr.children()
+    rebuilt = tuple(replace_nodes(child, replacement) for child in kids)
+    unchanged = all(new is old for new, old in zip(rebuilt, kids, strict=True))
+    return expr if unchanged else expr.rebuild(rebuilt)
