@@ -4,15 +4,14 @@ generated NumPy gradient against JAX and PyTorch.
 
     python -m pip install ".[bench]" && python benchmarks/speed.py
 
-Times are medians of repeated runs, in float64; JAX's compilation and every first call are
-left out. Without JAX or PyTorch their columns say so and the rest still runs.
+Times are the best of repeated runs (timeit's advice on a shared machine), in float64; JAX's
+compilation and every first call are left out. Without JAX or PyTorch their columns say so and the rest still runs.
 """
 
 from __future__ import annotations
 
 import gc
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -39,11 +38,12 @@ def network(layers: int) -> str:
     return f"||tanh({inner}) - Y||_F^2"
 
 
-def median_time(
+def best_time(
     run: Callable[[], Any], repeat: int, setup: Callable[[], Any] = lambda: None
 ) -> float:
-    """The median wall time of `run` over `repeat` runs, after one run to warm up, with the
-    garbage collector off while timing, as timeit has it."""
+    """The shortest wall time of `run` over `repeat` runs, after one run to warm up, with the
+    garbage collector off while timing: timeit's advice, on a machine shared with others, where
+    longer times come from the neighbours rather than from the code."""
     run()
     times = []
     for _ in range(repeat):
@@ -54,7 +54,7 @@ def median_time(
         run()
         times.append(time.perf_counter() - start)
         gc.enable()
-    return statistics.median(times)
+    return min(times)
 
 
 def verdict(met: bool) -> str:
@@ -74,7 +74,7 @@ def depth() -> list[str]:
     times: dict[int, float] = {}
     for layers in DEPTHS:
         expression = network(layers)
-        times[layers] = median_time(lambda e=expression: matcalc.diff(e, "W1"), repeat=25)
+        times[layers] = best_time(lambda e=expression: matcalc.diff(e, "W1"), repeat=25)
         derivation = matcalc.diff(expression, "W1")
         result = len(str(derivation.result)) + sum(len(str(b.value)) for b in derivation.where)
         ratio = f"{times[layers] / times[layers // 2]:.2f}" if layers // 2 in times else ""
@@ -123,8 +123,8 @@ def against_sympy() -> list[str]:
     worst = float("inf")
     for length in (4, 8, 16):
         for name, (text, build) in _sympy_objectives(length).items():
-            ours = median_time(lambda t=text: matcalc.diff(t, "X"), repeat=7)
-            theirs = median_time(
+            ours = best_time(lambda t=text: matcalc.diff(t, "X"), repeat=7)
+            theirs = best_time(
                 lambda b=build: b().diff(X), repeat=7, setup=sympy.core.cache.clear_cache
             )
             worst = min(worst, theirs / ours)
@@ -140,7 +140,7 @@ def _wall(command: list[str], repeat: int = 20) -> float:
     def run() -> None:
         subprocess.run(command, check=True, capture_output=True)
 
-    return median_time(run, repeat)
+    return best_time(run, repeat)
 
 
 def command_line() -> list[str]:
@@ -230,10 +230,10 @@ CONTESTANTS = {
 
 
 def contestant_time(who: str, n: int) -> float:
-    """In this process, which runs nothing else: the median time of one contestant."""
+    """In this process, which runs nothing else: the best time of one contestant."""
     rng = np.random.default_rng(0)
     arrays = {k: rng.normal(size=(n, n)) / np.sqrt(n) for k in ("X", "W1", "W2", "Y")}
-    return median_time(CONTESTANTS[who](arrays), repeat=200 if n <= 256 else 30)
+    return best_time(CONTESTANTS[who](arrays), repeat=200 if n <= 256 else 30)
 
 
 def _alone(who: str, n: int) -> float | None:
