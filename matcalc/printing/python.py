@@ -267,10 +267,7 @@ class _Writer:
         else:
             kids = [self.atom(kid, elementwise=elementwise) for kid in expr.children()]
             code = self._code(expr, kids, elementwise)
-        if code not in self.numbered:
-            self.numbered[code] = self.fresh(wanted)
-            self.lines.append(f"{self.numbered[code]} = {code}")
-        return self.numbered[code]
+        return self.atom_of(code, wanted)
 
     def _sum(self, terms: tuple[Expr, ...], elementwise: bool) -> str:
         parts = []
@@ -303,10 +300,11 @@ class _Writer:
                 code = self.atom_of(code)
         return " * ".join([*scalars, code] if code else scalars)
 
-    def atom_of(self, code: str) -> str:
-        """A variable holding the value of `code`, written out if new."""
+    def atom_of(self, code: str, wanted: str | None = None) -> str:
+        """A variable holding the value of `code`, written out (as `wanted`) if new: the same
+        code on the same variables is the same value."""
         if code not in self.numbered:
-            self.numbered[code] = self.fresh()
+            self.numbered[code] = self.fresh(wanted)
             self.lines.append(f"{self.numbered[code]} = {code}")
         return self.numbered[code]
 
@@ -327,9 +325,8 @@ class _Writer:
                 return kids[0] if self._scalar(arg, elementwise) else f"{kids[0]}.T"
             case Neg():
                 return f"-{kids[0]}"
-            case MatMul(left, right):
-                scalar = self._scalar(left, elementwise) or self._scalar(right, elementwise)
-                return f"{kids[0]} {'*' if scalar else '@'} {kids[1]}"
+            case MatMul():  # inside a user's formula, entry by entry (see _product)
+                return f"{kids[0]} * {kids[1]}"
             case Div() | HadamardDiv():
                 return f"{kids[0]} / {kids[1]}"
             case Hadamard():
