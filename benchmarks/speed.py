@@ -5,7 +5,8 @@ generated NumPy gradient against JAX and PyTorch.
     python -m pip install ".[bench]" && python benchmarks/speed.py
 
 Times are the best of repeated runs (timeit's advice on a shared machine), in float64; JAX's
-compilation and every first call are left out. Without JAX or PyTorch their columns say so and the rest still runs.
+compilation and every first call are left out. Without JAX or PyTorch their columns say so
+and the rest still runs.
 """
 
 from __future__ import annotations
