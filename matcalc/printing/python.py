@@ -226,6 +226,8 @@ class _Writer:
         self.functions = functions
         self.lines: list[str] = []
         self.numbered: dict[str, str] = {}
+        self.codes: dict[str, str] = {}
+        """The other way round: the code of each variable."""
         self.taken = {"xp", "dtype", "f", "array_namespace"}
         self.temporaries: set[str] = set()
         self.count = 0
@@ -264,6 +266,9 @@ class _Writer:
             code = self._sum(expr.terms, elementwise)
         elif isinstance(expr, MatMul) and not elementwise:
             code = self._product(expr)
+        elif isinstance(expr, Trace) and self._traceable(expr.arg):
+            assert isinstance(expr.arg, MatMul)
+            code = self._product(expr.arg, traced=True)
         else:
             kids = [self.atom(kid, elementwise=elementwise) for kid in expr.children()]
             code = self._code(expr, kids, elementwise)
@@ -280,9 +285,10 @@ class _Writer:
         code = f"-{first}" if first_sign == "-" else first
         return code + "".join(f" {sign} {value}" for sign, value in parts[1:])
 
-    def _product(self, product: MatMul) -> str:
+    def _product(self, product: MatMul, *, traced: bool = False) -> str:
         """The matrices multiplied in order, then the scalars: scaling the (often smaller)
-        result rather than a factor, and never a transposed copy of one."""
+        result rather than a factor, and never a transposed copy of one. `traced`: the trace
+        of the product, tr(P M) as the sum of P ⊙ M^T, without multiplying P by M."""
         factors: list[Expr] = []
         stack: list[Expr] = [product]
         while stack:
@@ -293,18 +299,34 @@ class _Writer:
                 factors.append(node)
         scalars = [self.atom(f) for f in factors if self._scalar(f, False)]
         matrices = [self.atom(f) for f in factors if not self._scalar(f, False)]
+        last = len(matrices) - 1 if traced else len(matrices)
         code = matrices[0] if matrices else ""
-        for index, matrix in enumerate(matrices[1:], 2):
+        for index, matrix in enumerate(matrices[1:last], 2):
             code = f"{code} @ {matrix}"
-            if index < len(matrices) or scalars:  # one product a line, the last one's here
+            if index < last or scalars or traced:  # one product a line, the last one's here
                 code = self.atom_of(code)
+        if traced:
+            code = f"xp.tensordot({code}, {self._transposed(matrices[-1])}, axes=2)"
+            code = self.atom_of(code) if scalars else code
         return " * ".join([*scalars, code] if code else scalars)
+
+    def _transposed(self, atom: str) -> str:
+        """`atom.T`, or the name it is the transpose of."""
+        code = self.codes.get(atom, "")
+        return code.removesuffix(".T") if re.fullmatch(r"\w+\.T", code) else f"{atom}.T"
+
+    def _traceable(self, arg: Expr) -> bool:
+        """A product of two or more matrices (scalars aside)."""
+        if not isinstance(arg, MatMul):
+            return False
+        return not (self._scalar(arg.left, False) or self._scalar(arg.right, False))
 
     def atom_of(self, code: str, wanted: str | None = None) -> str:
         """A variable holding the value of `code`, written out (as `wanted`) if new: the same
         code on the same variables is the same value."""
         if code not in self.numbered:
             self.numbered[code] = self.fresh(wanted)
+            self.codes[self.numbered[code]] = code
             self.lines.append(f"{self.numbered[code]} = {code}")
         return self.numbered[code]
 
@@ -339,8 +361,10 @@ class _Writer:
                 return f"{kids[0]} ** {kids[1]}"
             case Func(name, arg):
                 return self._function(name, arg, kids[0])
-            case FrobSq():
-                return f"xp.sum({kids[0]} * {kids[0]})"
+            case FrobSq(arg) if self._scalar(arg, elementwise):
+                return f"{kids[0]} * {kids[0]}"
+            case FrobSq():  # the sum of the squares, as one dot product
+                return f"xp.tensordot({kids[0]}, {kids[0]}, axes=2)"
             case Norm(_, "1" | "norm1"):
                 return f"xp.linalg.vector_norm({kids[0]}, ord=1)"
             case Norm():
