@@ -450,8 +450,8 @@ class _Simplifier:
 
     def _transpose_atom(self, atom: Expr) -> list[Term]:
         match atom:
-            case Transpose(inner):
-                return self._expand(inner)
+            case Transpose(inner):  # a factor kept whole stays one factor
+                return self._whole(inner, self._expand(inner))
             case Ones(rows, cols):
                 return [Term(Fraction(1), (), (Ones(cols, rows),))]
             case Identity() | Symbol() | Inverse() | Diag() if self._symmetric(atom):

@@ -145,3 +145,17 @@ def test_expanding_stops_at_the_limit() -> None:
     assert not closed.expanded and closed.expr == expr
     env = random_env(shapes.symbols, expr)
     assert np.allclose(evaluate(closed.expr, env), evaluate(expr, env))
+
+
+def test_a_transposed_factor_kept_whole_stays_one_factor() -> None:
+    """Found by the long property run: the transpose of (A2 S)^T, with S a sum of outer products
+    kept whole inside a squared entry, expanded into three terms where one factor was due."""
+    shapes = {"a3": ("n", 1), "a5": ("n", 1), "A4": (1, "m"), "A6": (1, "m"), "mu": ()}
+    derivation = diff(
+        "sum((A2 (a3 lambda A4 + a5 lambda A6)^T)^{∘2} / mu)", "lambda", shapes=shapes
+    )
+    assert str(derivation.result) == (
+        "2 lambda (A4 A2^T A2 (A4^T a3^T + A6^T a5^T) a3 + A6 A2^T A2 (A4^T a3^T + A6^T a5^T) a5)"
+        " / mu"
+    )
+    assert_gradient_correct(derivation, positive=True)
