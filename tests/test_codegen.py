@@ -228,3 +228,11 @@ def test_command_line_writes_the_same_code() -> None:
         check=True,
     )
     assert done.stdout == codegen("||X - D R||_F^2", ["D", "R"])
+
+
+def test_command_line_refuses_in_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    from matcalc.cli import main
+
+    assert main(["codegen", "A exp(x)", "--wrt", "x"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "scalar objective" in err
