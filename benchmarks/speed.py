@@ -4,8 +4,9 @@ generated NumPy gradient against JAX and PyTorch.
 
     python -m pip install ".[bench]" && python benchmarks/speed.py
 
-Times are the best of repeated runs (timeit's advice on a shared machine), in float64; JAX's
-compilation and every first call are left out. Without JAX or PyTorch their columns say so
+Times are the best of repeated runs (timeit's advice on a shared machine), taken in turns
+where several are compared in one process; in float64; JAX's compilation and every first call
+are left out. Without JAX or PyTorch their columns say so
 and the rest still runs.
 """
 
@@ -17,7 +18,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -39,23 +40,31 @@ def network(layers: int) -> str:
     return f"||tanh({inner}) - Y||_F^2"
 
 
-def best_time(
-    run: Callable[[], Any], repeat: int, setup: Callable[[], Any] = lambda: None
-) -> float:
-    """The shortest wall time of `run` over `repeat` runs, after one run to warm up, with the
-    garbage collector off while timing: timeit's advice, on a machine shared with others, where
-    longer times come from the neighbours rather than from the code."""
-    run()
-    times = []
-    for _ in range(repeat):
-        setup()
-        gc.collect()
-        gc.disable()
-        start = time.perf_counter()
+def best_times(
+    runs: Mapping[Any, Callable[[], Any]], repeat: int, setup: Callable[[], Any] = lambda: None
+) -> dict[Any, float]:
+    """The shortest wall time of each run over `repeat` rounds, after a round to warm up. Each
+    round takes the runs in turn, so that a slow spell of the shared machine falls on all of
+    them alike, and the shortest time is timeit's advice for such a machine, where longer times
+    come from the neighbours rather than from the code. The garbage collector is off while
+    timing, as timeit has it; `setup` runs before each timing."""
+    for run in runs.values():
         run()
-        times.append(time.perf_counter() - start)
-        gc.enable()
-    return min(times)
+    times: dict[Any, list[float]] = {key: [] for key in runs}
+    for _ in range(repeat):
+        for key, run in runs.items():
+            setup()
+            gc.collect()
+            gc.disable()
+            start = time.perf_counter()
+            run()
+            times[key].append(time.perf_counter() - start)
+            gc.enable()
+    return {key: min(found) for key, found in times.items()}
+
+
+def best_time(run: Callable[[], Any], repeat: int) -> float:
+    return best_times({"": run}, repeat)[""]
 
 
 def verdict(met: bool) -> str:
@@ -72,11 +81,11 @@ def depth() -> list[str]:
         "| L | time | result | derivation text | time / time(L/2) |",
         "| ---: | ---: | ---: | ---: | ---: |",
     ]
-    times: dict[int, float] = {}
+    objectives = {layers: network(layers) for layers in DEPTHS}
+    runs = {layers: lambda e=text: matcalc.diff(e, "W1") for layers, text in objectives.items()}
+    times = best_times(runs, repeat=25)
     for layers in DEPTHS:
-        expression = network(layers)
-        times[layers] = best_time(lambda e=expression: matcalc.diff(e, "W1"), repeat=25)
-        derivation = matcalc.diff(expression, "W1")
+        derivation = matcalc.diff(network(layers), "W1")
         result = len(str(derivation.result)) + sum(len(str(b.value)) for b in derivation.where)
         ratio = f"{times[layers] / times[layers // 2]:.2f}" if layers // 2 in times else ""
         lines.append(
@@ -121,34 +130,37 @@ def against_sympy() -> list[str]:
         "| --- | ---: | ---: | ---: | ---: |",
     ]
     X = sympy.MatrixSymbol("X", sympy.Symbol("n"), sympy.Symbol("n"))
+    cases = [(n, *case) for n in (4, 8, 16) for case in _sympy_objectives(n).items()]
+    runs: dict[tuple[str, int, str], Callable[[], Any]] = {}
+    for length, name, (text, build) in cases:
+        runs["matcalc", length, name] = lambda t=text: matcalc.diff(t, "X")
+        runs["sympy", length, name] = lambda b=build: b().diff(X)
+    times = best_times(runs, repeat=9, setup=sympy.core.cache.clear_cache)
     worst = float("inf")
-    for length in (4, 8, 16):
-        for name, (text, build) in _sympy_objectives(length).items():
-            ours = best_time(lambda t=text: matcalc.diff(t, "X"), repeat=7)
-            theirs = best_time(
-                lambda b=build: b().diff(X), repeat=7, setup=sympy.core.cache.clear_cache
-            )
-            worst = min(worst, theirs / ours)
-            lines.append(
-                f"| {name} | {length} | {ours * 1e3:.2f} ms | {theirs * 1e3:.1f} ms | "
-                f"{theirs / ours:.0f}× |"
-            )
+    for length, name, _ in cases:
+        ours, theirs = times["matcalc", length, name], times["sympy", length, name]
+        worst = min(worst, theirs / ours)
+        lines.append(
+            f"| {name} | {length} | {ours * 1e3:.2f} ms | {theirs * 1e3:.1f} ms | "
+            f"{theirs / ours:.0f}× |"
+        )
     lines += ["", f"smallest speed-up {worst:.0f}× (target ≥ 10×: {verdict(worst >= 10)})"]
     return lines
 
 
-def _wall(command: list[str], repeat: int = 20) -> float:
-    def run() -> None:
-        subprocess.run(command, check=True, capture_output=True)
-
-    return best_time(run, repeat)
-
-
 def command_line() -> list[str]:
     seed = ["matcalc", "diff", "||X - D R||_F^2", "--wrt", "D"]
-    ours = _wall(seed)
-    sympy_import = _wall([sys.executable, "-c", "import sympy"])
-    python = _wall([sys.executable, "-c", "pass"])
+    commands = {
+        "seed": seed,
+        "sympy": [sys.executable, "-c", "import sympy"],
+        "python": [sys.executable, "-c", "pass"],
+    }
+    runs = {
+        key: lambda c=command: subprocess.run(c, check=True, capture_output=True)
+        for key, command in commands.items()
+    }
+    walls = best_times(runs, repeat=20)
+    ours, sympy_import, python = walls["seed"], walls["sympy"], walls["python"]
     ratio = ours / sympy_import
     return [
         "## 3. The command line against `import sympy`",
