@@ -32,10 +32,14 @@ def shown(notebook: Any) -> list[list[str]]:
     for cell in notebook.cells:
         if cell.cell_type != "code":
             continue
-        seen = []
+        seen: list[str] = []
+        printed = False  # the kernel may cut printed text into pieces anywhere: join them
         for output in cell.outputs:
-            if output.output_type == "stream":
+            if output.output_type == "stream" and printed:
+                seen[-1] += output.text
+            elif output.output_type == "stream":
                 seen.append(output.text)
+            printed = output.output_type == "stream"
             for mime in COMPARED:
                 if mime in output.get("data", {}):
                     seen.append(output["data"][mime])
