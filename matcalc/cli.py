@@ -83,7 +83,7 @@ def parser() -> argparse.ArgumentParser:
         action="store_true",
         help="with --format latex: a complete LaTeX document",
     )
-    diff.set_defaults(run=_diff)
+    diff.set_defaults(run=_diff, command="diff")
 
     codegen = commands.add_parser(
         "codegen",
@@ -100,12 +100,12 @@ def parser() -> argparse.ArgumentParser:
     codegen.add_argument(
         "--name", default="f_and_grad", help="the function's name (default: f_and_grad)"
     )
-    codegen.set_defaults(run=_codegen)
+    codegen.set_defaults(run=_codegen, command="codegen")
 
     rules = commands.add_parser("rules", help="list the rule table")
     rules.add_argument("--format", choices=["text", "latex"], default="text")
     rules.add_argument("--proofs", action="store_true", help="each rule's proof after its line")
-    rules.set_defaults(run=_rules)
+    rules.set_defaults(run=_rules, command="rules")
     return root
 
 

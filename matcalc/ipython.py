@@ -1,5 +1,6 @@
 """The notebook magic: `%load_ext matcalc`, then `%matcalc diff "||X W - Y||_F^2" --wrt W` shows
-the derivation (typeset, each rule's proof folded) and `%matcalc rules` the rule table."""
+the derivation (typeset, each rule's proof folded), `%matcalc codegen …` prints the code for f
+and its gradients, and `%matcalc rules` the rule table."""
 
 from __future__ import annotations
 
@@ -17,8 +18,8 @@ def load_ipython_extension(ipython: Any) -> None:
 
 
 def matcalc_magic(line: str) -> Any:
-    """`%matcalc diff …` gives the Derivation, which the notebook displays; `%matcalc rules …`
-    prints the table. Errors are one line, as on the command line."""
+    """`%matcalc diff …` gives the Derivation, which the notebook displays; `%matcalc codegen …`
+    and `%matcalc rules …` print what the command line does. Errors are one line, as there."""
     try:
         args = parser().parse_args(shlex.split(line))
     except SystemExit:  # argparse has said what is wrong, in one line
@@ -27,7 +28,7 @@ def matcalc_magic(line: str) -> Any:
         print(f"matcalc: usage error: {error}", file=sys.stderr)
         return None
     try:
-        if "wrt" in vars(args):  # diff: the notebook displays the Derivation itself
+        if args.command == "diff":  # the notebook displays the Derivation itself
             return derivation_of(args)
         print(args.run(args))
     except matcalc.MatcalcError as error:

@@ -47,6 +47,11 @@ def test_magic_errors_are_one_line(line: str, said: str, capsys: Any) -> None:
     assert err.startswith(said) and len(err.splitlines()) == 1
 
 
+def test_magic_writes_code(capsys: Any) -> None:
+    assert matcalc_magic('codegen "||X - D R||_F^2" --wrt D --wrt R') is None
+    assert capsys.readouterr().out == matcalc.codegen("||X - D R||_F^2", ["D", "R"])
+
+
 def test_magic_lists_the_rules(capsys: Any) -> None:
     assert matcalc_magic("rules") is None
     assert len(capsys.readouterr().out.splitlines()) == len(matcalc.RULES)
