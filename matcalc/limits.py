@@ -15,9 +15,9 @@ MAX_DEPTH = 300
 enough for a 128-layer network, tanh(… tanh(X W1) W2 …) W128, which nests 2 levels a layer."""
 
 STACK_FRAMES = 5_000
-"""Python's recursion limit while matcalc runs, raised to this if lower: parsing, simplifying
-and printing recurse on the nesting, and objectives nested MAX_DEPTH deep take up to about
-2,000 frames (tests/test_limits.py)."""
+"""Python's recursion limit, raised to this when matcalc is imported if it is lower: parsing,
+simplifying and printing recurse on the nesting, and objectives nested MAX_DEPTH deep take up to
+about 2,000 frames (tests/test_limits.py)."""
 
 MAX_DERIVATION = 300_000
 """Nodes written out over all the steps of one derivation."""
