@@ -27,17 +27,13 @@ import sympy
 
 import matcalc
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+
+from networks import network
+
 DEPTHS = (8, 16, 32, 64, 128)
 SIZES = (256, 1024)
 MLP = "||tanh(X W1) W2 - Y||_F^2"
-
-
-def network(layers: int) -> str:
-    """||tanh(… tanh(tanh(X W1) W2) … WL) - Y||_F^2"""
-    inner = "X W1"
-    for k in range(2, layers + 1):
-        inner = f"tanh({inner}) W{k}"
-    return f"||tanh({inner}) - Y||_F^2"
 
 
 def best_times(

@@ -37,6 +37,17 @@ def assert_gradient_correct(
         assert error < TOLERANCE, f"{derivation.result}: relative error {error:.2e}"
 
 
+def well_conditioned(env: dict[str, Any]) -> dict[str, Any]:
+    """`env` with 3 I added to its square matrices, so that every inverse is well conditioned
+    and, for values in [0.5, 1.5], every determinant positive."""
+    return {
+        name: value + 3 * np.eye(value.shape[0])
+        if not callable(value) and np.ndim(value) == 2 and value.shape[0] == value.shape[1] > 1
+        else value
+        for name, value in env.items()
+    }
+
+
 STEPS = (1e-5, 1e-6, 1e-7)
 """Central-difference steps. One must agree with the formula: a large one where the objective's
 value swamps its gradient in round-off (cos(λ³) at λ = 0.02), a small one where the objective

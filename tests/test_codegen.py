@@ -15,7 +15,8 @@ import array_api_strict
 import numpy as np
 import pytest
 from cases import DERIVATIVES, Case
-from conftest import TOLERANCE
+from conftest import TOLERANCE, well_conditioned
+from networks import network
 
 from matcalc import MatcalcError, codegen, diff, evaluate
 from matcalc.finite_differences import random_env, relative_error
@@ -45,13 +46,11 @@ def inputs(
     derivation = diff(expression, wrt[0], **options)
     symbols = {n: s for n, s in derivation.shapes.symbols.items() if n not in _named(derivation)}
     low, high = (0.5, 1.5) if positive else (-0.9, 0.9)
-    env = random_env(symbols, derivation.objective, seed=seed, low=low, high=high)
+    env = well_conditioned(random_env(symbols, derivation.objective, seed=seed, low=low, high=high))
     for name, value in list(env.items()):
         if callable(value):
             continue
-        if np.ndim(value) == 2 and value.shape[0] == value.shape[1] > 1:
-            env[name] = value + 3 * np.eye(value.shape[0])
-        elif is_scalar(symbols[name]):
+        if is_scalar(symbols[name]):
             env[name] = np.reshape(value, ())
         elif symbols[name][1] == 1:
             env[name] = value[:, 0]
@@ -135,13 +134,6 @@ BACKENDS: dict[str, Callable[[], Callable[[Any], Any]]] = {
 }
 """How each backend makes its arrays from NumPy's: array_api_strict has the array API standard
 and nothing more, so code that runs on it uses only the standard."""
-
-
-def network(layers: int) -> str:
-    inner = "X W1"
-    for k in range(2, layers + 1):
-        inner = f"tanh({inner}) W{k}"
-    return f"||tanh({inner}) - Y||_F^2"
 
 
 OBJECTIVES = [

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from conftest import assert_gradient_correct
+from conftest import assert_gradient_correct, well_conditioned
 
 from matcalc import diff, evaluate, parse
 from matcalc.cookbook import IDENTITIES, CookbookIdentity
@@ -108,11 +108,7 @@ def _shapes(identity: CookbookIdentity) -> dict[str, Any]:
 
 def _env(identity: CookbookIdentity, symbols: dict[str, Any], seed: int) -> dict[str, Any]:
     """Random values; square matrices get 3 I added, so that every inverse is well conditioned."""
-    env = random_env(symbols, seed=seed, symmetric=identity.symmetric)
-    for name, value in env.items():
-        if value.ndim == 2 and value.shape[0] == value.shape[1] and value.shape[0] > 1:
-            env[name] = value + 3 * np.eye(value.shape[0])
-    return env
+    return well_conditioned(random_env(symbols, seed=seed, symmetric=identity.symmetric))
 
 
 @pytest.mark.parametrize(

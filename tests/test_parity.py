@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pytest
 from cases import written
-from conftest import TOLERANCE, assert_gradient_correct
+from conftest import TOLERANCE, assert_gradient_correct, well_conditioned
 
 from matcalc import Derivation, MatcalcError, diff, evaluate, gradcheck
 from matcalc.finite_differences import random_env
@@ -37,11 +37,7 @@ def _well_conditioned(derivation: Derivation, seed: int) -> dict[str, Any]:
     """Random values in [0.5, 1.5] (a^b needs a > 0), with 3 I added to square matrices so
     that det(inv(X)) is positive and every inverse is well conditioned."""
     symbols = dict(derivation.shapes.symbols)
-    env = random_env(symbols, derivation.objective, seed=seed, low=0.5, high=1.5)
-    for name, value in env.items():
-        if np.ndim(value) == 2 and value.shape[0] == value.shape[1] > 1:
-            env[name] = value + 3 * np.eye(value.shape[0])
-    return env
+    return well_conditioned(random_env(symbols, derivation.objective, seed=seed, low=0.5, high=1.5))
 
 
 @pytest.mark.parametrize(("expression", "wrt", "result"), MATRIXCALCULUS)

@@ -8,17 +8,10 @@ import json
 import numpy as np
 import pytest
 from conftest import TOLERANCE
+from networks import network
 
 from matcalc import Derivation, MatcalcError, diff, evaluate, gradcheck, parse
 from matcalc.finite_differences import random_env
-
-
-def network(layers: int) -> str:
-    """||tanh(… tanh(tanh(X W1) W2) … WL) - Y||_F^2"""
-    inner = "X W1"
-    for k in range(2, layers + 1):
-        inner = f"tanh({inner}) W{k}"
-    return f"||tanh({inner}) - Y||_F^2"
 
 
 def assert_correct(derivation: Derivation) -> None:
