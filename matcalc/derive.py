@@ -28,6 +28,7 @@ from matcalc.expr import (
     replace_at,
     replace_nodes,
     symbol_names,
+    with_paths,
 )
 from matcalc.limits import MAX_DERIVATION, MAX_TERMS
 from matcalc.parser import parse_located
@@ -409,7 +410,7 @@ def _chain(named: Named, variable: Symbol, shapes: Shapes, tag: int) -> Iterator
     owners.append((None, named.body))
     uses: dict[Expr, list[Use]] = {block: [] for block in blocks}
     for owner, value in owners:
-        for node, path in _with_paths(value):
+        for node, path in with_paths(value):
             if node in uses:
                 uses[node].append((owner, path))
     within = dict(owners)
@@ -443,16 +444,6 @@ def _downstream(where: tuple[Binding, ...], variable: Symbol) -> list[Symbol]:
         if not found.isdisjoint(symbol_names(binding.value)):
             found.add(binding.name.name)
     return [binding.name for binding in where if binding.name.name in found]
-
-
-def _with_paths(expr: Expr) -> Iterator[tuple[Expr, tuple[int, ...]]]:
-    """Every node of `expr` with its path, in reading order."""
-    stack: list[tuple[Expr, tuple[int, ...]]] = [(expr, ())]
-    while stack:
-        node, path = stack.pop()
-        yield node, path
-        kids = node.children()
-        stack.extend((kids[i], (*path, i)) for i in reversed(range(len(kids))))
 
 
 def _put_back(blocks: list[Symbol], ends: dict[Expr, Expr]) -> Expr:

@@ -357,14 +357,19 @@ def replace_at(
     return fix(expr.rebuild(tuple(kids)))
 
 
-def occurrences(expr: Expr, target: Expr, path: tuple[int, ...] = ()) -> list[tuple[int, ...]]:
+def with_paths(expr: Expr) -> Iterator[tuple[Expr, tuple[int, ...]]]:
+    """Every node of `expr` with its path, parents before children, in reading order."""
+    stack: list[tuple[Expr, tuple[int, ...]]] = [(expr, ())]
+    while stack:
+        node, path = stack.pop()
+        yield node, path
+        kids = node.children()
+        stack.extend((kids[i], (*path, i)) for i in reversed(range(len(kids))))
+
+
+def occurrences(expr: Expr, target: Expr) -> list[tuple[int, ...]]:
     """Paths of every occurrence of `target` in `expr`, in reading order."""
-    if expr == target:
-        return [path]
-    found: list[tuple[int, ...]] = []
-    for index, child in enumerate(expr.children()):
-        found.extend(occurrences(child, target, (*path, index)))
-    return found
+    return [path for node, path in with_paths(expr) if node == target]
 
 
 def preorder(expr: Expr) -> Iterator[Expr]:

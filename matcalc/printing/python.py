@@ -11,7 +11,7 @@ from __future__ import annotations
 import keyword
 import re
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import assert_never
@@ -75,8 +75,18 @@ def python_source(
     """A module defining `name(inputs…)`, which returns f and then each gradient, each in the
     shape of its variable (vectors as 1-D or as columns, as they were given)."""
     inputs = [n for n in symbol_names(objective) if n in shapes.symbols]
+    roots = [
+        objective,
+        *(g.result for g in gradients),
+        *(b.value for g in gradients for b in g.where),
+    ]
     generic = sorted(
-        {node.name for node in _functions(objective, gradients) if is_generic(node.name)}
+        {
+            n.name
+            for root in roots
+            for n in preorder(root)
+            if isinstance(n, Func) and is_generic(n.name)
+        }
     )
     writer = _Writer(shapes, functions, inputs, generic)
     arrays = [writer.names[n] for n in inputs if not is_scalar(shapes.symbols[n])]
@@ -181,14 +191,6 @@ def _atomic(code: str) -> bool:
     return False
 
 
-def _functions(objective: Expr, gradients: Sequence[Gradient]) -> Iterator[Func]:
-    for root in (objective, *(g.result for g in gradients)):
-        yield from (node for node in preorder(root) if isinstance(node, Func))
-    for gradient in gradients:
-        for binding in gradient.where:
-            yield from (node for node in preorder(binding.value) if isinstance(node, Func))
-
-
 def _identifier(name: str) -> str:
     """A Python name for a matcalc name: `g'` is g_prime, `lambda` is lambda_."""
     name = name.replace("'", "_prime")
@@ -275,12 +277,12 @@ class _Writer:
         return self.atom_of(code, wanted)
 
     def _sum(self, terms: tuple[Expr, ...], elementwise: bool) -> str:
-        parts = []
-        for term in terms:
-            negative = isinstance(term, Neg)
-            inner = term.arg if isinstance(term, Neg) else term
-            value = self.atom(inner, elementwise=elementwise)
-            parts.append(("-" if negative else "+", value))
+        parts = [
+            ("-", self.atom(term.arg, elementwise=elementwise))
+            if isinstance(term, Neg)
+            else ("+", self.atom(term, elementwise=elementwise))
+            for term in terms
+        ]
         first_sign, first = parts[0]
         code = f"-{first}" if first_sign == "-" else first
         return code + "".join(f" {sign} {value}" for sign, value in parts[1:])
