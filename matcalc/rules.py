@@ -47,7 +47,6 @@ from matcalc.expr import (
     transposed,
 )
 from matcalc.functions import FUNCTIONS, derivative
-from matcalc.parser import parse
 from matcalc.shapes import SCALAR, Shape, Shapes, infer
 
 
@@ -100,6 +99,16 @@ def _function_domain(site: Site) -> Assumption | None:
     return Assumption(entry.domain, site.child) if entry and entry.domain else None
 
 
+def _g_prime(site: Site) -> Expr:
+    """g'(X), the derivative of the elementwise function, at its argument."""
+    assert isinstance(site.node, Func)
+    return derivative(site.node.name, site.child)
+
+
+def _one_norm(site: Site) -> bool:
+    return isinstance(site.node, Norm) and site.node.norm in ("1", "norm1")
+
+
 def _invertible(site: Site) -> Assumption:
     return Assumption("the formula needs {} to be invertible", site.child)
 
@@ -114,6 +123,13 @@ def _nonzero(site: Site) -> Assumption | None:
     return Assumption("division needs the entries of {} to be nonzero", denominator)
 
 
+X, W, C, G = Symbol("X"), Symbol("W"), Symbol("C"), Symbol("G")
+a, g, x = Symbol("a"), Symbol("g"), Symbol("x")
+alpha, lam = Symbol("alpha"), Symbol("lambda")
+"""The examples' names: matrices upper case, column vectors lower case, scalars Greek, as
+`shapes.infer` reads them."""
+
+
 @dataclass(frozen=True, slots=True)
 class Rule:
     """One operation's chain rule: df/dX from df/dG, with its name, example and proof."""
@@ -122,9 +138,9 @@ class Rule:
     node: type[Expr]
     kind: Kind
     vjp: Vjp
-    example: str
+    example: Expr
     proof: tuple[str, ...]
-    input: str = "X"
+    input: Expr = X
     path: tuple[int, ...] | None = None
     when: Callable[[Site], bool] = lambda site: True
     assumes: Callable[[Site], Assumption | None] = lambda site: None
@@ -267,8 +283,8 @@ RULES: tuple[Rule, ...] = (
         MatMul,
         Kind.MATRIX_TO_MATRIX,
         lambda s, dG: mul(dG, transposed(s.other)),
-        "X W",
-        (
+        example=MatMul(X, W),
+        proof=(
             _CHAIN,
             r"&=\sum_{k,\ell}\frac{df}{dG_{k,\ell}}\cdot\frac{d}{dX_{i,j}}\sum_m X_{k,m}W_{m,\ell}",
             r"&=\sum_\ell \frac{df}{dG_{i,\ell}}\cdot W_{j,\ell}",
@@ -282,8 +298,8 @@ RULES: tuple[Rule, ...] = (
         MatMul,
         Kind.MATRIX_TO_MATRIX,
         lambda s, dG: mul(transposed(s.other), dG),
-        "W X",
-        (
+        example=MatMul(W, X),
+        proof=(
             _CHAIN,
             r"&=\sum_{k,\ell}\frac{df}{dG_{k,\ell}}\cdot\frac{d}{dX_{i,j}}\sum_m W_{k,m}X_{m,\ell}",
             r"&=\sum_k W_{k,i}\cdot\frac{df}{dG_{k,j}}",
@@ -297,8 +313,8 @@ RULES: tuple[Rule, ...] = (
         MatMul,
         Kind.REARRANGEMENT,
         lambda s, dG: mul(s.other, dG),
-        "alpha X",
-        (
+        example=MatMul(alpha, X),
+        proof=(
             _CHAIN,
             r"&=\sum_{k,\ell}\frac{df}{dG_{k,\ell}}\cdot\frac{d}{dX_{i,j}}\alpha X_{k,\ell}",
             r"\implies \frac{df}{dX}&=\alpha\frac{df}{dG}",
@@ -310,13 +326,13 @@ RULES: tuple[Rule, ...] = (
         MatMul,
         Kind.MATRIX_TO_MATRIX,
         lambda s, dG: inner(s, dG, s.other),
-        "lambda X",
-        (
+        example=MatMul(lam, X),
+        proof=(
             r"\frac{df}{d\lambda}&=\sum_{k,\ell}\frac{df}{dG_{k,\ell}}\cdot\frac{d(\lambda X_{k,\ell})}{d\lambda}",
             r"&=\sum_{k,\ell}\frac{df}{dG_{k,\ell}}X_{k,\ell}",
             r"\implies \frac{df}{d\lambda}&=\sum\left(\frac{df}{dG}\odot X\right)",
         ),
-        input="lambda",
+        input=lam,
         when=lambda s: s.scalar(s.child) and not s.scalar(s.other),
     ),
     Rule(
@@ -324,13 +340,13 @@ RULES: tuple[Rule, ...] = (
         MatMul,
         Kind.MATRIX_TO_SCALAR,
         lambda s, dP: mul(dP, MatMul(s.node.children()[1], Transpose(s.node.children()[1]))),
-        "a^T G a",
-        (
+        example=MatMul(MatMul(Transpose(a), G), a),
+        proof=(
             r"\frac{df}{dG_{k,\ell}}&=\frac{\partial}{\partial G_{k,\ell}}\sum_{i,j}a_iG_{i,j}a_j",
             r"&=a_ka_\ell",
             r"\implies\frac{df}{dG}&=aa^T",
         ),
-        input="G",
+        input=G,
         path=(0, 1),
         when=_is_quadratic_form,
         cites="72",
@@ -340,8 +356,8 @@ RULES: tuple[Rule, ...] = (
         Transpose,
         Kind.MATRIX_TO_MATRIX,
         lambda s, dG: Transpose(dG),
-        "X^T",
-        (
+        example=Transpose(X),
+        proof=(
             r"\frac{df}{dX_{i,j}}&=\sum_{k,\ell}\frac{df}{dG_{k,\ell}}\cdot\frac{dX_{\ell,k}}{dX_{i,j}}",
             r"&=\frac{df}{dG_{j,i}}",
             r"\implies \frac{df}{dX}&=\left(\frac{df}{dG}\right)^T",
@@ -352,8 +368,8 @@ RULES: tuple[Rule, ...] = (
         Neg,
         Kind.REARRANGEMENT,
         lambda s, dG: Neg(dG),
-        "-X",
-        (
+        example=Neg(X),
+        proof=(
             _CHAIN,
             r"&=\frac{df}{dG_{i,j}}\cdot\frac{d(-X_{i,j})}{dX_{i,j}}",
             r"\implies \frac{df}{dX}&=-\frac{df}{dG}",
@@ -364,8 +380,8 @@ RULES: tuple[Rule, ...] = (
         Add,
         Kind.MATRIX_TO_MATRIX,
         lambda s, dG: dG,
-        "X + C",
-        (
+        example=Add((X, C)),
+        proof=(
             _CHAIN,
             r"&=\sum_{k,\ell}\frac{df}{dG_{k,\ell}}\cdot 1_{k=i,\ell=j}",
             r"\implies \frac{df}{dX}&=\frac{df}{dG}",
@@ -377,13 +393,13 @@ RULES: tuple[Rule, ...] = (
         Add,
         Kind.MATRIX_TO_MATRIX,
         lambda s, dG: SumRows(dG),
-        "C + x^T",
-        (
+        example=Add((C, Transpose(x))),
+        proof=(
             r"\frac{df}{dX_{1,j}}&=\sum_{k,\ell}\frac{df}{dG_{k,\ell}}\cdot\frac{d}{dX_{1,j}}(C_{k,\ell}+X_{1,\ell})",
             r"&=\sum_{k}\frac{df}{dG_{k,j}}",
             r"\implies \frac{df}{dX}&=\sum_{\text{rows}}\frac{df}{dG}",
         ),
-        input="x^T",
+        input=Transpose(x),
         when=_row_broadcast,
     ),
     Rule(
@@ -391,13 +407,13 @@ RULES: tuple[Rule, ...] = (
         Add,
         Kind.MATRIX_TO_MATRIX,
         lambda s, dG: SumCols(dG),
-        "C + x",
-        (
+        example=Add((C, x)),
+        proof=(
             r"\frac{df}{dX_{i,1}}&=\sum_{k,\ell}\frac{df}{dG_{k,\ell}}\cdot\frac{d}{dX_{i,1}}(C_{k,\ell}+X_{k,1})",
             r"&=\sum_{\ell}\frac{df}{dG_{i,\ell}}",
             r"\implies \frac{df}{dX}&=\sum_{\text{columns}}\frac{df}{dG}",
         ),
-        input="x",
+        input=x,
         when=_column_broadcast,
     ),
     Rule(
@@ -405,12 +421,12 @@ RULES: tuple[Rule, ...] = (
         Add,
         Kind.MATRIX_TO_MATRIX,
         lambda s, dG: Sum(dG),
-        "C + alpha",
-        (
+        example=Add((C, alpha)),
+        proof=(
             r"\frac{df}{d\alpha}&=\sum_{k,\ell}\frac{df}{dG_{k,\ell}}\cdot\frac{d}{d\alpha}(C_{k,\ell}+\alpha)",
             r"\implies \frac{df}{d\alpha}&=\sum\frac{df}{dG}",
         ),
-        input="alpha",
+        input=alpha,
         when=lambda s: s.scalar(s.child) and not s.scalar(s.node),
     ),
     Rule(
@@ -418,8 +434,8 @@ RULES: tuple[Rule, ...] = (
         Div,
         Kind.REARRANGEMENT,
         lambda s, dG: Div(dG, s.other),
-        "X / alpha",
-        (
+        example=Div(X, alpha),
+        proof=(
             _CHAIN,
             r"&=\frac{df}{dG_{i,j}}\cdot\frac{1}{\alpha}",
             r"\implies \frac{df}{dX}&=\frac{df}{dG}/\alpha",
@@ -432,13 +448,13 @@ RULES: tuple[Rule, ...] = (
         Div,
         Kind.MATRIX_TO_MATRIX,
         lambda s, dG: Neg(Div(inner(s, dG, s.other), MatMul(s.child, s.child))),
-        "C / lambda",
-        (
+        example=Div(C, lam),
+        proof=(
             r"\frac{df}{d\lambda}&=\sum_{k,\ell}\frac{df}{dG_{k,\ell}}\cdot\frac{d}{d\lambda}\frac{C_{k,\ell}}{\lambda}",
             r"&=-\sum_{k,\ell}\frac{df}{dG_{k,\ell}}\frac{C_{k,\ell}}{\lambda^2}",
             r"\implies \frac{df}{d\lambda}&=-\sum\left(\frac{df}{dG}\odot C\right)/(\lambda\lambda)",
         ),
-        input="lambda",
+        input=lam,
         path=(1,),
         assumes=_nonzero,
     ),
@@ -447,8 +463,8 @@ RULES: tuple[Rule, ...] = (
         Hadamard,
         Kind.MATRIX_TO_MATRIX,
         lambda s, dG: _unbroadcast(s, Hadamard(dG, s.other)),
-        "X ⊙ C",
-        (
+        example=Hadamard(X, C),
+        proof=(
             _CHAIN,
             r"&=\sum_{k,\ell}\frac{df}{dG_{k,\ell}}\cdot 1_{k=i,\ell=j}\cdot C_{k,\ell}",
             r"\implies\frac{df}{dX}&=\frac{df}{dG}\odot C",
@@ -459,8 +475,8 @@ RULES: tuple[Rule, ...] = (
         HadamardDiv,
         Kind.MATRIX_TO_MATRIX,
         lambda s, dG: _unbroadcast(s, HadamardDiv(dG, s.other)),
-        "X ⊘ C",
-        (
+        example=HadamardDiv(X, C),
+        proof=(
             _CHAIN,
             r"&=\frac{df}{dG_{i,j}}\cdot\frac{1}{C_{i,j}}",
             r"\implies\frac{df}{dX}&=\frac{df}{dG}\oslash C",
@@ -475,8 +491,8 @@ RULES: tuple[Rule, ...] = (
         lambda s, dG: Neg(
             _unbroadcast(s, HadamardDiv(Hadamard(dG, s.other), HadamardPow(s.child, 2)))
         ),
-        "C ⊘ X",
-        (
+        example=HadamardDiv(C, X),
+        proof=(
             _CHAIN,
             r"&=-\frac{df}{dG_{i,j}}\cdot\frac{C_{i,j}}{X_{i,j}^2}",
             r"\implies\frac{df}{dX}&=-\left(\frac{df}{dG}\odot C\right)\oslash X^{\circ 2}",
@@ -489,8 +505,8 @@ RULES: tuple[Rule, ...] = (
         HadamardPow,
         Kind.MATRIX_TO_MATRIX,
         lambda s, dG: Hadamard(dG, _pow_derivative(s)),
-        "X^{∘3}",
-        (
+        example=HadamardPow(X, 3),
+        proof=(
             _CHAIN,
             r"&=\frac{df}{dG_{i,j}}\cdot k X_{i,j}^{k-1}",
             r"\implies\frac{df}{dX}&=\frac{df}{dG}\odot k X^{\circ (k-1)}",
@@ -500,9 +516,9 @@ RULES: tuple[Rule, ...] = (
         "elementwise function application",
         Func,
         Kind.MATRIX_TO_MATRIX,
-        lambda s, dG: Hadamard(dG, derivative(s.node.name, s.child)),  # type: ignore[attr-defined]
-        "g(X)",
-        (
+        lambda s, dG: Hadamard(dG, _g_prime(s)),
+        example=Func("g", X),
+        proof=(
             _CHAIN,
             r"&=\sum_{k,\ell}\frac{df}{dG_{k,\ell}}\cdot 1_{k=i,\ell=j}\frac{d}{dX_{i,j}}g(X_{k,\ell})",
             r"&=\frac{df}{dG_{i,j}}\cdot g'(X_{i,j})",
@@ -515,27 +531,27 @@ RULES: tuple[Rule, ...] = (
         FrobSq,
         Kind.MATRIX_TO_SCALAR,
         lambda s, dP: mul(dP, MatMul(number(2), s.child)),
-        "||G||_F^2",
-        (
+        example=FrobSq(G),
+        proof=(
             r"\frac{df}{dG_{i,j}}&=\frac{d}{dG_{i,j}}\sum_{k,\ell}G_{k,\ell}^2",
             r"&=2G_{i,j}",
             r"\implies \frac{df}{dG}&=2G",
         ),
-        input="G",
+        input=G,
     ),
     Rule(
         "Frobenius or Euclidean norm",
         Norm,
         Kind.MATRIX_TO_SCALAR,
         lambda s, dP: mul(dP, Div(s.child, s.node)),
-        "||G||_F",
-        (
+        example=Norm(G, "F"),
+        proof=(
             r"\frac{df}{dG_{i,j}}&=\frac{d}{dG_{i,j}}\Big(\sum_{k,\ell}G_{k,\ell}^2\Big)^{1/2}",
             r"&=\frac{G_{i,j}}{\Vert G\Vert_F}",
             r"\implies \frac{df}{dG}&=G/\Vert G\Vert_F",
         ),
-        input="G",
-        when=lambda s: s.node.norm not in ("1", "norm1"),  # type: ignore[attr-defined]
+        input=G,
+        when=lambda s: not _one_norm(s),
         assumes=lambda s: Assumption("the norm needs {} to be nonzero", s.child),
     ),
     Rule(
@@ -543,14 +559,14 @@ RULES: tuple[Rule, ...] = (
         Norm,
         Kind.MATRIX_TO_SCALAR,
         lambda s, dP: mul(dP, Func("sign", s.child)),
-        "||g||_1",
-        (
+        example=Norm(g, "1"),
+        proof=(
             r"\frac{df}{dg_i}&=\frac{d}{dg_i}\sum_k |g_k|",
             r"&=\operatorname{sign}(g_i)",
             r"\implies \frac{df}{dg}&=\operatorname{sign}(g)",
         ),
-        input="g",
-        when=lambda s: s.node.norm in ("1", "norm1"),  # type: ignore[attr-defined]
+        input=g,
+        when=_one_norm,
         remark="sign is a subgradient where an entry is 0",
         assumes=lambda s: Assumption(
             "the 1-norm is not differentiable where an entry of {} is 0; there sign(0) = 0 is "
@@ -563,13 +579,13 @@ RULES: tuple[Rule, ...] = (
         Trace,
         Kind.MATRIX_TO_SCALAR,
         lambda s, dP: mul(dP, Identity(s.shapes.of(s.child)[0])),
-        "tr(G)",
-        (
+        example=Trace(G),
+        proof=(
             r"\frac{df}{dG_{i,j}}&=\frac{d}{dG_{i,j}}\sum_k G_{k,k}",
             r"&=1_{i=j}",
             r"\implies \frac{df}{dG}&=I",
         ),
-        input="G",
+        input=G,
         cites="99",
     ),
     Rule(
@@ -577,13 +593,13 @@ RULES: tuple[Rule, ...] = (
         Det,
         Kind.MATRIX_TO_SCALAR,
         lambda s, dP: mul(dP, MatMul(s.node, _inverse_transpose(s.child))),
-        "det(G)",
-        (
+        example=Det(G),
+        proof=(
             r"\frac{df}{dG_{i,j}}&=\frac{d}{dG_{i,j}}\sum_k G_{i,k}\operatorname{adj}(G)_{k,i}",
             r"&=\operatorname{adj}(G)_{j,i}=\det(G)\,(G^{-1})_{j,i}",
             r"\implies \frac{df}{dG}&=\det(G)\,G^{-T}",
         ),
-        input="G",
+        input=G,
         assumes=_invertible,
         cites="49",
     ),
@@ -592,13 +608,13 @@ RULES: tuple[Rule, ...] = (
         LogDet,
         Kind.MATRIX_TO_SCALAR,
         lambda s, dP: mul(dP, _inverse_transpose(s.child)),
-        "logdet(G)",
-        (
+        example=LogDet(G),
+        proof=(
             r"\frac{df}{dG_{i,j}}&=\frac{1}{\det(G)}\frac{d\det(G)}{dG_{i,j}}",
             r"&=(G^{-1})_{j,i}",
             r"\implies \frac{df}{dG}&=G^{-T}",
         ),
-        input="G",
+        input=G,
         assumes=_invertible,
         cites="57",
     ),
@@ -607,8 +623,8 @@ RULES: tuple[Rule, ...] = (
         Inverse,
         Kind.MATRIX_TO_MATRIX,
         lambda s, dG: Neg(mul(mul(_inverse_transpose(s.child), dG), _inverse_transpose(s.child))),
-        "X^{-1}",
-        (
+        example=Inverse(X),
+        proof=(
             r"dG&=-X^{-1}\,dX\,X^{-1}\implies\frac{df}{dX_{i,j}}=-\sum_{k,\ell}\frac{df}{dG_{k,\ell}}(X^{-1})_{k,i}(X^{-1})_{j,\ell}",
             r"&=-\big(X^{-T}\tfrac{df}{dG}X^{-T}\big)_{i,j}",
             r"\implies \frac{df}{dX}&=-X^{-T}\frac{df}{dG}X^{-T}",
@@ -621,12 +637,12 @@ RULES: tuple[Rule, ...] = (
         Inverse,
         Kind.MATRIX_TO_MATRIX,
         lambda s, dG: Neg(Div(dG, MatMul(s.child, s.child))),
-        "lambda^{-1}",
-        (
+        example=Inverse(lam),
+        proof=(
             r"\frac{df}{d\lambda}&=\frac{df}{dG}\cdot\frac{d\lambda^{-1}}{d\lambda}",
             r"\implies \frac{df}{d\lambda}&=-\frac{df}{dG}/(\lambda\lambda)",
         ),
-        input="lambda",
+        input=lam,
         when=lambda s: s.scalar(s.child),
         assumes=lambda s: Assumption("the reciprocal needs {} to be nonzero", s.child),
     ),
@@ -635,12 +651,12 @@ RULES: tuple[Rule, ...] = (
         Power,
         Kind.MATRIX_TO_MATRIX,
         lambda s, dG: mul(dG, _scalar_power_derivative(s)),
-        "lambda^3",
-        (
+        example=Power(lam, number(3)),
+        proof=(
             r"\frac{df}{d\lambda}&=\frac{df}{dG}\cdot\frac{d\lambda^p}{d\lambda}",
             r"\implies \frac{df}{d\lambda}&=\frac{df}{dG}\,p\,\lambda^{p-1}",
         ),
-        input="lambda",
+        input=lam,
         path=(0,),
         when=lambda s: s.scalar(s.child),
         assumes=_power_domain,
@@ -650,12 +666,12 @@ RULES: tuple[Rule, ...] = (
         Power,
         Kind.MATRIX_TO_MATRIX,
         lambda s, dG: mul(dG, MatMul(s.node, Func("log", s.other))),
-        "alpha^lambda",
-        (
+        example=Power(alpha, lam),
+        proof=(
             r"\frac{df}{d\lambda}&=\frac{df}{dG}\cdot\frac{d}{d\lambda}e^{\lambda\log\alpha}",
             r"\implies \frac{df}{d\lambda}&=\frac{df}{dG}\,\alpha^\lambda\log\alpha",
         ),
-        input="lambda",
+        input=lam,
         path=(1,),
         assumes=lambda s: Assumption(
             "a power with a variable exponent needs {} to be positive", s.other
@@ -666,8 +682,8 @@ RULES: tuple[Rule, ...] = (
         Power,
         Kind.MATRIX_TO_MATRIX,
         _matrix_power,
-        "X^3",
-        (
+        example=Power(X, number(3)),
+        proof=(
             r"dG&=\sum_{r=0}^{k-1}X^r\,dX\,X^{k-1-r}\implies\frac{df}{dX_{i,j}}=\sum_r\sum_{k,\ell}\frac{df}{dG_{k,\ell}}(X^r)_{k,i}(X^{k-1-r})_{j,\ell}",
             r"\implies \frac{df}{dX}&=\sum_{r=0}^{k-1}(X^T)^r\,\frac{df}{dG}\,(X^T)^{k-1-r}",
         ),
@@ -679,13 +695,13 @@ RULES: tuple[Rule, ...] = (
         Diag,
         Kind.MATRIX_TO_MATRIX,
         lambda s, dG: Diag(dG),
-        "diag(x)",
-        (
+        example=Diag(x),
+        proof=(
             r"\frac{df}{dx_i}&=\sum_{k,\ell}\frac{df}{dG_{k,\ell}}\cdot\frac{d(1_{k=\ell}x_k)}{dx_i}",
             r"&=\frac{df}{dG_{i,i}}",
             r"\implies \frac{df}{dx}&=\operatorname{diag}\left(\frac{df}{dG}\right)",
         ),
-        input="x",
+        input=x,
         when=lambda s: s.shapes.of(s.child)[1] == 1,
     ),
     Rule(
@@ -693,8 +709,8 @@ RULES: tuple[Rule, ...] = (
         Diag,
         Kind.MATRIX_TO_MATRIX,
         lambda s, dG: Diag(dG),
-        "diag(X)",
-        (
+        example=Diag(X),
+        proof=(
             r"\frac{df}{dX_{i,j}}&=\sum_k\frac{df}{dg_k}\cdot\frac{dX_{k,k}}{dX_{i,j}}",
             r"&=1_{i=j}\frac{df}{dg_i}",
             r"\implies \frac{df}{dX}&=\operatorname{diag}\left(\frac{df}{dg}\right)",
@@ -706,21 +722,21 @@ RULES: tuple[Rule, ...] = (
         Sum,
         Kind.MATRIX_TO_SCALAR,
         lambda s, dP: mul(dP, _ones_like(s, s.child)),
-        "sum(G)",
-        (
+        example=Sum(G),
+        proof=(
             r"\frac{df}{dG_{i,j}}&=\frac{d}{dG_{i,j}}\sum_{k,\ell}G_{k,\ell}",
             r"&=1",
             r"\implies \frac{df}{dG}&=\vec 1",
         ),
-        input="G",
+        input=G,
     ),
     Rule(
         "sum over rows",
         SumRows,
         Kind.MATRIX_TO_MATRIX,
         lambda s, dG: MatMul(Ones(s.shapes.of(s.child)[0], 1), dG),
-        "sum_rows(X)",
-        (
+        example=SumRows(X),
+        proof=(
             r"\frac{df}{dX_{i,j}}&=\sum_{\ell}\frac{df}{dG_{1,\ell}}\cdot\frac{d}{dX_{i,j}}\sum_k X_{k,\ell}",
             r"&=\frac{df}{dG_{1,j}}",
             r"\implies \frac{df}{dX}&=\vec 1\cdot\frac{df}{dG}",
@@ -731,8 +747,8 @@ RULES: tuple[Rule, ...] = (
         SumCols,
         Kind.MATRIX_TO_MATRIX,
         lambda s, dG: MatMul(dG, Ones(1, s.shapes.of(s.child)[1])),
-        "sum_cols(X)",
-        (
+        example=SumCols(X),
+        proof=(
             r"\frac{df}{dX_{i,j}}&=\sum_{k}\frac{df}{dG_{k,1}}\cdot\frac{d}{dX_{i,j}}\sum_\ell X_{k,\ell}",
             r"&=\frac{df}{dG_{i,1}}",
             r"\implies \frac{df}{dX}&=\frac{df}{dG}\cdot\vec 1^T",
@@ -768,7 +784,7 @@ def rule_for(objective: Expr, path: tuple[int, ...], shapes: Shapes) -> tuple[Ru
 
 def statement(rule: Rule) -> tuple[Expr, Expr, Expr]:
     """The rule on its own example: (X, G(X), df/dX in terms of df/dG), for listing and proofs."""
-    node = parse(rule.example)
-    site = Site(node, occurrences(node, parse(rule.input))[0], infer(node))
+    node = rule.example
+    site = Site(node, occurrences(node, rule.input)[0], infer(node))
     d_g = ONE if rule.kind is Kind.MATRIX_TO_SCALAR else Pending(Symbol("f"), Symbol("G"), ())
     return site.child, node, rule.vjp(site, d_g)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from matcalc import RULES, Rule
-from matcalc.expr import ONE, Expr, Hadamard, Sum, Symbol, occurrences, replace_at
+from matcalc.expr import ONE, Expr, Func, Hadamard, Sum, Symbol, occurrences, replace_at
 from matcalc.finite_differences import directional_derivatives, random_env, relative_error
 from matcalc.functions import FUNCTIONS
 from matcalc.parser import parse
@@ -16,12 +16,12 @@ from matcalc.shapes import infer
 TOLERANCE = 1e-6
 
 
-def _instance(rule: Rule, example: str | None = None) -> tuple[Expr, Site, dict[str, object]]:
+def _instance(rule: Rule, example: Expr | None = None) -> tuple[Expr, Site, dict[str, object]]:
     """The rule's example with its input renamed Z, the site of Z, and the shapes."""
-    node = parse(example or rule.example)
+    node = example or rule.example
     typed = infer(node)
-    path = occurrences(node, parse(rule.input))[0]
-    z_shape = typed.of(parse(rule.input))
+    path = occurrences(node, rule.input)[0]
+    z_shape = typed.of(rule.input)
     node = replace_at(node, path, Symbol("Z"))
     typed = infer(node, {**typed.symbols, "Z": z_shape})
     return node, Site(node, path, typed), dict(typed.symbols)
@@ -43,6 +43,11 @@ def _check(rule: Rule, node: Expr, site: Site, symbols: dict[str, object], posit
 
 @pytest.mark.parametrize("rule", RULES, ids=[r.name for r in RULES])
 def test_rule_against_finite_differences(rule: Rule) -> None:
+    """Each entry's example is built from nodes of the rule's kind, is what its printed text
+    parses to, holds its input once, has shapes, and its df/dX agrees with central differences."""
+    assert type(rule.example) is rule.node
+    assert parse(str(rule.example)) == rule.example
+    assert len(occurrences(rule.example, rule.input)) == 1
     node, site, symbols = _instance(rule)
     assert rule.applies(site)
     assert _check(rule, node, site, symbols, positive=True) < TOLERANCE
@@ -51,7 +56,7 @@ def test_rule_against_finite_differences(rule: Rule) -> None:
 @pytest.mark.parametrize("name", [n for n, f in FUNCTIONS.items() if f.sympy is not None])
 def test_every_elementwise_function(name: str) -> None:
     rule = next(r for r in RULES if r.node.__name__ == "Func")
-    node, site, symbols = _instance(rule, f"{name}(X)")
+    node, site, symbols = _instance(rule, Func(name, Symbol("X")))
     assert _check(rule, node, site, symbols, positive=name in {"log", "sqrt"}) < TOLERANCE
 
 
