@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 from fractions import Fraction
+from typing import TypeVar
 
 from matcalc.errors import ErrorKind, MatcalcError
 from matcalc.expr import (
@@ -47,7 +48,7 @@ from matcalc.expr import (
     transposed,
 )
 from matcalc.functions import FUNCTIONS, derivative
-from matcalc.shapes import SCALAR, Shape, Shapes, infer
+from matcalc.shapes import SCALAR, Shapes, infer
 
 
 class Kind(Enum):
@@ -80,6 +81,10 @@ class Site:
 
 
 Vjp = Callable[[Site, Expr], Expr]
+Proof = tuple[str, ...]
+Path = tuple[int, ...]
+_T = TypeVar("_T")
+Pair = tuple[_T, _T]
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,6 +190,49 @@ def inner(site: Site, d_g: Expr, x: Expr) -> Expr:
     return mul(d_g, x) if site.scalar(x) else Sum(Hadamard(d_g, x))
 
 
+def times(derivative: Callable[[Site], Expr]) -> Vjp:
+    """The vjp of a scalar function or of a scalar input: df/dG times `derivative(site)`."""
+    return lambda site, d_g: mul(d_g, derivative(site))
+
+
+def elementwise(derivative: Callable[[Site], Expr]) -> Vjp:
+    """The vjp of an elementwise function: df/dG ⊙ `derivative(site)`, its entries' derivatives."""
+    return lambda site, d_g: Hadamard(d_g, derivative(site))
+
+
+def mirrored(
+    node: type[Expr],
+    kind: Kind,
+    *,
+    names: Pair[str],
+    vjps: Pair[Vjp],
+    examples: Pair[Expr],
+    proofs: Pair[Proof],
+    inputs: Pair[Expr] = (X, X),
+    paths: Pair[Path | None] = (None, None),
+    whens: Pair[Callable[[Site], bool]] = (lambda site: True, lambda site: True),
+    assumes: Callable[[Site], Assumption | None] = lambda site: None,
+) -> Pair[Rule]:
+    """An operation's two mirror-image rules (left and right operand, row and column), each
+    field written once as the pair of their values."""
+
+    def side(i: int) -> Rule:
+        return Rule(
+            names[i],
+            node,
+            kind,
+            vjps[i],
+            example=examples[i],
+            proof=proofs[i],
+            input=inputs[i],
+            path=paths[i],
+            when=whens[i],
+            assumes=assumes,
+        )
+
+    return side(0), side(1)
+
+
 def _unbroadcast(site: Site, d_x: Expr) -> Expr:
     """A scalar operand of an elementwise operation meets every entry: its derivative sums them."""
     return Sum(d_x) if site.scalar(site.child) and not site.scalar(site.node) else d_x
@@ -202,18 +250,16 @@ def _is_quadratic_form(site: Site) -> bool:
     return False
 
 
-def _added(site: Site) -> tuple[Shape, Shape]:
-    return site.shapes.of(site.child), site.shapes.of(site.node)
+def _broadcast_along(axis: int) -> Callable[[Site], bool]:
+    """Whether the input is a row (axis 0) or a column (axis 1) repeated along that axis."""
+    across = 1 - axis
 
+    def broadcast(site: Site) -> bool:
+        part, whole = site.shapes.of(site.child), site.shapes.of(site.node)
+        repeated = part[axis] == 1 and whole[axis] != 1
+        return repeated and part[across] == whole[across] and part != SCALAR
 
-def _row_broadcast(site: Site) -> bool:
-    (cr, cc), (nr, nc) = _added(site)
-    return cr == 1 and nr != 1 and cc == nc and (cr, cc) != SCALAR
-
-
-def _column_broadcast(site: Site) -> bool:
-    (cr, cc), (nr, nc) = _added(site)
-    return cc == 1 and nc != 1 and cr == nr and (cr, cc) != SCALAR
+    return broadcast
 
 
 def _pow_derivative(site: Site) -> Expr:
@@ -278,35 +324,31 @@ _CHAIN = (
 )
 
 RULES: tuple[Rule, ...] = (
-    Rule(
-        "right matrix multiplication",
+    *mirrored(
         MatMul,
         Kind.MATRIX_TO_MATRIX,
-        lambda s, dG: mul(dG, transposed(s.other)),
-        example=MatMul(X, W),
-        proof=(
-            _CHAIN,
-            r"&=\sum_{k,\ell}\frac{df}{dG_{k,\ell}}\cdot\frac{d}{dX_{i,j}}\sum_m X_{k,m}W_{m,\ell}",
-            r"&=\sum_\ell \frac{df}{dG_{i,\ell}}\cdot W_{j,\ell}",
-            r"\implies \frac{df}{dX}&=\frac{df}{dG}\cdot W^T",
+        names=("right matrix multiplication", "left matrix multiplication"),
+        vjps=(
+            lambda s, dG: mul(dG, transposed(s.other)),
+            lambda s, dG: mul(transposed(s.other), dG),
         ),
-        path=(0,),
-        when=_neither_scalar,
-    ),
-    Rule(
-        "left matrix multiplication",
-        MatMul,
-        Kind.MATRIX_TO_MATRIX,
-        lambda s, dG: mul(transposed(s.other), dG),
-        example=MatMul(W, X),
-        proof=(
-            _CHAIN,
-            r"&=\sum_{k,\ell}\frac{df}{dG_{k,\ell}}\cdot\frac{d}{dX_{i,j}}\sum_m W_{k,m}X_{m,\ell}",
-            r"&=\sum_k W_{k,i}\cdot\frac{df}{dG_{k,j}}",
-            r"\implies \frac{df}{dX}&=W^T\cdot\frac{df}{dG}",
+        examples=(MatMul(X, W), MatMul(W, X)),
+        paths=((0,), (1,)),
+        whens=(_neither_scalar, _neither_scalar),
+        proofs=(
+            (
+                _CHAIN,
+                r"&=\sum_{k,\ell}\frac{df}{dG_{k,\ell}}\cdot\frac{d}{dX_{i,j}}\sum_m X_{k,m}W_{m,\ell}",
+                r"&=\sum_\ell \frac{df}{dG_{i,\ell}}\cdot W_{j,\ell}",
+                r"\implies \frac{df}{dX}&=\frac{df}{dG}\cdot W^T",
+            ),
+            (
+                _CHAIN,
+                r"&=\sum_{k,\ell}\frac{df}{dG_{k,\ell}}\cdot\frac{d}{dX_{i,j}}\sum_m W_{k,m}X_{m,\ell}",
+                r"&=\sum_k W_{k,i}\cdot\frac{df}{dG_{k,j}}",
+                r"\implies \frac{df}{dX}&=W^T\cdot\frac{df}{dG}",
+            ),
         ),
-        path=(1,),
-        when=_neither_scalar,
     ),
     Rule(
         "scalar multiple",
@@ -339,7 +381,7 @@ RULES: tuple[Rule, ...] = (
         "quadratic form",
         MatMul,
         Kind.MATRIX_TO_SCALAR,
-        lambda s, dP: mul(dP, MatMul(s.node.children()[1], Transpose(s.node.children()[1]))),
+        times(lambda s: MatMul(s.node.children()[1], Transpose(s.node.children()[1]))),
         example=MatMul(MatMul(Transpose(a), G), a),
         proof=(
             r"\frac{df}{dG_{k,\ell}}&=\frac{\partial}{\partial G_{k,\ell}}\sum_{i,j}a_iG_{i,j}a_j",
@@ -388,33 +430,26 @@ RULES: tuple[Rule, ...] = (
         ),
         when=lambda s: s.shapes.of(s.child) == s.shapes.of(s.node),
     ),
-    Rule(
-        "row broadcasted addition",
+    *mirrored(
         Add,
         Kind.MATRIX_TO_MATRIX,
-        lambda s, dG: SumRows(dG),
-        example=Add((C, Transpose(x))),
-        proof=(
-            r"\frac{df}{dX_{1,j}}&=\sum_{k,\ell}\frac{df}{dG_{k,\ell}}\cdot\frac{d}{dX_{1,j}}(C_{k,\ell}+X_{1,\ell})",
-            r"&=\sum_{k}\frac{df}{dG_{k,j}}",
-            r"\implies \frac{df}{dX}&=\sum_{\text{rows}}\frac{df}{dG}",
+        names=("row broadcasted addition", "column broadcasted addition"),
+        vjps=(lambda s, dG: SumRows(dG), lambda s, dG: SumCols(dG)),
+        examples=(Add((C, Transpose(x))), Add((C, x))),
+        inputs=(Transpose(x), x),
+        whens=(_broadcast_along(0), _broadcast_along(1)),
+        proofs=(
+            (
+                r"\frac{df}{dX_{1,j}}&=\sum_{k,\ell}\frac{df}{dG_{k,\ell}}\cdot\frac{d}{dX_{1,j}}(C_{k,\ell}+X_{1,\ell})",
+                r"&=\sum_{k}\frac{df}{dG_{k,j}}",
+                r"\implies \frac{df}{dX}&=\sum_{\text{rows}}\frac{df}{dG}",
+            ),
+            (
+                r"\frac{df}{dX_{i,1}}&=\sum_{k,\ell}\frac{df}{dG_{k,\ell}}\cdot\frac{d}{dX_{i,1}}(C_{k,\ell}+X_{k,1})",
+                r"&=\sum_{\ell}\frac{df}{dG_{i,\ell}}",
+                r"\implies \frac{df}{dX}&=\sum_{\text{columns}}\frac{df}{dG}",
+            ),
         ),
-        input=Transpose(x),
-        when=_row_broadcast,
-    ),
-    Rule(
-        "column broadcasted addition",
-        Add,
-        Kind.MATRIX_TO_MATRIX,
-        lambda s, dG: SumCols(dG),
-        example=Add((C, x)),
-        proof=(
-            r"\frac{df}{dX_{i,1}}&=\sum_{k,\ell}\frac{df}{dG_{k,\ell}}\cdot\frac{d}{dX_{i,1}}(C_{k,\ell}+X_{k,1})",
-            r"&=\sum_{\ell}\frac{df}{dG_{i,\ell}}",
-            r"\implies \frac{df}{dX}&=\sum_{\text{columns}}\frac{df}{dG}",
-        ),
-        input=x,
-        when=_column_broadcast,
     ),
     Rule(
         "scalar broadcasted addition",
@@ -470,41 +505,37 @@ RULES: tuple[Rule, ...] = (
             r"\implies\frac{df}{dX}&=\frac{df}{dG}\odot C",
         ),
     ),
-    Rule(
-        "elementwise division",
+    *mirrored(
         HadamardDiv,
         Kind.MATRIX_TO_MATRIX,
-        lambda s, dG: _unbroadcast(s, HadamardDiv(dG, s.other)),
-        example=HadamardDiv(X, C),
-        proof=(
-            _CHAIN,
-            r"&=\frac{df}{dG_{i,j}}\cdot\frac{1}{C_{i,j}}",
-            r"\implies\frac{df}{dX}&=\frac{df}{dG}\oslash C",
+        names=("elementwise division", "elementwise division (denominator)"),
+        vjps=(
+            lambda s, dG: _unbroadcast(s, HadamardDiv(dG, s.other)),
+            lambda s, dG: Neg(
+                _unbroadcast(s, HadamardDiv(Hadamard(dG, s.other), HadamardPow(s.child, 2)))
+            ),
         ),
-        path=(0,),
+        examples=(HadamardDiv(X, C), HadamardDiv(C, X)),
+        paths=((0,), (1,)),
         assumes=_nonzero,
-    ),
-    Rule(
-        "elementwise division (denominator)",
-        HadamardDiv,
-        Kind.MATRIX_TO_MATRIX,
-        lambda s, dG: Neg(
-            _unbroadcast(s, HadamardDiv(Hadamard(dG, s.other), HadamardPow(s.child, 2)))
+        proofs=(
+            (
+                _CHAIN,
+                r"&=\frac{df}{dG_{i,j}}\cdot\frac{1}{C_{i,j}}",
+                r"\implies\frac{df}{dX}&=\frac{df}{dG}\oslash C",
+            ),
+            (
+                _CHAIN,
+                r"&=-\frac{df}{dG_{i,j}}\cdot\frac{C_{i,j}}{X_{i,j}^2}",
+                r"\implies\frac{df}{dX}&=-\left(\frac{df}{dG}\odot C\right)\oslash X^{\circ 2}",
+            ),
         ),
-        example=HadamardDiv(C, X),
-        proof=(
-            _CHAIN,
-            r"&=-\frac{df}{dG_{i,j}}\cdot\frac{C_{i,j}}{X_{i,j}^2}",
-            r"\implies\frac{df}{dX}&=-\left(\frac{df}{dG}\odot C\right)\oslash X^{\circ 2}",
-        ),
-        path=(1,),
-        assumes=_nonzero,
     ),
     Rule(
         "elementwise power",
         HadamardPow,
         Kind.MATRIX_TO_MATRIX,
-        lambda s, dG: Hadamard(dG, _pow_derivative(s)),
+        elementwise(_pow_derivative),
         example=HadamardPow(X, 3),
         proof=(
             _CHAIN,
@@ -516,7 +547,7 @@ RULES: tuple[Rule, ...] = (
         "elementwise function application",
         Func,
         Kind.MATRIX_TO_MATRIX,
-        lambda s, dG: Hadamard(dG, _g_prime(s)),
+        elementwise(_g_prime),
         example=Func("g", X),
         proof=(
             _CHAIN,
@@ -530,7 +561,7 @@ RULES: tuple[Rule, ...] = (
         "squared Frobenius norm",
         FrobSq,
         Kind.MATRIX_TO_SCALAR,
-        lambda s, dP: mul(dP, MatMul(number(2), s.child)),
+        times(lambda s: MatMul(number(2), s.child)),
         example=FrobSq(G),
         proof=(
             r"\frac{df}{dG_{i,j}}&=\frac{d}{dG_{i,j}}\sum_{k,\ell}G_{k,\ell}^2",
@@ -543,7 +574,7 @@ RULES: tuple[Rule, ...] = (
         "Frobenius or Euclidean norm",
         Norm,
         Kind.MATRIX_TO_SCALAR,
-        lambda s, dP: mul(dP, Div(s.child, s.node)),
+        times(lambda s: Div(s.child, s.node)),
         example=Norm(G, "F"),
         proof=(
             r"\frac{df}{dG_{i,j}}&=\frac{d}{dG_{i,j}}\Big(\sum_{k,\ell}G_{k,\ell}^2\Big)^{1/2}",
@@ -558,7 +589,7 @@ RULES: tuple[Rule, ...] = (
         "1-norm",
         Norm,
         Kind.MATRIX_TO_SCALAR,
-        lambda s, dP: mul(dP, Func("sign", s.child)),
+        times(lambda s: Func("sign", s.child)),
         example=Norm(g, "1"),
         proof=(
             r"\frac{df}{dg_i}&=\frac{d}{dg_i}\sum_k |g_k|",
@@ -578,7 +609,7 @@ RULES: tuple[Rule, ...] = (
         "trace",
         Trace,
         Kind.MATRIX_TO_SCALAR,
-        lambda s, dP: mul(dP, Identity(s.shapes.of(s.child)[0])),
+        times(lambda s: Identity(s.shapes.of(s.child)[0])),
         example=Trace(G),
         proof=(
             r"\frac{df}{dG_{i,j}}&=\frac{d}{dG_{i,j}}\sum_k G_{k,k}",
@@ -592,7 +623,7 @@ RULES: tuple[Rule, ...] = (
         "determinant",
         Det,
         Kind.MATRIX_TO_SCALAR,
-        lambda s, dP: mul(dP, MatMul(s.node, _inverse_transpose(s.child))),
+        times(lambda s: MatMul(s.node, _inverse_transpose(s.child))),
         example=Det(G),
         proof=(
             r"\frac{df}{dG_{i,j}}&=\frac{d}{dG_{i,j}}\sum_k G_{i,k}\operatorname{adj}(G)_{k,i}",
@@ -607,7 +638,7 @@ RULES: tuple[Rule, ...] = (
         "log-determinant",
         LogDet,
         Kind.MATRIX_TO_SCALAR,
-        lambda s, dP: mul(dP, _inverse_transpose(s.child)),
+        times(lambda s: _inverse_transpose(s.child)),
         example=LogDet(G),
         proof=(
             r"\frac{df}{dG_{i,j}}&=\frac{1}{\det(G)}\frac{d\det(G)}{dG_{i,j}}",
@@ -650,7 +681,7 @@ RULES: tuple[Rule, ...] = (
         "scalar power",
         Power,
         Kind.MATRIX_TO_MATRIX,
-        lambda s, dG: mul(dG, _scalar_power_derivative(s)),
+        times(_scalar_power_derivative),
         example=Power(lam, number(3)),
         proof=(
             r"\frac{df}{d\lambda}&=\frac{df}{dG}\cdot\frac{d\lambda^p}{d\lambda}",
@@ -665,7 +696,7 @@ RULES: tuple[Rule, ...] = (
         "power with a variable exponent",
         Power,
         Kind.MATRIX_TO_MATRIX,
-        lambda s, dG: mul(dG, MatMul(s.node, Func("log", s.other))),
+        times(lambda s: MatMul(s.node, Func("log", s.other))),
         example=Power(alpha, lam),
         proof=(
             r"\frac{df}{d\lambda}&=\frac{df}{dG}\cdot\frac{d}{d\lambda}e^{\lambda\log\alpha}",
@@ -721,7 +752,7 @@ RULES: tuple[Rule, ...] = (
         "matrix sum",
         Sum,
         Kind.MATRIX_TO_SCALAR,
-        lambda s, dP: mul(dP, _ones_like(s, s.child)),
+        times(lambda s: _ones_like(s, s.child)),
         example=Sum(G),
         proof=(
             r"\frac{df}{dG_{i,j}}&=\frac{d}{dG_{i,j}}\sum_{k,\ell}G_{k,\ell}",
