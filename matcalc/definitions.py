@@ -123,8 +123,8 @@ def _to_sympy(sp: Any, found: Definition, expr: Expr, x: Any) -> Any:
             return go(a) ** k
         case Transpose(arg):
             return go(arg)
-        case Func(name, arg) if name in FUNCTIONS and FUNCTIONS[name].sympy is not None:
-            return FUNCTIONS[name].sympy(sp, go(arg))  # type: ignore[misc]
+        case Func(name, arg) if (entry := FUNCTIONS.get(name)) and entry.sympy is not None:
+            return entry.sympy(sp, go(arg))
     raise MatcalcError(
         f"{found.name}: {expr} is not a scalar formula; a definition may use +, -, *, /, ^, "
         f"numbers, its variable and the functions {', '.join(sorted(FUNCTIONS))}",

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any, ClassVar, TypeVar, dataclass_transform
+from typing import Any, ClassVar, TypeAlias, TypeVar, dataclass_transform, get_args
 
 _T = TypeVar("_T")
 
@@ -383,15 +383,91 @@ def preorder(expr: Expr) -> Iterator[Expr]:
 
 def symbol_names(expr: Expr) -> list[str]:
     """The names of the symbols in `expr`, each once, in reading order."""
-    return list(dict.fromkeys(n.name for n in preorder(expr) if isinstance(n, Symbol)))
+    seen: set[Expr] = set()
+    names: dict[str, None] = {}
+    stack = [expr]
+    while stack:
+        node = stack.pop()
+        if node not in seen:  # a shared value read once: its symbols are the same each time
+            seen.add(node)
+            if isinstance(node, Symbol):
+                names[node.name] = None
+            stack.extend(reversed(node.children()))
+    return list(names)
 
 
 def replace_nodes(expr: Expr, replacement: Callable[[Expr], Expr | None]) -> Expr:
-    """`expr` with each node for which `replacement` gives an expression replaced by it."""
-    new = replacement(expr)
-    if new is not None:
-        return new
-    kids = expr.children()
-    rebuilt = tuple(replace_nodes(child, replacement) for child in kids)
-    unchanged = all(new is old for new, old in zip(rebuilt, kids, strict=True))
-    return expr if unchanged else expr.rebuild(rebuilt)
+    """`expr` with each node for which `replacement` gives an expression replaced by it; each
+    distinct node is looked at once, so a value shared many times costs no more than once."""
+    done: dict[Expr, Expr] = {}
+
+    def replaced(node: Expr) -> Expr:
+        found = done.get(node)
+        if found is None:
+            found = replacement(node)
+            if found is None:
+                kids = node.children()
+                rebuilt = tuple(replaced(child) for child in kids)
+                unchanged = all(new is old for new, old in zip(rebuilt, kids, strict=True))
+                found = node if unchanged else node.rebuild(rebuilt)
+            done[node] = found
+        return found
+
+    return replaced(expr)
+
+
+def distinct(expr: Expr) -> list[Expr]:
+    """Each distinct node of `expr` once, every node after its children: linear in the number
+    of distinct nodes even where a value is shared many times."""
+    seen: set[Expr] = set()
+    order: list[Expr] = []
+    stack: list[tuple[Expr, bool]] = [(expr, False)]
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            order.append(node)
+        elif node not in seen:
+            seen.add(node)
+            stack.append((node, True))
+            stack.extend((kid, False) for kid in reversed(node.children()) if kid not in seen)
+    return order
+
+
+Node: TypeAlias = (
+    Symbol
+    | Number
+    | Ones
+    | Identity
+    | Transpose
+    | Neg
+    | Add
+    | MatMul
+    | Div
+    | Hadamard
+    | HadamardDiv
+    | HadamardPow
+    | Power
+    | Func
+    | FrobSq
+    | Inverse
+    | Trace
+    | Det
+    | LogDet
+    | Diag
+    | Norm
+    | Sum
+    | SumRows
+    | SumCols
+    | Pending
+)
+"""Every node kind, a closed union: a module that must know each kind matches `as_node(expr)`
+case by case and ends in `assert_never`, so mypy names the module that lacks a new kind."""
+
+NODE_KINDS: tuple[type[Node], ...] = get_args(Node)
+"""The classes of `Node`, for `isinstance`."""
+
+
+def as_node(expr: Expr) -> Node:
+    """`expr` as a member of the closed union `Node` (every node is one)."""
+    assert isinstance(expr, NODE_KINDS), f"{type(expr).__name__} is not in the union Node"
+    return expr

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, assert_never
 
 import numpy as np
 from numpy.typing import NDArray
@@ -36,6 +36,7 @@ from matcalc.expr import (
     Symbol,
     Trace,
     Transpose,
+    as_node,
     replace_nodes,
     symbol_names,
 )
@@ -70,8 +71,9 @@ def evaluate(
         for binding in where:
             env[binding.name.name] = evaluate(binding.value, env, shapes=shapes)
     arrays = {name: _as_matrix(name, v) for name, v in env.items() if not callable(v)}
+    functions: dict[str, Callable[[Array], Any]] = {n: v for n, v in env.items() if callable(v)}
     sizes = _bind_dimensions(expr, arrays, shapes or {})
-    value = _Evaluator(arrays, env, sizes).value(expr)
+    value = _Evaluator(arrays, functions, sizes).value(expr)
     if value.shape == (1, 1):
         return float(value[0, 0])
     one_d = any(np.ndim(v) == 1 for v in env.values() if not callable(v))
@@ -132,13 +134,17 @@ def _sized(expr: Expr, sizes: Mapping[str, int]) -> Expr:
 
 class _Evaluator:
     def __init__(
-        self, arrays: Mapping[str, Array], env: Mapping[str, Any], sizes: Mapping[str, int]
+        self,
+        arrays: Mapping[str, Array],
+        functions: Mapping[str, Callable[[Array], Any]],
+        sizes: Mapping[str, int],
     ):
-        self.arrays, self.env, self.sizes = arrays, env, sizes
+        self.arrays, self.functions, self.sizes = arrays, functions, sizes
 
     def value(self, expr: Expr) -> Array:
         v = self.value
-        match expr:
+        node = as_node(expr)
+        match node:
             case Symbol(name):
                 if name not in self.arrays:
                     raise MatcalcError(f"no value for {name}", ErrorKind.VALUE)
@@ -198,7 +204,8 @@ class _Evaluator:
                 return np.asarray(v(arg).sum(axis=1, keepdims=True), dtype=np.float64)
             case Pending():
                 raise MatcalcError("a pending derivative has no value", ErrorKind.VALUE)
-        raise AssertionError(f"no evaluation for {type(expr).__name__}")
+            case _:
+                assert_never(node)
 
     def _size(self, dim: int | str) -> int:
         if isinstance(dim, int):
@@ -208,8 +215,8 @@ class _Evaluator:
         return self.sizes[dim]
 
     def _function(self, name: str) -> Callable[[Array], Any]:
-        if name in self.env and callable(self.env[name]):
-            return self.env[name]  # type: ignore[no-any-return]
+        if name in self.functions:
+            return self.functions[name]
         if name in FUNCTIONS:
             return lambda x: FUNCTIONS[name].numpy(np, x)
         raise MatcalcError(

@@ -122,7 +122,8 @@ def _parse_counted(text: str) -> Tree[Token]:
                 ErrorKind.PARSE,
                 Span(token.line or 1, token.column or 1, text),
             )
-    tree: Tree[Token] = interactive.feed_eof()  # type: ignore[no-untyped-call]
+    # what lark's untyped feed_eof() feeds: the end, placed at line 1, column 1
+    tree: Tree[Token] = interactive.feed_token(Token("$END", "", 0, 1, 1))
     return tree
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import assert_never
 
 from matcalc.errors import ErrorKind, MatcalcError, Span
 from matcalc.expr import (
@@ -39,6 +40,7 @@ from matcalc.expr import (
     Symbol,
     Trace,
     Transpose,
+    as_node,
     preorder,
     replace_nodes,
     symbol_names,
@@ -138,9 +140,15 @@ class _Mismatch(Exception):
 Unify = Callable[[Dim, Dim], Dim]
 
 
+def _operands(expr: Expr) -> tuple[Expr, ...]:
+    """What the shape of `expr` is worked out from: its children, and for df/dH, H."""
+    return (expr.wrt,) if isinstance(expr, Pending) else expr.children()
+
+
 def _rule(expr: Expr, kids: list[Shape], unify: Unify, symbol: Callable[[str], Shape]) -> Shape:
     """The shape of `expr` from its children's shapes: one case per node kind."""
-    match expr:
+    node = as_node(expr)
+    match node:
         case Symbol(name):
             return symbol(name)
         case Number():
@@ -149,10 +157,8 @@ def _rule(expr: Expr, kids: list[Shape], unify: Unify, symbol: Callable[[str], S
             return (rows, cols)
         case Identity(n):
             return (n, n)
-        case Pending():
-            raise AssertionError(
-                "a pending derivative takes the shape of what it differentiates by"
-            )
+        case Pending():  # df/dH, of H's shape
+            return kids[0]
         case Transpose():
             return (kids[0][1], kids[0][0])
         case Neg() | Func() | HadamardPow():
@@ -188,7 +194,7 @@ def _rule(expr: Expr, kids: list[Shape], unify: Unify, symbol: Callable[[str], S
                 ) from None
         case FrobSq(_, norm) | Norm(_, norm):
             if norm in ("1", "2") and 1 not in kids[0]:
-                power = "^2" if isinstance(expr, FrobSq) else ""
+                power = "^2" if isinstance(node, FrobSq) else ""
                 raise _Mismatch(
                     f"||·||{'_' + norm if norm else ''}{power} of a matrix would be an induced "
                     f"norm; write ||X||_F{power} for the Frobenius norm"
@@ -202,7 +208,7 @@ def _rule(expr: Expr, kids: list[Shape], unify: Unify, symbol: Callable[[str], S
                 raise _Mismatch("an exponent must be a scalar")
             if is_scalar(base):
                 return SCALAR
-            match expr.exponent:
+            match node.exponent:
                 case Number(value) if value.denominator == 1 and 0 < value <= MAX_POWER:
                     pass
                 case _:
@@ -221,7 +227,7 @@ def _rule(expr: Expr, kids: list[Shape], unify: Unify, symbol: Callable[[str], S
                 side = unify(kids[0][0], kids[0][1])
             except _Mismatch:
                 raise _Mismatch("it needs a square matrix") from None
-            return SCALAR if not isinstance(expr, Inverse) else (side, side)
+            return SCALAR if not isinstance(node, Inverse) else (side, side)
         case Diag():
             rows, cols = kids[0]
             if cols == 1:
@@ -234,7 +240,8 @@ def _rule(expr: Expr, kids: list[Shape], unify: Unify, symbol: Callable[[str], S
             return (1, kids[0][1])
         case SumCols():
             return (kids[0][0], 1)
-    raise AssertionError(f"no shape rule for {type(expr).__name__}")
+        case _:
+            assert_never(node)
 
 
 def _broadcast(dims: list[Dim], unify: Unify) -> Dim:
@@ -265,11 +272,8 @@ class Shapes:
         """The shape of `expr` (which must be well shaped)."""
         shape = self._memo.get(expr)
         if shape is None:
-            if isinstance(expr, Pending):
-                shape = self.of(expr.wrt)
-            else:
-                kids = [self.of(child) for child in expr.children()]
-                shape = _rule(expr, kids, _same, self.symbols.__getitem__)
+            kids = [self.of(operand) for operand in _operands(expr)]
+            shape = _rule(expr, kids, _same, self.symbols.__getitem__)
             self._memo[expr] = shape
         return shape
 
@@ -392,7 +396,7 @@ class _Solver:
         raise _Mismatch("the dimensions differ")
 
     def visit(self, expr: Expr, locate: Callable[[Expr], Span | None]) -> Shape:
-        kids = [self.visit(child, locate) for child in expr.children()]
+        kids = [self.visit(operand, locate) for operand in _operands(expr)]
         try:
             shape = _rule(expr, kids, self.unify, self.symbol)
         except _Mismatch as mismatch:
@@ -403,12 +407,13 @@ class _Solver:
         names = self.names()
         parts = [
             f"{child} is {self._show(shape, names)}"
-            for child, shape in zip(expr.children(), kids, strict=True)
+            for child, shape in zip(_operands(expr), kids, strict=True)
         ]
         return MatcalcError(f"in {expr}: {reason}; {', '.join(parts)}", ErrorKind.SHAPE, span)
 
     def _show(self, shape: Shape, names: Mapping[Dim, Dim]) -> str:
-        return show(tuple(names.get(self.find(d), self.find(d)) for d in shape))  # type: ignore[arg-type]
+        rows, cols = (names.get(self.find(d), self.find(d)) for d in shape)
+        return show((rows, cols))
 
     def names(self, order: Iterable[str] | None = None) -> dict[Dim, Dim]:
         """Readable names for the remaining variables, in order of first appearance."""

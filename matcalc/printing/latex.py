@@ -34,6 +34,7 @@ from matcalc.expr import (
     Symbol,
     Trace,
     Transpose,
+    as_node,
 )
 from matcalc.functions import FUNCTIONS
 from matcalc.printing import (
@@ -65,7 +66,8 @@ def _greek_command(letter: str) -> str:
 @lru_cache(maxsize=4096)
 def latex(expr: Expr) -> str:
     """`expr` as LaTeX math (no surrounding `$`)."""
-    match expr:
+    node = as_node(expr)
+    match node:
         case Symbol(name):
             return _name(name)
         case Number(value):
@@ -129,7 +131,7 @@ def latex(expr: Expr) -> str:
             below = latex(wrt) if isinstance(wrt, Symbol) else f"({latex(wrt)})"
             return rf"\frac{{d({latex(of)})}}{{d{below}{mark}}}"
         case _:
-            assert_never(expr)  # type: ignore[arg-type]
+            assert_never(node)
 
 
 def _name(name: str) -> str:

@@ -17,6 +17,7 @@ from fractions import Fraction
 from typing import assert_never
 
 from matcalc.definitions import Definition
+from matcalc.errors import ErrorKind, MatcalcError
 from matcalc.expr import (
     Add,
     Det,
@@ -45,6 +46,7 @@ from matcalc.expr import (
     Symbol,
     Trace,
     Transpose,
+    as_node,
     preorder,
     symbol_names,
 )
@@ -344,7 +346,8 @@ class _Writer:
         raise AssertionError(f"no input has the dimension {dim}")
 
     def _code(self, expr: Expr, kids: list[str], elementwise: bool) -> str:
-        match expr:
+        node = as_node(expr)
+        match node:
             case Transpose(arg):
                 return kids[0] if self._scalar(arg, elementwise) else f"{kids[0]}.T"
             case Neg():
@@ -399,10 +402,12 @@ class _Writer:
                 return f"xp.ones(({self._dim(rows)}, {self._dim(cols)}), dtype=dtype)"
             case Identity(n):
                 return f"xp.eye({self._dim(n)}, dtype=dtype)"
-            case Symbol() | Number() | Add() | Pending():
+            case Pending():
+                raise MatcalcError(f"a pending derivative, {expr}, has no code", ErrorKind.VALUE)
+            case Symbol() | Number() | Add():  # written by `atom`
                 raise AssertionError(f"no code for {expr}")
             case _:
-                assert_never(expr)  # type: ignore[arg-type]
+                assert_never(node)
 
     def _function(self, name: str, arg: Expr, value: str) -> str:
         if is_generic(name):

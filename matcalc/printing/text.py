@@ -32,6 +32,7 @@ from matcalc.expr import (
     Symbol,
     Trace,
     Transpose,
+    as_node,
 )
 from matcalc.printing import (
     HADAMARD,
@@ -52,7 +53,8 @@ if TYPE_CHECKING:
 @lru_cache(maxsize=4096)
 def text(expr: Expr) -> str:
     """`expr` in the seed's notation with Unicode operators, e.g. `2 X^T ((A - B) ⊙ C)`."""
-    match expr:
+    node = as_node(expr)
+    match node:
         case Symbol(name):
             return name
         case Number(value):
@@ -113,7 +115,7 @@ def text(expr: Expr) -> str:
             mark = str(occurrence).translate(_SUBSCRIPTS) if occurrence else ""
             return f"df/d{_group(wrt, not isinstance(wrt, Symbol))}{mark}"
         case _:
-            assert_never(expr)  # type: ignore[arg-type]
+            assert_never(node)
 
 
 _SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
