@@ -10,7 +10,7 @@ from matcalc.expr import ONE, Expr, Func, Hadamard, Sum, Symbol, occurrences, re
 from matcalc.finite_differences import directional_derivatives, random_env, relative_error
 from matcalc.functions import FUNCTIONS
 from matcalc.parser import parse
-from matcalc.rules import RULES_FOR, Kind, Site, rule_for
+from matcalc.rules import RULES_BY_NAME, RULES_FOR, Kind, Site, rule_for
 from matcalc.shapes import infer
 
 TOLERANCE = 1e-6
@@ -72,6 +72,11 @@ def test_exactly_one_rule_applies_to_each_example(rule: Rule) -> None:
 def test_every_rule_has_a_proof_and_a_sentence(rule: Rule) -> None:
     assert rule.proof and all(line.strip() for line in rule.proof)
     assert "{function}" in rule.wording
+
+
+def test_every_rule_has_its_own_name() -> None:
+    """The engine and the printers find a rule by its name."""
+    assert len(RULES_BY_NAME) == len(RULES)
 
 
 def test_scalar_factor_differs_from_matrix_multiplication() -> None:
