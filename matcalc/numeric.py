@@ -41,6 +41,7 @@ from matcalc.expr import (
     symbol_names,
 )
 from matcalc.functions import FUNCTIONS
+from matcalc.operations import operation_of
 from matcalc.shapes import Shape, infer
 from matcalc.sharing import Binding
 
@@ -155,19 +156,12 @@ class _Evaluator:
                 return np.ones((self._size(rows), self._size(cols)))
             case Identity(n):
                 return np.eye(self._size(n))
-            case Inverse(arg):
-                return np.asarray(np.linalg.inv(v(arg)), dtype=np.float64)
-            case Trace(arg):
-                return np.full((1, 1), float(np.trace(v(arg))))
-            case Det(arg):
-                return np.full((1, 1), float(np.linalg.det(v(arg))))
-            case LogDet(arg):
-                return np.full((1, 1), float(np.linalg.slogdet(v(arg))[1]))
+            case (
+                Trace() | Det() | LogDet() | Inverse() | Diag() | Sum() | SumRows() | SumCols()
+            ) | Norm():
+                return operation_of(node).value(*(v(kid) for kid in node.children()))
             case Transpose(arg):
                 return v(arg).T
-            case Diag(arg):
-                a = v(arg)
-                return np.diag(a[:, 0]) if a.shape[1] == 1 else np.diag(a).reshape(-1, 1)
             case Neg(arg):
                 return -v(arg)
             case Add(terms):
@@ -192,16 +186,6 @@ class _Evaluator:
                 if b.shape == (1, 1):
                     return np.asarray(b ** e[0, 0], dtype=np.float64)
                 return np.asarray(np.linalg.matrix_power(b, int(e[0, 0])), dtype=np.float64)
-            case Norm(arg, "1" | "norm1"):
-                return np.full((1, 1), float(np.sum(np.abs(v(arg)))))
-            case Norm(arg):
-                return np.full((1, 1), float(np.sqrt(np.sum(v(arg) ** 2))))
-            case Sum(arg):
-                return np.full((1, 1), float(np.sum(v(arg))))
-            case SumRows(arg):
-                return np.asarray(v(arg).sum(axis=0, keepdims=True), dtype=np.float64)
-            case SumCols(arg):
-                return np.asarray(v(arg).sum(axis=1, keepdims=True), dtype=np.float64)
             case Pending():
                 raise MatcalcError("a pending derivative has no value", ErrorKind.VALUE)
             case _:

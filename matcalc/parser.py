@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable, Collection
+from collections.abc import Collection
 from fractions import Fraction
 from functools import cache
 from pathlib import Path
@@ -21,8 +21,6 @@ from lark.exceptions import (
 from matcalc.errors import ErrorKind, MatcalcError, Span
 from matcalc.expr import (
     Add,
-    Det,
-    Diag,
     Div,
     Expr,
     FrobSq,
@@ -32,7 +30,6 @@ from matcalc.expr import (
     HadamardPow,
     Identity,
     Inverse,
-    LogDet,
     MatMul,
     Neg,
     Norm,
@@ -40,29 +37,15 @@ from matcalc.expr import (
     Ones,
     Power,
     Sum,
-    SumCols,
-    SumRows,
     Symbol,
-    Trace,
     Transpose,
 )
 from matcalc.functions import FUNCTIONS, is_generic
 from matcalc.limits import MAX_DEPTH, MAX_INPUT, MAX_TOKENS
+from matcalc.operations import BY_NAME
 from matcalc.shapes import PLACEHOLDER
 
-_OPERATIONS: dict[str, Callable[[Expr], Expr]] = {
-    "sum": Sum,
-    "sum_rows": SumRows,
-    "sum_cols": SumCols,
-    "tr": Trace,
-    "det": Det,
-    "logdet": LogDet,
-    "inv": Inverse,
-    "diag": Diag,
-    "norm1": lambda arg: Norm(arg, "norm1"),
-    "norm2": lambda arg: Norm(arg, "norm2"),
-}
-KNOWN_FUNCTIONS = sorted([*FUNCTIONS, *_OPERATIONS, "ones", "eye", "vector", "matrix"])
+KNOWN_FUNCTIONS = sorted([*FUNCTIONS, *BY_NAME, "ones", "eye", "vector", "matrix"])
 IDENTITY_NAMES = ("I", "eye")
 """Names that stand for the identity matrix of whatever size fits."""
 
@@ -318,10 +301,13 @@ class _Builder(Transformer[Token, Expr]):
             cols = 1 if name == "vector" else self._size()
             ones = Ones(self._size(), cols)
             return self._at(meta, ones if args[0] == Number(Fraction(1)) else MatMul(args[0], ones))
-        if len(args) != 1:
-            raise MatcalcError(f"{name} takes one argument, not {len(args)}", ErrorKind.PARSE, span)
-        if name in _OPERATIONS:
-            return self._at(meta, _OPERATIONS[name](args[0]))
+        operation = BY_NAME.get(name)
+        arity = operation.arity if operation is not None else 1
+        if len(args) != arity:
+            wanted = "one argument" if arity == 1 else f"{arity} arguments"
+            raise MatcalcError(f"{name} takes {wanted}, not {len(args)}", ErrorKind.PARSE, span)
+        if operation is not None:
+            return self._at(meta, operation.build(*args))
         if name in FUNCTIONS or is_generic(name) or name in self.defined:
             return self._at(meta, Func(name, args[0]))
         raise MatcalcError(_unknown_function(name), ErrorKind.NAME, span)

@@ -17,6 +17,7 @@ LAYERS = [
     "errors",
     "limits",
     "expr",
+    "operations",
     "functions",
     "shapes",
     "parser",

@@ -42,6 +42,7 @@ from matcalc.expr import (
     Trace,
     Transpose,
 )
+from matcalc.operations import BY_NAME, OPERATIONS, Operation, operation_of
 from matcalc.printing.latex import latex
 from matcalc.printing.python import python_source
 from matcalc.printing.text import text
@@ -138,3 +139,16 @@ def test_the_union_holds_every_node_class() -> None:
     assert not missing, f"node classes not in matcalc.expr.Node: {', '.join(missing)}"
     assert set(NODE_KINDS) == defined
     assert set(EXAMPLES) == defined, "EXAMPLES has an example of each node class"
+
+
+@pytest.mark.parametrize("operation", OPERATIONS, ids=lambda operation: operation.name)
+def test_each_operation_is_called_by_its_name(operation: Operation) -> None:
+    node = parse(f"{operation.name}(A)")
+    assert isinstance(node, operation.node)
+    assert operation_of(node) is operation
+    assert parse(text(node)) == node
+
+
+def test_a_norm_with_bars_is_its_call() -> None:
+    assert operation_of(Norm(x, "1")) is BY_NAME["norm1"]
+    assert operation_of(Norm(X, "F")) is operation_of(Norm(x, "2")) is BY_NAME["norm2"]

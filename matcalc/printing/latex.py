@@ -37,6 +37,7 @@ from matcalc.expr import (
     as_node,
 )
 from matcalc.functions import FUNCTIONS
+from matcalc.operations import Placement, operation_of
 from matcalc.printing import (
     HADAMARD,
     POSTFIX,
@@ -83,16 +84,12 @@ def latex(expr: Expr) -> str:
             return "I"
         case Transpose(Inverse(arg)):
             return f"{_group(arg, _postfix_wraps(arg))}^{{-T}}"
-        case Inverse(arg):
-            return f"{_group(arg, _postfix_wraps(arg))}^{{-1}}"
-        case Trace(arg):
-            return rf"\operatorname{{tr}}\left({latex(arg)}\right)"
-        case Diag(arg):
-            return rf"\operatorname{{diag}}\left({latex(arg)}\right)"
-        case Det(arg):
-            return rf"\det\left({latex(arg)}\right)"
-        case LogDet(arg):
-            return rf"\log\left|\det\left({latex(arg)}\right)\right|"
+        case (
+            Trace() | Det() | LogDet() | Inverse() | Diag() | Sum() | SumRows() | SumCols()
+        ) | Norm(_, "norm1" | "norm2"):
+            operation = operation_of(node)
+            place = operation.latex.placement
+            return operation.latex.written(*(_placed(kid, place) for kid in node.children()))
         case Transpose(arg):
             return f"{_group(arg, _postfix_wraps(arg))}^T"
         case Neg(arg):
@@ -120,12 +117,6 @@ def latex(expr: Expr) -> str:
         case Norm(arg, norm):
             mark = norm_subscript(norm)
             return rf"\Vert {latex(arg)}\Vert{'_' + mark if mark else ''}"
-        case Sum(arg):
-            return rf"\sum {_group(arg, not isinstance(arg, Symbol))}"
-        case SumRows(arg):
-            return rf"\sum_{{\text{{rows}}}} {_group(arg, not isinstance(arg, Symbol))}"
-        case SumCols(arg):
-            return rf"\sum_{{\text{{columns}}}} {_group(arg, not isinstance(arg, Symbol))}"
         case Pending(of, wrt, _, occurrence):
             mark = f"_{{({occurrence})}}" if occurrence else ""
             below = latex(wrt) if isinstance(wrt, Symbol) else f"({latex(wrt)})"
@@ -159,6 +150,19 @@ def _function(name: str, arg: Expr) -> str:
     else:
         command = name
     return rf"{command}({inner})"
+
+
+def _placed(expr: Expr, placement: Placement) -> str:
+    """An operation's argument, parenthesised where its notation needs it."""
+    match placement:
+        case Placement.ENCLOSED:
+            return latex(expr)
+        case Placement.POSTFIX:
+            return _group(expr, _postfix_wraps(expr))
+        case Placement.PREFIX:
+            return _group(expr, not isinstance(expr, Symbol))
+        case _:
+            assert_never(placement)
 
 
 def _postfix_wraps(arg: Expr) -> bool:

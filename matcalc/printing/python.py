@@ -51,6 +51,7 @@ from matcalc.expr import (
     symbol_names,
 )
 from matcalc.functions import FUNCTIONS, is_generic
+from matcalc.operations import operation_of
 from matcalc.printing.text import text
 from matcalc.shapes import Shapes, is_scalar, show
 from matcalc.sharing import Binding
@@ -370,34 +371,13 @@ class _Writer:
                 return f"{kids[0]} * {kids[0]}"
             case FrobSq():  # the sum of the squares, as one dot product
                 return f"xp.tensordot({kids[0]}, {kids[0]}, axes=2)"
-            case Norm(_, "1" | "norm1"):
-                return f"xp.linalg.vector_norm({kids[0]}, ord=1)"
-            case Norm():
-                return f"xp.linalg.vector_norm({kids[0]})"
-            case Inverse(arg) if self._scalar(arg, elementwise):
-                return f"1 / {kids[0]}"
-            case Det(arg) | Trace(arg) if self._scalar(arg, elementwise):
-                return kids[0]
-            case LogDet(arg) if self._scalar(arg, elementwise):
-                return f"xp.log(xp.abs({kids[0]}))"
-            case Inverse():
-                return f"xp.linalg.inv({kids[0]})"
-            case Det():
-                return f"xp.linalg.det({kids[0]})"
-            case LogDet():
-                return f"xp.linalg.slogdet({kids[0]}).logabsdet"
-            case Trace():
-                return f"xp.linalg.trace({kids[0]})"
-            case Diag(arg) if _is_column(self.shapes.of(arg)):
-                return f"xp.eye({kids[0]}.shape[0], dtype=dtype) * {kids[0]}.T"
-            case Diag():
-                return f"xp.reshape(xp.linalg.diagonal({kids[0]}), (-1, 1))"
-            case Sum():
-                return f"xp.sum({kids[0]})"
-            case SumRows():
-                return f"xp.sum({kids[0]}, axis=0, keepdims=True)"
-            case SumCols():
-                return f"xp.sum({kids[0]}, axis=1, keepdims=True)"
+            case (
+                Trace() | Det() | LogDet() | Inverse() | Diag() | Sum() | SumRows() | SumCols()
+            ) | Norm():
+                first = node.children()[0]
+                scalar = self._scalar(first, elementwise)
+                column = not scalar and _is_column(self.shapes.of(first))
+                return operation_of(node).source(kids, scalar=scalar, column=column)
             case Ones(rows, cols):
                 return f"xp.ones(({self._dim(rows)}, {self._dim(cols)}), dtype=dtype)"
             case Identity(n):

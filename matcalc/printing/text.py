@@ -34,6 +34,7 @@ from matcalc.expr import (
     Transpose,
     as_node,
 )
+from matcalc.operations import Placement, operation_of
 from matcalc.printing import (
     HADAMARD,
     POSTFIX,
@@ -66,16 +67,12 @@ def text(expr: Expr) -> str:
             return f"eye({size})"
         case Transpose(Inverse(arg)):
             return f"{_at(arg, POSTFIX)}^{{-T}}"
-        case Inverse(arg):
-            return f"{_at(arg, POSTFIX)}^{{-1}}"
-        case Trace(arg):
-            return f"tr({text(arg)})"
-        case Det(arg):
-            return f"det({text(arg)})"
-        case Diag(arg):
-            return f"diag({text(arg)})"
-        case LogDet(arg):
-            return f"logdet({text(arg)})"
+        case (
+            Trace() | Det() | LogDet() | Inverse() | Diag() | Sum() | SumRows() | SumCols()
+        ) | Norm(_, "norm1" | "norm2"):
+            operation = operation_of(node)
+            place = operation.text.placement
+            return operation.text.written(*(_placed(kid, place) for kid in node.children()))
         case Transpose(arg):
             wrap = needs_parentheses(arg, POSTFIX) or isinstance(arg, Pending)
             return f"{_group(arg, wrap)}^T"
@@ -101,16 +98,8 @@ def text(expr: Expr) -> str:
             return f"{name}({text(arg)})"
         case FrobSq(arg, norm):
             return f"||{text(arg)}||{'_' + norm if norm else ''}^2"
-        case Norm(arg, "norm1" | "norm2" as norm):
-            return f"{norm}({text(arg)})"
         case Norm(arg, norm):
             return f"||{text(arg)}||_{norm}"
-        case Sum(arg):
-            return f"sum({text(arg)})"
-        case SumRows(arg):
-            return f"sum_rows({text(arg)})"
-        case SumCols(arg):
-            return f"sum_cols({text(arg)})"
         case Pending(_, wrt, _, occurrence):
             mark = str(occurrence).translate(_SUBSCRIPTS) if occurrence else ""
             return f"df/d{_group(wrt, not isinstance(wrt, Symbol))}{mark}"
@@ -119,6 +108,19 @@ def text(expr: Expr) -> str:
 
 
 _SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+
+
+def _placed(expr: Expr, placement: Placement) -> str:
+    """An operation's argument, parenthesised where its notation needs it."""
+    match placement:
+        case Placement.ENCLOSED:
+            return text(expr)
+        case Placement.POSTFIX:
+            return _at(expr, POSTFIX)
+        case Placement.PREFIX:
+            return _group(expr, not isinstance(expr, Symbol))
+        case _:
+            assert_never(placement)
 
 
 def _at(expr: Expr, least: int) -> str:

@@ -1,0 +1,217 @@
+"""The function-like operations, tr(X), det(X), inv(X), sum(X), …, in one table: how each is
+written in the input, in LaTeX and in array-API code, and what NumPy makes of it.
+
+The parser, the printers, the evaluator and the code writer read their notation here, so an
+operation is described once. NumPy is passed in by the evaluation, which imports it: loading
+this module does not (the command line never needs it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import Enum
+from types import ModuleType
+from typing import TYPE_CHECKING
+
+from matcalc.expr import (
+    Det,
+    Diag,
+    Expr,
+    Inverse,
+    LogDet,
+    Norm,
+    Sum,
+    SumCols,
+    SumRows,
+    Trace,
+)
+
+if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import ArrayLike, NDArray
+
+    Array = NDArray[np.float64]
+
+Operand = Trace | Det | LogDet | Inverse | Diag | Sum | SumRows | SumCols | Norm
+"""The node kinds of the operations in the table."""
+
+
+class Placement(Enum):
+    """How an argument is set into a notation, and so when it is parenthesised."""
+
+    ENCLOSED = "enclosed"
+    """Inside the notation's own parentheses or bars, as printed: tr(X W)."""
+    POSTFIX = "postfix"
+    """Under a postfix operator: parenthesised unless it binds tighter, (X W)^{-1}."""
+    PREFIX = "prefix"
+    """After an operator sign: parenthesised unless a name, ∑ (X W)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Notation:
+    """A way of writing an operation: `{0}` (then `{1}`, …) marks where each argument goes,
+    replaced rather than formatted, so that LaTeX's braces stay as they are written."""
+
+    template: str
+    placement: Placement = Placement.ENCLOSED
+
+    def written(self, *arguments: str) -> str:
+        """The notation with the arguments, each already printed and parenthesised, put in."""
+        text = self.template
+        for index, argument in enumerate(arguments):
+            text = text.replace(f"{{{index}}}", argument)
+        return text
+
+
+@dataclass(frozen=True, slots=True)
+class Operation:
+    """One function-like operation: its node, its name in the input (`tr` in `tr(X)`), and its
+    notation in text, LaTeX and array-API code (`{0}` the argument's variable; `code_scalar`
+    when the argument is 1×1 or taken entry by entry, `code_column` when it is a column)."""
+
+    node: type[Operand]
+    name: str
+    text: Notation
+    latex: Notation
+    code: str
+    numpy: Callable[[ModuleType, Array], ArrayLike]
+    """The value, from NumPy (the module, passed in) and the argument as an array."""
+    arity: int = 1
+    code_scalar: str | None = None
+    code_column: str | None = None
+    barred: tuple[str, ...] = ()
+    """For a norm: the subscripts of the norms written with bars that are this same operation
+    (||x||_1 is norm1(x)), so that they share its code and its value."""
+
+    def build(self, *args: Expr) -> Operand:
+        """The node for the operation written with arguments `args`."""
+        if issubclass(self.node, Norm):
+            (arg,) = args
+            return Norm(arg, self.name)
+        return self.node(*args)
+
+    def source(self, arguments: list[str], *, scalar: bool, column: bool) -> str:
+        """Array-API code for the operation on the variables `arguments`."""
+        if scalar and self.code_scalar is not None:
+            return self.code_scalar.format(*arguments)
+        if column and self.code_column is not None:
+            return self.code_column.format(*arguments)
+        return self.code.format(*arguments)
+
+    def value(self, *arrays: Array) -> Array:
+        """The operation on the arguments' values, a scalar as a 1×1 array."""
+        import numpy as np
+
+        found = np.asarray(self.numpy(np, *arrays), dtype=np.float64)
+        return found.reshape(1, 1) if found.ndim == 0 else found
+
+
+def _call(name: str) -> Notation:
+    return Notation(f"{name}({{0}})")
+
+
+OPERATIONS = (
+    Operation(
+        Trace,
+        "tr",
+        _call("tr"),
+        Notation(r"\operatorname{tr}\left({0}\right)"),
+        "xp.linalg.trace({0})",
+        lambda np, a: np.trace(a),
+        code_scalar="{0}",
+    ),
+    Operation(
+        Det,
+        "det",
+        _call("det"),
+        Notation(r"\det\left({0}\right)"),
+        "xp.linalg.det({0})",
+        lambda np, a: np.linalg.det(a),
+        code_scalar="{0}",
+    ),
+    Operation(
+        LogDet,
+        "logdet",
+        _call("logdet"),
+        Notation(r"\log\left|\det\left({0}\right)\right|"),
+        "xp.linalg.slogdet({0}).logabsdet",
+        lambda np, a: np.linalg.slogdet(a)[1],
+        code_scalar="xp.log(xp.abs({0}))",
+    ),
+    Operation(
+        Inverse,
+        "inv",
+        Notation("{0}^{-1}", Placement.POSTFIX),
+        Notation("{0}^{-1}", Placement.POSTFIX),
+        "xp.linalg.inv({0})",
+        lambda np, a: np.linalg.inv(a),
+        code_scalar="1 / {0}",
+    ),
+    Operation(
+        Diag,
+        "diag",
+        _call("diag"),
+        Notation(r"\operatorname{diag}\left({0}\right)"),
+        "xp.reshape(xp.linalg.diagonal({0}), (-1, 1))",
+        lambda np, a: np.diag(a[:, 0]) if a.shape[1] == 1 else np.diag(a).reshape(-1, 1),
+        code_column="xp.eye({0}.shape[0], dtype=dtype) * {0}.T",
+    ),
+    Operation(
+        Sum,
+        "sum",
+        _call("sum"),
+        Notation(r"\sum {0}", Placement.PREFIX),
+        "xp.sum({0})",
+        lambda np, a: np.sum(a),
+    ),
+    Operation(
+        SumRows,
+        "sum_rows",
+        _call("sum_rows"),
+        Notation(r"\sum_{\text{rows}} {0}", Placement.PREFIX),
+        "xp.sum({0}, axis=0, keepdims=True)",
+        lambda np, a: a.sum(axis=0, keepdims=True),
+    ),
+    Operation(
+        SumCols,
+        "sum_cols",
+        _call("sum_cols"),
+        Notation(r"\sum_{\text{columns}} {0}", Placement.PREFIX),
+        "xp.sum({0}, axis=1, keepdims=True)",
+        lambda np, a: a.sum(axis=1, keepdims=True),
+    ),
+    Operation(
+        Norm,
+        "norm1",
+        _call("norm1"),
+        Notation(r"\Vert {0}\Vert_1"),
+        "xp.linalg.vector_norm({0}, ord=1)",
+        lambda np, a: np.sum(np.abs(a)),
+        barred=("1",),
+    ),
+    Operation(
+        Norm,
+        "norm2",
+        _call("norm2"),
+        Notation(r"\Vert {0}\Vert"),
+        "xp.linalg.vector_norm({0})",
+        lambda np, a: np.sqrt(np.sum(a**2)),
+        barred=("F", "2"),
+    ),
+)
+"""Each function-like operation once; a shape rule per node kind stays in shapes.py."""
+
+BY_NAME = {operation.name: operation for operation in OPERATIONS}
+"""The operations by the name they are called by in the input."""
+
+_BY_NODE = {
+    (operation.node, written): operation
+    for operation in OPERATIONS
+    for written in ((operation.name, *operation.barred) if operation.node is Norm else ("",))
+}
+
+
+def operation_of(node: Operand) -> Operation:
+    """The table's row for `node`; a norm written with bars, ||x||_1, is its call's, norm1."""
+    return _BY_NODE[type(node), node.norm if isinstance(node, Norm) else ""]
