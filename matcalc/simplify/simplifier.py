@@ -1,0 +1,446 @@
+"""The simplifier: an expression as collected terms, products expanded over sums, scalars in
+front, transposes pushed onto symbols; Hadamard products and function arguments kept as they are.
+Along the way a matrix meets its inverse as `I`, inverses and transposes commute (`X^{-T}`), and
+det and logdet of an inverse or a transpose are rewritten in terms of the matrix itself. It counts
+the named rewrites (`rewrites.REWRITES`) that changed the expression, for the step to say them.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from fractions import Fraction
+
+from matcalc.expr import (
+    ONE,
+    ZERO,
+    Add,
+    Det,
+    Diag,
+    Div,
+    Expr,
+    FrobSq,
+    Hadamard,
+    HadamardDiv,
+    HadamardPow,
+    Identity,
+    Inverse,
+    LogDet,
+    MatMul,
+    Neg,
+    Norm,
+    Number,
+    Ones,
+    Power,
+    Sum,
+    SumCols,
+    SumRows,
+    Symbol,
+    Trace,
+    Transpose,
+)
+from matcalc.limits import MAX_TERMS
+from matcalc.shapes import SCALAR, Shapes
+from matcalc.simplify.atoms import WHOLE, inner_product, square, vanishes
+from matcalc.simplify.factor import EUCLIDEAN, factor, sum_of, term_expr
+from matcalc.simplify.rewrites import REWRITE_NAMES
+from matcalc.simplify.terms import (
+    UNIT,
+    Term,
+    collected,
+    flattened,
+    inverse_run,
+    inverted,
+    matrix,
+    product,
+    scalar,
+    scalars_move,
+)
+
+
+class TooManyTerms(Exception):
+    """Expanding would pass MAX_TERMS terms."""
+
+
+class Simplifier:
+    """Expands with `expand`, and gives up past MAX_TERMS terms; without it, a product keeps
+    an operand that is a sum whole, so the number of terms cannot grow by multiplying.
+    `applied` counts the rewrites that changed the expression (a part that comes out as it
+    went in counts none)."""
+
+    def __init__(self, shapes: Shapes, *, expand: bool):
+        self.shapes = shapes
+        self.expand = expand
+        self.applied: Counter[str] = Counter()
+
+    def _did(self, rewrite: str, times: int = 1) -> None:
+        assert rewrite in REWRITE_NAMES, rewrite
+        self.applied[rewrite] += times
+
+    def _probe(self) -> Simplifier:
+        """A simplifier like this one for trying something out, whose rewrites do not count."""
+        return Simplifier(self.shapes, expand=self.expand)
+
+    def closed(self, expr: Expr) -> Expr:
+        before = self.applied.copy()
+        result = sum_of(self.terms(expr))
+        if result == expr:
+            self.applied = before
+        return result
+
+    def terms(self, expr: Expr) -> list[Term]:
+        """`expr` as collected terms."""
+        return self._collect(self._expand(expr))
+
+    def _collect(self, terms: list[Term]) -> list[Term]:
+        result = collected(terms)
+        if result.like:
+            self._did("collect terms", result.like)
+        if result.zeros:
+            self._did("drop zeros")
+        return result.terms
+
+    def _expand(self, expr: Expr) -> list[Term]:
+        match expr:
+            case Number(value):
+                return [Term(value, (), ())]
+            case Neg(arg):
+                terms = self._expand(arg)
+                if len(terms) > 1:
+                    self._did("expand")
+                return [t.scaled(Fraction(-1)) for t in terms]
+            case Add(terms) if all(self.shapes.of(t) == self.shapes.of(expr) for t in terms):
+                expanded = [t for term in terms for t in self._expand(term)]
+                return self._bounded(self._collect(expanded))
+            case MatMul(left, right):
+                if isinstance(right, MatMul) and self.shapes.of(right) != SCALAR:
+                    self._did("drop brackets")
+                return self._product([left, right], written=True)
+            case Power(base, Number(value)) if self.shapes.of(base) != SCALAR:
+                return self._product([base] * int(value))
+            case Power(base, Number(value)):
+                return self._raised(base, value)
+            case HadamardPow(base, k) if self.shapes.of(base) == SCALAR:
+                self._did("scalar operations")
+                return self._raised(base, Fraction(k))
+            case Inverse(arg) if self.shapes.of(arg) == SCALAR:
+                return self._raised(arg, Fraction(-1))
+            case Div(num, Number(value)) | HadamardDiv(num, Number(value)) if value:
+                if isinstance(expr, HadamardDiv):
+                    self._did("scalar operations")
+                terms = self._expand(num)
+                if abs(value) != 1 and any(abs(t.coefficient) != 1 for t in terms):
+                    self._did("fold numbers")
+                return [t.scaled(1 / value) for t in terms]
+            case Div(num, den) | HadamardDiv(num, den) if self.shapes.of(den) == SCALAR:
+                if isinstance(expr, HadamardDiv):
+                    self._did("scalar operations")
+                reciprocal = self._raised(den, Fraction(-1))
+                return [self._times(t, r) for t in self._expand(num) for r in reciprocal]
+            case Inverse(arg):
+                return self._inverse(arg)
+            case Det(Inverse(arg)) | Det(Transpose(Inverse(arg))):
+                self._did("inverse determinants")
+                return self._raised(Det(arg), Fraction(-1))
+            case LogDet(Inverse(arg)) | LogDet(Transpose(Inverse(arg))):
+                self._did("inverse determinants")
+                return [t.scaled(Fraction(-1)) for t in self._expand(LogDet(arg))]
+            case FrobSq(arg, norm) if norm in EUCLIDEAN:
+                # ||x||_2^2 is ||x||_2 squared, to cancel with ||x||_2 elsewhere
+                return [scalar(Norm(arg, norm), Fraction(2))]
+            case Det(Transpose(arg)) | LogDet(Transpose(arg)) | Trace(Transpose(arg)):
+                self._did("drop transposes")
+                return self._expand(expr.rebuild((arg,)))
+            case Transpose(arg):
+                terms = [self.transpose_term(t) for t in self._expand(arg)]
+                if terms != [matrix(expr)]:
+                    self._did("push transposes")
+                return terms
+            case Sum(Hadamard(left, right)) if inner_product(self.shapes, left, right):
+                # of two columns, sum(a ⊙ b) is a^T b; of two rows, a b^T
+                self._did("inner products")
+                if self.shapes.of(left)[1] == 1:
+                    return self._expand(MatMul(Transpose(left), right))
+                return self._expand(MatMul(left, Transpose(right)))
+            case Hadamard(left, right) if SCALAR in (self.shapes.of(left), self.shapes.of(right)):
+                # a scalar multiplies every entry: λ ⊙ X is λ X
+                self._did("scalar operations")
+                return self._expand(MatMul(left, right))
+            case Hadamard(Ones(), other) | Hadamard(other, Ones()):
+                self._did("absorb identities")
+                return self._expand(other)
+            case Ones(rows, cols) if (rows, cols) == SCALAR:
+                self._did("absorb identities")
+                return [UNIT]
+            case _:
+                return self._atom(expr)
+
+    def _operand(self, expr: Expr) -> list[Term]:
+        """Terms of a product's operand; a 1×1 product of matrices becomes one scalar factor."""
+        terms = self._expand(expr)
+        if self.shapes.of(expr) != SCALAR:
+            return terms
+        return [
+            self._times(Term(t.coefficient, t.scalars, ()), scalar(product(t.factors)))
+            if t.factors
+            else t
+            for t in terms
+        ]
+
+    def _product(self, operands: list[Expr], *, written: bool = False) -> list[Term]:
+        """The terms of a product, where a matrix next to its inverse cancels; `written` if the
+        operands were written next to each other, not as a power."""
+        terms_of = [UNIT]
+        for operand in operands:
+            terms = self._operand(operand)
+            if not self.expand:
+                terms = self._whole(operand, terms)
+            elif len(terms) > 1 and len(operands) > 1:
+                self._did("expand")
+            if UNIT in terms and len(operands) > 1:
+                self._did("absorb identities")
+            if written and any(
+                a.factors and b.factors and a.factors[-1] == b.factors[0]
+                for a in terms_of
+                for b in terms
+            ):
+                self._did("collect powers")
+            terms_of = self._bounded([self._joined(a, b) for a in terms_of for b in terms])
+        return terms_of
+
+    def _joined(self, left: Term, right: Term) -> Term:
+        """left · right, where a product next to its inverse across the join becomes I:
+        X X^{-1}, X^{-1} X, X^T X^{-T}, (A B)^{-1} A B."""
+        if scalars_move(left, right):
+            self._did("scalars first")
+        term = self._times(left, right)
+        split = sum(not isinstance(f, Identity) for f in left.factors)
+        kept = [(f, inverted(f)) for f in term.factors[:split]]
+        for factor_ in term.factors[split:]:
+            kept.append((factor_, inverted(factor_)))
+            while (run := inverse_run(kept)) is not None:
+                del kept[-run:]
+        if len(kept) == len(term.factors):
+            return term
+        self._did("cancel inverses")
+        factors = tuple(f for f, _ in kept) or (Identity(self.shapes.of(term.factors[0])[0]),)
+        return Term(term.coefficient, term.scalars, factors)
+
+    def _times(self, left: Term, right: Term) -> Term:
+        """left · right, noting numbers multiplied, powers of a scalar collected, I absorbed."""
+        term = left.times(right)
+        if abs(left.coefficient) != 1 and abs(right.coefficient) != 1:
+            self._did("fold numbers")
+        if len(term.scalars) < len(left.scalars) + len(right.scalars):
+            self._did("collect powers")
+        elif term.scalars != left.scalars + right.scalars:
+            self._did("sort scalars")
+        if len(term.factors) < len(left.factors) + len(right.factors):
+            self._did("absorb identities")
+        return term
+
+    def _raised(self, base: Expr, exponent: Fraction) -> list[Term]:
+        """A scalar to a number's power: a single term is raised factor by factor, anything
+        else is one scalar factor with that exponent."""
+        match base:
+            case MatMul(left, right) if self.shapes.of(left) == SCALAR == self.shapes.of(right):
+                return [
+                    self._times(a, b)
+                    for a in self._raised(left, exponent)
+                    for b in self._raised(right, exponent)
+                ]
+        terms = self._collect(self._operand(base))
+        if not terms:
+            self._did("drop zeros")
+            return [] if exponent > 0 else [scalar(ZERO, exponent)]
+        if len(terms) == 1 and (raised := terms[0].raised(exponent)) is not None:
+            if raised.coefficient != terms[0].coefficient:
+                self._did("fold numbers")
+            scalars = terms[0].scalars
+            if exponent != 1 and (len(scalars) > 1 or any(e != 1 for _, e in scalars)):
+                self._did("collect powers")
+            return [raised]
+        return [scalar(sum_of(terms), exponent)]
+
+    def _inverse(self, arg: Expr) -> list[Term]:
+        """(c A B)^{-1} = B^{-1} A^{-1} / c for square A and B; (X^{-1})^{-1} = X,
+        (X^T)^{-1} = X^{-T}, I^{-1} = I."""
+        terms = self.terms(arg)
+        if len(terms) != 1 or not all(square(self.shapes.of(f)) for f in terms[0].factors):
+            return self._atom(Inverse(sum_of(terms)))
+        (term,) = terms
+        single = term.coefficient == 1 and not term.scalars and len(term.factors) == 1
+        if not single or isinstance(term.factors[0], Inverse | Transpose | Identity):
+            self._did("invert products")
+        inverse = [Term(1 / term.coefficient, tuple((b, -e) for b, e in term.scalars), ())]
+        for factor_ in reversed(term.factors):
+            match factor_:
+                case Inverse(inner):
+                    factors = self._expand(inner)
+                case Transpose(inner):
+                    factors = [matrix(Transpose(Inverse(inner)))]
+                case Identity():
+                    factors = [matrix(factor_)]
+                case _:
+                    factors = self._atom(Inverse(factor_))
+            inverse = [a.times(b) for a in inverse for b in factors]
+        return inverse
+
+    def _bounded(self, terms: list[Term]) -> list[Term]:
+        if self.expand and len(terms) > MAX_TERMS:
+            raise TooManyTerms
+        return terms
+
+    def _whole(self, expr: Expr, terms: list[Term]) -> list[Term]:
+        """The terms of a product's operand, as one factor if there are several."""
+        if len(terms) < 2:
+            return terms
+        outside, rest = factor(self._collect(terms))
+        if self.shapes.of(expr) == SCALAR:
+            return [outside.times(scalar(product(rest.factors)))]
+        return [outside.times(rest)]
+
+    def _atom(self, expr: Expr) -> list[Term]:
+        """An expression the expansion does not open, with its number and scalars pulled out."""
+        outside, atom = self._canonical_atom(expr)
+        if outside != UNIT:
+            self._did("scalars first")
+        if vanishes(atom):
+            self._did("drop zeros")
+            return []
+        if self.shapes.of(atom) == SCALAR:
+            return [self._times(outside, scalar(atom))]
+        return [outside.times(matrix(atom))]
+
+    def _canonical_atom(self, expr: Expr) -> tuple[Term, Expr]:
+        match expr:
+            case Hadamard(left, right):
+                (a, left), (b, right) = self._inside(left), self._inside(right)
+                for one, other in ((left, right), (right, left)):
+                    # 1 ⊙ Y is Y, and so is ones ⊙ Y when Y has the whole shape
+                    full = self.shapes.of(other) == self.shapes.of(expr)
+                    if one == ONE or (isinstance(one, Ones) and full):
+                        self._did("absorb identities")
+                        return self._times(a, b), other
+                return self._times(a, b), Hadamard(left, right)
+            case HadamardDiv(left, right):
+                a, left = self._inside(left)
+                if isinstance(left, Ones) and self.shapes.of(right) != SCALAR:
+                    self._did("absorb identities")
+                    left = ONE
+                return a, HadamardDiv(left, self.closed(right))
+            case HadamardPow(base, exponent):
+                return UNIT, HadamardPow(self.closed(base), exponent)
+            case Trace(arg):
+                a, arg = self._inside(arg)
+                return a, Trace(self._shortest_cycle(arg))
+            case Sum(arg) | SumRows(arg) | SumCols(arg):
+                a, arg = self._inside(arg)
+                return a, expr.rebuild((arg,))
+            case Det(arg) | LogDet(arg) | Inverse(arg):
+                return UNIT, expr.rebuild((self.closed(arg),))
+            case Diag(arg):
+                a, arg = self._inside(arg)
+                match arg:
+                    case Identity(n):  # the diagonal of I is a column of ones, and back
+                        self._did("absorb identities")
+                        return a, Ones(n, 1)
+                    case Ones(n, 1) if n != 1:
+                        self._did("absorb identities")
+                        return a, Identity(n)
+                return a, Diag(arg)
+            case Power(base, exponent):
+                return UNIT, Power(self.closed(base), self.closed(exponent))
+            case Div(num, den):
+                a, num = self._inside(num)
+                return a, Div(num, self.closed(den))
+            case Add(terms):
+                # a broadcast sum (C + x, 1 - y) stays whole: (C + x) W is not C W + x W
+                return UNIT, Add(tuple(self._shaped(term) for term in terms))
+            case _ if isinstance(expr, WHOLE):
+                return UNIT, expr
+        raise AssertionError(f"no simplification for {type(expr).__name__}")
+
+    def _shaped(self, term: Expr) -> Expr:
+        """A broadcast sum's term in closed form; a zero matrix stays a matrix, `0 ones(m, n)`,
+        for the sum to keep its shape."""
+        closed = self.closed(term)
+        rows, cols = self.shapes.of(term)
+        if closed == ZERO and (rows, cols) != SCALAR:
+            return MatMul(ZERO, Ones(rows, cols))
+        return closed
+
+    def _inside(self, expr: Expr) -> tuple[Term, Expr]:
+        """An operand kept whole, in factored form: (its number and scalars, the rest). Rewrites
+        that it undoes, as expanding `2 (X - Y)` to factor it again, do not count."""
+        before = self.applied.copy()
+        terms = self.terms(expr)
+        if not terms:
+            return UNIT, ZERO
+        if len(terms) == 1 and not terms[0].factors:
+            scalars = Term(Fraction(1), terms[0].scalars, ())
+            outside, rest = Term(terms[0].coefficient, (), ()), term_expr(scalars)
+        else:
+            outside, factors = factor(terms)
+            rest = product(factors.factors)
+        if term_expr(outside.times(matrix(rest))) == expr:
+            self.applied = before
+        return outside, rest
+
+    def transpose_term(self, term: Term) -> Term:
+        """The transpose of a term: its factors transposed in reverse order."""
+        factors = tuple(self._transpose_atom(f) for f in reversed(term.factors))
+        terms = [Term(term.coefficient, term.scalars, ())]
+        for factor_ in factors:
+            terms = [a.times(b) for a in terms for b in factor_]
+        assert len(terms) == 1
+        return terms[0]
+
+    def _transpose_atom(self, atom: Expr) -> list[Term]:
+        match atom:
+            case Transpose(inner):  # a factor kept whole stays one factor
+                return self._whole(inner, self._expand(inner))
+            case Ones(rows, cols):
+                return [matrix(Ones(cols, rows))]
+            case Identity() | Symbol() | Inverse() | Diag() if self._symmetric(atom):
+                return [matrix(atom)]
+            case Hadamard(left, right):
+                return self._atom(Hadamard(Transpose(left), Transpose(right)))
+            case HadamardDiv(left, right):
+                return self._atom(HadamardDiv(Transpose(left), Transpose(right)))
+            case HadamardPow(base, exponent):
+                return self._atom(HadamardPow(Transpose(base), exponent))
+            case Add(terms):
+                swapped = Add(tuple(Transpose(term) for term in terms))
+                return self._whole(swapped, self._expand(swapped))
+        return [matrix(Transpose(atom))]
+
+    def _shortest_cycle(self, product_: Expr) -> Expr:
+        """The trace's product turned cyclically (tr(A B C) = tr(C A B)) to where the most
+        cancels, as tr(X^{-1} A X) = tr(A); unchanged if no turn is shorter."""
+        factors = flattened(product_)
+        best = factors
+        probe = self._probe()
+        for turn in range(1, len(factors)):
+            turned = factors[turn:] + factors[:turn]
+            cancelled = probe._joined(UNIT, matrix(*turned)).factors
+            if len(cancelled) < len(best):
+                best = cancelled
+        if best is factors:
+            return product_
+        self._did("turn traces")
+        self._did("cancel inverses")
+        return product(best)
+
+    def _symmetric(self, atom: Expr) -> bool:
+        """I, a matrix declared symmetric, and the inverse of a symmetric matrix (S^{-1},
+        (X^T S X)^{-1}) are their own transposes."""
+        match atom:
+            case Identity():
+                return True
+            case Symbol(name):
+                return name in self.shapes.symmetric
+            case Inverse(arg):
+                return self._symmetric(arg) or self._probe().closed(Transpose(arg)) == arg
+            case Diag(arg):
+                return self.shapes.of(arg)[1] == 1
+        return False
