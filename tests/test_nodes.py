@@ -42,7 +42,7 @@ from matcalc.expr import (
     Trace,
     Transpose,
 )
-from matcalc.operations import BY_NAME, OPERATIONS, Operation, operation_of
+from matcalc.operations import BY_NAME, OPERATIONS, Operand, Operation, operation_of
 from matcalc.printing.latex import latex
 from matcalc.printing.python import python_source
 from matcalc.printing.text import text
@@ -147,6 +147,12 @@ def test_each_operation_is_called_by_its_name(operation: Operation) -> None:
     assert isinstance(node, operation.node)
     assert operation_of(node) is operation
     assert parse(text(node)) == node
+
+
+def test_the_table_has_a_row_for_each_operation_kind() -> None:
+    rows = {operation.node for operation in OPERATIONS}
+    missing = sorted(kind.__name__ for kind in set(get_args(Operand)) - rows)
+    assert not missing, f"matcalc/operations.py has no row for {', '.join(missing)}"
 
 
 def test_a_norm_with_bars_is_its_call() -> None:
