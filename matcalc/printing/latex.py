@@ -106,9 +106,10 @@ def latex(expr: Expr) -> str:
         case HadamardDiv(left, right):
             return rf"{_operand(left, True)}\oslash {_operand(right, False)}"
         case HadamardPow(base, exponent):
-            return rf"{_group(base, needs_parentheses(base, POSTFIX + 1))}^{{\circ {exponent}}}"
+            return rf"{_group(base, _postfix_wraps(base))}^{{\circ {exponent}}}"
         case Power(base, exponent):
-            return f"{_group(base, power_base_needs_parentheses(base))}^{{{latex(exponent)}}}"
+            wrap = power_base_needs_parentheses(base) or _postfix_wraps(base)
+            return f"{_group(base, wrap)}^{{{latex(exponent)}}}"
         case Func(name, arg):
             return _function(name, arg)
         case FrobSq(arg, norm):
@@ -166,8 +167,9 @@ def _placed(expr: Expr, placement: Placement) -> str:
 
 
 def _postfix_wraps(arg: Expr) -> bool:
-    """A superscript on a superscript needs parentheses in LaTeX: (X^T)^{-1}."""
-    return needs_parentheses(arg, POSTFIX + 1)
+    """A superscript on a superscript needs parentheses in LaTeX: (X^T)^{-1}; a squared norm
+    ends in one, (\\Vert X\\Vert_F^2)^T, though the input reads ||X||_F^2^T."""
+    return needs_parentheses(arg, POSTFIX + 1) or isinstance(arg, FrobSq)
 
 
 def _at(expr: Expr, least: int) -> str:
