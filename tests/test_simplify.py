@@ -1,17 +1,18 @@
-"""Closed forms: rows of (input, closed form), each checked to keep the value."""
+"""Closed forms: rows of (input, closed form), each checked to keep the value, and the named
+rewrites that each closed form says it made."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import assert_gradient_correct
+from conftest import assert_gradient_correct, well_conditioned
 
 from matcalc import diff, evaluate, parse
 from matcalc.expr import symbol_names
 from matcalc.finite_differences import random_env
 from matcalc.limits import MAX_TERMS
 from matcalc.shapes import infer
-from matcalc.simplify import closed_form, factored_form, signs_out
+from matcalc.simplify import REWRITES, closed_form, factored_form, signs_out
 
 ROWS = [
     ("X^T (2 (g(X W) - Y) ⊙ g'(X W))", "2 X^T ((g(X W) - Y) ⊙ g'(X W))"),
@@ -133,7 +134,7 @@ def test_past_the_term_limit_sums_stay_whole_and_the_output_says_so(
 def test_within_the_term_limit_products_are_expanded() -> None:
     derivation = diff(THIRTY_TERMS, "A7")
     assert str(derivation.result) == " + ".join(f"2 A{i} X X^T" for i in range(1, 31))
-    assert derivation.steps[-1].wording == "we've expanded products and collected terms"
+    assert derivation.steps[-1].wording == "we've expanded products"
     assert_gradient_correct(derivation)
 
 
@@ -143,6 +144,7 @@ def test_expanding_stops_at_the_limit() -> None:
     shapes = infer(expr, {name: ("m", "m") for name in symbol_names(expr)})
     closed = closed_form(expr, shapes)
     assert not closed.expanded and closed.expr == expr
+    assert f"more than {MAX_TERMS} terms" in closed.sentence
     env = random_env(shapes.symbols, expr)
     assert np.allclose(evaluate(closed.expr, env), evaluate(expr, env))
 
@@ -159,3 +161,79 @@ def test_a_transposed_factor_kept_whole_stays_one_factor() -> None:
         " / mu"
     )
     assert_gradient_correct(derivation, positive=True)
+
+
+SHAPES = {
+    "A": ("m", "n"),
+    "E": ("m", "n"),
+    "B": ("n", "p"),
+    "C": ("n", "p"),
+    "D": ("p", "m"),
+    "X": ("n", "n"),
+    "Y": ("n", "n"),
+    "x": ("n", 1),
+    "y": ("n", 1),
+}
+"""m, n and p take the distinct sizes 3, 4 and 5 when evaluated (`random_env`)."""
+
+REWRITTEN = [
+    ("A (B + C)", "A B + A C", ("expand",)),
+    ("A (B D)", "A B D", ("drop brackets",)),
+    ("(A B)^T", "B^T A^T", ("push transposes",)),
+    ("(X^T)^{-1}", "X^{-T}", ("invert products",)),
+    ("tr(X^{-1} Y X)", "tr(Y)", ("turn traces", "cancel inverses")),
+    ("A X X^{-1}", "A", ("cancel inverses",)),
+    ("det(X^T)", "det(X)", ("drop transposes",)),
+    ("logdet(X^{-1})", "-logdet(X)", ("inverse determinants",)),
+    ("sum(x ⊙ y) A", "x^T y A", ("inner products",)),
+    ("lambda ⊙ A", "lambda A", ("scalar operations",)),
+    ("x (y^T x)", "y^T x x", ("scalars first",)),
+    ("mu lambda A", "lambda mu A", ("sort scalars",)),
+    ("(2 A) ⊙ (3 E)", "6 (A ⊙ E)", ("scalars first", "fold numbers")),
+    ("X X X", "X^3", ("collect powers",)),
+    ("ones(m, n) ⊙ A", "A", ("absorb identities",)),
+    ("A + 0 E", "A", ("drop zeros",)),
+    ("A B + 2 A B", "3 A B", ("collect terms",)),
+    ("(A + E)^T A + A^T A", "2 A^T A + E^T A", ("expand", "push transposes", "collect terms")),
+    ("A (lambda B)", "lambda A B", ("scalars first",)),
+    ("A (B (2 D))", "2 A B D", ("drop brackets", "scalars first")),
+    ("g(A)^T", "g(A)^T", ()),
+]
+
+
+@pytest.mark.parametrize(("text", "closed", "applied"), REWRITTEN, ids=[r[0] for r in REWRITTEN])
+def test_named_rewrites(text: str, closed: str, applied: tuple[str, ...]) -> None:
+    expr = parse(text)
+    shapes = infer(expr, SHAPES)
+    result = closed_form(expr, shapes)
+    assert str(result.expr) == closed
+    assert result.applied == applied
+    env = well_conditioned(random_env(shapes.symbols, expr))
+    assert np.allclose(
+        evaluate(result.expr, env, shapes=shapes.symbols),
+        evaluate(expr, env, shapes=shapes.symbols),
+    )
+
+
+def test_every_named_rewrite_has_a_row() -> None:
+    assert {name for row in REWRITTEN for name in row[2]} == {r.name for r in REWRITES}
+
+
+SENTENCES = [
+    ("A (B + C)", "we've expanded products"),
+    ("X + X - 3 X", "we've collected 3 like terms"),
+    (
+        "(A + E)^T A + A^T A",
+        "we've expanded products, pushed transposes onto the symbols and collected 2 like terms",
+    ),
+    (
+        "tr(X^{-1} Y X)",
+        "we've turned a trace cyclically and cancelled matrices against their inverses",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "sentence"), SENTENCES, ids=[r[0] for r in SENTENCES])
+def test_the_sentence_lists_the_rewrites_in_table_order(text: str, sentence: str) -> None:
+    expr = parse(text)
+    assert closed_form(expr, infer(expr, SHAPES)).sentence == sentence

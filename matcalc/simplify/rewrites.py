@@ -28,8 +28,8 @@ REWRITES = (
         "inverted products factor by factor",
         "(c A B)^{-1} = B^{-1} A^{-1} / c, (A^T)^{-1} = A^{-T}, (A^{-1})^{-1} = A",
     ),
-    Rewrite("cancel inverses", "cancelled matrices against their inverses", "A A^{-1} = I"),
     Rewrite("turn traces", "turned a trace cyclically", "tr(A B C) = tr(C A B)"),
+    Rewrite("cancel inverses", "cancelled matrices against their inverses", "A A^{-1} = I"),
     Rewrite(
         "drop transposes",
         "dropped transposes inside traces or determinants",

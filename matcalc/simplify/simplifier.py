@@ -112,7 +112,8 @@ class Simplifier:
                 expanded = [t for term in terms for t in self._expand(term)]
                 return self._bounded(self._collect(expanded))
             case MatMul(left, right):
-                if isinstance(right, MatMul) and self.shapes.of(right) != SCALAR:
+                # A (B C) loses its brackets; A (c B) and X (a^T x) move a scalar instead
+                if isinstance(right, MatMul) and self._matrices(right.left, right):
                     self._did("drop brackets")
                 return self._product([left, right], written=True)
             case Power(base, Number(value)) if self.shapes.of(base) != SCALAR:
@@ -173,6 +174,9 @@ class Simplifier:
                 return [UNIT]
             case _:
                 return self._atom(expr)
+
+    def _matrices(self, *exprs: Expr) -> bool:
+        return all(self.shapes.of(e) != SCALAR for e in exprs)
 
     def _operand(self, expr: Expr) -> list[Term]:
         """Terms of a product's operand; a 1×1 product of matrices becomes one scalar factor."""
