@@ -119,9 +119,12 @@ def latex(expr: Expr) -> str:
             mark = norm_subscript(norm)
             return rf"\Vert {latex(arg)}\Vert{'_' + mark if mark else ''}"
         case Pending(of, wrt, _, occurrence):
-            mark = f"_{{({occurrence})}}" if occurrence else ""
             below = latex(wrt) if isinstance(wrt, Symbol) else f"({latex(wrt)})"
-            return rf"\frac{{d({latex(of)})}}{{d{below}{mark}}}"
+            if occurrence:  # a numbered H_{1} is grouped, {H_{1}}_{(2)}: no double subscript
+                grouped = isinstance(wrt, Symbol) and "_" in below
+                below = f"{{{below}}}" if grouped else below
+                below += f"_{{({occurrence})}}"
+            return rf"\frac{{d({latex(of)})}}{{d{below}}}"
         case _:
             assert_never(node)
 
