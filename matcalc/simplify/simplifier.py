@@ -83,7 +83,7 @@ class Simplifier:
     def closed(self, expr: Expr) -> Expr:
         before = self.applied.copy()
         result = sum_of(self.terms(expr))
-        if result == expr:
+        if self.applied != before and result == expr:
             self.applied = before
         return result
 
@@ -386,7 +386,7 @@ class Simplifier:
         else:
             outside, factors = factor(terms)
             rest = product(factors.factors)
-        if term_expr(outside.times(matrix(rest))) == expr:
+        if self.applied != before and term_expr(outside.times(matrix(rest))) == expr:
             self.applied = before
         return outside, rest
 
