@@ -53,7 +53,7 @@ REWRITES = (
     Rewrite("scalars first", "moved scalars to the front", "A (c B) = c A B, c ⊙ A = c A"),
     Rewrite("sort scalars", "sorted the scalar factors", "b a = a b"),
     Rewrite("fold numbers", "multiplied numbers together", "2 (3 A) / 4 = 3 A / 2"),
-    Rewrite("collect powers", "collected powers", "s^2 s = s^3, A A = A^2"),
+    Rewrite("collect powers", "combined powers", "s^2 s = s^3, A A = A^2"),
     Rewrite(
         "absorb identities",
         "absorbed identity factors",

@@ -75,7 +75,7 @@ class Collected:
 
 
 def collected(terms: list[Term]) -> Collected:
-    """Add up like terms, keeping the order in which each first arose; drop zeros."""
+    """`collect`, and what it did: how many terms had a like term, how many zeros it dropped."""
     totals: dict[tuple[Powers, tuple[Expr, ...]], Fraction] = {}
     counts: dict[tuple[Powers, tuple[Expr, ...]], int] = {}
     for term in terms:
