@@ -81,6 +81,7 @@ class Simplifier:
         return Simplifier(self.shapes, expand=self.expand)
 
     def closed(self, expr: Expr) -> Expr:
+        """`expr` in closed form; rewrites inside it count only if it comes out changed."""
         before = self.applied.copy()
         result = sum_of(self.terms(expr))
         if self.applied != before and result == expr:
@@ -219,8 +220,8 @@ class Simplifier:
         term = self._times(left, right)
         split = sum(not isinstance(f, Identity) for f in left.factors)
         kept = [(f, inverted(f)) for f in term.factors[:split]]
-        for factor_ in term.factors[split:]:
-            kept.append((factor_, inverted(factor_)))
+        for added in term.factors[split:]:
+            kept.append((added, inverted(added)))
             while (run := inverse_run(kept)) is not None:
                 del kept[-run:]
         if len(kept) == len(term.factors):
@@ -276,16 +277,16 @@ class Simplifier:
         if not single or isinstance(term.factors[0], Inverse | Transpose | Identity):
             self._did("invert products")
         inverse = [Term(1 / term.coefficient, tuple((b, -e) for b, e in term.scalars), ())]
-        for factor_ in reversed(term.factors):
-            match factor_:
+        for each in reversed(term.factors):
+            match each:
                 case Inverse(inner):
                     factors = self._expand(inner)
                 case Transpose(inner):
                     factors = [matrix(Transpose(Inverse(inner)))]
                 case Identity():
-                    factors = [matrix(factor_)]
+                    factors = [matrix(each)]
                 case _:
-                    factors = self._atom(Inverse(factor_))
+                    factors = self._atom(Inverse(each))
             inverse = [a.times(b) for a in inverse for b in factors]
         return inverse
 
@@ -394,8 +395,8 @@ class Simplifier:
         """The transpose of a term: its factors transposed in reverse order."""
         factors = tuple(self._transpose_atom(f) for f in reversed(term.factors))
         terms = [Term(term.coefficient, term.scalars, ())]
-        for factor_ in factors:
-            terms = [a.times(b) for a in terms for b in factor_]
+        for transposed in factors:
+            terms = [a.times(b) for a in terms for b in transposed]
         assert len(terms) == 1
         return terms[0]
 
