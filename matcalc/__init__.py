@@ -7,18 +7,18 @@
 
 from __future__ import annotations
 
-import sys
 from typing import TYPE_CHECKING, Any
 
 from matcalc.definitions import Definition, parse_definition
-from matcalc.derive import Derivation, Session, Step, diff
+from matcalc.derivation import Derivation, Options, Step
+from matcalc.derive import derive
 from matcalc.errors import ErrorKind, MatcalcError
 from matcalc.expr import Expr
-from matcalc.limits import STACK_FRAMES
 from matcalc.parser import parse
 from matcalc.printing.latex import document as latex_document
 from matcalc.printing.latex import latex, proof_latex
 from matcalc.rules import RULES, Rule, statement
+from matcalc.session import Session, diff
 
 if TYPE_CHECKING:
     from matcalc.finite_differences import gradcheck
@@ -32,10 +32,12 @@ __all__ = [
     "ErrorKind",
     "Expr",
     "MatcalcError",
+    "Options",
     "Rule",
     "Session",
     "Step",
     "codegen",
+    "derive",
     "diff",
     "evaluate",
     "gradcheck",
@@ -47,8 +49,6 @@ __all__ = [
     "statement",
 ]
 __version__ = "0.1.0"
-
-sys.setrecursionlimit(max(sys.getrecursionlimit(), STACK_FRAMES))
 
 _LAZY = {
     "evaluate": "matcalc.numeric",

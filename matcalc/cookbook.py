@@ -183,6 +183,11 @@ def _by_signature() -> dict[str, list[CookbookIdentity]]:
 
 
 @cache
+@cache
+def _largest() -> int:
+    return max(_key(identity).size for identity in IDENTITIES)
+
+
 def _key(identity: CookbookIdentity) -> Expr:
     objective = parse(identity.objective)
     declared = {n: declared_shape(n, spec) for n, spec in identity.shapes.items()}
@@ -191,6 +196,8 @@ def _key(identity: CookbookIdentity) -> Expr:
 
 def known_identity(objective: Expr, wrt: str, shapes: Shapes) -> CookbookIdentity | None:
     """The Cookbook identity that `objective` differentiated by `wrt` is, if any."""
+    if objective.size > _largest():  # no identity is that long: not worth printing it
+        return None
     candidates = _by_signature().get(_signature(str(objective)), [])
     if not candidates:
         return None

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from matcalc.derive import Derivation
+from matcalc.derivation import Derivation
 from matcalc.errors import ErrorKind, MatcalcError
 from matcalc.expr import ZERO, Expr, Func, MatMul, Transpose, preorder
 from matcalc.functions import is_generic

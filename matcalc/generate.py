@@ -6,7 +6,8 @@ import keyword
 from collections.abc import Sequence
 from typing import Any
 
-from matcalc.derive import Derivation, diff
+from matcalc.derivation import Derivation
+from matcalc.session import diff
 from matcalc.errors import ErrorKind, MatcalcError
 from matcalc.expr import Transpose
 from matcalc.printing.python import Gradient, python_source

@@ -4,6 +4,17 @@ Each limit is far above what a person writes by hand and low enough that the wor
 takes well under a second (benchmarks/robustness.py measures the worst cases).
 """
 
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from types import FrameType
+from typing import ParamSpec, TypeVar
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
 MAX_INPUT = 100_000
 """Characters in an objective."""
 
@@ -15,9 +26,9 @@ MAX_DEPTH = 300
 enough for a 128-layer network, tanh(… tanh(X W1) W2 …) W128, which nests 2 levels a layer."""
 
 STACK_FRAMES = 5_000
-"""Python's recursion limit, raised to this when matcalc is imported if it is lower: parsing,
-simplifying and printing recurse on the nesting, and objectives nested MAX_DEPTH deep take up to
-about 2,000 frames (tests/test_limits.py)."""
+"""Python frames that matcalc's own calls may use beyond their caller's: parsing, simplifying
+and printing recurse on the nesting, and objectives nested MAX_DEPTH deep take up to about
+2,000 frames (tests/test_limits.py)."""
 
 MAX_DERIVATION = 300_000
 """Nodes written out over all the steps of one derivation."""
@@ -28,3 +39,32 @@ MAX_TERMS = 32
 MAX_POWER = 32
 """The largest whole power of a matrix (its derivative has that many terms), and the largest
 exponent to which the simplifier raises a number (2^32 is already 10 digits)."""
+
+
+def deep_recursion(function: Callable[_P, _R]) -> Callable[_P, _R]:
+    """`function`, given STACK_FRAMES frames beyond its caller's while it runs: Python's recursion
+    limit is raised for the call if it is lower, and put back after, so that importing or using
+    matcalc leaves the interpreter's settings as they were."""
+
+    @functools.wraps(function)
+    def within(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        before = sys.getrecursionlimit()
+        needed = _depth() + STACK_FRAMES
+        if before >= needed:
+            return function(*args, **kwargs)
+        sys.setrecursionlimit(needed)
+        try:
+            return function(*args, **kwargs)
+        finally:
+            sys.setrecursionlimit(before)
+
+    return within
+
+
+def _depth() -> int:
+    """How many frames the caller is deep."""
+    frame: FrameType | None = sys._getframe(1)
+    depth = 0
+    while frame is not None:
+        frame, depth = frame.f_back, depth + 1
+    return depth

@@ -41,7 +41,7 @@ from matcalc.expr import (
     Trace,
     Transpose,
     as_node,
-    preorder,
+    distinct,
     replace_nodes,
     symbol_names,
 )
@@ -312,7 +312,7 @@ from where they are used."""
 
 def _placeholders(expr: Expr) -> list[str]:
     found = []
-    for node in preorder(expr):
+    for node in distinct(expr):
         if isinstance(node, Ones | Identity):
             dims = (node.rows, node.cols) if isinstance(node, Ones) else (node.n,)
             found += [d for d in dims if isinstance(d, str)]
@@ -357,6 +357,7 @@ class _Solver:
         self.parent: dict[str, Dim] = {}
         self.shapes = declared
         self.fresh = 0
+        self.visited: dict[Expr, Shape] = {}
         self.naming = naming
 
     def symbol(self, name: str) -> Shape:
@@ -396,11 +397,14 @@ class _Solver:
         raise _Mismatch("the dimensions differ")
 
     def visit(self, expr: Expr, locate: Callable[[Expr], Span | None]) -> Shape:
-        kids = [self.visit(operand, locate) for operand in _operands(expr)]
-        try:
-            shape = _rule(expr, kids, self.unify, self.symbol)
-        except _Mismatch as mismatch:
-            raise self._error(expr, kids, str(mismatch), locate(expr)) from None
+        shape = self.visited.get(expr)
+        if shape is None:  # a value met again has the shape it had: each is read once
+            kids = [self.visit(operand, locate) for operand in _operands(expr)]
+            try:
+                shape = _rule(expr, kids, self.unify, self.symbol)
+            except _Mismatch as mismatch:
+                raise self._error(expr, kids, str(mismatch), locate(expr)) from None
+            self.visited[expr] = shape
         return (self.find(shape[0]), self.find(shape[1]))
 
     def _error(self, expr: Expr, kids: list[Shape], reason: str, span: Span | None) -> MatcalcError:

@@ -1,71 +1,286 @@
-"""Named values: the value of an elementwise function inside another gets a name of its own.
+"""Named values: what a derivation calls by a name, so that each value is written, and each
+derivative worked out, once.
 
-In `||tanh(tanh(X W1) W2) - Y||_F^2` the gradient uses `tanh(X W1)` once for each layer it
-passes, and writes it out each time: the result of an L-layer network grows as L². Naming the
-inner values (`where H1 = tanh(X W1)`) keeps every expression the size of one layer, the
-derivation linear in L, and lets the derivative with respect to each named value be worked out
-once and reused, as reverse-mode differentiation does.
+Before the derivation, a value on the way to the variable gets a name (`where H1 = …`) when
+its derivative would otherwise be worked out more than once: it occurs more than once, or the
+rule of an operation applied to it uses df/dG more than once (X^2, X ⊙ X), and when it is an
+elementwise function's value inside another (each layer of a network). Each name then has a
+block of its own in the derivation, as reverse-mode differentiation keeps one derivative per
+node. After it, a value of more than a few symbols that the result writes more than once is
+named too, so that a result and its where-list hold each forward value once.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from itertools import chain, count
 
-from matcalc.expr import Expr, Func, Symbol, along, occurrences
+from matcalc.errors import MatcalcError
+from matcalc.expr import (
+    Expr,
+    Func,
+    Number,
+    Pending,
+    Power,
+    Symbol,
+    distinct,
+    preorder,
+    replace_nodes,
+    symbol_names,
+)
+from matcalc.rules import rule_for
 from matcalc.shapes import Shapes
 
 
 @dataclass(frozen=True, slots=True)
 class Binding:
-    """`name = value`, the value written in terms of the names bound before it."""
+    """`name = value`, the value written in terms of the names bound before it; for a
+    derivative's name, `derivative_of` is the value it is the derivative with respect to
+    (G1 = df/dH1)."""
 
     name: Symbol
     value: Expr
+    derivative_of: Symbol | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class Named:
-    """An objective as `body` with the values in `where` named (innermost first)."""
+    """An objective as `body` with the values in `where` named (innermost first); `shared`
+    names those named only to share a derivative."""
 
     body: Expr
     where: tuple[Binding, ...]
     shapes: Shapes
+    shared: frozenset[Symbol] = frozenset()
+    small: Mapping[Expr, Expr] = field(default_factory=dict)
+    """The values named only to share a derivative that are small, written out, by name: a
+    result writes them out again, so that the simplifier sees through them."""
+
+    def written_out(self, expr: Expr) -> Expr:
+        """`expr` with the small shared values written out."""
+        return substituted(expr, self.small) if self.small else expr
+
+
+WRITTEN_OUT = 8
+"""A value named only to share its derivative is written out again in the result when it
+takes at most this many nodes (X^2, X ⊙ X), so that the simplifier sees through it."""
+
+REPEATED = 7
+"""A subexpression of at least this many nodes (three symbols under two operations, as
+tanh(tanh(X W1) W2)) that a result writes more than once is named."""
+
+_D_G = Pending(Symbol("f"), Symbol("·G·"), ())
+"""df/dG in a rule's formula, to count how many times the formula uses it."""
 
 
 def named_values(objective: Expr, variable: Symbol, shapes: Shapes) -> Named:
-    """Name each elementwise function application that lies on a path from the objective to
-    `variable` inside another one on that path; no path has two, no name is given."""
-    chosen: set[Expr] = set()
-    for path in occurrences(objective, variable):
-        functions = [node for node in along(objective, path) if isinstance(node, Func)]
-        chosen.update(functions[1:])
+    """Name the values on the way from the objective to `variable` whose derivative is needed
+    more than once, and the elementwise functions' values inside other ones on that way."""
+    nodes = [node for node in distinct(objective) if _holds(node, variable, {})]
+    live = set(nodes)
+    uses: Counter[Expr] = Counter({objective: 1})
+    parent: dict[Expr, Expr] = {}
+    inside_function: set[Expr] = set()
+    chosen: dict[Expr, bool] = {}
+    for node in sorted(nodes, key=lambda n: -n.size):  # each node after all that hold it
+        if node is not objective and not isinstance(node, Symbol):
+            if isinstance(node, Func) and node in inside_function:
+                chosen[node] = False
+            elif uses[node] > 1 or (
+                parent[node] is not objective and _needs(node, live, shapes) > 1
+            ):
+                chosen[node] = True
+        written = 1 if node in chosen else uses[node]
+        for kid in node.children():
+            if kid in live:
+                uses[kid] += written
+                parent[kid] = node
+                if isinstance(node, Func) or node in inside_function:
+                    inside_function.add(kid)
     if not chosen:
         return Named(objective, (), shapes)
-    prefix = _prefix(shapes.symbols)
+    prefix = prefix_for(shapes.symbols)
     where: list[Binding] = []
     names: dict[Expr, Symbol] = {}
 
-    def rewritten(node: Expr) -> Expr:
-        if node in names:
-            return names[node]
-        kids = node.children()
-        new = tuple(rewritten(kid) for kid in kids)
-        value = node if new == kids else node.rebuild(new)
+    def name(node: Expr, value: Expr) -> Expr | None:
         if node not in chosen:
-            return value
+            return None
         names[node] = Symbol(f"{prefix}{len(where) + 1}")
         where.append(Binding(names[node], value))
         return names[node]
 
-    body = rewritten(objective)
+    body = rebuilt(objective, name)
     symbols = {**shapes.symbols, **{names[node].name: shapes.of(node) for node in names}}
-    return Named(body, tuple(where), Shapes(symbols, shapes.bindings, shapes.symmetric))
+    shared = frozenset(names[node] for node, is_shared in chosen.items() if is_shared)
+    typed = Shapes(symbols, shapes.bindings, shapes.symmetric)
+    return Named(body, tuple(where), typed, shared, small_values(where, shared))
 
 
-def _prefix(taken: Iterable[str]) -> str:
-    """The first of H, Z, V, …, HH, HHH, … that no name already used has followed by digits."""
+def rebuilt(expr: Expr, after: Callable[[Expr, Expr], Expr | None]) -> Expr:
+    """`expr` rebuilt from the leaves up, each distinct node once: `after(node, rebuilt)` may
+    put something else in the rebuilt node's place."""
+    done: dict[Expr, Expr] = {}
+    for node in distinct(expr):
+        kids = node.children()
+        new = tuple(done[kid] for kid in kids)
+        value = node if all(a is b for a, b in zip(new, kids, strict=True)) else node.rebuild(new)
+        replaced = after(node, value)
+        done[node] = value if replaced is None else replaced
+    return done[expr]
+
+
+def _holds(node: Expr, variable: Symbol, memo: dict[Expr, bool]) -> bool:
+    found = memo.get(node)
+    if found is None:
+        found = node == variable or any(_holds(k, variable, memo) for k in node.children())
+        memo[node] = found
+    return found
+
+
+def _needs(node: Expr, live: set[Expr], shapes: Shapes) -> int:
+    """How many times the derivations through `node`'s operands use df/d(node)."""
+    total = 0
+    for index, kid in enumerate(node.children()):
+        if kid in live:
+            try:
+                rule, site = rule_for(node, (index,), shapes)
+            except MatcalcError:  # the engine says so, with the whole objective
+                return 1
+            total += sum(n == _D_G for n in preorder(rule.vjp(site, _D_G)))
+    return total
+
+
+def prefix_for(taken: Iterable[str], candidates: Iterable[str] = "HZVQK") -> str:
+    """The first of `candidates`, HH, HHH, … that no name already used has followed by digits."""
     used = {name.rstrip("0123456789") for name in taken if name[-1:].isdigit()}
-    candidates = chain("HZVQK", ("H" * length for length in count(2)))
-    return next(prefix for prefix in candidates if prefix not in used)
+    letters = chain(candidates, ("H" * length for length in count(2)))
+    return next(prefix for prefix in letters if prefix not in used)
+
+
+def derivative_prefix(taken: Iterable[str]) -> str:
+    """The letter of the names of derivatives kept whole in a result (G1 = df/dH1)."""
+    return prefix_for(taken, "GJUPR")
+
+
+def small_values(where: Iterable[Binding], names: frozenset[Symbol]) -> dict[Expr, Expr]:
+    """The values of the names among `names` that are small, written out, by name."""
+    values: dict[Expr, Expr] = {}
+    for binding in where:
+        if binding.name in names:
+            value = substituted(binding.value, values)
+            if _expanded_size(value) <= WRITTEN_OUT:
+                values[binding.name] = value
+    return values
+
+
+def _expanded_size(expr: Expr) -> int:
+    """The size of `expr` with its whole powers multiplied out, as the simplifier does to
+    powers of matrices: (X^3)^3 is nine factors."""
+    sizes: dict[Expr, int] = {}
+    for node in distinct(expr):
+        inner = sum(sizes[kid] for kid in node.children())
+        match node:
+            case Power(base, Number(value)) if value.denominator == 1 and value > 0:
+                inner = sizes[base] * int(value)
+        sizes[node] = 1 + inner
+    return sizes[expr]
+
+
+def substituted(expr: Expr, values: Mapping[Expr, Expr]) -> Expr:
+    """`expr` with each node that is a key of `values` replaced by its value."""
+    return replace_nodes(expr, values.get)
+
+
+def repeated_values(
+    roots: list[Expr], prefix: str, taken: set[str]
+) -> list[tuple[Expr, Binding]]:
+    """Names for the subexpressions that `roots` (a result and its named values) write more
+    than once and that take at least REPEATED nodes with the smaller ones named, each with the
+    value it names; innermost first."""
+    nodes = sorted({n: None for root in roots for n in distinct(root)}, key=lambda n: n.size)
+    copies: Counter[Expr] = Counter(roots)
+    for node in reversed(nodes):  # each node after all that hold it
+        for kid in node.children():
+            copies[kid] += copies[node]
+    size: dict[Expr, int] = {}
+    chosen: set[Expr] = set()
+    for node in nodes:
+        size[node] = 1 + sum(1 if kid in chosen else size[kid] for kid in node.children())
+        if copies[node] > 1 and size[node] >= REPEATED and not node.has_pending:
+            chosen.add(node)
+    written: Counter[Expr] = Counter(roots)
+    for node in reversed(nodes):  # once named, a value is written once, and so is what it holds
+        if written[node] < 2 or node in roots:
+            chosen.discard(node)
+        for kid in node.children():
+            written[kid] += 1 if node in chosen else written[node]
+    numbers = (f"{prefix}{i}" for i in count(1))
+    names = {node: Symbol(next(n for n in numbers if n not in taken)) for node in nodes if node in chosen}
+    named = renamer(names)
+    return [
+        (node, Binding(names[node], node.rebuild(tuple(map(named, node.children())))))
+        for node in names
+    ]
+
+
+def renamer(names: Mapping[Expr, Expr]) -> Callable[[Expr], Expr]:
+    """A function that replaces each key of `names` by its value, inside pending derivatives
+    too, remembering what it has done across calls (the steps of a derivation share most of
+    their subtrees)."""
+    done: dict[Expr, Expr] = {}
+
+    def rename(node: Expr) -> Expr:
+        found = done.get(node)
+        if found is None:
+            if node in names:
+                found = names[node]
+            elif isinstance(node, Pending):
+                within = node.within and names.get(node.within, node.within)
+                found = Pending(
+                    rename(node.of),
+                    rename(node.wrt),
+                    node.path,
+                    node.occurrence,
+                    within if isinstance(within, Symbol) else node.within,
+                )
+            else:
+                kids = node.children()
+                new = tuple(rename(kid) for kid in kids)
+                same = all(a is b for a, b in zip(new, kids, strict=True))
+                found = node if same else node.rebuild(new)
+            done[node] = found
+        return found
+
+    return rename
+
+
+def needed(expr: Expr, where: tuple[Binding, ...]) -> tuple[Binding, ...]:
+    """The bindings of `where` that `expr` uses, directly or through another one, in order."""
+    used = set(symbol_names(expr))
+    found = []
+    for binding in reversed(where):
+        if binding.name.name in used:
+            found.append(binding)
+            used.update(symbol_names(binding.value))
+    return tuple(reversed(found))
+
+
+def in_order(bindings: Iterable[Binding]) -> tuple[Binding, ...]:
+    """The bindings each after those its value uses, otherwise in the order given."""
+    pending = {b.name.name: b for b in bindings}
+    ordered: list[Binding] = []
+
+    def place(binding: Binding) -> None:
+        if pending.pop(binding.name.name, None) is None:
+            return
+        for name in symbol_names(binding.value):
+            if name in pending:
+                place(pending[name])
+        ordered.append(binding)
+
+    for binding in list(pending.values()):
+        place(binding)
+    return tuple(ordered)

@@ -15,7 +15,7 @@ from matcalc import MatcalcError, Session, diff, gradcheck, parse
 @pytest.mark.parametrize("case", rows(DERIVATIVES))
 def test_closed_form_and_numbers(case: Case) -> None:
     derivation = diff(case.expression, case.wrt, shapes=case.shapes)
-    where = [(str(b.name), str(b.value)) for b in derivation.where]
+    where = [(str(b.name), str(b.value)) for b in derivation.result_where]
     assert written(str(derivation.result), where) == case.result
     assert derivation.shapes.of(derivation.result) == derivation.shape
     assert_gradient_correct(derivation, positive=case.positive)
@@ -186,7 +186,7 @@ DOMAINS = [
 @pytest.mark.parametrize(("case", "notes"), [d[1:] for d in DOMAINS], ids=[d[0] for d in DOMAINS])
 def test_domain_notes(case: Case, notes: list[str]) -> None:
     derivation = diff(case.expression, case.wrt, shapes=case.shapes)
-    where = [(str(b.name), str(b.value)) for b in derivation.where]
+    where = [(str(b.name), str(b.value)) for b in derivation.result_where]
     assert written(str(derivation.result), where) == case.result
     assert [a.sentence(str) for a in derivation.assumptions] == notes
     lines = derivation.text().splitlines()

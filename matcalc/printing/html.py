@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from matcalc.printing.latex import proof_latex
 
 if TYPE_CHECKING:
-    from matcalc.derive import Derivation
+    from matcalc.derivation import Derivation
 
 
 def derivation_html(derivation: Derivation) -> str:

@@ -52,7 +52,8 @@ from matcalc.printing import (
 from matcalc.shapes import GREEK
 
 if TYPE_CHECKING:
-    from matcalc.derive import Derivation, Step
+    from matcalc.derivation import Derivation, Step
+    from matcalc.sharing import Binding
     from matcalc.rules import Rule
 
 
@@ -226,7 +227,7 @@ def derivation_latex(derivation: Derivation, *, proofs: bool = False) -> str:
     body = "\\begin{align*}\n" + " \\\\\n".join(lines) + "\n\\end{align*}"
     notes = []
     if derivation.where:
-        named = ", ".join(f"${latex(b.name)} = {latex(b.value)}$" for b in derivation.where)
+        named = ", ".join(f"${binding_latex(b)}$" for b in derivation.where)
         notes.append(f"Here {named}.")
     notes += [
         f"For ({step.tag}) {step_justification(step)}."
@@ -256,3 +257,10 @@ def _layout(derivation: Derivation) -> str:
 
 def _inline(expr: Expr) -> str:
     return f"${latex(expr)}$"
+
+
+def binding_latex(binding: Binding) -> str:
+    """`H_1 = \\tanh(X\\cdot W_1)`, or for a derivative kept whole `G_1 = \\frac{df}{dH_1} = …`."""
+    of = binding.derivative_of
+    derivative = rf"\frac{{df}}{{d{latex(of)}}} = " if of is not None else ""
+    return f"{latex(binding.name)} = {derivative}{latex(binding.value)}"

@@ -47,7 +47,8 @@ from matcalc.printing import (
 )
 
 if TYPE_CHECKING:
-    from matcalc.derive import Derivation
+    from matcalc.derivation import Derivation
+    from matcalc.sharing import Binding
 
 
 # the steps of a derivation share most of their subtrees: each is written out once
@@ -141,7 +142,7 @@ def derivation_text(derivation: Derivation, *, proofs: bool = False) -> str:
     head = f"df/d{derivation.wrt}"
     lines = [f"f = {text(derivation.objective)}", "", head]
     lines[1:1] = [f"where {found}" for found in derivation.functions.values()]
-    lines[1:1] = [f"where {b.name} = {text(b.value)}" for b in derivation.where]
+    lines[1:1] = [f"where {binding_text(b)}" for b in derivation.where]
     if derivation.cotangent is not None:
         u = derivation.cotangent
         lines[0] += f", for any column {u}: its gradient is (the Jacobian's transpose) {u}"
@@ -157,7 +158,13 @@ def derivation_text(derivation: Derivation, *, proofs: bool = False) -> str:
     lines += [f"note: {assumption.sentence(text)}" for assumption in derivation.assumptions]
     lines.append(f"layout: {derivation.layout_sentence}")
     lines.append(f"{derivation.result_name} = {text(derivation.result)}")
-    lines += [f"  where {b.name} = {text(b.value)}" for b in derivation.where]
+    lines += [f"  where {binding_text(b)}" for b in derivation.result_where]
     for rule in derivation.rules if proofs else ():
         lines += ["", f"proof of {rule.name}:", *(f"  {line}" for line in rule.proof)]
     return "\n".join(lines)
+
+
+def binding_text(binding: Binding) -> str:
+    """`H1 = tanh(X W1)`, or for a derivative kept whole `G1 = df/dH1 = …`."""
+    of = f"df/d{binding.derivative_of} = " if binding.derivative_of is not None else ""
+    return f"{binding.name} = {of}{text(binding.value)}"

@@ -1,0 +1,184 @@
+"""What a derivation is: its steps, its result and how it was asked for, and every form in which
+it shows itself (text, LaTeX, HTML, JSON, code), each drawn by a printer."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from matcalc.definitions import Definition
+from matcalc.expr import Expr, Symbol
+from matcalc.rules import RULES_BY_NAME, Assumption, Rule
+from matcalc.shapes import Shape, Shapes, show
+from matcalc.sharing import Binding, needed
+from matcalc.simplify import factored_form
+
+LAYOUTS = ("denominator", "numerator")
+"""The gradient's layout: the variable's shape (the seed's), or its transpose."""
+
+
+@dataclass(frozen=True)
+class Options:
+    """How to differentiate: the layout of the result, whether a symmetric variable's gradient
+    is symmetrised, how undeclared names are read, the user's functions, and the first tag."""
+
+    layout: str = "denominator"
+    symmetrise: bool = True
+    convention: str = "seed"
+    functions: tuple[Definition, ...] = ()
+    first_tag: int = 1
+
+    @property
+    def definitions(self) -> dict[str, Definition]:
+        return {found.name: found for found in self.functions}
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One line of a derivation: the expression after applying `rule`, and why.
+
+    `tag` is None for steps that only move signs or scalars, and for the final simplification.
+    `function` is (H, G(H)) for the seed's "we've used the framework with G: H ↦ G(H)", and
+    `wording` is that sentence with `{function}` in its place, for every printer to fill in.
+    """
+
+    tag: int | None
+    rule: str
+    expression: Expr
+    wording: str
+    function: tuple[Expr, Expr] | None = None
+    letter: str = "G"
+    assumption: Assumption | None = None
+    block: Symbol | None = None
+    """The named value whose derivative the step works out (matcalc/sharing.py); None: the
+    variable's."""
+
+    @property
+    def justification(self) -> str:
+        return self.sentence(str, "{}: {} ↦ {}")
+
+    def sentence(self, show: Callable[[Expr], str], form: str) -> str:
+        """The wording with the function written by `form` from (letter, H, G(H)) in `show`."""
+        if self.function is None:
+            return self.wording
+        h, p = self.function
+        return self.wording.format(function=form.format(self.letter, show(h), show(p)))
+
+
+@dataclass(frozen=True)
+class Derivation:
+    """The derivative of a scalar objective with respect to one variable, step by step."""
+
+    objective: Expr
+    wrt: Symbol
+    shapes: Shapes
+    steps: tuple[Step, ...]
+    result: Expr
+    layout: str = "denominator"
+    citation: str | None = None
+    """The known identity the result is, as "Matrix Cookbook eq. (101)"."""
+    jacobian_of: Expr | None = None
+    """For a column objective y: y itself; the derivation is of f = u^T y."""
+    cotangent: Symbol | None = None
+    """For a Jacobian, the column u in f = u^T y."""
+    functions: Mapping[str, Definition] = field(default_factory=dict)
+    """The user's functions the objective uses."""
+    where: tuple[Binding, ...] = ()
+    """The named values the steps and the result use, each after those its value uses."""
+
+    @property
+    def result_where(self) -> tuple[Binding, ...]:
+        """The named values the result uses, directly or through another one."""
+        return needed(self.result, self.where)
+
+    def factored(self) -> Expr:
+        """The result with common factors pulled out, e.g. `2 (D R - X) R^T`."""
+        return factored_form(self.result, self.shapes)
+
+    @property
+    def assumptions(self) -> tuple[Assumption, ...]:
+        """Where the result holds, if not everywhere: each condition once, in step order."""
+        found = (step.assumption for step in self.steps if step.assumption is not None)
+        return tuple(dict.fromkeys(found))
+
+    @property
+    def shape(self) -> Shape:
+        """The result's shape: the variable's own, or its transpose in numerator layout."""
+        rows, cols = self.shapes.symbols[self.wrt.name]
+        if self.cotangent is not None:
+            rows, cols = rows, self.shapes.symbols[self.cotangent.name][0]
+        return (cols, rows) if self.layout == "numerator" else (rows, cols)
+
+    @property
+    def result_name(self) -> str:
+        """`df/dX`, or `d(A exp(x))/dx` for a Jacobian."""
+        if self.jacobian_of is None:
+            return f"df/d{self.wrt.name}"
+        return f"d({self.jacobian_of})/d{self.wrt.name}"
+
+    @property
+    def layout_sentence(self) -> str:
+        """Which layout the result is in, said in every output."""
+        name, size = self.wrt.name, show(self.shape)
+        if self.jacobian_of is not None:
+            per = "a row" if self.layout == "numerator" else "a column"
+            return f"{self.result_name} is {size}, {per} per entry ({self.layout} layout)"
+        if self.layout == "numerator":
+            return (
+                f"df/d{name} is {show(self.shape)}, the transpose of {name}'s shape "
+                "(numerator layout)"
+            )
+        return f"df/d{name} has the shape of {name}, {show(self.shape)} (denominator layout)"
+
+    @property
+    def rules(self) -> tuple[Rule, ...]:
+        """The rules of the table the steps used, each once, in the order first used."""
+        used = (RULES_BY_NAME.get(step.rule) for step in self.steps)
+        return tuple(dict.fromkeys(rule for rule in used if rule is not None))
+
+    def text(self, *, proofs: bool = False) -> str:
+        """The steps in plain text; `proofs` appends the index-notation proof of each rule used."""
+        from matcalc.printing.text import derivation_text
+
+        return derivation_text(self, proofs=proofs)
+
+    def latex(self, *, proofs: bool = False, standalone: bool = False) -> str:
+        """An align* with a tag per step and the seed's sentences; `proofs` appends each rule's
+        proof, `standalone` makes a complete LaTeX document."""
+        from matcalc.printing.latex import derivation_latex, document
+
+        body = derivation_latex(self, proofs=proofs)
+        return document(body) if standalone else body
+
+    def _repr_latex_(self) -> str:
+        return self.latex()
+
+    def _repr_html_(self) -> str:
+        from matcalc.printing.html import derivation_html
+
+        return derivation_html(self)
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, str]:
+        """What a notebook shows: HTML with each rule's proof folded, LaTeX, and plain text."""
+        return {
+            "text/plain": self.text(),
+            "text/latex": self.latex(),
+            "text/html": self._repr_html_(),
+        }
+
+    def to_python(self, name: str = "f_and_grad") -> str:
+        """Python source of `name(inputs…)`, returning f and this gradient, in array-API calls
+        (NumPy, and PyTorch, JAX, … arrays through array-api-compat)."""
+        from matcalc.generate import python_function
+
+        return python_function([self], name)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form: expression, wrt, result (text and LaTeX), named values and steps."""
+        from matcalc.printing.json import derivation_dict
+
+        return derivation_dict(self)
+
+    def __str__(self) -> str:
+        return self.text()

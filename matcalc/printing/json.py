@@ -1,0 +1,46 @@
+"""The JSON form of a derivation: every expression in text and in LaTeX."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from matcalc.printing.latex import latex
+from matcalc.printing.text import text
+
+if TYPE_CHECKING:
+    from matcalc.derivation import Derivation
+    from matcalc.sharing import Binding
+
+
+def derivation_dict(derivation: Derivation) -> dict[str, Any]:
+    """expression, wrt, shape, layout, result, citation, assumptions, where (the named values
+    the result uses), names (those the steps use) and the steps."""
+    return {
+        "expression": text(derivation.objective),
+        "wrt": derivation.wrt.name,
+        "shape": "×".join(map(str, derivation.shape)),
+        "layout": derivation.layout,
+        "result": text(derivation.result),
+        "citation": derivation.citation,
+        "result_latex": latex(derivation.result),
+        "assumptions": [assumption.sentence(text) for assumption in derivation.assumptions],
+        "where": [_binding(b) for b in derivation.result_where],
+        "names": [_binding(b) for b in derivation.where],
+        "steps": [
+            {
+                "tag": step.tag,
+                "rule": step.rule,
+                "expression": text(step.expression),
+                "latex": latex(step.expression),
+                "justification": step.justification,
+            }
+            for step in derivation.steps
+        ],
+    }
+
+
+def _binding(binding: Binding) -> dict[str, str]:
+    found = {"name": binding.name.name, "value": text(binding.value), "latex": latex(binding.value)}
+    if binding.derivative_of is not None:
+        found["derivative_of"] = binding.derivative_of.name
+    return found

@@ -1,0 +1,63 @@
+"""Text in: `diff` parses an objective and the user's declarations, then calls `derive`; a
+`Session` runs the tags of several derivations on, as the equations of one article do."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from matcalc.definitions import Definition, definition
+from matcalc.derivation import Derivation, Options
+from matcalc.derive import ShapeSpec, check, derive
+from matcalc.limits import deep_recursion
+from matcalc.parser import parse_located
+from matcalc.shapes import declared_shape, fill_sizes, infer, is_symmetric
+
+
+@deep_recursion
+def diff(
+    expr: str,
+    wrt: str,
+    *,
+    shapes: ShapeSpec | None = None,
+    layout: str = "denominator",
+    symmetrise: bool = True,
+    convention: str = "seed",
+    functions: Mapping[str, str | Definition] | None = None,
+    first_tag: int = 1,
+) -> Derivation:
+    """Differentiate the scalar objective `expr` with respect to the variable `wrt`.
+
+    `layout="numerator"` gives the transpose of the gradient. For a variable declared symmetric
+    the result is the gradient among symmetric matrices, (G + G^T)/2 of the unconstrained
+    gradient G; `symmetrise=False` gives G itself. `convention="matrixcalculus"` reads
+    undeclared names as matrixcalculus.org does: a–g scalars, h–z vectors, A–Z matrices.
+    `functions` defines scalar functions used elementwise: {"phi": "log(1 + exp(x))"}.
+    """
+    definitions = tuple(
+        found if isinstance(found, Definition) else definition(name, found)
+        for name, found in (functions or {}).items()
+    )
+    options = Options(layout, symmetrise, convention, definitions, first_tag)
+    check(options)
+    objective, spans = parse_located(expr, {found.name for found in definitions})
+    declared = {name: declared_shape(name, spec) for name, spec in (shapes or {}).items()}
+    symmetric = frozenset(name for name, spec in (shapes or {}).items() if is_symmetric(spec))
+    typed = infer(objective, declared, lambda node: spans.get(id(node)), symmetric, convention)
+    return derive(fill_sizes(objective, typed), wrt, typed, options)
+
+
+class Session:
+    """Derivations whose step tags run on, as the equations of one article do."""
+
+    def __init__(self) -> None:
+        self.next_tag = 1
+        self.derivations: list[Derivation] = []
+
+    def diff(self, expr: str, wrt: str, **options: Any) -> Derivation:
+        """`diff` with the next free tag; `options` are diff's (shapes, layout, …)."""
+        derivation = diff(expr, wrt, first_tag=self.next_tag, **options)
+        tags = [step.tag for step in derivation.steps if step.tag is not None]
+        self.next_tag = max(tags, default=self.next_tag - 1) + 1
+        self.derivations.append(derivation)
+        return derivation
