@@ -18,6 +18,7 @@ in under 0.5 s. Exit code 1 if a target is missed.
 
 from __future__ import annotations
 
+import functools
 import gc
 import sys
 import time
@@ -95,13 +96,13 @@ def printed_size(derivation: matcalc.Derivation) -> int:
 
 def main() -> int:
     met = True
-    print(f"| family | depth | steps | time | time / time(depth/2) | result + where |")
+    print("| family | depth | steps | time | time / time(depth/2) | result + where |")
     print("| --- | ---: | ---: | ---: | ---: | ---: |")
     for family, derive in FAMILIES.items():
         before = None
         for depth in DEPTHS:
             derivation = derive(depth)
-            seconds = best_time(lambda d=depth: derive(d))
+            seconds = best_time(functools.partial(derive, depth))
             ratio = "" if before is None else f"{seconds / before:.2f}"
             if before is not None and depth <= 64 and seconds / before > TARGET_RATIO:
                 met = False

@@ -13,7 +13,7 @@ from matcalc.derivation import LAYOUTS, Derivation, Options, Step
 from matcalc.engine import accumulate
 from matcalc.errors import ErrorKind, MatcalcError
 from matcalc.expr import Add, Div, Expr, MatMul, Symbol, Transpose, number
-from matcalc.limits import MAX_TERMS, deep_recursion
+from matcalc.limits import deep_recursion
 from matcalc.shapes import (
     NAMINGS,
     SCALAR,
@@ -37,6 +37,9 @@ ShapeSpec = Mapping[str, Sequence[int | str] | str]
 """Declared shapes: {"X": ("m", "n"), "x": ("n",), "lambda": (), "S": ("n", "n", "symmetric")};
 ints allowed."""
 
+DEFAULT = Options()
+"""The seed's way: denominator layout, symmetric gradients, its naming, tags from 1."""
+
 SIMPLIFICATION = "simplification"
 SYMMETRIC_VARIABLE = "symmetric variable"
 NUMERATOR_LAYOUT = "numerator layout"
@@ -49,7 +52,7 @@ def derive(
     objective: Expr,
     wrt: str | Symbol,
     shapes: Shapes | ShapeSpec | None = None,
-    options: Options = Options(),
+    options: Options = DEFAULT,
 ) -> Derivation:
     """The derivative of the scalar `objective` (or the Jacobian of a column) by `wrt`.
 
@@ -80,8 +83,7 @@ def derive(
     shapes_named = accumulated.shapes
     steps = list(accumulated.steps)
     derivatives = tuple(
-        replace(b, value=named.written_out(b.value))
-        for b in accumulated.derivatives
+        replace(b, value=named.written_out(b.value)) for b in accumulated.derivatives
     )
     result = _simplified(steps, named.written_out(steps[-1].expression), shapes_named)
     citation = None
@@ -140,20 +142,12 @@ def _typed(objective: Expr, shapes: Shapes | ShapeSpec | None, convention: str) 
 
 
 def _simplified(steps: list[Step], last: Expr, shapes: Shapes) -> Expr:
-    """The closed form of the last step, recorded as a step of its own when it differs."""
+    """The closed form of the last step, recorded as a step of its own when it differs; the
+    step says which simplifications it made."""
     closed = closed_form(last, shapes)
     if closed.expr != steps[-1].expression:
-        steps.append(Step(None, SIMPLIFICATION, closed.expr, _simplification_wording(closed.expanded)))
+        steps.append(Step(None, SIMPLIFICATION, closed.expr, closed.sentence))
     return closed.expr
-
-
-def _simplification_wording(expanded: bool) -> str:
-    if expanded:
-        return "we've expanded products and collected terms"
-    return (
-        f"expanding the products would give more than {MAX_TERMS} terms, so the sums inside "
-        "them are kept whole; we've collected terms and pulled out common factors"
-    )
 
 
 def _cite(steps: list[Step], objective: Expr, variable: Symbol, shapes: Shapes) -> str | None:
@@ -214,15 +208,12 @@ def _name_repeats(
         [*(b for _, b in found), *(replace(b, value=by_value(b.value)) for b in where)]
     )
     forward = [b.name for b in bound if b.derivative_of is None]
-    numbers = {old: Symbol(f"{prefix}{i}") for i, old in enumerate(forward, 1)}
+    numbers: dict[Expr, Symbol] = {old: Symbol(f"{prefix}{i}") for i, old in enumerate(forward, 1)}
     renumber = renamer(numbers)
     rename = renamer({**numbers, **{node: numbers[binding.name] for node, binding in found}})
-    symbols = {
-        **shapes.symbols,
-        **{binding.name.name: shapes.of(node) for node, binding in found},
-    }
-    for old in forward:
-        symbols[numbers[old].name] = symbols[old.name]
+    before = {**shapes.symbols, **{b.name.name: shapes.of(node) for node, b in found}}
+    symbols = {name: shape for name, shape in before.items() if Symbol(name) not in numbers}
+    symbols.update({numbers[old].name: before[old.name] for old in forward})
     renamed = tuple(
         Binding(
             numbers.get(b.name, b.name),
@@ -240,7 +231,7 @@ def _name_repeats(
 
 
 def _renamed_step(step: Step, rename: Callable[[Expr], Expr]) -> Step:
-    function = None if step.function is None else (rename(step.function[0]), rename(step.function[1]))
+    function = step.function and (rename(step.function[0]), rename(step.function[1]))
     assumption = step.assumption
     if assumption is not None:
         assumption = replace(assumption, subject=rename(assumption.subject))

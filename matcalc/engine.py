@@ -31,13 +31,16 @@ from matcalc.limits import MAX_DERIVATION
 from matcalc.rules import Kind, rule_for
 from matcalc.shapes import Shapes
 from matcalc.sharing import (
-    WRITTEN_OUT,
     Binding,
     Named,
     derivative_prefix,
     substituted,
 )
 from matcalc.simplify import closed_form, lift_sign, signs_out
+
+KEPT = 48
+"""A derivative used more than once keeps a name when writing it out again would add more than
+this many nodes: small ones are written out, for the simplifier to see through them."""
 
 MULTIVARIABLE_CHAIN_RULE = "multivariable chain rule"
 SUBSTITUTION = "substitution"
@@ -127,8 +130,8 @@ def _put_back(
     blocks: list[Symbol], ends: Mapping[Symbol, Expr], named: Named, shapes: Shapes
 ) -> tuple[Expr, tuple[Binding, ...]]:
     """The first block's expression with each df/dH replaced by H's own block, last first; a
-    block that would be written out more than once, and is not small, keeps a name, which
-    joins `shapes`."""
+    block written out more than once keeps a name, which joins `shapes`, where it is not
+    small."""
     references: Counter[Expr] = Counter(
         node.wrt
         for end in ends.values()
@@ -140,11 +143,11 @@ def _put_back(
     kept: list[Binding] = []
     for block in reversed(blocks):
         value = _referenced(ends[block], done)
-        if references[block] > 1:
-            closed = closed_form(named.written_out(value), shapes).expr
-            if closed.size > WRITTEN_OUT:
+        if references[block] > 1:  # written out again in closed form, or kept by a name
+            value = closed_form(named.written_out(value), shapes).expr
+            if value.size * (references[block] - 1) > KEPT:
                 name = Symbol(f"{prefix}{len(kept) + 1}")
-                kept.append(Binding(name, closed, block))
+                kept.append(Binding(name, value, block))
                 shapes.symbols[name.name] = shapes.of(block)
                 value = name
         done[block] = value

@@ -7,10 +7,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from matcalc.derivation import Derivation
-from matcalc.session import diff
 from matcalc.errors import ErrorKind, MatcalcError
 from matcalc.expr import Transpose
 from matcalc.printing.python import Gradient, python_source
+from matcalc.session import diff
 
 
 def codegen(expr: str, wrt: str | Sequence[str], name: str = "f_and_grad", **options: Any) -> str:

@@ -63,13 +63,14 @@ class Named:
         return substituted(expr, self.small) if self.small else expr
 
 
-WRITTEN_OUT = 8
+WRITTEN_OUT = 16
 """A value named only to share its derivative is written out again in the result when it
 takes at most this many nodes (X^2, X ⊙ X), so that the simplifier sees through it."""
 
-REPEATED = 7
-"""A subexpression of at least this many nodes (three symbols under two operations, as
-tanh(tanh(X W1) W2)) that a result writes more than once is named."""
+REPEATED = 5
+"""A forward value (one that holds an elementwise function's value) that writes at least this
+many names (symbols and functions, as the five of tanh(tanh(X W1) W2)), and that a result
+writes more than once, is named."""
 
 _D_G = Pending(Symbol("f"), Symbol("·G·"), ())
 """df/dG in a rule's formula, to count how many times the formula uses it."""
@@ -78,8 +79,11 @@ _D_G = Pending(Symbol("f"), Symbol("·G·"), ())
 def named_values(objective: Expr, variable: Symbol, shapes: Shapes) -> Named:
     """Name the values on the way from the objective to `variable` whose derivative is needed
     more than once, and the elementwise functions' values inside other ones on that way."""
-    nodes = [node for node in distinct(objective) if _holds(node, variable, {})]
-    live = set(nodes)
+    live: set[Expr] = set()
+    for node in distinct(objective):  # each node after its operands
+        if node == variable or not live.isdisjoint(node.children()):
+            live.add(node)
+    nodes = list(live)
     uses: Counter[Expr] = Counter({objective: 1})
     parent: dict[Expr, Expr] = {}
     inside_function: set[Expr] = set()
@@ -130,14 +134,6 @@ def rebuilt(expr: Expr, after: Callable[[Expr, Expr], Expr | None]) -> Expr:
         replaced = after(node, value)
         done[node] = value if replaced is None else replaced
     return done[expr]
-
-
-def _holds(node: Expr, variable: Symbol, memo: dict[Expr, bool]) -> bool:
-    found = memo.get(node)
-    if found is None:
-        found = node == variable or any(_holds(k, variable, memo) for k in node.children())
-        memo[node] = found
-    return found
 
 
 def _needs(node: Expr, live: set[Expr], shapes: Shapes) -> int:
@@ -194,22 +190,26 @@ def substituted(expr: Expr, values: Mapping[Expr, Expr]) -> Expr:
     return replace_nodes(expr, values.get)
 
 
-def repeated_values(
-    roots: list[Expr], prefix: str, taken: set[str]
-) -> list[tuple[Expr, Binding]]:
+def repeated_values(roots: list[Expr], prefix: str, taken: set[str]) -> list[tuple[Expr, Binding]]:
     """Names for the subexpressions that `roots` (a result and its named values) write more
-    than once and that take at least REPEATED nodes with the smaller ones named, each with the
+    than once and that write at least REPEATED names with the smaller ones named, each with the
     value it names; innermost first."""
     nodes = sorted({n: None for root in roots for n in distinct(root)}, key=lambda n: n.size)
     copies: Counter[Expr] = Counter(roots)
     for node in reversed(nodes):  # each node after all that hold it
         for kid in node.children():
             copies[kid] += copies[node]
-    size: dict[Expr, int] = {}
+    names_in: dict[Expr, int] = {}
+    forward: set[Expr] = set()
     chosen: set[Expr] = set()
     for node in nodes:
-        size[node] = 1 + sum(1 if kid in chosen else size[kid] for kid in node.children())
-        if copies[node] > 1 and size[node] >= REPEATED and not node.has_pending:
+        kids = node.children()
+        own = isinstance(node, Symbol | Func)
+        names_in[node] = own + sum(1 if k in chosen else names_in[k] for k in kids)
+        if isinstance(node, Func) or not forward.isdisjoint(kids):
+            forward.add(node)
+        repeated = copies[node] > 1 and names_in[node] >= REPEATED and node in forward
+        if repeated and not node.has_pending:
             chosen.add(node)
     written: Counter[Expr] = Counter(roots)
     for node in reversed(nodes):  # once named, a value is written once, and so is what it holds
@@ -218,7 +218,9 @@ def repeated_values(
         for kid in node.children():
             written[kid] += 1 if node in chosen else written[node]
     numbers = (f"{prefix}{i}" for i in count(1))
-    names = {node: Symbol(next(n for n in numbers if n not in taken)) for node in nodes if node in chosen}
+    names = {
+        node: Symbol(next(n for n in numbers if n not in taken)) for node in nodes if node in chosen
+    }
     named = renamer(names)
     return [
         (node, Binding(names[node], node.rebuild(tuple(map(named, node.children())))))

@@ -79,7 +79,7 @@ RESULTS = {
         "123",
         "tr(B^T X^T C X X^T C X B)",
         "X",
-    ): "C X X^T C X B B^T + C^T X B B^T X^T C^T X + C X B B^T X^T C X + C^T X X^T C^T X B B^T",
+    ): "C X X^T C X B B^T + C X B B^T X^T C X + C^T X B B^T X^T C^T X + C^T X X^T C^T X B B^T",
     ("124", "tr(A X^{-1} B)", "X"): "-X^{-T} A^T B^T X^{-T}",
     (
         "125",

@@ -45,7 +45,7 @@ def test_every_matrixcalculus_example(expression: str, wrt: str, result: str) ->
     derivation = diff(expression, wrt, convention="matrixcalculus", layout="numerator")
     if derivation.jacobian_of is None:  # a gradient: compare in its usual, denominator layout
         derivation = diff(expression, wrt, convention="matrixcalculus")
-    where = [(str(b.name), str(b.value)) for b in derivation.where]
+    where = [(str(b.name), str(b.value)) for b in derivation.result_where]
     assert written(str(derivation.result), where) == result
     for seed in (0, 1):
         assert gradcheck(derivation, _well_conditioned(derivation, seed), seed=seed) < TOLERANCE

@@ -4,6 +4,7 @@ linear in L, in text, LaTeX and JSON; every result is checked by central differe
 from __future__ import annotations
 
 import json
+from collections import Counter
 
 import numpy as np
 import pytest
@@ -11,6 +12,7 @@ from conftest import TOLERANCE
 from networks import network
 
 from matcalc import Derivation, MatcalcError, diff, evaluate, gradcheck, parse
+from matcalc.expr import Func, Symbol, preorder
 from matcalc.finite_differences import random_env
 
 
@@ -53,11 +55,36 @@ def test_every_layer_is_derived_once() -> None:
     assert_correct(derivation)
 
 
-def test_the_outer_layers_have_fewer_names() -> None:
-    for layer, names in [(2, 2), (3, 1), (4, 0)]:
-        derivation = diff(network(4), f"W{layer}")
-        assert len(derivation.where) == names
-        assert_correct(derivation)
+def repeated_forward_values(derivation: Derivation) -> list[str]:
+    """Values holding a function's value, of five names or more (tanh(tanh(X W1) W2)), that
+    the result and its named values write more than once."""
+    roots = [derivation.result, *(b.value for b in derivation.result_where)]
+    seen: Counter[str] = Counter()
+    for root in roots:
+        for node in preorder(root):
+            names = [n for n in preorder(node) if isinstance(n, Symbol | Func)]
+            if isinstance(node, Func) and len(names) >= 5:
+                seen[str(node)] += 1
+    return [value for value, count in seen.items() if count > 1]
+
+
+@pytest.mark.parametrize("layer", [1, 2, 3, 4])
+def test_every_layer_writes_each_forward_value_once(layer: int) -> None:
+    derivation = diff(network(4), f"W{layer}")
+    assert repeated_forward_values(derivation) == []
+    assert_correct(derivation)
+
+
+def test_the_inner_network_is_written_once() -> None:
+    derivation = diff("||tanh(tanh(X W1) W2) W3 - Y||_F^2", "W3")
+    assert str(derivation.result) == "2 H1^T H1 W3 - 2 H1^T Y"
+    assert [(str(b.name), str(b.value)) for b in derivation.where] == [
+        ("H1", "tanh(tanh(X W1) W2)")
+    ]
+    assert str(derivation.steps[0].expression) == "H1^T df/d(H1 W3)"
+    assert "  where H1 = tanh(tanh(X W1) W2)" in derivation.text().splitlines()
+    assert json.loads(json.dumps(derivation.to_dict()))["where"][0]["name"] == "H1"
+    assert_correct(derivation)
 
 
 @pytest.mark.parametrize("layers", [8, 16, 32])
@@ -65,24 +92,34 @@ def test_deep_networks_are_right(layers: int) -> None:
     assert_correct(diff(network(layers), "W1"))
 
 
-def _sizes(layers: int) -> list[int]:
-    derivation = diff(network(layers), "W1")
+def _sizes(layers: int, layer: int) -> list[int]:
+    derivation = diff(network(layers), f"W{layer}")
     return [
-        len(str(derivation.result)) + sum(len(str(b.value)) for b in derivation.where),
+        len(str(derivation.result)) + sum(len(str(b.value)) for b in derivation.result_where),
         len(derivation.text()),
         len(derivation.latex()),
         len(json.dumps(derivation.to_dict(), ensure_ascii=False)),
     ]
 
 
-def test_printed_size_grows_linearly_with_depth() -> None:
-    """Each doubling from 8 to 16 to 32 layers adds twice what the one before added, up to the
-    extra digit of names such as W10 and H10: the size is a + b L, not a + b L²."""
-    s8, s16, s32 = _sizes(8), _sizes(16), _sizes(32)
+@pytest.mark.parametrize("which", ["first", "middle", "last"])
+def test_printed_size_grows_linearly_with_depth(which: str) -> None:
+    """By the first, the middle and the last layer's weight: each doubling from 8 to 16 to 32
+    layers adds about twice what the one before added, up to the extra digit of names such
+    as W10 and H10: the size is a + b L, not a + b L²."""
+
+    def layer(layers: int) -> int:
+        return {"first": 1, "middle": layers // 2, "last": layers}[which]
+
+    s8, s16, s32 = (_sizes(layers, layer(layers)) for layers in (8, 16, 32))
     for a, b, c in zip(s8, s16, s32, strict=True):
         first, second = b - a, c - b
-        assert 1.9 * first <= second <= 2.3 * first, (a, b, c)
+        assert 1.8 * first <= second <= 2.3 * first, (a, b, c)
         assert c / 32 <= 1.2 * (b / 16)
+    for layers in (8, 16, 32):
+        derivation = diff(network(layers), f"W{layer(layers)}")
+        assert repeated_forward_values(derivation) == []
+        assert_correct(derivation)
 
 
 def test_a_value_used_twice_is_derived_through_both_uses() -> None:
@@ -109,5 +146,9 @@ def test_named_results_round_trip_and_evaluate() -> None:
 
 def test_names_do_not_clash_with_the_objectives() -> None:
     derivation = diff("||tanh(tanh(H1 W) W) - H2||_F^2", "W")
-    assert [str(b.name) for b in derivation.where] == ["Z1"]
+    assert [str(b.name) for b in derivation.where] == ["Z1", "Z2", "Z3"]
+    assert [str(b.value) for b in derivation.result_where] == [
+        "tanh(H1 W)",
+        "(tanh(Z1 W) - H2) ⊙ (1 - tanh(Z1 W)^{∘2})",
+    ]
     assert_correct(derivation)

@@ -157,8 +157,8 @@ def test_a_transposed_factor_kept_whole_stays_one_factor() -> None:
         "sum((A2 (a3 lambda A4 + a5 lambda A6)^T)^{∘2} / mu)", "lambda", shapes=shapes
     )
     assert str(derivation.result) == (
-        "2 lambda (A4 A2^T A2 (A4^T a3^T + A6^T a5^T) a3 + A6 A2^T A2 (A4^T a3^T + A6^T a5^T) a5)"
-        " / mu"
+        "2 lambda (A4 A2^T A2 A4^T a3^T a3 + A4 A2^T A2 A6^T a5^T a3 + A6 A2^T A2 A4^T a3^T a5"
+        " + A6 A2^T A2 A6^T a5^T a5) / mu"
     )
     assert_gradient_correct(derivation, positive=True)
 

@@ -53,8 +53,8 @@ from matcalc.shapes import GREEK
 
 if TYPE_CHECKING:
     from matcalc.derivation import Derivation, Step
-    from matcalc.sharing import Binding
     from matcalc.rules import Rule
+    from matcalc.sharing import Binding
 
 
 def _greek_command(letter: str) -> str:

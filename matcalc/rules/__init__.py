@@ -11,11 +11,10 @@ from __future__ import annotations
 
 from matcalc.errors import ErrorKind, MatcalcError
 from matcalc.expr import ONE, Expr, Pending, Symbol, occurrences, subexpression
+from matcalc.rules.arithmetic import ARITHMETIC
+from matcalc.rules.matrix_functions import MATRIX_FUNCTIONS
+from matcalc.rules.rule import Assumption, Kind, Rule, Site, mul
 from matcalc.shapes import Shapes, infer
-
-from .arithmetic import ARITHMETIC
-from .matrix_functions import MATRIX_FUNCTIONS
-from .rule import Assumption, Kind, Rule, Site, mul
 
 __all__ = [
     "RULES",
