@@ -6,8 +6,7 @@ formula is then built into a SymPy expression node by node, and SymPy differenti
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,7 +27,7 @@ from matcalc.expr import (
     Transpose,
     symbol_names,
 )
-from matcalc.functions import DEFINED, FUNCTIONS, from_sympy, is_generic
+from matcalc.functions import FUNCTIONS, from_sympy, is_generic
 from matcalc.parser import KNOWN_FUNCTIONS, parse
 
 
@@ -132,11 +131,6 @@ def _to_sympy(sp: Any, found: Definition, expr: Expr, x: Any) -> Any:
     )
 
 
-@contextmanager
-def defined(functions: Mapping[str, Definition]) -> Iterator[None]:
-    """The user's functions, differentiable while the block runs."""
-    token = DEFINED.set({name: derivative_template(f) for name, f in functions.items()})
-    try:
-        yield
-    finally:
-        DEFINED.reset(token)
+def derivative_templates(functions: Mapping[str, Definition]) -> dict[str, Expr]:
+    """The derivatives of the user's functions, by name, for the rules to use."""
+    return {name: derivative_template(found) for name, found in functions.items()}

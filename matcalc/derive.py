@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 
 from matcalc.cookbook import known_identity
-from matcalc.definitions import defined
+from matcalc.definitions import derivative_templates
 from matcalc.derivation import LAYOUTS, Derivation, Options, Step
 from matcalc.engine import accumulate
 from matcalc.errors import ErrorKind, MatcalcError
@@ -77,9 +77,9 @@ def derive(
             ErrorKind.NAME,
         )
     definitions = options.definitions
-    with defined(definitions):
-        named = named_values(objective, variable, typed)
-        accumulated = accumulate(named, variable, named.shapes, options.first_tag)
+    templates = derivative_templates(definitions)
+    named = named_values(objective, variable, typed, templates)
+    accumulated = accumulate(named, variable, named.shapes, options.first_tag, templates)
     shapes_named = accumulated.shapes
     steps = list(accumulated.steps)
     derivatives = tuple(

@@ -60,10 +60,12 @@ class Accumulated:
     """The shapes of every symbol the steps use, the derivatives' names among them."""
 
 
-def accumulate(named: Named, variable: Symbol, shapes: Shapes, tag: int) -> Accumulated:
+def accumulate(
+    named: Named, variable: Symbol, shapes: Shapes, tag: int, defined: Mapping[str, Expr]
+) -> Accumulated:
     """The blocks' steps for df/d(variable), then, where there are several blocks, the step
-    that puts them back together."""
-    steps = _bounded(_blocks(named, variable, shapes, tag))
+    that puts them back together; `defined` holds the derivatives of the user's functions."""
+    steps = _bounded(_blocks(named, variable, Context(shapes, defined), tag))
     ends = {step.block or variable: step.expression for step in steps}
     if len(ends) == 1:
         return Accumulated(tuple(steps), (), shapes)
@@ -97,7 +99,15 @@ def _bounded(steps: Iterator[Step]) -> list[Step]:
     return kept
 
 
-def _blocks(named: Named, variable: Symbol, shapes: Shapes, tag: int) -> Iterator[Step]:
+@dataclass(frozen=True, slots=True)
+class Context:
+    """What every step of one derivation reads: the shapes, the user's functions' derivatives."""
+
+    shapes: Shapes
+    defined: Mapping[str, Expr]
+
+
+def _blocks(named: Named, variable: Symbol, context: Context, tag: int) -> Iterator[Step]:
     """df/d(variable), then df/dH for each named value H it flows into, one block each and
     each in terms of the next."""
     blocks = [variable, *_downstream(named.where, variable)]
@@ -112,7 +122,7 @@ def _blocks(named: Named, variable: Symbol, shapes: Shapes, tag: int) -> Iterato
                 uses[node].append((owner, path))
     within = dict(owners)
     for block in blocks:
-        for step in _block(named.body, block, uses[block], within, shapes, tag):
+        for step in _block(named.body, block, uses[block], within, context, tag):
             tag += step.tag is not None
             yield step if block is not variable else replace(step, block=None)
 
@@ -171,7 +181,7 @@ def _block(
     block: Symbol,
     sites: list[Use],
     within: Mapping[Symbol | None, Expr],
-    shapes: Shapes,
+    context: Context,
     tag: int,
 ) -> Iterator[Step]:
     """The steps that take df/d(block), at its `sites`, up to f, or up to the derivatives with
@@ -201,7 +211,7 @@ def _block(
     while (found := _first_pending(expression)) is not None:
         where, pending = found
         owner = within[pending.within]
-        rule, site = rule_for(owner, pending.path, shapes)
+        rule, site = rule_for(owner, pending.path, context.shapes, context.defined)
         parent_path = pending.path[: len(pending.path) - len(site.path)]
         d_parent: Expr = ONE
         if parent_path:

@@ -9,7 +9,6 @@ answer back into matcalc nodes.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from contextvars import ContextVar
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import cache
@@ -172,16 +171,16 @@ def is_generic(name: str) -> bool:
     return len(name.rstrip("'")) == 1 and name[0].islower()
 
 
-DEFINED: ContextVar[Mapping[str, Expr]] = ContextVar("DEFINED", default=MappingProxyType({}))
-"""The derivatives of the user's functions (`--define`) for the derivation under way, as
-templates in PLACEHOLDER."""
+NONE_DEFINED: Mapping[str, Expr] = MappingProxyType({})
 
 
-def derivative(name: str, arg: Expr) -> Expr:
-    """The elementwise derivative of function `name` at `arg`, as a matcalc expression."""
+def derivative(name: str, arg: Expr, defined: Mapping[str, Expr] = NONE_DEFINED) -> Expr:
+    """The elementwise derivative of function `name` at `arg`, as a matcalc expression;
+    `defined` holds the derivatives of the user's functions (`--define`), as templates in
+    PLACEHOLDER."""
     if is_generic(name):
         return Func(name + "'", arg)
-    template = DEFINED.get().get(name) or _derivative_template(name)
+    template = defined.get(name) or _derivative_template(name)
     return replace_nodes(template, lambda node: arg if node == PLACEHOLDER else None)
 
 

@@ -76,9 +76,12 @@ _D_G = Pending(Symbol("f"), Symbol("·G·"), ())
 """df/dG in a rule's formula, to count how many times the formula uses it."""
 
 
-def named_values(objective: Expr, variable: Symbol, shapes: Shapes) -> Named:
+def named_values(
+    objective: Expr, variable: Symbol, shapes: Shapes, defined: Mapping[str, Expr]
+) -> Named:
     """Name the values on the way from the objective to `variable` whose derivative is needed
-    more than once, and the elementwise functions' values inside other ones on that way."""
+    more than once, and the elementwise functions' values inside other ones on that way;
+    `defined` holds the derivatives of the user's functions."""
     live: set[Expr] = set()
     for node in distinct(objective):  # each node after its operands
         if node == variable or not live.isdisjoint(node.children()):
@@ -93,7 +96,7 @@ def named_values(objective: Expr, variable: Symbol, shapes: Shapes) -> Named:
             if isinstance(node, Func) and node in inside_function:
                 chosen[node] = False
             elif uses[node] > 1 or (
-                parent[node] is not objective and _needs(node, live, shapes) > 1
+                parent[node] is not objective and _needs(node, live, shapes, defined) > 1
             ):
                 chosen[node] = True
         written = 1 if node in chosen else uses[node]
@@ -136,13 +139,13 @@ def rebuilt(expr: Expr, after: Callable[[Expr, Expr], Expr | None]) -> Expr:
     return done[expr]
 
 
-def _needs(node: Expr, live: set[Expr], shapes: Shapes) -> int:
+def _needs(node: Expr, live: set[Expr], shapes: Shapes, defined: Mapping[str, Expr]) -> int:
     """How many times the derivations through `node`'s operands use df/d(node)."""
     total = 0
     for index, kid in enumerate(node.children()):
         if kid in live:
             try:
-                rule, site = rule_for(node, (index,), shapes)
+                rule, site = rule_for(node, (index,), shapes, defined)
             except MatcalcError:  # the engine says so, with the whole objective
                 return 1
             total += sum(n == _D_G for n in preorder(rule.vjp(site, _D_G)))

@@ -9,8 +9,11 @@ justifications, `matcalc rules` and the table-driven numerical test all read `RU
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from matcalc.errors import ErrorKind, MatcalcError
 from matcalc.expr import ONE, Expr, Pending, Symbol, occurrences, subexpression
+from matcalc.functions import NONE_DEFINED
 from matcalc.rules.arithmetic import ARITHMETIC
 from matcalc.rules.matrix_functions import MATRIX_FUNCTIONS
 from matcalc.rules.rule import Assumption, Kind, Rule, Site, mul
@@ -39,13 +42,19 @@ for _rule in RULES:
 del _rule
 
 
-def rule_for(objective: Expr, path: tuple[int, ...], shapes: Shapes) -> tuple[Rule, Site]:
+def rule_for(
+    objective: Expr,
+    path: tuple[int, ...],
+    shapes: Shapes,
+    defined: Mapping[str, Expr] = NONE_DEFINED,
+) -> tuple[Rule, Site]:
     """The rule that takes df/dH, for the H at `path`, one operation up; patterns that span
-    two operations (the quadratic form) are tried first."""
+    two operations (the quadratic form) are tried first. `defined` holds the derivatives of
+    the user's functions."""
     for depth in (2, 1):
         if len(path) < depth:
             continue
-        site = Site(subexpression(objective, path[:-depth]), path[-depth:], shapes)
+        site = Site(subexpression(objective, path[:-depth]), path[-depth:], shapes, defined)
         for rule in RULES_FOR.get(type(site.node), ()):
             if rule.applies(site):
                 return rule, site

@@ -59,7 +59,7 @@ def _function_domain(site: Site) -> Assumption | None:
 def _g_prime(site: Site) -> Expr:
     """g'(X), the derivative of the elementwise function, at its argument."""
     assert isinstance(site.node, Func)
-    return derivative(site.node.name, site.child)
+    return derivative(site.node.name, site.child, site.defined)
 
 
 def _one_norm(site: Site) -> bool:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from enum import Enum
 from typing import TypeVar
 
 from matcalc.expr import ONE, Expr, Hadamard, MatMul, Symbol, subexpression
+from matcalc.functions import NONE_DEFINED
 from matcalc.shapes import SCALAR, Shapes
 
 
@@ -26,6 +27,8 @@ class Site:
     node: Expr
     path: tuple[int, ...]
     shapes: Shapes
+    defined: Mapping[str, Expr] = field(default_factory=lambda: NONE_DEFINED)
+    """The derivatives of the user's functions, by name (functions.derivative)."""
 
     @property
     def child(self) -> Expr:
