@@ -9,6 +9,7 @@ from typing import Any
 
 from matcalc.definitions import Definition
 from matcalc.expr import Expr, Symbol
+from matcalc.limits import deep_recursion
 from matcalc.rules import RULES_BY_NAME, Assumption, Rule
 from matcalc.shapes import Shape, Shapes, show
 from matcalc.sharing import Binding, needed
@@ -92,6 +93,7 @@ class Derivation:
         """The named values the result uses, directly or through another one."""
         return needed(self.result, self.where)
 
+    @deep_recursion
     def factored(self) -> Expr:
         """The result with common factors pulled out, e.g. `2 (D R - X) R^T`."""
         return factored_form(self.result, self.shapes)
@@ -137,12 +139,14 @@ class Derivation:
         used = (RULES_BY_NAME.get(step.rule) for step in self.steps)
         return tuple(dict.fromkeys(rule for rule in used if rule is not None))
 
+    @deep_recursion
     def text(self, *, proofs: bool = False) -> str:
         """The steps in plain text; `proofs` appends the index-notation proof of each rule used."""
         from matcalc.printing.text import derivation_text
 
         return derivation_text(self, proofs=proofs)
 
+    @deep_recursion
     def latex(self, *, proofs: bool = False, standalone: bool = False) -> str:
         """An align* with a tag per step and the seed's sentences; `proofs` appends each rule's
         proof, `standalone` makes a complete LaTeX document."""
@@ -154,6 +158,7 @@ class Derivation:
     def _repr_latex_(self) -> str:
         return self.latex()
 
+    @deep_recursion
     def _repr_html_(self) -> str:
         from matcalc.printing.html import derivation_html
 
@@ -167,6 +172,7 @@ class Derivation:
             "text/html": self._repr_html_(),
         }
 
+    @deep_recursion
     def to_python(self, name: str = "f_and_grad") -> str:
         """Python source of `name(inputs…)`, returning f and this gradient, in array-API calls
         (NumPy, and PyTorch, JAX, … arrays through array-api-compat)."""
@@ -174,6 +180,7 @@ class Derivation:
 
         return python_function([self], name)
 
+    @deep_recursion
     def to_dict(self) -> dict[str, Any]:
         """The JSON form: expression, wrt, result (text and LaTeX), named values and steps."""
         from matcalc.printing.json import derivation_dict

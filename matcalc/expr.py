@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, ClassVar, TypeAlias, TypeVar, dataclass_transform, get_args
 
+from matcalc.limits import deep_recursion
+
 _T = TypeVar("_T")
 
 Dim = int | str
@@ -89,6 +91,7 @@ class Expr:
                 values.append(value)
         return type(self)(*values)
 
+    @deep_recursion
     def __str__(self) -> str:
         from matcalc.printing.text import text
 
@@ -97,6 +100,7 @@ class Expr:
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self}>"
 
+    @deep_recursion
     def _repr_latex_(self) -> str:
         from matcalc.printing.latex import latex
 

@@ -15,6 +15,7 @@ from matcalc.derivation import Derivation
 from matcalc.errors import ErrorKind, MatcalcError
 from matcalc.expr import ZERO, Expr, Func, MatMul, Transpose, preorder
 from matcalc.functions import is_generic
+from matcalc.limits import deep_recursion
 from matcalc.numeric import evaluate
 from matcalc.shapes import Shape
 from matcalc.sharing import Binding
@@ -96,6 +97,7 @@ def relative_error(numeric: float, analytic: float) -> float:
     return abs(numeric - analytic) / max(abs(numeric), abs(analytic), 1e-8)
 
 
+@deep_recursion
 def gradcheck(
     derivation: Derivation,
     env: Mapping[str, Any] | None = None,

@@ -9,10 +9,12 @@ from typing import Any
 from matcalc.derivation import Derivation
 from matcalc.errors import ErrorKind, MatcalcError
 from matcalc.expr import Transpose
+from matcalc.limits import deep_recursion
 from matcalc.printing.python import Gradient, python_source
 from matcalc.session import diff
 
 
+@deep_recursion
 def codegen(expr: str, wrt: str | Sequence[str], name: str = "f_and_grad", **options: Any) -> str:
     """Python source of `name(inputs…)`, which returns f and df/dW for each W in `wrt`, in that
     order; `options` are diff's (shapes, functions, convention, …)."""
@@ -22,6 +24,7 @@ def codegen(expr: str, wrt: str | Sequence[str], name: str = "f_and_grad", **opt
     return python_function([diff(expr, w, **options) for w in names], name)
 
 
+@deep_recursion
 def python_function(derivations: Sequence[Derivation], name: str = "f_and_grad") -> str:
     """The source for derivations of one objective: their factored results, which reuse
     common factors such as the residual, each in its variable's shape."""

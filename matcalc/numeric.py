@@ -41,13 +41,16 @@ from matcalc.expr import (
     symbol_names,
 )
 from matcalc.functions import FUNCTIONS
+from matcalc.limits import deep_recursion
 from matcalc.operations import operation_of
+from matcalc.parser import parse
 from matcalc.shapes import Shape, infer
 from matcalc.sharing import Binding
 
 Array = NDArray[np.float64]
 
 
+@deep_recursion
 def evaluate(
     expr: str | Expr,
     env: Mapping[str, Any],
@@ -64,8 +67,6 @@ def evaluate(
     A 1×1 result is a float; a column result is 1-D when the vectors in `env` were.
     """
     if isinstance(expr, str):
-        from matcalc.parser import parse
-
         expr = parse(expr)
     if where:
         env = dict(env)

@@ -41,7 +41,7 @@ from matcalc.expr import (
     Transpose,
 )
 from matcalc.functions import FUNCTIONS, is_generic
-from matcalc.limits import MAX_DEPTH, MAX_INPUT, MAX_TOKENS
+from matcalc.limits import MAX_DEPTH, MAX_INPUT, MAX_TOKENS, deep_recursion
 from matcalc.operations import BY_NAME
 from matcalc.shapes import PLACEHOLDER
 
@@ -69,12 +69,14 @@ Spans = dict[int, Span]
 """Where each node built from the text starts, keyed by the node's id."""
 
 
+@deep_recursion
 def parse(text: str, defined: Collection[str] = ()) -> Expr:
     """Parse the seed's notation, or its ASCII spellings (`*`, `'`, `.*`), into an expression;
     `defined` names the user's own functions."""
     return parse_located(text, defined)[0]
 
 
+@deep_recursion
 def parse_located(text: str, defined: Collection[str] = ()) -> tuple[Expr, Spans]:
     """Parse, and also say where in the text each node starts (for error messages)."""
     if not text.strip():

@@ -17,7 +17,7 @@ from fuzz import NOISE, VALID, mutate
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from matcalc import Derivation, MatcalcError, diff, evaluate
+from matcalc import Derivation, MatcalcError, diff, evaluate, limits
 from matcalc.cli import main
 from matcalc.finite_differences import random_env
 from matcalc.limits import MAX_DEPTH, MAX_INPUT, MAX_TOKENS, STACK_FRAMES
@@ -93,8 +93,12 @@ derivation is refused by its size (MAX_DERIVATION), still without running out of
 
 
 @pytest.mark.parametrize("kind", nested(MAX_DEPTH))
-def test_nesting_at_the_limit_derives_with_stack_to_spare(kind: str) -> None:
-    with stack_room(STACK_FRAMES // 2):  # half of what matcalc sets aside is enough
+def test_nesting_at_the_limit_derives_with_stack_to_spare(
+    kind: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # half of what matcalc's calls set aside is enough, whatever little the caller allows
+    monkeypatch.setattr(limits, "STACK_FRAMES", STACK_FRAMES // 2)
+    with stack_room(50):
         if kind in TOO_LONG:
             with pytest.raises(MatcalcError, match="too long to show"):
                 derive_everything(nested(MAX_DEPTH)[kind], "X", X=(3, 3), A=(3, 3))
@@ -115,8 +119,20 @@ def test_nesting_past_the_limit_is_refused(kind: str) -> None:
         diff(nested(MAX_DEPTH + 1)[kind], "X")
 
 
-def test_long_products_are_refused_by_size_not_by_the_stack() -> None:
-    with stack_room(STACK_FRAMES // 2), pytest.raises(MatcalcError, match="too long to show"):
+def test_importing_matcalc_changes_no_interpreter_setting() -> None:
+    code = "import sys; before = sys.getrecursionlimit(); import matcalc; "
+    code += "matcalc.diff('sum(' + 'exp(' * 299 + 'X' + ')' * 299 + ')', 'X').text(); "
+    code += "print(before, sys.getrecursionlimit())"
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    before, after = run.stdout.split()
+    assert before == after, run.stderr
+
+
+def test_long_products_are_refused_by_size_not_by_the_stack(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(limits, "STACK_FRAMES", STACK_FRAMES // 2)
+    with stack_room(50), pytest.raises(MatcalcError, match="too long to show"):
         diff("sum(" + " ".join(["X"] * MAX_DEPTH) + ")", "X", shapes={"X": (3, 3)})
 
 
