@@ -44,7 +44,6 @@ SIMPLIFICATION = "simplification"
 SYMMETRIC_VARIABLE = "symmetric variable"
 NUMERATOR_LAYOUT = "numerator layout"
 JACOBIAN = "Jacobian"
-NAMING = "naming"
 
 
 @deep_recursion
@@ -76,47 +75,59 @@ def derive(
             f"(--shape {variable.name}={example}) to get a zero gradient",
             ErrorKind.NAME,
         )
-    definitions = options.definitions
-    templates = derivative_templates(definitions)
+    templates = derivative_templates(options.definitions)
     named = named_values(objective, variable, typed, templates)
     accumulated = accumulate(named, variable, named.shapes, options.first_tag, templates)
-    shapes_named = accumulated.shapes
+    shapes = accumulated.shapes
     steps = list(accumulated.steps)
-    derivatives = tuple(
-        replace(b, value=named.written_out(b.value)) for b in accumulated.derivatives
-    )
-    result = _simplified(steps, named.written_out(steps[-1].expression), shapes_named)
+    result = _simplified(steps, named.written_out(steps[-1].expression), shapes)
     citation = None
-    symmetric = typed.symmetric
     if cotangent is not None:
-        transposed = linear_map(result, cotangent, shapes_named)
+        transposed = linear_map(result, cotangent, shapes)
         jacobian = Transpose(transposed) if options.layout == "numerator" else transposed
-        result = _rewritten(steps, jacobian, shapes_named, JACOBIAN)
+        result = _rewritten(steps, jacobian, shapes, JACOBIAN)
     else:
-        if variable.name not in symmetric and options.layout == "denominator":
-            citation = _cite(steps, objective, variable, typed)
-        if variable.name in symmetric and options.symmetrise:
-            symmetrised = Div(Add((result, Transpose(result))), number(2))
-            result = _rewritten(steps, symmetrised, shapes_named)
-        if options.layout == "numerator":
-            result = _rewritten(steps, Transpose(result), shapes_named, NUMERATOR_LAYOUT)
+        result, citation = _gradient(steps, result, objective, variable, shapes, options)
+    derivatives = (replace(b, value=named.written_out(b.value)) for b in accumulated.derivatives)
     where = in_order([*named.where, *derivatives])
-    result, where, steps, shapes_named = _name_repeats(
-        result, where, steps, shapes_named, prefix_for(typed.symbols)
+    result, where, steps, shapes = _name_repeats(
+        result, where, steps, shapes, prefix_for(typed.symbols)
     )
     return Derivation(
         objective,
         variable,
-        shapes_named,
+        shapes,
         tuple(steps),
         result,
         options.layout,
         citation,
         jacobian_of,
         cotangent,
-        definitions,
+        options.definitions,
         where,
     )
+
+
+def _gradient(
+    steps: list[Step],
+    result: Expr,
+    objective: Expr,
+    variable: Symbol,
+    shapes: Shapes,
+    options: Options,
+) -> tuple[Expr, str | None]:
+    """The gradient as asked for: symmetrised for a symmetric variable, transposed in
+    numerator layout; and the Cookbook identity it is, if any."""
+    citation = None
+    if variable.name in shapes.symmetric:
+        if options.symmetrise:
+            symmetrised = Div(Add((result, Transpose(result))), number(2))
+            result = _rewritten(steps, symmetrised, shapes)
+    elif options.layout == "denominator":
+        citation = _cite(steps, objective, variable, shapes)
+    if options.layout == "numerator":
+        result = _rewritten(steps, Transpose(result), shapes, NUMERATOR_LAYOUT)
+    return result, citation
 
 
 def check(options: Options) -> None:

@@ -76,9 +76,14 @@ def accumulate(
         "we've put each derivative with respect to a named value, worked out above, back "
         "where it is used, from the last to the first"
     )
+    if any(references > 1 for references in _references(ends).values()):
+        wording += (
+            "; one used more than once goes in closed form, with the small named values in it "
+            "written out"
+        )
     if derivatives:
         kept = ", ".join(f"{b.name} = df/d{b.derivative_of}" for b in derivatives)
-        wording += f"; those used more than once keep a name ({kept})"
+        wording += f", or keeps a name where it is long ({kept})"
     steps.append(Step(None, SUBSTITUTION, together, wording))
     return Accumulated(tuple(steps), derivatives, shapes)
 
@@ -142,12 +147,7 @@ def _put_back(
     """The first block's expression with each df/dH replaced by H's own block, last first; a
     block written out more than once keeps a name, which joins `shapes`, where it is not
     small."""
-    references: Counter[Expr] = Counter(
-        node.wrt
-        for end in ends.values()
-        for node in preorder(end)
-        if isinstance(node, Pending) and not node.path
-    )
+    references = _references(ends)
     prefix = derivative_prefix(shapes.symbols)
     done: dict[Expr, Expr] = {}
     kept: list[Binding] = []
@@ -162,6 +162,16 @@ def _put_back(
                 value = name
         done[block] = value
     return done[blocks[0]], tuple(kept)
+
+
+def _references(ends: Mapping[Symbol, Expr]) -> Counter[Expr]:
+    """How many times the blocks' ends use each derivative with respect to a named value."""
+    return Counter(
+        node.wrt
+        for end in ends.values()
+        for node in preorder(end)
+        if isinstance(node, Pending) and not node.path
+    )
 
 
 def _referenced(expr: Expr, done: Mapping[Expr, Expr]) -> Expr:
