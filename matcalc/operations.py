@@ -1,7 +1,7 @@
-"""The function-like operations, tr(X), det(X), inv(X), sum(X), …, in one table: how each is
-written in the input, in LaTeX and in array-API code, and what NumPy makes of it.
+"""The function-like operations, tr(X), det(X), inv(X), sum(X), …, in one table: the shape of
+each, how it is written in the input, in LaTeX and in array-API code, and what NumPy makes of it.
 
-The parser, the printers, the evaluator and the code writer read their notation here, so an
+The parser, the shape inference, the printers, the evaluator and the code writer read it here, so an
 operation is described once. NumPy is passed in by the evaluation, which imports it: loading
 this module does not (the command line never needs it).
 """
@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from matcalc.expr import (
     Det,
     Diag,
+    Dim,
     Expr,
     Inverse,
     LogDet,
@@ -35,6 +36,19 @@ if TYPE_CHECKING:
 
 Operand = Trace | Det | LogDet | Inverse | Diag | Sum | SumRows | SumCols | Norm
 """The node kinds of the operations in the table."""
+
+Shape = tuple[Dim, Dim]
+"""Rows by columns. Defined here, under shapes.py, for the rows' shape rules; shapes.py
+re-exports it and SCALAR."""
+SCALAR: Shape = (1, 1)
+
+Unify = Callable[[Dim, Dim], Dim]
+"""Makes two dimensions one, or raises Mismatch."""
+
+
+class Mismatch(Exception):
+    """Raised by a shape rule; `shapes.infer` turns it into a MatcalcError naming the
+    subexpression. Defined here, below shapes.py, so that the table's rules can raise it."""
 
 
 class Placement(Enum):
@@ -66,12 +80,16 @@ class Notation:
 
 @dataclass(frozen=True, slots=True)
 class Operation:
-    """One function-like operation: its node, its name in the input (`tr` in `tr(X)`), and its
-    notation in text, LaTeX and array-API code (`{0}` the argument's variable; `code_scalar`
-    when the argument is 1×1 or taken entry by entry, `code_column` when it is a column)."""
+    """One function-like operation: its node, its name in the input (`tr` in `tr(X)`), its shape,
+    and its notation in text, LaTeX and array-API code (`{0}` the argument's variable;
+    `code_scalar` when the argument is 1×1 or taken entry by entry, `code_column` when it is a
+    column)."""
 
     node: type[Operand]
     name: str
+    shape: Callable[[Unify, Shape], Shape]
+    """The result's shape from the argument's, dimensions equated by `unify`; raises Mismatch,
+    saying what the operation needs, when the argument does not fit."""
     text: Notation
     latex: Notation
     code: str
@@ -82,7 +100,8 @@ class Operation:
     code_column: str | None = None
     barred: tuple[str, ...] = ()
     """For a norm: the subscripts of the norms written with bars that are this same operation
-    (||x||_1 is norm1(x)), so that they share its code and its value."""
+    (||x||_1 is norm1(x)), so that they share its shape rule, code and value. Of a matrix,
+    ||X||_1 and ||X||_2 would be induced norms: shapes.py refuses them."""
 
     def build(self, *args: Expr) -> Operand:
         """The node for the operation written with arguments `args`."""
@@ -111,10 +130,44 @@ def _call(name: str) -> Notation:
     return Notation(f"{name}({{0}})")
 
 
+def _side(unify: Unify, arg: Shape) -> Dim:
+    """The side of a square matrix: tr, det, logdet and inv take no other."""
+    try:
+        return unify(arg[0], arg[1])
+    except Mismatch:
+        raise Mismatch("it needs a square matrix") from None
+
+
+def _of_square(unify: Unify, arg: Shape) -> Shape:
+    _side(unify, arg)
+    return SCALAR
+
+
+def _inverse(unify: Unify, arg: Shape) -> Shape:
+    side = _side(unify, arg)
+    return (side, side)
+
+
+def _diag(unify: Unify, arg: Shape) -> Shape:
+    """diag(x) of a column is square; diag(X) of a square matrix is a column."""
+    rows, cols = arg
+    if cols == 1:
+        return (rows, rows)
+    try:
+        return (unify(rows, cols), 1)
+    except Mismatch:
+        raise Mismatch("diag takes a column vector or a square matrix") from None
+
+
+def _scalar(unify: Unify, arg: Shape) -> Shape:
+    return SCALAR
+
+
 OPERATIONS = (
     Operation(
         Trace,
         "tr",
+        _of_square,
         _call("tr"),
         Notation(r"\operatorname{tr}\left({0}\right)"),
         "xp.linalg.trace({0})",
@@ -124,6 +177,7 @@ OPERATIONS = (
     Operation(
         Det,
         "det",
+        _of_square,
         _call("det"),
         Notation(r"\det\left({0}\right)"),
         "xp.linalg.det({0})",
@@ -133,6 +187,7 @@ OPERATIONS = (
     Operation(
         LogDet,
         "logdet",
+        _of_square,
         _call("logdet"),
         Notation(r"\log\left|\det\left({0}\right)\right|"),
         "xp.linalg.slogdet({0}).logabsdet",
@@ -142,6 +197,7 @@ OPERATIONS = (
     Operation(
         Inverse,
         "inv",
+        _inverse,
         Notation("{0}^{-1}", Placement.POSTFIX),
         Notation("{0}^{-1}", Placement.POSTFIX),
         "xp.linalg.inv({0})",
@@ -151,6 +207,7 @@ OPERATIONS = (
     Operation(
         Diag,
         "diag",
+        _diag,
         _call("diag"),
         Notation(r"\operatorname{diag}\left({0}\right)"),
         "xp.reshape(xp.linalg.diagonal({0}), (-1, 1))",
@@ -160,6 +217,7 @@ OPERATIONS = (
     Operation(
         Sum,
         "sum",
+        _scalar,
         _call("sum"),
         Notation(r"\sum {0}", Placement.PREFIX),
         "xp.sum({0})",
@@ -168,6 +226,7 @@ OPERATIONS = (
     Operation(
         SumRows,
         "sum_rows",
+        lambda unify, arg: (1, arg[1]),
         _call("sum_rows"),
         Notation(r"\sum_{\text{rows}} {0}", Placement.PREFIX),
         "xp.sum({0}, axis=0, keepdims=True)",
@@ -176,6 +235,7 @@ OPERATIONS = (
     Operation(
         SumCols,
         "sum_cols",
+        lambda unify, arg: (arg[0], 1),
         _call("sum_cols"),
         Notation(r"\sum_{\text{columns}} {0}", Placement.PREFIX),
         "xp.sum({0}, axis=1, keepdims=True)",
@@ -184,6 +244,7 @@ OPERATIONS = (
     Operation(
         Norm,
         "norm1",
+        _scalar,
         _call("norm1"),
         Notation(r"\Vert {0}\Vert_1"),
         "xp.linalg.vector_norm({0}, ord=1)",
@@ -193,6 +254,7 @@ OPERATIONS = (
     Operation(
         Norm,
         "norm2",
+        _scalar,
         _call("norm2"),
         Notation(r"\Vert {0}\Vert"),
         "xp.linalg.vector_norm({0})",
@@ -200,7 +262,7 @@ OPERATIONS = (
         barred=("F", "2"),
     ),
 )
-"""Each function-like operation once; a shape rule per node kind stays in shapes.py."""
+"""Each function-like operation once."""
 
 BY_NAME = {operation.name: operation for operation in OPERATIONS}
 """The operations by the name they are called by in the input."""

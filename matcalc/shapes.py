@@ -46,9 +46,9 @@ from matcalc.expr import (
     symbol_names,
 )
 from matcalc.limits import MAX_POWER
-
-Shape = tuple[Dim, Dim]
-SCALAR: Shape = (1, 1)
+from matcalc.operations import SCALAR as SCALAR
+from matcalc.operations import Mismatch, Unify, operation_of
+from matcalc.operations import Shape as Shape
 
 GREEK = frozenset(
     (
@@ -133,20 +133,14 @@ def is_scalar(shape: Shape) -> bool:
     return shape == SCALAR
 
 
-class _Mismatch(Exception):
-    """Raised by a shape rule; `infer` turns it into a MatcalcError naming the subexpression."""
-
-
-Unify = Callable[[Dim, Dim], Dim]
-
-
 def _operands(expr: Expr) -> tuple[Expr, ...]:
     """What the shape of `expr` is worked out from: its children, and for df/dH, H."""
     return (expr.wrt,) if isinstance(expr, Pending) else expr.children()
 
 
 def _rule(expr: Expr, kids: list[Shape], unify: Unify, symbol: Callable[[str], Shape]) -> Shape:
-    """The shape of `expr` from its children's shapes: one case per node kind."""
+    """The shape of `expr` from its children's shapes: one case per node kind, and one for the
+    operations of matcalc/operations.py, whose rows hold their shape rules."""
     node = as_node(expr)
     match node:
         case Symbol(name):
@@ -176,70 +170,55 @@ def _rule(expr: Expr, kids: list[Shape], unify: Unify, symbol: Callable[[str], S
                 return left
             try:
                 unify(left[1], right[0])
-            except _Mismatch:
-                raise _Mismatch("the inner dimensions of a matrix product must agree") from None
+            except Mismatch:
+                raise Mismatch("the inner dimensions of a matrix product must agree") from None
             return (left[0], right[1])
         case Div():
             if not is_scalar(kids[1]):
-                raise _Mismatch("only division by a scalar is defined")
+                raise Mismatch("only division by a scalar is defined")
             return kids[0]
         case Hadamard() | HadamardDiv():
             if is_scalar(kids[0]) or is_scalar(kids[1]):
                 return kids[1] if is_scalar(kids[0]) else kids[0]
             try:
                 return (unify(kids[0][0], kids[1][0]), unify(kids[0][1], kids[1][1]))
-            except _Mismatch:
-                raise _Mismatch(
+            except Mismatch:
+                raise Mismatch(
                     "elementwise operands must have the same shape, or one be a scalar"
                 ) from None
-        case FrobSq(_, norm) | Norm(_, norm):
-            if norm in ("1", "2") and 1 not in kids[0]:
-                power = "^2" if isinstance(node, FrobSq) else ""
-                raise _Mismatch(
-                    f"||·||{'_' + norm if norm else ''}{power} of a matrix would be an induced "
-                    f"norm; write ||X||_F{power} for the Frobenius norm"
-                )
-            return SCALAR
-        case Sum():
+        case FrobSq(_, norm) | Norm(_, norm) if norm in ("1", "2") and 1 not in kids[0]:
+            # bars with a number are, on a matrix, an induced norm; the table's are entrywise
+            power = "^2" if isinstance(node, FrobSq) else ""
+            raise Mismatch(
+                f"||·||_{norm}{power} of a matrix would be an induced norm; write ||X||_F{power} "
+                "for the Frobenius norm"
+            )
+        case FrobSq():
             return SCALAR
         case Power():
             base, exponent = kids
             if not is_scalar(exponent):
-                raise _Mismatch("an exponent must be a scalar")
+                raise Mismatch("an exponent must be a scalar")
             if is_scalar(base):
                 return SCALAR
             match node.exponent:
                 case Number(value) if value.denominator == 1 and 0 < value <= MAX_POWER:
                     pass
                 case _:
-                    raise _Mismatch(
+                    raise Mismatch(
                         f"a matrix power needs a whole exponent from 1 to {MAX_POWER}; for "
                         "entrywise powers write X.^k"
                     )
             try:
                 return (unify(base[0], base[1]), unify(base[0], base[1]))
-            except _Mismatch:
-                raise _Mismatch(
+            except Mismatch:
+                raise Mismatch(
                     "a power needs a scalar or a square matrix; for entrywise powers write X.^k"
                 ) from None
-        case Trace() | Det() | LogDet() | Inverse():
-            try:
-                side = unify(kids[0][0], kids[0][1])
-            except _Mismatch:
-                raise _Mismatch("it needs a square matrix") from None
-            return SCALAR if not isinstance(node, Inverse) else (side, side)
-        case Diag():
-            rows, cols = kids[0]
-            if cols == 1:
-                return (rows, rows)
-            try:
-                return (unify(rows, cols), 1)
-            except _Mismatch:
-                raise _Mismatch("diag takes a column vector or a square matrix") from None
-        case SumRows():
-            return (1, kids[0][1])
-        case SumCols():
-            return (kids[0][0], 1)
+        case (
+            Trace() | Det() | LogDet() | Inverse() | Diag() | Sum() | SumRows() | SumCols()
+        ) | Norm():
+            return operation_of(node).shape(unify, *kids)
         case _:
             assert_never(node)
 
@@ -253,8 +232,8 @@ def _broadcast(dims: list[Dim], unify: Unify) -> Dim:
     for d in full[1:]:
         try:
             result = unify(result, d)
-        except _Mismatch:
-            raise _Mismatch("terms of a sum must have the same shape, or broadcast") from None
+        except Mismatch:
+            raise Mismatch("terms of a sum must have the same shape, or broadcast") from None
     return result
 
 
@@ -280,7 +259,7 @@ class Shapes:
 
 def _same(a: Dim, b: Dim) -> Dim:
     if a != b:
-        raise _Mismatch("the dimensions differ")
+        raise Mismatch("the dimensions differ")
     return a
 
 
@@ -394,7 +373,7 @@ class _Solver:
             ):
                 self.parent[free] = value
                 return value
-        raise _Mismatch("the dimensions differ")
+        raise Mismatch("the dimensions differ")
 
     def visit(self, expr: Expr, locate: Callable[[Expr], Span | None]) -> Shape:
         shape = self.visited.get(expr)
@@ -402,7 +381,7 @@ class _Solver:
             kids = [self.visit(operand, locate) for operand in _operands(expr)]
             try:
                 shape = _rule(expr, kids, self.unify, self.symbol)
-            except _Mismatch as mismatch:
+            except Mismatch as mismatch:
                 raise self._error(expr, kids, str(mismatch), locate(expr)) from None
             self.visited[expr] = shape
         return (self.find(shape[0]), self.find(shape[1]))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from fractions import Fraction
+from functools import partial
 from typing import TypeVar, get_args
 
 import numpy as np
@@ -17,6 +18,7 @@ from matcalc.expr import (
     Add,
     Det,
     Diag,
+    Dim,
     Div,
     Expr,
     FrobSq,
@@ -42,7 +44,7 @@ from matcalc.expr import (
     Trace,
     Transpose,
 )
-from matcalc.operations import BY_NAME, OPERATIONS, Operand, Operation, operation_of
+from matcalc.operations import BY_NAME, OPERATIONS, Mismatch, Operand, Operation, operation_of
 from matcalc.printing.latex import latex
 from matcalc.printing.python import python_source
 from matcalc.printing.text import text
@@ -153,6 +155,39 @@ def test_the_table_has_a_row_for_each_operation_kind() -> None:
     rows = {operation.node for operation in OPERATIONS}
     missing = sorted(kind.__name__ for kind in set(get_args(Operand)) - rows)
     assert not missing, f"matcalc/operations.py has no row for {', '.join(missing)}"
+
+
+ARGUMENT_SHAPES: list[Shape] = [(1, 1), (3, 1), (1, 3), (3, 3), (3, 4)]
+"""Arguments tried on each row's shape rule: a scalar, a column, a row, square and wide."""
+
+
+def _equal(a: Dim, b: Dim) -> Dim:
+    if a != b:
+        raise Mismatch("the dimensions differ")
+    return a
+
+
+@pytest.mark.parametrize("operation", OPERATIONS, ids=lambda operation: operation.name)
+def test_each_row_has_a_shape_rule_its_value_keeps(operation: Operation) -> None:
+    """The row's shape rule takes some argument, refuses others only with Mismatch, and gives
+    the shape of the row's own value."""
+    name, taken = operation.name, []
+    for arg in ARGUMENT_SHAPES:
+        try:
+            shape = operation.shape(_equal, arg)
+        except Mismatch:
+            continue
+        except Exception as error:  # a rule that fails otherwise is broken
+            pytest.fail(f"the shape rule of {name} fails on {arg}: {type(error).__name__}: {error}")
+        array = _rng.uniform(0.5, 1.5, size=arg) + 3 * np.eye(*arg)
+        value = _handled(
+            "matcalc/operations.py", f"{name} of {arg}", partial(operation.value, array)
+        )
+        assert value.shape == shape, (
+            f"the shape rule of {name} gives {shape} for {arg}, not {value.shape}"
+        )
+        taken.append(arg)
+    assert taken, f"the shape rule of {name} refuses every one of {ARGUMENT_SHAPES}"
 
 
 def test_a_norm_with_bars_is_its_call() -> None:

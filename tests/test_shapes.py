@@ -72,3 +72,49 @@ def test_conflict_names_both_shapes_and_the_subexpression() -> None:
 def test_a_dimension_is_never_silently_one() -> None:
     with pytest.raises(MatcalcError, match="x is m×1, W is n×p"):
         infer(parse("sum(x W)"))
+
+
+REFUSED = [
+    ("tr(X)", {"X": (3, 4)}, "in tr(X): it needs a square matrix; X is 3×4"),
+    ("det(x)", {}, "in det(x): it needs a square matrix; x is m×1"),
+    ("logdet(X)", {"X": ("m", "n")}, "in logdet(X): it needs a square matrix; X is m×n"),
+    ("sum(inv(X))", {"X": (3, 4)}, "in X^{-1}: it needs a square matrix; X is 3×4"),
+    (
+        "sum(diag(X))",
+        {"X": (3, 4)},
+        "in diag(X): diag takes a column vector or a square matrix; X is 3×4",
+    ),
+    (
+        "sum(diag(x^T))",
+        {},
+        "in diag(x^T): diag takes a column vector or a square matrix; x^T is 1×m",
+    ),
+    (
+        "||X||_1",
+        {},
+        "in ||X||_1: ||·||_1 of a matrix would be an induced norm; write ||X||_F for the "
+        "Frobenius norm; X is m×n",
+    ),
+    (
+        "||X||_2^2",
+        {},
+        "in ||X||_2^2: ||·||_2^2 of a matrix would be an induced norm; write ||X||_F^2 for the "
+        "Frobenius norm; X is m×n",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "declared", "message"), REFUSED, ids=[r[0] for r in REFUSED])
+def test_an_operation_refuses_its_argument_in_its_words(
+    text: str, declared: dict, message: str
+) -> None:
+    with pytest.raises(MatcalcError) as caught:
+        infer(parse(text), declared)
+    assert caught.value.message == message
+
+
+@pytest.mark.parametrize(
+    "text", ["||X||_F + norm1(X) + norm2(X) + ||X||_F^2", "||x||_1 + ||x||_2 + ||x||_2^2"]
+)
+def test_only_barred_numbered_norms_need_a_vector(text: str) -> None:
+    assert set(infer(parse(text)).symbols.values()) <= {("m", "n"), ("m", 1)}
