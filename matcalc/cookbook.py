@@ -13,9 +13,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
 
-from matcalc.expr import Expr, Symbol, replace_nodes, symbol_names
+from matcalc.expr import Expr, Symbol
 from matcalc.parser import parse
 from matcalc.shapes import Shape, Shapes, declared_shape, infer
+from matcalc.traversal import replace_nodes, symbol_names
 
 
 @dataclass(frozen=True, slots=True, eq=False)

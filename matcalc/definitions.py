@@ -25,10 +25,10 @@ from matcalc.expr import (
     Power,
     Symbol,
     Transpose,
-    symbol_names,
 )
 from matcalc.functions import FUNCTIONS, from_sympy, is_generic
 from matcalc.parser import KNOWN_FUNCTIONS, parse
+from matcalc.traversal import symbol_names
 
 
 @dataclass(frozen=True)

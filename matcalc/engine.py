@@ -15,18 +15,7 @@ from dataclasses import dataclass, replace
 
 from matcalc.derivation import Step
 from matcalc.errors import ErrorKind, MatcalcError
-from matcalc.expr import (
-    ONE,
-    ZERO,
-    Add,
-    Expr,
-    Pending,
-    Symbol,
-    preorder,
-    replace_at,
-    symbol_names,
-    with_paths,
-)
+from matcalc.expr import ONE, ZERO, Add, Expr, Pending, Symbol
 from matcalc.limits import MAX_DERIVATION
 from matcalc.rules import Kind, rule_for
 from matcalc.shapes import Shapes
@@ -37,6 +26,7 @@ from matcalc.sharing import (
     substituted,
 )
 from matcalc.simplify import closed_form, lift_sign, signs_out
+from matcalc.traversal import preorder, replace_at, symbol_names, with_paths
 
 KEPT = 48
 """A derivative used more than once keeps a name when writing it out again would add more than

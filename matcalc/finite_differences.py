@@ -13,12 +13,13 @@ import numpy as np
 
 from matcalc.derivation import Derivation
 from matcalc.errors import ErrorKind, MatcalcError
-from matcalc.expr import ZERO, Expr, Func, MatMul, Transpose, preorder
+from matcalc.expr import ZERO, Expr, Func, MatMul, Transpose
 from matcalc.functions import is_generic
 from matcalc.limits import deep_recursion
 from matcalc.numeric import evaluate
 from matcalc.shapes import Shape
 from matcalc.sharing import Binding
+from matcalc.traversal import preorder
 
 
 def random_env(

@@ -29,8 +29,8 @@ from matcalc.expr import (
     Number,
     Symbol,
     number,
-    replace_nodes,
 )
+from matcalc.traversal import replace_nodes
 
 
 @dataclass(frozen=True, slots=True)

@@ -37,8 +37,6 @@ from matcalc.expr import (
     Trace,
     Transpose,
     as_node,
-    replace_nodes,
-    symbol_names,
 )
 from matcalc.functions import FUNCTIONS
 from matcalc.limits import deep_recursion
@@ -46,6 +44,7 @@ from matcalc.operations import operation_of
 from matcalc.parser import parse
 from matcalc.shapes import Shape, infer
 from matcalc.sharing import Binding
+from matcalc.traversal import replace_nodes, symbol_names
 
 Array = NDArray[np.float64]
 

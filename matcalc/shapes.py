@@ -41,14 +41,12 @@ from matcalc.expr import (
     Trace,
     Transpose,
     as_node,
-    distinct,
-    replace_nodes,
-    symbol_names,
 )
 from matcalc.limits import MAX_POWER
 from matcalc.operations import SCALAR as SCALAR
 from matcalc.operations import Mismatch, Unify, operation_of
 from matcalc.operations import Shape as Shape
+from matcalc.traversal import distinct, replace_nodes, symbol_names
 
 GREEK = frozenset(
     (

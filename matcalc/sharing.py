@@ -18,20 +18,10 @@ from dataclasses import dataclass, field
 from itertools import chain, count
 
 from matcalc.errors import MatcalcError
-from matcalc.expr import (
-    Expr,
-    Func,
-    Number,
-    Pending,
-    Power,
-    Symbol,
-    distinct,
-    preorder,
-    replace_nodes,
-    symbol_names,
-)
+from matcalc.expr import Expr, Func, Number, Pending, Power, Symbol
 from matcalc.rules import rule_for
 from matcalc.shapes import Shapes
+from matcalc.traversal import distinct, preorder, replace_nodes, symbol_names
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,6 +17,7 @@ LAYERS = [
     "errors",
     "limits",
     "expr",
+    "traversal",
     "operations",
     "functions",
     "shapes",

@@ -14,8 +14,9 @@ import pytest
 from conftest import assert_gradient_correct
 
 from matcalc import Options, derive, diff, evaluate, gradcheck, parse
-from matcalc.expr import Hadamard, Pending, Sum, Symbol, preorder
+from matcalc.expr import Hadamard, Pending, Sum, Symbol
 from matcalc.finite_differences import random_env
+from matcalc.traversal import preorder
 
 
 def nested_squares(depth: int) -> str:

@@ -6,12 +6,13 @@ import numpy as np
 import pytest
 
 from matcalc import RULES, Rule
-from matcalc.expr import ONE, Expr, Func, Hadamard, Sum, Symbol, occurrences, replace_at
+from matcalc.expr import ONE, Expr, Func, Hadamard, Sum, Symbol
 from matcalc.finite_differences import directional_derivatives, random_env, relative_error
 from matcalc.functions import FUNCTIONS
 from matcalc.parser import parse
 from matcalc.rules import RULES_BY_NAME, RULES_FOR, Kind, Site, rule_for
 from matcalc.shapes import infer
+from matcalc.traversal import occurrences, replace_at
 
 TOLERANCE = 1e-6
 

@@ -12,8 +12,9 @@ from conftest import TOLERANCE
 from networks import network
 
 from matcalc import Derivation, MatcalcError, diff, evaluate, gradcheck, parse
-from matcalc.expr import Func, Symbol, preorder
+from matcalc.expr import Func, Symbol
 from matcalc.finite_differences import random_env
+from matcalc.traversal import preorder
 
 
 def assert_correct(derivation: Derivation) -> None:

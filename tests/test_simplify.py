@@ -8,11 +8,11 @@ import pytest
 from conftest import assert_gradient_correct, well_conditioned
 
 from matcalc import diff, evaluate, parse
-from matcalc.expr import symbol_names
 from matcalc.finite_differences import random_env
 from matcalc.limits import MAX_TERMS
 from matcalc.shapes import infer
 from matcalc.simplify import REWRITES, closed_form, factored_form, signs_out
+from matcalc.traversal import symbol_names
 
 ROWS = [
     ("X^T (2 (g(X W) - Y) ⊙ g'(X W))", "2 X^T ((g(X W) - Y) ⊙ g'(X W))"),

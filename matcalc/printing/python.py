@@ -47,14 +47,13 @@ from matcalc.expr import (
     Trace,
     Transpose,
     as_node,
-    preorder,
-    symbol_names,
 )
 from matcalc.functions import FUNCTIONS, is_generic
 from matcalc.operations import operation_of
 from matcalc.printing.text import text
 from matcalc.shapes import Shapes, is_scalar, show
 from matcalc.sharing import Binding
+from matcalc.traversal import preorder, symbol_names
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,12 +12,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from matcalc.errors import ErrorKind, MatcalcError
-from matcalc.expr import ONE, Expr, Pending, Symbol, occurrences, subexpression
+from matcalc.expr import ONE, Expr, Pending, Symbol
 from matcalc.functions import NONE_DEFINED
 from matcalc.rules.arithmetic import ARITHMETIC
 from matcalc.rules.matrix_functions import MATRIX_FUNCTIONS
 from matcalc.rules.rule import Assumption, Kind, Rule, Site, mul
 from matcalc.shapes import Shapes, infer
+from matcalc.traversal import occurrences, subexpression
 
 __all__ = [
     "RULES",

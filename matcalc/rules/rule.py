@@ -7,9 +7,10 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import TypeVar
 
-from matcalc.expr import ONE, Expr, Hadamard, MatMul, Symbol, subexpression
+from matcalc.expr import ONE, Expr, Hadamard, MatMul, Symbol
 from matcalc.functions import NONE_DEFINED
 from matcalc.shapes import SCALAR, Shapes
+from matcalc.traversal import subexpression
 
 
 class Kind(Enum):

@@ -5,22 +5,12 @@ from __future__ import annotations
 from fractions import Fraction
 
 from matcalc.errors import ErrorKind, MatcalcError
-from matcalc.expr import (
-    ONE,
-    Diag,
-    Expr,
-    Hadamard,
-    HadamardDiv,
-    Identity,
-    Sum,
-    Symbol,
-    Transpose,
-    preorder,
-)
+from matcalc.expr import ONE, Diag, Expr, Hadamard, HadamardDiv, Identity, Sum, Symbol, Transpose
 from matcalc.shapes import Shapes
 from matcalc.simplify.factor import sum_of, term_expr
 from matcalc.simplify.simplifier import Simplifier
 from matcalc.simplify.terms import Term, collect, flattened, matrix
+from matcalc.traversal import preorder
 
 
 def linear_map(expr: Expr, u: Symbol, shapes: Shapes) -> Expr:
