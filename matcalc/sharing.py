@@ -58,9 +58,8 @@ WRITTEN_OUT = 16
 takes at most this many nodes (X^2, X ⊙ X), so that the simplifier sees through it."""
 
 REPEATED = 5
-"""A forward value (one that holds an elementwise function's value) that writes at least this
-many names (symbols and functions, as the five of tanh(tanh(X W1) W2)), and that a result
-writes more than once, is named."""
+"""A value that writes at least this many names (symbols and functions, as the five of
+tanh(tanh(X W1) W2)), and that a result writes more than once, is named."""
 
 _D_G = Pending(Symbol("f"), Symbol("·G·"), ())
 """df/dG in a rule's formula, to count how many times the formula uses it."""
@@ -184,36 +183,37 @@ def substituted(expr: Expr, values: Mapping[Expr, Expr]) -> Expr:
 
 
 def repeated_values(roots: list[Expr], prefix: str, taken: set[str]) -> list[tuple[Expr, Binding]]:
-    """Names for the subexpressions that `roots` (a result and its named values) write more
-    than once and that write at least REPEATED names with the smaller ones named, each with the
-    value it names; innermost first."""
+    """Names for the subexpressions of at least REPEATED names that `roots` (a result and its
+    named values) write more than once, each with the value it names, innermost first. The
+    largest are named first: what they hold is then written once, inside them."""
     nodes = sorted({n: None for root in roots for n in distinct(root)}, key=lambda n: n.size)
+    names_in: dict[Expr, int] = {}
+    for node in nodes:
+        own = isinstance(node, Symbol | Func)
+        names_in[node] = own + sum(names_in[kid] for kid in node.children())
     copies: Counter[Expr] = Counter(roots)
     for node in reversed(nodes):  # each node after all that hold it
         for kid in node.children():
             copies[kid] += copies[node]
-    names_in: dict[Expr, int] = {}
-    forward: set[Expr] = set()
-    chosen: set[Expr] = set()
+    inner: dict[Expr, int] = {}  # the most copies of a value to name inside each node
     for node in nodes:
-        kids = node.children()
-        own = isinstance(node, Symbol | Func)
-        names_in[node] = own + sum(1 if k in chosen else names_in[k] for k in kids)
-        if isinstance(node, Func) or not forward.isdisjoint(kids):
-            forward.add(node)
-        repeated = copies[node] > 1 and names_in[node] >= REPEATED and node in forward
-        if repeated and not node.has_pending:
-            chosen.add(node)
+        inner[node] = max(
+            (max(inner[k], copies[k] if names_in[k] >= REPEATED else 0) for k in node.children()),
+            default=0,
+        )
     written: Counter[Expr] = Counter(roots)
-    for node in reversed(nodes):  # once named, a value is written once, and so is what it holds
-        if written[node] < 2 or node in roots:
-            chosen.discard(node)
-        for kid in node.children():
-            written[kid] += 1 if node in chosen else written[node]
+    chosen: list[Expr] = []
+    for node in reversed(nodes):
+        kids = node.children()
+        # 2 T^T wraps T, which is written more often: T is the value to name
+        big = names_in[node] >= REPEATED and not node.has_pending and node not in roots
+        if written[node] > 1 and big and inner[node] <= copies[node]:
+            chosen.append(node)
+        once = 1 if chosen and chosen[-1] is node else written[node]
+        for kid in kids:
+            written[kid] += once
     numbers = (f"{prefix}{i}" for i in count(1))
-    names = {
-        node: Symbol(next(n for n in numbers if n not in taken)) for node in nodes if node in chosen
-    }
+    names = {node: Symbol(next(n for n in numbers if n not in taken)) for node in reversed(chosen)}
     named = renamer(names)
     return [
         (node, Binding(names[node], node.rebuild(tuple(map(named, node.children())))))
