@@ -14,9 +14,11 @@ from matcalc.derivation import Derivation, Options, Step
 from matcalc.derive import derive
 from matcalc.errors import ErrorKind, MatcalcError
 from matcalc.expr import Expr
+from matcalc.limits import deep_recursion
 from matcalc.parser import parse
 from matcalc.printing.latex import document as latex_document
-from matcalc.printing.latex import latex, proof_latex
+from matcalc.printing.latex import latex as _latex
+from matcalc.printing.latex import proof_latex
 from matcalc.rules import RULES, Rule, statement
 from matcalc.session import Session, diff
 
@@ -49,6 +51,9 @@ __all__ = [
     "statement",
 ]
 __version__ = "0.1.0"
+
+latex = deep_recursion(_latex)
+"""`expr` as LaTeX math (no surrounding `$`), with the stack that deep expressions need."""
 
 _LAZY = {
     "evaluate": "matcalc.numeric",

@@ -26,6 +26,7 @@ from matcalc.shapes import convention as kind_of
 from matcalc.sharing import (
     Binding,
     in_order,
+    inlined,
     named_values,
     prefix_for,
     renamer,
@@ -52,13 +53,22 @@ def derive(
     wrt: str | Symbol,
     shapes: Shapes | ShapeSpec | None = None,
     options: Options = DEFAULT,
+    where: Sequence[Binding] = (),
 ) -> Derivation:
     """The derivative of the scalar `objective` (or the Jacobian of a column) by `wrt`.
 
     `shapes` declares shapes as `diff` takes them, or is a Derivation's own `shapes`, so that
     its result can be differentiated again; undeclared names follow `options.convention`.
+    `where` holds the named values `objective` uses (a Derivation's `where`): they are written
+    out first, since they depend on the variables.
     """
     check(options)
+    if where:
+        objective = inlined(objective, where)
+        if isinstance(shapes, Shapes):
+            bound = {b.name.name for b in where}
+            symbols = {k: v for k, v in shapes.symbols.items() if k not in bound}
+            shapes = Shapes(symbols, shapes.bindings, shapes.symmetric)
     typed = _typed(objective, shapes, options.convention)
     variable = wrt if isinstance(wrt, Symbol) else Symbol(wrt.strip())
     jacobian_of, cotangent = None, None
@@ -82,8 +92,8 @@ def derive(
     steps = list(accumulated.steps)
     result = _simplified(steps, named.written_out(steps[-1].expression), shapes)
     citation = None
-    if cotangent is not None:
-        transposed = linear_map(result, cotangent, shapes)
+    if cotangent is not None:  # the Jacobian is read off u, which the kept derivatives hold
+        transposed = linear_map(inlined(result, accumulated.derivatives), cotangent, shapes)
         jacobian = Transpose(transposed) if options.layout == "numerator" else transposed
         result = _rewritten(steps, jacobian, shapes, JACOBIAN)
     else:

@@ -44,21 +44,28 @@ exponent to which the simplifier raises a number (2^32 is already 10 digits)."""
 def deep_recursion(function: Callable[_P, _R]) -> Callable[_P, _R]:
     """`function`, given STACK_FRAMES frames beyond its caller's while it runs: Python's recursion
     limit is raised for the call if it is lower, and put back after, so that importing or using
-    matcalc leaves the interpreter's settings as they were."""
+    matcalc leaves the interpreter's settings as they were. The limit being one for all threads,
+    calls from several threads at once may see each other's."""
 
     @functools.wraps(function)
     def within(*args: _P.args, **kwargs: _P.kwargs) -> _R:
-        before = sys.getrecursionlimit()
-        needed = _depth() + STACK_FRAMES
-        if before >= needed:
+        if _inside:  # an outer call has made room already
             return function(*args, **kwargs)
-        sys.setrecursionlimit(needed)
+        before = sys.getrecursionlimit()
+        _inside.append(True)
         try:
+            sys.setrecursionlimit(max(before, _depth() + STACK_FRAMES))
             return function(*args, **kwargs)
         finally:
             sys.setrecursionlimit(before)
+            _inside.pop()
 
     return within
+
+
+_inside: list[bool] = []
+"""Non-empty while a call made with `deep_recursion` runs: calls within it only pass through.
+(The recursion limit is one for the whole interpreter, so this is too.)"""
 
 
 def _depth() -> int:

@@ -177,6 +177,15 @@ def _expanded_size(expr: Expr) -> int:
     return sizes[expr]
 
 
+def inlined(expr: Expr, where: Iterable[Binding]) -> Expr:
+    """`expr` with every name in `where` replaced by its value, written out in full (a value
+    used many times is one shared node)."""
+    values: dict[Expr, Expr] = {}
+    for binding in where:
+        values[binding.name] = substituted(binding.value, values)
+    return substituted(expr, values)
+
+
 def substituted(expr: Expr, values: Mapping[Expr, Expr]) -> Expr:
     """`expr` with each node that is a key of `values` replaced by its value."""
     return replace_nodes(expr, values.get)
@@ -260,6 +269,8 @@ def needed(expr: Expr, where: tuple[Binding, ...]) -> tuple[Binding, ...]:
         if binding.name.name in used:
             found.append(binding)
             used.update(symbol_names(binding.value))
+            if binding.derivative_of is not None:  # G1 = df/dH1 says what H1 is
+                used.add(binding.derivative_of.name)
     return tuple(reversed(found))
 
 

@@ -13,10 +13,10 @@ import numpy as np
 import pytest
 from conftest import assert_gradient_correct
 
-from matcalc import Options, derive, diff, evaluate, gradcheck, parse
+from matcalc import MatcalcError, Options, derive, diff, evaluate, gradcheck, parse
 from matcalc.expr import Hadamard, Pending, Sum, Symbol
 from matcalc.finite_differences import random_env
-from matcalc.traversal import preorder
+from matcalc.traversal import preorder, symbol_names
 
 
 def nested_squares(depth: int) -> str:
@@ -126,3 +126,16 @@ def test_values_evaluate_with_the_where_list() -> None:
     value = evaluate(derivation.result, env, where=derivation.where)
     x = env["X"]
     assert np.allclose(value, 64 * np.linalg.matrix_power(x.T, 63))
+
+
+def test_a_result_with_named_values_is_written_out_when_fed_back() -> None:
+    first = diff("||tanh(tanh(X W1) W2) W3 - Y||_F^2", "W3")
+    assert [str(b.name) for b in first.result_where] == ["H1"]
+    again = derive(Sum(first.result), "W2", first.shapes, where=first.where)
+    assert "H1" not in symbol_names(again.objective)
+    assert_gradient_correct(again)
+
+
+def test_a_jacobian_too_long_to_write_is_refused_in_one_line() -> None:
+    with pytest.raises(MatcalcError, match="more than 32 terms"):
+        diff("((x x^T + A)^2 + B)^2 a", "x")

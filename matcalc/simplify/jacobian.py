@@ -6,9 +6,10 @@ from fractions import Fraction
 
 from matcalc.errors import ErrorKind, MatcalcError
 from matcalc.expr import ONE, Diag, Expr, Hadamard, HadamardDiv, Identity, Sum, Symbol, Transpose
+from matcalc.limits import MAX_TERMS
 from matcalc.shapes import Shapes
 from matcalc.simplify.factor import sum_of, term_expr
-from matcalc.simplify.simplifier import Simplifier
+from matcalc.simplify.simplifier import Simplifier, TooManyTerms
 from matcalc.simplify.terms import Term, collect, flattened, matrix
 from matcalc.traversal import preorder
 
@@ -16,7 +17,14 @@ from matcalc.traversal import preorder
 def linear_map(expr: Expr, u: Symbol, shapes: Shapes) -> Expr:
     """M such that `expr` = M u, for an `expr` linear in the column `u`: a Jacobian's transpose
     from the gradient of u^T y."""
-    return sum_of(_linear_terms(Simplifier(shapes, expand=True), expr, u))
+    try:
+        return sum_of(_linear_terms(Simplifier(shapes, expand=True), expr, u))
+    except TooManyTerms:
+        raise MatcalcError(
+            f"this Jacobian's matrix would have more than {MAX_TERMS} terms; differentiate a "
+            f"scalar such as v^T y instead",
+            ErrorKind.NOT_DIFFERENTIABLE,
+        ) from None
 
 
 def _linear_terms(simplifier: Simplifier, expr: Expr, u: Symbol) -> list[Term]:
