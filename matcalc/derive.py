@@ -98,8 +98,7 @@ def derive(
         result = _rewritten(steps, jacobian, shapes, JACOBIAN)
     else:
         result, citation = _gradient(steps, result, objective, variable, shapes, options)
-    derivatives = (replace(b, value=named.written_out(b.value)) for b in accumulated.derivatives)
-    where = in_order([*named.where, *derivatives])
+    where = in_order([*named.where, *accumulated.derivatives])
     result, where, steps, shapes = _name_repeats(
         result, where, steps, shapes, prefix_for(typed.symbols)
     )

@@ -61,12 +61,13 @@ def accumulate(
         return Accumulated(tuple(steps), (), shapes)
     blocks = list(ends)
     shapes = Shapes(dict(shapes.symbols), shapes.bindings, shapes.symmetric)
-    together, derivatives = _put_back(blocks, ends, named, shapes)
+    references = _references(ends)
+    together, derivatives = _put_back(blocks, ends, references, named, shapes)
     wording = (
         "we've put each derivative with respect to a named value, worked out above, back "
         "where it is used, from the last to the first"
     )
-    if any(references > 1 for references in _references(ends).values()):
+    if any(count > 1 for count in references.values()):
         wording += (
             "; one used more than once goes in closed form, with the small named values in it "
             "written out"
@@ -132,12 +133,15 @@ def _downstream(where: tuple[Binding, ...], variable: Symbol) -> list[Symbol]:
 
 
 def _put_back(
-    blocks: list[Symbol], ends: Mapping[Symbol, Expr], named: Named, shapes: Shapes
+    blocks: list[Symbol],
+    ends: Mapping[Symbol, Expr],
+    references: Counter[Expr],
+    named: Named,
+    shapes: Shapes,
 ) -> tuple[Expr, tuple[Binding, ...]]:
     """The first block's expression with each df/dH replaced by H's own block, last first; a
     block written out more than once keeps a name, which joins `shapes`, where it is not
     small."""
-    references = _references(ends)
     prefix = derivative_prefix(shapes.symbols)
     done: dict[Expr, Expr] = {}
     kept: list[Binding] = []

@@ -225,36 +225,44 @@ class FrobSq(Expr):
     norm: str = "F"
 
 
+class Applied(Expr):
+    """A function-like operation, tr(X), det(X), X^{-1}, sum(X), …: a kind of node whose notation,
+    shape and value a row of matcalc/operations.py gives, so that every module that needs them
+    has one case for all such nodes."""
+
+    __slots__ = ()
+
+
 @node
-class Inverse(Expr):
+class Inverse(Applied):
     """The inverse X^{-1} of a square matrix."""
 
     arg: Expr
 
 
 @node
-class Trace(Expr):
+class Trace(Applied):
     """The trace tr(X) of a square matrix."""
 
     arg: Expr
 
 
 @node
-class Det(Expr):
+class Det(Applied):
     """The determinant det(X) of a square matrix."""
 
     arg: Expr
 
 
 @node
-class LogDet(Expr):
+class LogDet(Applied):
     """log |det(X)| of a square matrix."""
 
     arg: Expr
 
 
 @node
-class Diag(Expr):
+class Diag(Applied):
     """diag(x), the diagonal matrix of a column x; diag(X), the diagonal of a square X as a
     column. Which one is told by the argument's shape."""
 
@@ -262,7 +270,7 @@ class Diag(Expr):
 
 
 @node
-class Norm(Expr):
+class Norm(Applied):
     """A norm, not squared: `||X||_F` and `||x||_2` (Euclidean), `||x||_1` (sum of magnitudes)."""
 
     arg: Expr
@@ -270,21 +278,21 @@ class Norm(Expr):
 
 
 @node
-class Sum(Expr):
+class Sum(Applied):
     """Sum of all entries."""
 
     arg: Expr
 
 
 @node
-class SumRows(Expr):
+class SumRows(Applied):
     """Sum over the rows: an m×n matrix to its 1×n row of column sums."""
 
     arg: Expr
 
 
 @node
-class SumCols(Expr):
+class SumCols(Applied):
     """Sum over the columns: an m×n matrix to its m×1 column of row sums."""
 
     arg: Expr

@@ -11,8 +11,7 @@ from numpy.typing import NDArray
 from matcalc.errors import ErrorKind, MatcalcError
 from matcalc.expr import (
     Add,
-    Det,
-    Diag,
+    Applied,
     Div,
     Expr,
     FrobSq,
@@ -21,20 +20,13 @@ from matcalc.expr import (
     HadamardDiv,
     HadamardPow,
     Identity,
-    Inverse,
-    LogDet,
     MatMul,
     Neg,
-    Norm,
     Number,
     Ones,
     Pending,
     Power,
-    Sum,
-    SumCols,
-    SumRows,
     Symbol,
-    Trace,
     Transpose,
     as_node,
 )
@@ -156,9 +148,7 @@ class _Evaluator:
                 return np.ones((self._size(rows), self._size(cols)))
             case Identity(n):
                 return np.eye(self._size(n))
-            case (
-                Trace() | Det() | LogDet() | Inverse() | Diag() | Sum() | SumRows() | SumCols()
-            ) | Norm():
+            case Applied():
                 return operation_of(node).value(*(v(kid) for kid in node.children()))
             case Transpose(arg):
                 return v(arg).T

@@ -15,6 +15,8 @@ from types import ModuleType
 from typing import TYPE_CHECKING
 
 from matcalc.expr import (
+    NODE_KINDS,
+    Applied,
     Det,
     Diag,
     Dim,
@@ -34,8 +36,8 @@ if TYPE_CHECKING:
 
     Array = NDArray[np.float64]
 
-Operand = Trace | Det | LogDet | Inverse | Diag | Sum | SumRows | SumCols | Norm
-"""The node kinds of the operations in the table."""
+KINDS = tuple(kind for kind in NODE_KINDS if issubclass(kind, Applied))
+"""The node kinds of the operations in the table: every kind of `Applied` node."""
 
 Shape = tuple[Dim, Dim]
 """Rows by columns. Defined here, under shapes.py, for the rows' shape rules; shapes.py
@@ -85,7 +87,7 @@ class Operation:
     `code_scalar` when the argument is 1×1 or taken entry by entry, `code_column` when it is a
     column)."""
 
-    node: type[Operand]
+    node: type[Applied]
     name: str
     shape: Callable[[Unify, Shape], Shape]
     """The result's shape from the argument's, dimensions equated by `unify`; raises Mismatch,
@@ -103,7 +105,7 @@ class Operation:
     (||x||_1 is norm1(x)), so that they share its shape rule, code and value. Of a matrix,
     ||X||_1 and ||X||_2 would be induced norms: shapes.py refuses them."""
 
-    def build(self, *args: Expr) -> Operand:
+    def build(self, *args: Expr) -> Applied:
         """The node for the operation written with arguments `args`."""
         if issubclass(self.node, Norm):
             (arg,) = args
@@ -274,6 +276,6 @@ _BY_NODE = {
 }
 
 
-def operation_of(node: Operand) -> Operation:
+def operation_of(node: Applied) -> Operation:
     """The table's row for `node`; a norm written with bars, ||x||_1, is its call's, norm1."""
     return _BY_NODE[type(node), node.norm if isinstance(node, Norm) else ""]

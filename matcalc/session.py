@@ -39,7 +39,7 @@ def diff(
         for name, found in (functions or {}).items()
     )
     options = Options(layout, symmetrise, convention, definitions, first_tag)
-    check(options)
+    check(options)  # before the text is read: the convention reads it
     objective, spans = parse_located(expr, {found.name for found in definitions})
     declared = {name: declared_shape(name, spec) for name, spec in (shapes or {}).items()}
     symmetric = frozenset(name for name, spec in (shapes or {}).items() if is_symmetric(spec))

@@ -14,8 +14,7 @@ from typing import assert_never
 from matcalc.errors import ErrorKind, MatcalcError, Span
 from matcalc.expr import (
     Add,
-    Det,
-    Diag,
+    Applied,
     Dim,
     Div,
     Expr,
@@ -25,8 +24,6 @@ from matcalc.expr import (
     HadamardDiv,
     HadamardPow,
     Identity,
-    Inverse,
-    LogDet,
     MatMul,
     Neg,
     Norm,
@@ -34,11 +31,7 @@ from matcalc.expr import (
     Ones,
     Pending,
     Power,
-    Sum,
-    SumCols,
-    SumRows,
     Symbol,
-    Trace,
     Transpose,
     as_node,
 )
@@ -213,9 +206,7 @@ def _rule(expr: Expr, kids: list[Shape], unify: Unify, symbol: Callable[[str], S
                 raise Mismatch(
                     "a power needs a scalar or a square matrix; for entrywise powers write X.^k"
                 ) from None
-        case (
-            Trace() | Det() | LogDet() | Inverse() | Diag() | Sum() | SumRows() | SumCols()
-        ) | Norm():
+        case Applied():
             return operation_of(node).shape(unify, *kids)
         case _:
             assert_never(node)

@@ -37,13 +37,11 @@ class Binding:
 
 @dataclass(frozen=True, slots=True)
 class Named:
-    """An objective as `body` with the values in `where` named (innermost first); `shared`
-    names those named only to share a derivative."""
+    """An objective as `body` with the values in `where` named (innermost first)."""
 
     body: Expr
     where: tuple[Binding, ...]
     shapes: Shapes
-    shared: frozenset[Symbol] = frozenset()
     small: Mapping[Expr, Expr] = field(default_factory=dict)
     """The values named only to share a derivative that are small, written out, by name: a
     result writes them out again, so that the simplifier sees through them."""
@@ -112,7 +110,7 @@ def named_values(
     symbols = {**shapes.symbols, **{names[node].name: shapes.of(node) for node in names}}
     shared = frozenset(names[node] for node, is_shared in chosen.items() if is_shared)
     typed = Shapes(symbols, shapes.bindings, shapes.symmetric)
-    return Named(body, tuple(where), typed, shared, small_values(where, shared))
+    return Named(body, tuple(where), typed, small_values(where, shared))
 
 
 def rebuilt(expr: Expr, after: Callable[[Expr, Expr], Expr | None]) -> Expr:

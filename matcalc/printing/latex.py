@@ -9,8 +9,7 @@ from typing import TYPE_CHECKING, assert_never
 
 from matcalc.expr import (
     Add,
-    Det,
-    Diag,
+    Applied,
     Div,
     Expr,
     FrobSq,
@@ -20,7 +19,6 @@ from matcalc.expr import (
     HadamardPow,
     Identity,
     Inverse,
-    LogDet,
     MatMul,
     Neg,
     Norm,
@@ -28,11 +26,7 @@ from matcalc.expr import (
     Ones,
     Pending,
     Power,
-    Sum,
-    SumCols,
-    SumRows,
     Symbol,
-    Trace,
     Transpose,
     as_node,
 )
@@ -85,9 +79,10 @@ def latex(expr: Expr) -> str:
             return "I"
         case Transpose(Inverse(arg)):
             return f"{_group(arg, _postfix_wraps(arg))}^{{-T}}"
-        case (
-            Trace() | Det() | LogDet() | Inverse() | Diag() | Sum() | SumRows() | SumCols()
-        ) | Norm(_, "norm1" | "norm2"):
+        case Norm(arg, norm) if norm not in ("norm1", "norm2"):
+            mark = norm_subscript(norm)
+            return rf"\Vert {latex(arg)}\Vert{'_' + mark if mark else ''}"
+        case Applied():
             operation = operation_of(node)
             place = operation.latex.placement
             return operation.latex.written(*(_placed(kid, place) for kid in node.children()))
@@ -116,9 +111,6 @@ def latex(expr: Expr) -> str:
         case FrobSq(arg, norm):
             mark = norm_subscript(norm)
             return rf"\Vert {latex(arg)}\Vert{'_' + mark if mark else ''}^2"
-        case Norm(arg, norm):
-            mark = norm_subscript(norm)
-            return rf"\Vert {latex(arg)}\Vert{'_' + mark if mark else ''}"
         case Pending(of, wrt, _, occurrence):
             below = latex(wrt) if isinstance(wrt, Symbol) else f"({latex(wrt)})"
             if occurrence:  # a numbered H_{1} is grouped, {H_{1}}_{(2)}: no double subscript

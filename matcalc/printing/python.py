@@ -20,8 +20,7 @@ from matcalc.definitions import Definition
 from matcalc.errors import ErrorKind, MatcalcError
 from matcalc.expr import (
     Add,
-    Det,
-    Diag,
+    Applied,
     Dim,
     Div,
     Expr,
@@ -31,18 +30,12 @@ from matcalc.expr import (
     HadamardDiv,
     HadamardPow,
     Identity,
-    Inverse,
-    LogDet,
     MatMul,
     Neg,
-    Norm,
     Number,
     Ones,
     Pending,
     Power,
-    Sum,
-    SumCols,
-    SumRows,
     Symbol,
     Trace,
     Transpose,
@@ -370,9 +363,7 @@ class _Writer:
                 return f"{kids[0]} * {kids[0]}"
             case FrobSq():  # the sum of the squares, as one dot product
                 return f"xp.tensordot({kids[0]}, {kids[0]}, axes=2)"
-            case (
-                Trace() | Det() | LogDet() | Inverse() | Diag() | Sum() | SumRows() | SumCols()
-            ) | Norm():
+            case Applied():
                 first = node.children()[0]
                 scalar = self._scalar(first, elementwise)
                 column = not scalar and _is_column(self.shapes.of(first))

@@ -7,8 +7,7 @@ from typing import TYPE_CHECKING, assert_never
 
 from matcalc.expr import (
     Add,
-    Det,
-    Diag,
+    Applied,
     Div,
     Expr,
     FrobSq,
@@ -18,7 +17,6 @@ from matcalc.expr import (
     HadamardPow,
     Identity,
     Inverse,
-    LogDet,
     MatMul,
     Neg,
     Norm,
@@ -26,11 +24,7 @@ from matcalc.expr import (
     Ones,
     Pending,
     Power,
-    Sum,
-    SumCols,
-    SumRows,
     Symbol,
-    Trace,
     Transpose,
     as_node,
 )
@@ -68,9 +62,9 @@ def text(expr: Expr) -> str:
             return f"eye({size})"
         case Transpose(Inverse(arg)):
             return f"{_at(arg, POSTFIX)}^{{-T}}"
-        case (
-            Trace() | Det() | LogDet() | Inverse() | Diag() | Sum() | SumRows() | SumCols()
-        ) | Norm(_, "norm1" | "norm2"):
+        case Norm(arg, norm) if norm not in ("norm1", "norm2"):
+            return f"||{text(arg)}||_{norm}"
+        case Applied():
             operation = operation_of(node)
             place = operation.text.placement
             return operation.text.written(*(_placed(kid, place) for kid in node.children()))
@@ -99,8 +93,6 @@ def text(expr: Expr) -> str:
             return f"{name}({text(arg)})"
         case FrobSq(arg, norm):
             return f"||{text(arg)}||{'_' + norm if norm else ''}^2"
-        case Norm(arg, norm):
-            return f"||{text(arg)}||_{norm}"
         case Pending(_, wrt, _, occurrence):
             mark = str(occurrence).translate(_SUBSCRIPTS) if occurrence else ""
             return f"df/d{_group(wrt, not isinstance(wrt, Symbol))}{mark}"
