@@ -28,7 +28,7 @@ from matcalc.sharing import (
 from matcalc.simplify import closed_form, lift_sign, signs_out
 from matcalc.traversal import preorder, replace_at, symbol_names, with_paths
 
-KEPT = 48
+KEPT = 24
 """A derivative used more than once keeps a name when writing it out again would add more than
 this many nodes: small ones are written out, for the simplifier to see through them."""
 

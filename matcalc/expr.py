@@ -23,16 +23,18 @@ Dim = int | str
 class Expr:
     """Base of all nodes: structural equality, a hash computed once, generic traversal."""
 
-    __slots__ = ("_children", "_hash", "_pending", "_size")
+    __slots__ = ("_children", "_hash", "_pending", "_size", "_values")
     _children: tuple[Expr, ...]
     _hash: int
     _size: int
     _pending: bool
+    _values: tuple[Any, ...]
     __match_args__: ClassVar[tuple[str, ...]] = ()
 
     def __post_init__(self) -> None:
-        fields = self._fields()
+        fields = tuple(getattr(self, name) for name in self.__match_args__)
         kids = self._gathered(fields)
+        object.__setattr__(self, "_values", fields)
         object.__setattr__(self, "_children", kids)
         object.__setattr__(self, "_hash", hash((type(self).__name__, *fields)))
         object.__setattr__(self, "_size", 1 + sum(child._size for child in kids))
@@ -40,7 +42,8 @@ class Expr:
         object.__setattr__(self, "_pending", pending)
 
     def _fields(self) -> tuple[Any, ...]:
-        return tuple(getattr(self, name) for name in self.__match_args__)
+        """The values of the fields, in order, gathered once when the node is built."""
+        return self._values
 
     def __hash__(self) -> int:
         return self._hash
