@@ -223,22 +223,21 @@ def _name_repeats(
     found = repeated_values([result, *(b.value for b in where)], prefix, set(shapes.symbols))
     if not found:
         return result, where, steps, shapes
-    by_value = renamer({node: binding.name for node, binding in found})
-    bound = in_order(
-        [*(b for _, b in found), *(replace(b, value=by_value(b.value)) for b in where)]
-    )
+    named = renamer({node: binding.name for node, binding in found})
+    bound = in_order([*(b for _, b in found), *(replace(b, value=named(b.value)) for b in where)])
     forward = [b.name for b in bound if b.derivative_of is None]
-    numbers: dict[Expr, Symbol] = {old: Symbol(f"{prefix}{i}") for i, old in enumerate(forward, 1)}
-    renumber = renamer(numbers)
-    rename = renamer({**numbers, **{node: numbers[binding.name] for node, binding in found}})
-    before = {**shapes.symbols, **{b.name.name: shapes.of(node) for node, b in found}}
-    symbols = {name: shape for name, shape in before.items() if Symbol(name) not in numbers}
-    symbols.update({numbers[old].name: before[old.name] for old in forward})
+    numbers = renamer({old: Symbol(f"{prefix}{i}") for i, old in enumerate(forward, 1)})
+
+    def rename(expr: Expr) -> Expr:
+        return numbers(named(expr))
+
+    old_shapes = {**shapes.symbols, **{b.name.name: shapes.of(node) for node, b in found}}
+    symbols = {str(numbers(Symbol(name))): shape for name, shape in old_shapes.items()}
     renamed = tuple(
         Binding(
-            numbers.get(b.name, b.name),
-            renumber(b.value),
-            None if b.derivative_of is None else numbers.get(b.derivative_of, b.derivative_of),
+            _symbol(numbers(b.name)),
+            numbers(b.value),
+            None if b.derivative_of is None else _symbol(numbers(b.derivative_of)),
         )
         for b in bound
     )
@@ -250,15 +249,17 @@ def _name_repeats(
     )
 
 
+def _symbol(expr: Expr) -> Symbol:
+    assert isinstance(expr, Symbol), expr
+    return expr
+
+
 def _renamed_step(step: Step, rename: Callable[[Expr], Expr]) -> Step:
     function = step.function and (rename(step.function[0]), rename(step.function[1]))
     assumption = step.assumption
     if assumption is not None:
         assumption = replace(assumption, subject=rename(assumption.subject))
-    block = step.block
-    if block is not None:
-        renamed = rename(block)
-        block = renamed if isinstance(renamed, Symbol) else block
+    block = None if step.block is None else _symbol(rename(step.block))
     return replace(
         step,
         expression=rename(step.expression),
