@@ -11,7 +11,7 @@ from matcalc.cookbook import known_identity
 from matcalc.definitions import derivative_templates
 from matcalc.derivation import LAYOUTS, Derivation, Options, Step
 from matcalc.engine import accumulate
-from matcalc.errors import ErrorKind, MatcalcError
+from matcalc.errors import ErrorKind, MatcalcError, Span
 from matcalc.expr import Add, Div, Expr, MatMul, Symbol, Transpose, number
 from matcalc.limits import deep_recursion
 from matcalc.shapes import (
@@ -69,7 +69,7 @@ def derive(
             bound = {b.name.name for b in where}
             symbols = {k: v for k, v in shapes.symbols.items() if k not in bound}
             shapes = Shapes(symbols, shapes.bindings, shapes.symmetric)
-    typed = _typed(objective, shapes, options.convention)
+    typed = inferred(objective, shapes, options.convention)
     variable = wrt if isinstance(wrt, Symbol) else Symbol(wrt.strip())
     jacobian_of, cotangent = None, None
     if typed.of(objective) != SCALAR:
@@ -152,13 +152,21 @@ def check(options: Options) -> None:
         )
 
 
-def _typed(objective: Expr, shapes: Shapes | ShapeSpec | None, convention: str) -> Shapes:
+def inferred(
+    objective: Expr,
+    shapes: Shapes | ShapeSpec | None,
+    convention: str,
+    locate: Callable[[Expr], Span | None] = lambda _: None,
+) -> Shapes:
+    """The shapes of `objective`'s symbols, from declarations as `diff` takes them or from a
+    derivation's own `shapes`; `locate` places a shape error in the user's text."""
     if isinstance(shapes, Shapes):
-        return infer(objective, shapes.symbols, symmetric=shapes.symmetric, naming=convention)
-    spec = shapes or {}
-    declared = {name: declared_shape(name, found) for name, found in spec.items()}
-    symmetric = frozenset(name for name, found in spec.items() if is_symmetric(found))
-    return infer(objective, declared, symmetric=symmetric, naming=convention)
+        declared, symmetric = shapes.symbols, shapes.symmetric
+    else:
+        spec = shapes or {}
+        declared = {name: declared_shape(name, found) for name, found in spec.items()}
+        symmetric = frozenset(name for name, found in spec.items() if is_symmetric(found))
+    return infer(objective, declared, locate, symmetric, convention)
 
 
 def _simplified(steps: list[Step], last: Expr, shapes: Shapes) -> Expr:

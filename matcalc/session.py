@@ -8,10 +8,10 @@ from typing import Any
 
 from matcalc.definitions import Definition, definition
 from matcalc.derivation import Derivation, Options
-from matcalc.derive import ShapeSpec, check, derive
+from matcalc.derive import ShapeSpec, check, derive, inferred
 from matcalc.limits import deep_recursion
 from matcalc.parser import parse_located
-from matcalc.shapes import declared_shape, fill_sizes, infer, is_symmetric
+from matcalc.shapes import fill_sizes
 
 
 @deep_recursion
@@ -41,9 +41,7 @@ def diff(
     options = Options(layout, symmetrise, convention, definitions, first_tag)
     check(options)  # before the text is read: the convention reads it
     objective, spans = parse_located(expr, {found.name for found in definitions})
-    declared = {name: declared_shape(name, spec) for name, spec in (shapes or {}).items()}
-    symmetric = frozenset(name for name, spec in (shapes or {}).items() if is_symmetric(spec))
-    typed = infer(objective, declared, lambda node: spans.get(id(node)), symmetric, convention)
+    typed = inferred(objective, shapes, convention, lambda node: spans.get(id(node)))
     return derive(fill_sizes(objective, typed), wrt, typed, options)
 
 
