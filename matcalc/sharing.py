@@ -153,12 +153,21 @@ def derivative_prefix(taken: Iterable[str]) -> str:
 
 def small_values(where: Iterable[Binding], names: frozenset[Symbol]) -> dict[Expr, Expr]:
     """The values of the names among `names` that are small, written out, by name."""
+    return written_values(
+        where, lambda b, value: b.name in names and _expanded_size(value) <= WRITTEN_OUT
+    )
+
+
+def written_values(
+    where: Iterable[Binding], keep: Callable[[Binding, Expr], bool] = lambda b, value: True
+) -> dict[Expr, Expr]:
+    """The values of the names in `where` that `keep` keeps, each written out with those kept
+    before it, by name (a value used many times is one shared node)."""
     values: dict[Expr, Expr] = {}
     for binding in where:
-        if binding.name in names:
-            value = substituted(binding.value, values)
-            if _expanded_size(value) <= WRITTEN_OUT:
-                values[binding.name] = value
+        value = substituted(binding.value, values)
+        if keep(binding, value):
+            values[binding.name] = value
     return values
 
 
@@ -176,12 +185,8 @@ def _expanded_size(expr: Expr) -> int:
 
 
 def inlined(expr: Expr, where: Iterable[Binding]) -> Expr:
-    """`expr` with every name in `where` replaced by its value, written out in full (a value
-    used many times is one shared node)."""
-    values: dict[Expr, Expr] = {}
-    for binding in where:
-        values[binding.name] = substituted(binding.value, values)
-    return substituted(expr, values)
+    """`expr` with every name in `where` replaced by its value, written out in full."""
+    return substituted(expr, written_values(where))
 
 
 def substituted(expr: Expr, values: Mapping[Expr, Expr]) -> Expr:
