@@ -87,7 +87,7 @@ def derive(
         )
     templates = derivative_templates(options.definitions)
     named = named_values(objective, variable, typed, templates)
-    accumulated = accumulate(named, variable, named.shapes, options.first_tag, templates)
+    accumulated = accumulate(named, variable, options.first_tag, templates)
     shapes = accumulated.shapes
     steps = list(accumulated.steps)
     result = _simplified(steps, named.written_out(steps[-1].expression), shapes)

@@ -51,10 +51,11 @@ class Accumulated:
 
 
 def accumulate(
-    named: Named, variable: Symbol, shapes: Shapes, tag: int, defined: Mapping[str, Expr]
+    named: Named, variable: Symbol, tag: int, defined: Mapping[str, Expr]
 ) -> Accumulated:
     """The blocks' steps for df/d(variable), then, where there are several blocks, the step
     that puts them back together; `defined` holds the derivatives of the user's functions."""
+    shapes = named.shapes
     steps = _bounded(_blocks(named, variable, Context(shapes, defined), tag))
     ends = {step.block or variable: step.expression for step in steps}
     if len(ends) == 1:
