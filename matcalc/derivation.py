@@ -10,10 +10,12 @@ from typing import Any
 from matcalc.definitions import Definition
 from matcalc.expr import Expr, Symbol
 from matcalc.limits import deep_recursion
+from matcalc.notes import Note
 from matcalc.rules import RULES_BY_NAME, Assumption, Rule
 from matcalc.shapes import Shape, Shapes, show
 from matcalc.sharing import Binding, needed
 from matcalc.simplify import factored_form
+from matcalc.traversal import symbol_names
 
 LAYOUTS = ("denominator", "numerator")
 """The gradient's layout: the variable's shape (the seed's), or its transpose."""
@@ -87,6 +89,8 @@ class Derivation:
     """The user's functions the objective uses."""
     where: tuple[Binding, ...] = ()
     """The named values the steps and the result use, each after those its value uses."""
+    notes: tuple[Note, ...] = ()
+    """Readings that may surprise: `*` between matrices, a matrix power, a lookalike letter."""
 
     @property
     def result_where(self) -> tuple[Binding, ...]:
@@ -103,6 +107,14 @@ class Derivation:
         """Where the result holds, if not everywhere: each condition once, in step order."""
         found = (step.assumption for step in self.steps if step.assumption is not None)
         return tuple(dict.fromkeys(found))
+
+    @property
+    def symbol_shapes(self) -> tuple[tuple[str, Shape, bool], ...]:
+        """Each symbol of the objective (and the variable), its shape, and whether it was
+        declared symmetric: what every output states, so that no reading stays hidden."""
+        names = dict.fromkeys([*symbol_names(self.objective), self.wrt.name])
+        symbols, symmetric = self.shapes.symbols, self.shapes.symmetric
+        return tuple((name, symbols[name], name in symmetric) for name in names)
 
     @property
     def shape(self) -> Shape:
@@ -189,3 +201,6 @@ class Derivation:
 
     def __str__(self) -> str:
         return self.text()
+
+    def __repr__(self) -> str:
+        return f"<Derivation {self.result_name} = {self.result}>"

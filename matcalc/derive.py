@@ -14,6 +14,7 @@ from matcalc.engine import accumulate
 from matcalc.errors import ErrorKind, MatcalcError, Span
 from matcalc.expr import Add, Div, Expr, MatMul, Symbol, Transpose, number
 from matcalc.limits import deep_recursion
+from matcalc.notes import Note, convention_notes, matrix_power_notes
 from matcalc.shapes import (
     NAMINGS,
     SCALAR,
@@ -63,6 +64,7 @@ def derive(
     out first, since they depend on the variables.
     """
     check(options)
+    shapes_given = shapes
     if where:
         objective = inlined(objective, where)
         if isinstance(shapes, Shapes):
@@ -114,7 +116,18 @@ def derive(
         cotangent,
         options.definitions,
         where,
+        _notes(objective, typed, shapes_given, options.convention),
     )
+
+
+def _notes(
+    objective: Expr, typed: Shapes, given: Shapes | ShapeSpec | None, naming: str
+) -> tuple[Note, ...]:
+    """Matrix powers, and the convention's scalars unless every shape came in a `Shapes`."""
+    notes = matrix_power_notes(objective, typed)
+    if isinstance(given, Shapes):
+        return notes
+    return notes + convention_notes(objective, {name.strip() for name in given or {}}, naming)
 
 
 def _gradient(

@@ -4,12 +4,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from matcalc.definitions import Definition, definition
 from matcalc.derivation import Derivation, Options
 from matcalc.derive import ShapeSpec, check, derive, inferred
 from matcalc.limits import deep_recursion
+from matcalc.notes import convention_notes
 from matcalc.parser import parse_located
 from matcalc.shapes import fill_sizes
 
@@ -42,7 +44,10 @@ def diff(
     check(options)  # before the text is read: the convention reads it
     objective, spans = parse_located(expr, {found.name for found in definitions})
     typed = inferred(objective, shapes, convention, lambda node: spans.get(id(node)))
-    return derive(fill_sizes(objective, typed), wrt, typed, options)
+    derivation = derive(fill_sizes(objective, typed), wrt, typed, options)
+    declared = {name.strip() for name in shapes or {}}
+    notes = convention_notes(objective, declared, convention)
+    return replace(derivation, notes=notes + derivation.notes)
 
 
 class Session:

@@ -38,6 +38,7 @@ LAYERS = [
     "simplify.jacobian",
     "simplify",
     "sharing",
+    "notes",
     "derivation",
     "engine",
     "derive",

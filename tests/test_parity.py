@@ -176,7 +176,9 @@ def test_a_matrix_valued_objective_is_refused() -> None:
 def test_user_defined_function(definition: str, result: str) -> None:
     derivation = diff("sum(phi(X W))", "W", functions={"phi": definition})
     assert str(derivation.result) == result
-    assert derivation.text().splitlines()[1].startswith("where phi(")
+    lines = derivation.text().splitlines()
+    assert lines[1] == "shapes: X m×n, W n×p"
+    assert lines[2].startswith("where phi(")
     assert r"\operatorname{phi}" in derivation.latex()
     assert_gradient_correct(derivation)
 

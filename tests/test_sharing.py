@@ -34,7 +34,11 @@ def test_two_layers_name_the_inner_value() -> None:
         "2 X^T ((((tanh(H1 W2) - Y) ⊙ (1 - tanh(H1 W2)^{∘2})) W2^T) ⊙ (1 - H1^{∘2}))"
     )
     lines = derivation.text().splitlines()
-    assert lines[:2] == [f"f = {network(2)}", "where H1 = tanh(X W1)"]
+    assert lines[:3] == [
+        f"f = {network(2)}",
+        "shapes: X m×n, W1 n×p, W2 p×q, Y m×q",
+        "where H1 = tanh(X W1)",
+    ]
     assert [line for line in lines if line.startswith("df/d")] == [
         "df/dW1",
         "df/dH1",

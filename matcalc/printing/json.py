@@ -13,12 +13,18 @@ if TYPE_CHECKING:
 
 
 def derivation_dict(derivation: Derivation) -> dict[str, Any]:
-    """expression, wrt, shape, layout, result, citation, assumptions, where (the named values
-    the result uses), names (those the steps use) and the steps."""
+    """expression, wrt, shape, shapes (each symbol's), notes, layout, result, citation,
+    assumptions, where (the named values the result uses), names (those the steps use) and the
+    steps."""
     return {
         "expression": text(derivation.objective),
         "wrt": derivation.wrt.name,
         "shape": "×".join(map(str, derivation.shape)),
+        "shapes": {
+            name: {"rows": rows, "cols": cols, "symmetric": symmetric}
+            for name, (rows, cols), symmetric in derivation.symbol_shapes
+        },
+        "notes": [note.sentence(text) for note in derivation.notes],
         "layout": derivation.layout,
         "result": text(derivation.result),
         "citation": derivation.citation,

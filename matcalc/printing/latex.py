@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, assert_never
 from matcalc.expr import (
     Add,
     Applied,
+    Dim,
     Div,
     Expr,
     FrobSq,
@@ -43,7 +44,7 @@ from matcalc.printing import (
     power_base_needs_parentheses,
     sum_parts,
 )
-from matcalc.shapes import GREEK
+from matcalc.shapes import GREEK, SCALAR
 
 if TYPE_CHECKING:
     from matcalc.derivation import Derivation, Step
@@ -217,7 +218,8 @@ def derivation_latex(derivation: Derivation, *, proofs: bool = False) -> str:
             head = rf"\frac{{df}}{{d{latex(block)}}} "
         lines.append(f"{head}&= {latex(step.expression)}{tag}")
     body = "\\begin{align*}\n" + " \\\\\n".join(lines) + "\n\\end{align*}"
-    notes = []
+    notes = [f"Shapes: {shapes_latex(derivation)}."]
+    notes += [f"Note: {note.sentence(_inline)}." for note in derivation.notes]
     if derivation.where:
         named = ", ".join(f"${binding_latex(b)}$" for b in derivation.where)
         notes.append(f"Here {named}.")
@@ -233,6 +235,19 @@ def derivation_latex(derivation: Derivation, *, proofs: bool = False) -> str:
     if proofs:
         notes += [f"Proof ({rule.name}).\n{proof_latex(rule)}" for rule in derivation.rules]
     return "\n\n".join([body, *notes])
+
+
+def shapes_latex(derivation: Derivation) -> str:
+    """`$X \\in \\mathbb{R}^{m\\times n}$, …`: each symbol's shape, as a paper declares it."""
+    parts = []
+    for name, (rows, cols), symmetric in derivation.symbol_shapes:
+        space = "" if (rows, cols) == SCALAR else rf"^{{{_dim(rows)}\times {_dim(cols)}}}"
+        parts.append(rf"${latex(Symbol(name))} \in \mathbb{{R}}{space}$" + " symmetric" * symmetric)
+    return ", ".join(parts)
+
+
+def _dim(dim: Dim) -> str:
+    return latex(Symbol(dim)) if isinstance(dim, str) else str(dim)
 
 
 def _layout(derivation: Derivation) -> str:

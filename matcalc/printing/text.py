@@ -39,6 +39,7 @@ from matcalc.printing import (
     power_base_needs_parentheses,
     sum_parts,
 )
+from matcalc.shapes import show
 
 if TYPE_CHECKING:
     from matcalc.derivation import Derivation
@@ -135,6 +136,8 @@ def derivation_text(derivation: Derivation, *, proofs: bool = False) -> str:
     lines = [f"f = {text(derivation.objective)}", "", head]
     lines[1:1] = [f"where {found}" for found in derivation.functions.values()]
     lines[1:1] = [f"where {binding_text(b)}" for b in derivation.where]
+    lines[1:1] = [f"note: {note.sentence(text)}" for note in derivation.notes]
+    lines.insert(1, f"shapes: {shapes_text(derivation)}")
     if derivation.cotangent is not None:
         u = derivation.cotangent
         lines[0] += f", for any column {u}: its gradient is (the Jacobian's transpose) {u}"
@@ -154,6 +157,14 @@ def derivation_text(derivation: Derivation, *, proofs: bool = False) -> str:
     for rule in derivation.rules if proofs else ():
         lines += ["", f"proof of {rule.name}:", *(f"  {line}" for line in rule.proof)]
     return "\n".join(lines)
+
+
+def shapes_text(derivation: Derivation) -> str:
+    """`X m×n, D m×p, R p×n`: each symbol's shape, `scalar` for 1×1, `symmetric` if declared."""
+    return ", ".join(
+        f"{name} {'scalar' if shape == (1, 1) else show(shape)}{' symmetric' * symmetric}"
+        for name, shape, symmetric in derivation.symbol_shapes
+    )
 
 
 def binding_text(binding: Binding) -> str:
