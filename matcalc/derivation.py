@@ -61,6 +61,10 @@ class Step:
     def justification(self) -> str:
         return self.sentence(str, "{}: {} ↦ {}")
 
+    def __repr__(self) -> str:
+        tag = f"({self.tag}) " if self.tag is not None else ""
+        return f"<Step {tag}{self.rule}: {self.expression}>"
+
     def sentence(self, show: Callable[[Expr], str], form: str) -> str:
         """The wording with the function written by `form` from (letter, H, G(H)) in `show`."""
         if self.function is None:

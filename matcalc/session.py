@@ -64,3 +64,6 @@ class Session:
         self.next_tag = max(tags, default=self.next_tag - 1) + 1
         self.derivations.append(derivation)
         return derivation
+
+    def __repr__(self) -> str:
+        return f"<Session of {len(self.derivations)} derivations, next tag ({self.next_tag})>"

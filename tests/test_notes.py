@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 from conftest import assert_gradient_correct
 
+import matcalc
 from matcalc import diff
 
 
@@ -98,5 +99,12 @@ def test_the_seed_convention_adds_no_note() -> None:
     assert diff("α x^T A x", "x").notes == ()
 
 
-def test_a_derivation_has_a_short_repr() -> None:
-    assert repr(diff("||X - D R||_F^2", "D")) == "<Derivation df/dD = -2 X R^T + 2 D R R^T>"
+def test_every_public_object_has_a_short_repr() -> None:
+    session = matcalc.Session()
+    derivation = session.diff("||X - D R||_F^2", "D")
+    assert repr(derivation) == "<Derivation df/dD = -2 X R^T + 2 D R R^T>"
+    assert repr(derivation.steps[0]) == "<Step (1) right matrix multiplication: df/d(D R) R^T>"
+    assert repr(derivation.result) == "<Add -2 X R^T + 2 D R R^T>"
+    assert repr(matcalc.RULES[0]) == "<Rule right matrix multiplication: G: X ↦ X W>"
+    assert repr(session) == "<Session of 1 derivations, next tag (4)>"
+    assert all(len(repr(found)) < 120 for found in [derivation, *derivation.steps, session])

@@ -106,6 +106,9 @@ class Rule:
     remark: str | None = None
     """What the justification adds to the seed's sentence."""
 
+    def __repr__(self) -> str:
+        return f"<Rule {self.name}: {self.letter}: {self.input} ↦ {self.example}>"
+
     def applies(self, site: Site) -> bool:
         fits = len(site.path) == 1 if self.path is None else site.path == self.path
         return fits and type(site.node) is self.node and self.when(site)
