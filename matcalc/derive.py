@@ -4,11 +4,12 @@ numerator layout, a Matrix Cookbook identity); its result can be fed back in."""
 
 from __future__ import annotations
 
+import reprlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 
 from matcalc.cookbook import known_identity
-from matcalc.definitions import derivative_templates
+from matcalc.definitions import Definition, derivative_templates
 from matcalc.derivation import LAYOUTS, Derivation, Options, Step
 from matcalc.engine import accumulate
 from matcalc.errors import ErrorKind, MatcalcError, Span
@@ -16,12 +17,13 @@ from matcalc.expr import Add, Div, Expr, MatMul, Symbol, Transpose, number
 from matcalc.limits import deep_recursion
 from matcalc.notes import Note, convention_notes, matrix_power_notes
 from matcalc.shapes import (
+    NAME_FORMS,
     NAMINGS,
     SCALAR,
     Shapes,
-    declared_shape,
+    declarations,
     infer,
-    is_symmetric,
+    is_name,
 )
 from matcalc.shapes import convention as kind_of
 from matcalc.sharing import (
@@ -64,6 +66,7 @@ def derive(
     out first, since they depend on the variables.
     """
     check(options)
+    variable = _variable(wrt)
     shapes_given = shapes
     if where:
         objective = inlined(objective, where)
@@ -72,7 +75,6 @@ def derive(
             symbols = {k: v for k, v in shapes.symbols.items() if k not in bound}
             shapes = Shapes(symbols, shapes.bindings, shapes.symmetric)
     typed = inferred(objective, shapes, options.convention)
-    variable = wrt if isinstance(wrt, Symbol) else Symbol(wrt.strip())
     jacobian_of, cotangent = None, None
     if typed.of(objective) != SCALAR:
         jacobian_of, cotangent = objective, _cotangent(objective, variable, typed)
@@ -152,8 +154,24 @@ def _gradient(
     return result, citation
 
 
+def _variable(wrt: object) -> Symbol:
+    """The variable to differentiate by, if it is one name as the parser reads names."""
+    name = wrt.name if isinstance(wrt, Symbol) else wrt
+    if not isinstance(name, str):
+        raise MatcalcError(
+            f'the variable is a name such as "X", not {reprlib.repr(name)}', ErrorKind.NAME
+        )
+    if not name.strip():
+        raise MatcalcError("the variable to differentiate by is empty; name one", ErrorKind.NAME)
+    if not is_name(name.strip()):
+        raise MatcalcError(
+            f"{name!r} is not a variable matcalc reads: a name is {NAME_FORMS}", ErrorKind.NAME
+        )
+    return Symbol(name.strip())
+
+
 def check(options: Options) -> None:
-    """A clear error for a layout or a naming convention that does not exist."""
+    """A clear error for a layout, a naming convention, a tag or functions that do not exist."""
     if options.layout not in LAYOUTS:
         raise MatcalcError(
             f"unknown layout {options.layout!r}: use denominator or numerator", ErrorKind.VALUE
@@ -162,6 +180,15 @@ def check(options: Options) -> None:
         raise MatcalcError(
             f"unknown convention {options.convention!r}: use {' or '.join(NAMINGS)}",
             ErrorKind.VALUE,
+        )
+    if type(options.first_tag) is not int or options.first_tag < 1:
+        raise MatcalcError(
+            f"the first tag is a whole number from 1, not {options.first_tag!r}", ErrorKind.VALUE
+        )
+    functions = options.functions
+    if not isinstance(functions, tuple) or not all(isinstance(f, Definition) for f in functions):
+        raise MatcalcError(
+            f"Options.functions is a tuple of Definitions, not {reprlib.repr(functions)}"
         )
 
 
@@ -176,9 +203,7 @@ def inferred(
     if isinstance(shapes, Shapes):
         declared, symmetric = shapes.symbols, shapes.symmetric
     else:
-        spec = shapes or {}
-        declared = {name: declared_shape(name, found) for name, found in spec.items()}
-        symmetric = frozenset(name for name, found in spec.items() if is_symmetric(found))
+        declared, symmetric = declarations(shapes)
     return infer(objective, declared, locate, symmetric, convention)
 
 

@@ -7,6 +7,9 @@ only to a size, never to another name, and nothing but a 1 is silently made 1.
 
 from __future__ import annotations
 
+import itertools
+import re
+import reprlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import assert_never
@@ -68,11 +71,72 @@ def convention(name: str, naming: str = "seed") -> str:
 Spec = Sequence[int | str] | str
 """A declaration: ("m", "n"), "m,n", ("n",), "scalar", or ("n", "n", "symmetric")."""
 
+SPEC_FORMS = '"m,n", ("m", "n"), "n", "scalar" or "n,n,symmetric" (a size may be a number)'
+"""How a declaration is written, for the messages that refuse one."""
 
-def _parts(spec: Spec) -> list[int | str]:
+NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*|[α-ωΑ-Ω]")
+"""A name as grammar/matcalc.lark's NAME terminal reads it (tests/test_parse.py checks that
+they agree)."""
+
+NAME_FORMS = "a letter, then letters, digits or _ (X, W1, x_2), or one Greek letter (λ)"
+
+
+def is_name(text: str) -> bool:
+    """Whether `text` is one name as the parser reads it."""
+    return NAME.fullmatch(text) is not None
+
+
+def declarations(spec: object) -> tuple[dict[str, Shape], frozenset[str]]:
+    """The declared shapes, and the names declared symmetric, of a declaration as `diff` takes
+    it: {"X": ("m", "n"), "x": "n", "lambda": "scalar", "S": "n,n,symmetric"}. Names are
+    stripped; a name declared twice, or anything else where a name or a shape goes, is refused."""
+    if spec is None:
+        return {}, frozenset()
+    if not isinstance(spec, Mapping):
+        raise MatcalcError(
+            f'shapes map names to shapes, as {{"X": ("m", "n")}}, not {reprlib.repr(spec)}',
+            ErrorKind.SHAPE,
+        )
+    declared: dict[str, Shape] = {}
+    symmetric: set[str] = set()
+    for key, found in spec.items():
+        name = declared_name(key)
+        if name in declared:
+            raise MatcalcError(f"{name} is declared twice; declare each name once", ErrorKind.NAME)
+        declared[name] = declared_shape(name, found)
+        if is_symmetric(found):
+            symmetric.add(name)
+    return declared, frozenset(symmetric)
+
+
+def declared_name(key: object) -> str:
+    """A declared name, stripped, if the parser reads it as one name."""
+    if not isinstance(key, str):
+        raise MatcalcError(
+            f'a declared name is a string such as "X", not {reprlib.repr(key)}', ErrorKind.NAME
+        )
+    if not is_name(key.strip()):
+        raise MatcalcError(
+            f"{key!r} is not a name matcalc reads: a name is {NAME_FORMS}", ErrorKind.NAME
+        )
+    return key.strip()
+
+
+def _parts(spec: object, name: str = "") -> list[int | str]:
+    """The comma-separated or listed parts of a declaration; "scalar" has none."""
+    parts: list[int | str]
     if isinstance(spec, str):
-        return [] if spec.strip() == "scalar" else [p.strip() for p in spec.split(",")]
-    return list(spec)
+        parts = [part.strip() for part in spec.split(",")]
+    elif isinstance(spec, tuple | list) and all(
+        isinstance(part, int | str) and not isinstance(part, bool) for part in spec
+    ):
+        parts = [part.strip() if isinstance(part, str) else part for part in spec]
+    else:
+        where = f"{name}: " if name else ""
+        raise MatcalcError(
+            f"{where}a shape is written {SPEC_FORMS}, not {reprlib.repr(spec)}", ErrorKind.SHAPE
+        )
+    return [] if parts == ["scalar"] else parts
 
 
 def is_symmetric(spec: Spec) -> bool:
@@ -83,8 +147,8 @@ def is_symmetric(spec: Spec) -> bool:
 def declared_shape(name: str, spec: Spec) -> Shape:
     """A declaration as a shape: ("m", "n") a matrix, ("n",) a column vector, () or "scalar";
     a symmetric matrix is square."""
-    parts = _parts(spec)
-    if is_symmetric(spec):
+    parts = _parts(spec, name)
+    if parts[-1:] == ["symmetric"]:
         parts = parts[:-1]
         if len(parts) != 2 or parts[0] != parts[1]:
             raise MatcalcError(
@@ -104,15 +168,19 @@ def declared_shape(name: str, spec: Spec) -> Shape:
 
 
 def _dim(name: str, value: int | str) -> Dim:
-    if isinstance(value, str) and value.isdigit():
+    if isinstance(value, str) and value.isdecimal():
         value = int(value)
-    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+    if isinstance(value, int) and value > 0:
         return value
-    if isinstance(value, str) and value.isidentifier():
+    if isinstance(value, str) and value.isidentifier() and value not in _WORDS:
         return value
     raise MatcalcError(
         f"{name}: a dimension is a positive integer or a name, not {value!r}", ErrorKind.SHAPE
     )
+
+
+_WORDS = ("scalar", "symmetric")
+"""Words of a declaration, which are not dimensions."""
 
 
 def show(shape: Shape) -> str:
@@ -261,7 +329,7 @@ def infer(
 ) -> Shapes:
     """Infer every symbol's shape in `expr` from the declarations and the naming convention
     (`naming`, see `convention`); `symmetric` names the declared symmetric matrices."""
-    solver = _Solver(dict(declared or {}), naming)
+    solver = _Solver(dict(declared or {}), naming, _written_dims(expr))
     solver.visit(expr, locate)
     order = _symbols_in_order(expr, declared or {})
     names = solver.names(order)
@@ -278,13 +346,24 @@ PLACEHOLDER = "?·"
 from where they are used."""
 
 
-def _placeholders(expr: Expr) -> list[str]:
+def _named_sizes(expr: Expr) -> list[str]:
+    """The sizes of the all-ones and identity matrices in `expr` that are names."""
     found = []
     for node in distinct(expr):
         if isinstance(node, Ones | Identity):
             dims = (node.rows, node.cols) if isinstance(node, Ones) else (node.n,)
             found += [d for d in dims if isinstance(d, str)]
-    return [d for d in found if d.startswith(PLACEHOLDER)]
+    return found
+
+
+def _placeholders(expr: Expr) -> list[str]:
+    return [d for d in _named_sizes(expr) if d.startswith(PLACEHOLDER)]
+
+
+def _written_dims(expr: Expr) -> frozenset[str]:
+    """The dimension names the user wrote in `expr`, as in ones(m, 1): inferred dimensions are
+    named otherwise."""
+    return frozenset(d for d in _named_sizes(expr) if not d.startswith("?"))
 
 
 def fill_sizes(expr: Expr, shapes: Shapes) -> Expr:
@@ -321,8 +400,14 @@ def _symbols_in_order(expr: Expr, declared: Mapping[str, Shape]) -> list[str]:
 class _Solver:
     """Union-find over dimensions, with variables only for undeclared symbols."""
 
-    def __init__(self, declared: dict[str, Shape], naming: str = "seed"):
+    def __init__(
+        self,
+        declared: dict[str, Shape],
+        naming: str = "seed",
+        written: frozenset[str] = frozenset(),
+    ):
         self.parent: dict[str, Dim] = {}
+        self.written = written
         self.shapes = declared
         self.fresh = 0
         self.visited: dict[Expr, Shape] = {}
@@ -390,14 +475,15 @@ class _Solver:
     def names(self, order: Iterable[str] | None = None) -> dict[Dim, Dim]:
         """Readable names for the remaining variables, in order of first appearance."""
         taken = {d for shape in self.shapes.values() for d in shape if isinstance(d, str)}
-        pool = [n for n in _PRETTY_DIMS if n not in taken]
-        pool += [f"d{i}" for i in range(1, self.fresh + 1)]
+        taken |= self.written
+        numbered = (f"d{i}" for i in itertools.count(1))
+        pool = (n for n in itertools.chain(_PRETTY_DIMS, numbered) if n not in taken)
         names: dict[Dim, Dim] = {}
         for name in order if order is not None else self.shapes:
             for d in self.shapes[name]:
                 root = self.find(d)
                 if isinstance(root, str) and root.startswith("?") and root not in names:
-                    names[root] = pool[len(names)]
+                    names[root] = next(pool)
         return names
 
     def resolved(self, order: list[str]) -> dict[str, Shape]:
