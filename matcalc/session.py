@@ -7,9 +7,10 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
-from matcalc.definitions import Definition, definition
+from matcalc.definitions import Definition, definitions
 from matcalc.derivation import Derivation, Options
 from matcalc.derive import ShapeSpec, check, derive, inferred
+from matcalc.errors import ErrorKind, MatcalcError
 from matcalc.limits import deep_recursion
 from matcalc.notes import convention_notes
 from matcalc.parser import parse_located
@@ -36,13 +37,21 @@ def diff(
     undeclared names as matrixcalculus.org does: a–g scalars, h–z vectors, A–Z matrices.
     `functions` defines scalar functions used elementwise: {"phi": "log(1 + exp(x))"}.
     """
-    definitions = tuple(
-        found if isinstance(found, Definition) else definition(name, found)
-        for name, found in (functions or {}).items()
-    )
-    options = Options(layout, symmetrise, convention, definitions, first_tag)
+    if not isinstance(expr, str):
+        raise MatcalcError(
+            f"the objective is text, such as \"||X - D R||_F^2\", not {type(expr).__name__}",
+            ErrorKind.PARSE,
+        )
+    if not isinstance(functions, Mapping | None):
+        raise MatcalcError(
+            "functions maps names to bodies, as {\"phi\": \"log(1 + exp(x))\"}, not "
+            f"{type(functions).__name__}",
+            ErrorKind.VALUE,
+        )
+    known = definitions(functions)
+    options = Options(layout, symmetrise, convention, known, first_tag)
     check(options)  # before the text is read: the convention reads it
-    objective, spans = parse_located(expr, {found.name for found in definitions})
+    objective, spans = parse_located(expr, {found.name for found in known})
     typed = inferred(objective, shapes, convention, lambda node: spans.get(id(node)))
     derivation = derive(fill_sizes(objective, typed), wrt, typed, options)
     declared = {name.strip() for name in shapes or {}}
