@@ -6,6 +6,8 @@ formula is then built into a SymPy expression node by node, and SymPy differenti
 
 from __future__ import annotations
 
+import re
+import reprlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -51,17 +53,48 @@ class Definition:
         return np.vectorize(lambda v: float(evaluate(self.body, {self.parameter: v})))(values)
 
 
-def definition(name: str, text: str) -> Definition:
+FUNCTION_NAME = re.compile(r"[a-z][a-z0-9_]+")
+"""A defined function's name: what the grammar reads as a call, of two letters or more (one
+letter, as g, is any function)."""
+
+
+def definitions(functions: object) -> tuple[Definition, ...]:
+    """The user's functions as `diff` takes them: {"phi": "log(1 + exp(x))"}, or Definitions
+    under their names."""
+    if functions is None:
+        return ()
+    if not isinstance(functions, Mapping):
+        raise MatcalcError(
+            'functions map names to formulas, as {"phi": "log(1 + exp(x))"}, not '
+            f"{reprlib.repr(functions)}"
+        )
+    found = []
+    for name, body in functions.items():
+        if isinstance(body, Definition) and body.name != name:
+            raise MatcalcError(f"functions[{name!r}] defines {body.name}", ErrorKind.NAME)
+        found.append(body if isinstance(body, Definition) else definition(name, body))
+    return tuple(found)
+
+
+def definition(name: object, text: object) -> Definition:
     """`name` defined by the formula `text`, whose one free name is its parameter; the CLI's
     `phi(x) = log(1 + exp(x))` is `definition("phi", "log(1 + exp(x))")`."""
-    if not name.isidentifier() or not name[0].islower() or is_generic(name):
+    if not isinstance(name, str) or not FUNCTION_NAME.fullmatch(name) or is_generic(name):
         raise MatcalcError(
-            f"{name!r}: a defined function's name is a lower-case word of two letters or more",
+            f"{reprlib.repr(name)}: a defined function's name is a lower-case word of two "
+            "letters or more (letters, digits, _)",
             ErrorKind.NAME,
         )
     if name in KNOWN_FUNCTIONS:
         raise MatcalcError(f"{name} is matcalc's own function already", ErrorKind.NAME)
-    body = parse(text)
+    if not isinstance(text, str):
+        raise MatcalcError(
+            f'{name}: a formula is text, as "log(1 + exp(x))", not {reprlib.repr(text)}'
+        )
+    try:
+        body = parse(text)
+    except MatcalcError as error:
+        raise MatcalcError(f"in {name}: {error.message}", error.kind, error.span) from None
     free = symbol_names(body)
     if len(free) > 1:
         raise MatcalcError(
