@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 from typing import Any, assert_never
 
 import numpy as np
 from numpy.typing import NDArray
 
+from matcalc.definitions import Definition, definition, derivative_template
+from matcalc.derivation import Derivation
 from matcalc.errors import ErrorKind, MatcalcError
 from matcalc.expr import (
+    ZERO,
     Add,
     Applied,
     Div,
@@ -30,51 +34,174 @@ from matcalc.expr import (
     Transpose,
     as_node,
 )
-from matcalc.functions import FUNCTIONS
+from matcalc.functions import FUNCTIONS, PLACEHOLDER, is_generic
 from matcalc.limits import deep_recursion
 from matcalc.operations import operation_of
 from matcalc.parser import parse
-from matcalc.shapes import Shape, infer
+from matcalc.shapes import Shape, Shapes, Spec, declared_shape, infer, show
 from matcalc.sharing import Binding
 from matcalc.traversal import replace_nodes, symbol_names
 
 Array = NDArray[np.float64]
 
+Functions = Mapping[str, str | Definition]
+"""The user's functions by name, as `diff` takes them: a formula as text, or a Definition."""
+
 
 @deep_recursion
 def evaluate(
-    expr: str | Expr,
+    expr: str | Expr | Derivation,
     env: Mapping[str, Any],
     *,
-    shapes: Mapping[str, Shape] | None = None,
+    shapes: Mapping[str, Spec] | Shapes | None = None,
     where: Sequence[Binding] = (),
+    functions: Functions | None = None,
 ) -> Array | float:
     """The value of `expr` with the variables bound in `env`.
 
     Vectors may be 1-D arrays or (n, 1) columns, scalars Python numbers. A generic function `g`
     and its derivative `g'` are callables in `env` (`{"g": np.tanh, "g'": ...}`). `shapes`
-    (symbolic, as a Derivation has them) lets a result that holds `ones(m, n)` find m and n.
-    `where` holds the named values `expr` uses (a Derivation's), worked out first, in order.
-    A 1×1 result is a float; a column result is 1-D when the vectors in `env` were.
+    (as `diff` takes them, or a Derivation's) lets a result that holds `ones(m, n)` read m and n
+    off the arrays. `where` holds the named values `expr` uses (a Derivation's), worked out
+    first, in order. `functions` are the user's, as `diff` takes them. A Derivation is its
+    result with its own shapes, named values and functions; a zero result is the zero matrix of
+    its shape. A 1×1 result is a float; a column result is 1-D when the vectors in `env` were.
     """
-    if isinstance(expr, str):
-        expr = parse(expr)
-    if where:
-        env = dict(env)
-        for binding in where:
-            env[binding.name.name] = evaluate(binding.value, env, shapes=shapes)
+    definitions = _definitions(functions)
+    if isinstance(expr, Derivation):
+        shapes = expr.shapes if shapes is None else shapes
+        where = (*expr.where, *where)
+        definitions = {**expr.functions, **definitions}
+        expr = expr.result if expr.result != ZERO else MatMul(ZERO, Ones(*expr.shape))
+    elif isinstance(expr, str):
+        expr = parse(expr, definitions)
+    elif not isinstance(expr, Expr):
+        raise MatcalcError(
+            f"evaluate takes an expression (text or nodes) or a Derivation, not "
+            f"{type(expr).__name__}",
+            ErrorKind.VALUE,
+        )
+    if not isinstance(env, Mapping):
+        raise MatcalcError(f"env maps names to values, not {type(env).__name__}", ErrorKind.VALUE)
+    symbolic = _symbolic(shapes)
     arrays = {name: _as_matrix(name, v) for name, v in env.items() if not callable(v)}
-    functions: dict[str, Callable[[Array], Any]] = {n: v for n, v in env.items() if callable(v)}
-    sizes = _bind_dimensions(expr, arrays, shapes or {})
-    value = _Evaluator(arrays, functions, sizes).value(expr)
+    callables = {
+        **_callables(definitions),
+        **{n: v for n, v in env.items() if callable(v)},
+    }
+    for binding in where:
+        arrays[binding.name.name] = _matrix(binding.value, arrays, callables, symbolic)
+    value = _matrix(expr, arrays, callables, symbolic)
     if value.shape == (1, 1):
         return float(value[0, 0])
     one_d = any(np.ndim(v) == 1 for v in env.values() if not callable(v))
     return value[:, 0] if one_d and value.shape[1] == 1 else value
 
 
+def _matrix(
+    expr: Expr,
+    arrays: Mapping[str, Array],
+    functions: Mapping[str, Callable[[Array], Any]],
+    symbolic: Mapping[str, Shape],
+) -> Array:
+    sizes = _bind_dimensions(expr, arrays, symbolic)
+    return _Evaluator(arrays, functions, sizes, symbolic).value(expr)
+
+
+def _symbolic(shapes: Mapping[str, Spec] | Shapes | None) -> dict[str, Shape]:
+    """The declared shapes by name: a Derivation's own, or declarations as `diff` takes them."""
+    if shapes is None:
+        return {}
+    if isinstance(shapes, Shapes):
+        return dict(shapes.symbols)
+    if not isinstance(shapes, Mapping):
+        raise MatcalcError(
+            f"shapes maps names to shapes, as {{'X': ('m', 'n')}}, not {type(shapes).__name__}",
+            ErrorKind.SHAPE,
+        )
+    return {name: declared_shape(name, spec) for name, spec in shapes.items()}
+
+
+def _definitions(functions: Functions | None) -> dict[str, Definition]:
+    """The user's functions as Definitions, each checked as `diff` would."""
+    if functions is None:
+        return {}
+    if not isinstance(functions, Mapping):
+        raise MatcalcError(
+            f"functions maps names to formulas, as {{'phi': 'log(1 + exp(x))'}}, not "
+            f"{type(functions).__name__}",
+            ErrorKind.VALUE,
+        )
+    found: dict[str, Definition] = {}
+    for name, given in functions.items():
+        if isinstance(given, Definition):
+            found[name] = given
+        elif isinstance(given, str):
+            found[name] = definition(name, given)
+        else:
+            raise MatcalcError(
+                f"the function {name} is given by its formula as text, or a Definition, not "
+                f"{type(given).__name__}",
+                ErrorKind.VALUE,
+            )
+    return found
+
+
+def _callables(definitions: Mapping[str, Definition]) -> dict[str, Callable[[Array], Any]]:
+    """Each of the user's functions, and its derivative `name'`, applied entry by entry."""
+    found: dict[str, Callable[[Array], Any]] = {}
+    for name, given in definitions.items():
+        found[name] = partial(_entrywise, given.body, given.parameter, given.name)
+        found[f"{name}'"] = partial(_derivative, given)
+    return found
+
+
+def _derivative(given: Definition, values: Array) -> Array:
+    """The derivative of the user's function at `values`, entry by entry (SymPy works it out)."""
+    return _entrywise(derivative_template(given), PLACEHOLDER.name, f"{given.name}'", values)
+
+
+def _entrywise(body: Expr, parameter: str, name: str, values: Array) -> Array:
+    """A scalar formula in `parameter` applied to every entry of `values` at once."""
+
+    def v(node: Expr) -> Any:
+        match node:
+            case Symbol(found) if found == parameter:
+                return values
+            case Number(value):
+                return float(value)
+            case Add(terms):
+                return sum((v(t) for t in terms[1:]), start=v(terms[0]))
+            case Neg(arg):
+                return -v(arg)
+            case MatMul(a, b) | Hadamard(a, b):
+                return v(a) * v(b)
+            case Div(a, b) | HadamardDiv(a, b):
+                return v(a) / v(b)
+            case Power(a, b):
+                return v(a) ** v(b)
+            case HadamardPow(a, k):
+                return v(a) ** k
+            case Transpose(arg):
+                return v(arg)
+            case Func(function, arg) if function in FUNCTIONS:
+                return FUNCTIONS[function].numpy(np, v(arg))
+        raise MatcalcError(
+            f"{name}: {node} is not a scalar formula in {parameter}", ErrorKind.VALUE
+        )
+
+    return np.asarray(v(body), dtype=np.float64) + np.zeros_like(values)
+
+
 def _as_matrix(name: str, value: Any) -> Array:
-    array = np.asarray(value, dtype=np.float64)
+    try:
+        if value is None:  # NumPy would read it as nan
+            raise TypeError(name)
+        array = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError) as error:
+        raise MatcalcError(
+            f"{name} is not an array of real numbers ({type(value).__name__})", ErrorKind.VALUE
+        ) from error
     if array.ndim == 0:
         return array.reshape(1, 1)
     if array.ndim == 1:
@@ -95,6 +222,11 @@ def _bind_dimensions(
     for name, shape in symbolic.items():
         if name in arrays:
             for dim, size in zip(shape, arrays[name].shape, strict=True):
+                if isinstance(dim, int) and dim != size:
+                    raise MatcalcError(
+                        f"{name} has shape {arrays[name].shape}, but is declared {show(shape)}",
+                        ErrorKind.SHAPE,
+                    )
                 if isinstance(dim, str) and sizes.setdefault(dim, size) != size:
                     raise MatcalcError(
                         f"{name} has shape {arrays[name].shape}, "
@@ -131,8 +263,10 @@ class _Evaluator:
         arrays: Mapping[str, Array],
         functions: Mapping[str, Callable[[Array], Any]],
         sizes: Mapping[str, int],
+        symbolic: Mapping[str, Shape],
     ):
         self.arrays, self.functions, self.sizes = arrays, functions, sizes
+        self.symbolic = symbolic
 
     def value(self, expr: Expr) -> Array:
         v = self.value
@@ -140,7 +274,11 @@ class _Evaluator:
         match node:
             case Symbol(name):
                 if name not in self.arrays:
-                    raise MatcalcError(f"no value for {name}", ErrorKind.VALUE)
+                    raise MatcalcError(
+                        f"no value for {name}; a derivation's result, which may use named "
+                        "values (H1 = …), evaluates with evaluate(derivation, env)",
+                        ErrorKind.VALUE,
+                    )
                 return self.arrays[name]
             case Number(value):
                 return np.full((1, 1), float(value))
@@ -185,7 +323,11 @@ class _Evaluator:
         if isinstance(dim, int):
             return dim
         if dim not in self.sizes:
-            raise MatcalcError(f"the size of dimension {dim} is unknown", ErrorKind.VALUE)
+            holders = [name for name, shape in self.symbolic.items() if dim in shape]
+            hint = " or ".join(holders) or "the shapes, as evaluate(derivation, env) does"
+            raise MatcalcError(
+                f"the size of dimension {dim} is unknown: give {hint}", ErrorKind.VALUE
+            )
         return self.sizes[dim]
 
     def _function(self, name: str) -> Callable[[Array], Any]:
@@ -193,6 +335,8 @@ class _Evaluator:
             return self.functions[name]
         if name in FUNCTIONS:
             return lambda x: FUNCTIONS[name].numpy(np, x)
-        raise MatcalcError(
-            f"{name} is a generic function: pass it in env as a callable", ErrorKind.VALUE
-        )
+        if is_generic(name):
+            message = f"{name} is a generic function: pass it in env as a callable"
+        else:
+            message = f"{name} has no formula: pass it in functions, or a callable in env"
+        raise MatcalcError(message, ErrorKind.VALUE)

@@ -1,11 +1,20 @@
-"""evaluate(): NumPy values, vectors as 1-D or columns, generic functions from the environment."""
+"""evaluate(): NumPy values, vectors as 1-D or columns, generic functions from the environment,
+a Derivation's result with its named values, shapes and user functions, and clean errors."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 import pytest
+from conftest import TOLERANCE
+from networks import network
 
-from matcalc import MatcalcError, diff, evaluate
+from matcalc import Derivation, ErrorKind, MatcalcError, diff, evaluate
+from matcalc.definitions import definition
+from matcalc.expr import ZERO, Func, Symbol
+from matcalc.finite_differences import relative_error
 
 rng = np.random.default_rng(7)
 X, W, Y = rng.normal(size=(3, 4)), rng.normal(size=(4, 5)), rng.normal(size=(3, 5))
@@ -60,3 +69,161 @@ def test_generic_derivative_comes_from_the_environment() -> None:
 def test_evaluation_errors(expression: str, env: dict, words: str) -> None:
     with pytest.raises(MatcalcError, match=words):
         evaluate(expression, env)
+
+
+def differences_agree(derivation: Derivation, env: dict[str, Any], seed: int = 0) -> None:
+    """evaluate(derivation, env) against a central difference of the objective, evaluated with
+    the derivation's own functions, along a random direction."""
+    gradient = np.asarray(evaluate(derivation, env))
+    x = np.asarray(env[derivation.wrt.name], dtype=np.float64)
+    assert gradient.shape == x.shape
+    direction = np.random.default_rng(seed).normal(size=x.shape)
+    step = 1e-6
+
+    def f(point: np.ndarray) -> float:
+        moved = {**env, derivation.wrt.name: point}
+        return float(evaluate(derivation.objective, moved, functions=derivation.functions))
+
+    numeric = (f(x + step * direction) - f(x - step * direction)) / (2 * step)
+    assert relative_error(numeric, float(np.sum(gradient * direction))) < TOLERANCE
+
+
+def network_env(layers: int, seed: int = 0) -> dict[str, Any]:
+    """X 3×4, W1 4×5, W2 5×6, …, Y 3×(4 + layers): every dimension distinct."""
+    draw = np.random.default_rng(seed).uniform
+    env = {"X": draw(-1, 1, size=(3, 4)), "Y": draw(-1, 1, size=(3, 4 + layers))}
+    env |= {f"W{k}": draw(-1, 1, size=(3 + k, 4 + k)) for k in range(1, layers + 1)}
+    return env
+
+
+def test_a_derivation_evaluates_its_named_values() -> None:
+    derivation = diff(network(3), "W1")
+    assert [str(b.name) for b in derivation.result_where] == ["H1", "H2"]
+    env = network_env(3)
+    X, W1, W2, W3, Y = (env[n] for n in ("X", "W1", "W2", "W3", "Y"))
+    H1 = np.tanh(X @ W1)
+    H2 = np.tanh(H1 @ W2)
+    top = np.tanh(H2 @ W3)
+    expected = 2 * X.T @ (((((top - Y) * (1 - top**2)) @ W3.T) * (1 - H2**2)) @ W2.T * (1 - H1**2))
+    assert np.allclose(evaluate(derivation, env), expected)
+    with pytest.raises(MatcalcError, match=r"no value for H\d.*evaluate\(derivation, env\)"):
+        evaluate(derivation.result, env)
+    differences_agree(derivation, env)
+
+
+def test_a_kept_derivative_g1_is_evaluated_in_order() -> None:
+    derivation = diff("tr(((((X^2)^2)^2)^2)^2)", "X")
+    assert any(b.derivative_of is not None for b in derivation.result_where)
+    X = np.random.default_rng(3).uniform(-0.5, 0.5, size=(3, 3))
+    expected = 32 * np.linalg.matrix_power(X.T, 31)
+    assert np.allclose(evaluate(derivation, {"X": X}), expected, rtol=1e-9, atol=0)
+    differences_agree(derivation, {"X": X})
+
+
+@pytest.mark.parametrize(
+    "shapes",
+    [
+        pytest.param(lambda d: d.shapes, id="Shapes"),
+        pytest.param(lambda d: {"X": ("m", "n"), "W": ("n", "p")}, id="declarations"),
+        pytest.param(lambda d: {"X": "m,n", "W": "n,p"}, id="text-declarations"),
+    ],
+)
+def test_ones_read_their_sizes_through_the_shapes(shapes: Callable[[Derivation], Any]) -> None:
+    derivation = diff("sum(X W)", "W")
+    assert str(derivation.result) == "X^T ones(m, p)"
+    env = {"X": X, "W": W}
+    expected = X.T @ np.ones((3, 5))
+    assert np.allclose(evaluate(derivation.result, env, shapes=shapes(derivation)), expected)
+    assert np.allclose(evaluate(derivation, env), expected)
+    differences_agree(derivation, env)
+
+
+def test_an_unknown_size_names_the_symbol_that_has_it() -> None:
+    derivation = diff("sum(X W)", "W")
+    with pytest.raises(MatcalcError, match="dimension p is unknown: give W"):
+        evaluate(derivation, {"X": X})
+    with pytest.raises(MatcalcError, match="dimension p is unknown: give the shapes"):
+        evaluate(derivation.result, {"X": X, "W": W})
+
+
+FUNCTIONS = {"phi": "log(1 + exp(x))", "cube": "x^3 / 3 - 2 x", "hat": "sqrt(x) exp(-x) + x^T"}
+
+
+@pytest.mark.parametrize("name", sorted(FUNCTIONS))
+def test_user_functions_are_evaluated_entry_by_entry(name: str) -> None:
+    Z = rng.uniform(0.5, 1.5, size=(3, 4))
+    found = definition(name, FUNCTIONS[name])
+    by_entry = found.numpy(Z)  # one entry at a time, through evaluate
+    for functions in ({name: FUNCTIONS[name]}, {name: found}):
+        assert np.allclose(evaluate(f"{name}(Z)", {"Z": Z}, functions=functions), by_entry)
+    derivative = evaluate(Func(f"{name}'", Symbol("Z")), {"Z": Z}, functions={name: found})
+    step = 1e-6
+    central = (found.numpy(Z + step) - found.numpy(Z - step)) / (2 * step)
+    assert np.allclose(derivative, central, rtol=1e-7)
+
+
+@pytest.mark.parametrize("expression", ["sum(phi(X W))", "||cube(X W) - Y||_F^2"])
+def test_a_derivation_with_user_functions_evaluates(expression: str) -> None:
+    functions = {name: FUNCTIONS[name] for name in ("phi", "cube")}
+    used = {name: f for name, f in functions.items() if name in expression}
+    derivation = diff(expression, "W", functions=used)
+    env = {"X": X, "W": W, "Y": Y}
+    with pytest.raises(MatcalcError, match="has no formula: pass it in functions"):
+        evaluate(derivation.objective, env)
+    value = evaluate(derivation.objective, env, functions=used)
+    cube = (X @ W) ** 3 / 3 - 2 * (X @ W)
+    expected = np.sum(np.log1p(np.exp(X @ W))) if "phi" in used else np.sum((cube - Y) ** 2)
+    assert value == pytest.approx(expected)
+    for seed in (0, 1):
+        differences_agree(derivation, env, seed)
+
+
+def test_a_zero_gradient_has_the_variable_shape() -> None:
+    matrix = diff("sum(X)", "Y", shapes={"Y": (3, 3)})
+    assert matrix.result == ZERO
+    assert np.array_equal(evaluate(matrix, {"X": X}), np.zeros((3, 3)))
+    vector = diff("sum(X)", "y", shapes={"y": ("k",)})
+    assert np.array_equal(evaluate(vector, {"X": X, "y": np.ones(5)}), np.zeros(5))
+    differences_agree(vector, {"X": X, "y": np.ones(5)})
+
+
+def test_numerator_layout_is_evaluated_as_derived() -> None:
+    derivation = diff("||X - D R||_F^2", "D", layout="numerator")
+    D, R = rng.normal(size=(3, 5)), rng.normal(size=(5, 4))
+    value = evaluate(derivation, {"X": X, "D": D, "R": R})
+    assert np.allclose(value, (2 * (D @ R - X) @ R.T).T)
+
+
+@pytest.mark.parametrize(
+    ("call", "kind", "words"),
+    [
+        (lambda: evaluate("X", None), ErrorKind.VALUE, "env maps names to values"),
+        (lambda: evaluate("X", {"X": None}), ErrorKind.VALUE, "X is not an array"),
+        (lambda: evaluate("X", {"X": "abc"}), ErrorKind.VALUE, "X is not an array"),
+        (lambda: evaluate("X", {"X": np.ones((2, 2, 2))}), ErrorKind.VALUE, "3 dimensions"),
+        (lambda: evaluate(None, {"X": X}), ErrorKind.VALUE, "not NoneType"),
+        (lambda: evaluate(b"X", {"X": X}), ErrorKind.VALUE, "not bytes"),
+        (lambda: evaluate("X", {"X": X}, shapes=3), ErrorKind.SHAPE, "shapes maps names"),
+        (lambda: evaluate("X", {"X": X}, shapes={"X": None}), ErrorKind.SHAPE, "X: a shape"),
+        (lambda: evaluate("X", {"X": X}, functions=[]), ErrorKind.VALUE, "functions maps"),
+        (lambda: evaluate("X", {"X": X}, functions={"phi": 3}), ErrorKind.VALUE, "not int"),
+        (lambda: evaluate("X", {"X": X}, functions={"phi": "x y"}), ErrorKind.NAME, "one var"),
+        (lambda: evaluate("X", {"X": X}, functions={"tr": "x"}), ErrorKind.NAME, "own function"),
+        (
+            lambda: evaluate("sum(bad(X))", {"X": X}, functions={"bad": "tr(x)"}),
+            ErrorKind.VALUE,
+            "not a scalar formula",
+        ),
+        (
+            lambda: evaluate("X W", {"X": X, "W": W}, shapes={"X": (3, 4), "W": (5, 5)}),
+            ErrorKind.SHAPE,
+            r"W has shape \(4, 5\), but is declared 5×5",
+        ),
+    ],
+)
+def test_bad_arguments_are_clean_errors(
+    call: Callable[[], Any], kind: ErrorKind, words: str
+) -> None:
+    with pytest.raises(MatcalcError, match=words) as raised:
+        call()
+    assert raised.value.kind is kind
