@@ -1,24 +1,47 @@
-"""Jacobians in matrix form: M such that an expression linear in a column u is M u."""
+"""Jacobians in matrix form: M such that an expression linear in a column u is M u.
+
+Each term of the expression holds u once, in a factor or in a scalar. A 1×1 run of factors is
+a scalar and moves to the front; a 1×1 product is its own trace, which turns cyclically until u
+is last (`u^T a = a^T u`); elementwise products and diagonals become products with diag(…)
+(`w ⊙ u = diag(w) u`, `diag(u v^T) = diag(v) u`). Each rewrite leaves u in a smaller place,
+until it stands alone at the end.
+"""
 
 from __future__ import annotations
 
-from fractions import Fraction
-
 from matcalc.errors import ErrorKind, MatcalcError
-from matcalc.expr import ONE, Diag, Expr, Hadamard, HadamardDiv, Identity, Sum, Symbol, Transpose
+from matcalc.expr import (
+    ONE,
+    Diag,
+    Expr,
+    Hadamard,
+    HadamardDiv,
+    Identity,
+    MatMul,
+    Number,
+    Ones,
+    Sum,
+    SumCols,
+    SumRows,
+    Symbol,
+    Trace,
+    Transpose,
+)
 from matcalc.limits import MAX_TERMS
-from matcalc.shapes import Shapes
+from matcalc.shapes import SCALAR, Shape, Shapes
 from matcalc.simplify.factor import sum_of, term_expr
 from matcalc.simplify.simplifier import Simplifier, TooManyTerms
-from matcalc.simplify.terms import Term, collect, flattened, matrix
+from matcalc.simplify.terms import UNIT, Term, collect, flattened, matrix, product, scalar
 from matcalc.traversal import preorder
 
 
 def linear_map(expr: Expr, u: Symbol, shapes: Shapes) -> Expr:
-    """M such that `expr` = M u, for an `expr` linear in the column `u`: a Jacobian's transpose
-    from the gradient of u^T y."""
+    """M such that `expr` = M u, for a column or scalar `expr` linear in the column `u`: a
+    Jacobian's transpose from the gradient of u^T y."""
+    simplifier = Simplifier(shapes, expand=True)
     try:
-        return sum_of(_linear_terms(Simplifier(shapes, expand=True), expr, u))
+        terms = _Linear(simplifier, u).column(expr)
+        return sum_of(collect([_diagonals_merged(simplifier.shapes, t) for t in terms]))
     except TooManyTerms:
         raise MatcalcError(
             f"this Jacobian's matrix would have more than {MAX_TERMS} terms; differentiate a "
@@ -27,57 +50,243 @@ def linear_map(expr: Expr, u: Symbol, shapes: Shapes) -> Expr:
         ) from None
 
 
-def _linear_terms(simplifier: Simplifier, expr: Expr, u: Symbol) -> list[Term]:
-    """The terms of M, where `expr` = M u is linear in the column `u`."""
-    terms = simplifier.terms(expr)
-    return collect([m for term in terms for m in _linear(simplifier, term, u)])
+class _Linear:
+    """The rewrites to M u, for one column u. Each method returns the terms of a matrix."""
+
+    def __init__(self, simplifier: Simplifier, u: Symbol):
+        self.simplifier = simplifier
+        self.u = u
+
+    def column(self, expr: Expr) -> list[Term]:
+        """N with `expr` = N u, for a column or 1×1 `expr`."""
+        return [n for term in self.simplifier.terms(expr) for n in self._term(term)]
+
+    def _term(self, term: Term) -> list[Term]:
+        """N with `term` = N u: P F S where F holds u is (S P) N_F for a column F and a 1×1 S,
+        P tr(F S) for a row F, P (F S) for a matrix F."""
+        at, outside = self._holder(term)
+        if isinstance(at, Expr):
+            return _times([outside.times(matrix(*term.factors))], self._scalar(at))
+        before, held, after = term.factors[:at], term.factors[at], term.factors[at + 1 :]
+        front = outside.times(matrix(*before))
+        rows, cols = self._shape(held)
+        if cols == 1:
+            return _times([front.times(_scalar(after))], self._column_atom(held))
+        if rows == 1:
+            return _times([front], self._trace(matrix(held, *after)))
+        return _times([front], self._times_column(held, product(after)))
+
+    def _column_atom(self, atom: Expr) -> list[Term]:
+        """N with `atom` = N u, for a column that holds u."""
+        match atom:
+            case _ if atom == self.u:
+                return [matrix(Identity(self._shape(self.u)[0]))]
+            case Hadamard() | HadamardDiv():  # w ⊙ x = diag(w) x
+                inner, other = self._apart(atom)
+                return _times([matrix(Diag(other))], self.column(inner))
+            case Diag(square):
+                return self._diagonal(square)
+            case SumCols(arg):
+                return self.column(MatMul(arg, Ones(self._shape(arg)[1], 1)))
+            case Transpose(SumRows(arg)):
+                return self.column(MatMul(Transpose(arg), Ones(self._shape(arg)[0], 1)))
+        raise self._no_rule(atom)
+
+    def _scalar(self, value: Expr) -> list[Term]:
+        """The row r with the scalar `value` = r u."""
+        match value:
+            case MatMul():
+                return self._trace(matrix(*flattened(value)))
+            case Trace(arg):
+                return [r for term in self.simplifier.terms(arg) for r in self._trace(term)]
+            case Sum(Hadamard() | HadamardDiv() as elementwise):  # sum(L ⊙ R) = tr(R^T L)
+                inner, other = self._apart(elementwise)
+                other_t = self.simplifier.transpose_term(matrix(other))
+                return [
+                    r for t in self.simplifier.terms(inner) for r in self._trace(other_t.times(t))
+                ]
+            case Sum(arg):  # sum(X) = tr(1 1^T X)
+                rows, cols = self._shape(arg)
+                ones = matrix(Ones(cols, rows))
+                return [r for t in self.simplifier.terms(arg) for r in self._trace(ones.times(t))]
+        raise self._no_rule(value)
+
+    def _trace(self, term: Term) -> list[Term]:
+        """The row r with tr(`term`) = r u, turning the product cyclically: tr(W F) = W N_F for
+        a column F, tr(F W) = W^T N_{F^T} for a row F, tr(W diag(v)) = diag(W)^T v and
+        tr(W (L ⊙ R)) = tr((W ⊙ R^T) L)."""
+        at, outside = self._holder(term)
+        if isinstance(at, Expr):
+            rest = Term(outside.coefficient, outside.scalars, ())
+            return _times([rest.times(self._traced(term.factors))], self._scalar(at))
+        held = term.factors[at]
+        around = term.factors[at + 1 :] + term.factors[:at]
+        rows, cols = self._shape(held)
+        if cols == 1:
+            return _times([outside.times(matrix(*around))], self._column_atom(held))
+        if rows == 1:
+            transpose = self.simplifier.transpose_term
+            front = outside.times(transpose(matrix(*around)))
+            return _times([front], self._term(transpose(matrix(held))))
+        match held:
+            case Diag(inner):
+                diagonal = Transpose(Diag(product(around) if around else Identity(rows)))
+                return _times(self._terms(outside, diagonal), self.column(inner))
+            case Hadamard() | HadamardDiv():
+                inner, other = self._apart(held)
+                weights = self._terms(outside, _hadamard(around, Transpose(other)))
+                return [
+                    r
+                    for w in weights
+                    for t in self.simplifier.terms(inner)
+                    for r in self._trace(w.times(t))
+                ]
+        raise self._no_rule(held)
+
+    def _times_column(self, atom: Expr, column: Expr) -> list[Term]:
+        """N with `atom` `column` = N u, for a matrix `atom` that holds u: diag(v) s = diag(s) v,
+        (L ⊙ R) s = diag(L diag(s) R^T)."""
+        match atom:
+            case Diag(inner):
+                return _times([matrix(Diag(column))], self.column(inner))
+            case Hadamard() | HadamardDiv():
+                inner, other = self._apart(atom)
+                return self._diagonal(MatMul(MatMul(inner, Diag(column)), Transpose(other)))
+        raise self._no_rule(atom)
+
+    def _diagonal(self, square: Expr) -> list[Term]:
+        """N with diag(`square`) = N u: diag(a b^T) = a ⊙ b, diag(A diag(v) B) = (A ⊙ B^T) v,
+        diag(L ⊙ R) = diag(L) ⊙ diag(R)."""
+        found = []
+        for term in self.simplifier.terms(square):
+            at, outside = self._holder(term)
+            factors = term.factors
+            if not factors:  # a 1×1 matrix is its own diagonal
+                found += self._term(term)
+            elif isinstance(at, Expr):
+                diagonal = matrix(Diag(product(factors)))
+                found += _times([outside.times(diagonal)], self._scalar(at))
+            else:
+                found += self._outer_diagonal(outside, factors, at)
+        return found
+
+    def _outer_diagonal(self, outside: Term, factors: tuple[Expr, ...], at: int) -> list[Term]:
+        """N with diag(`outside` · `factors`) = N u, where factor `at` holds u."""
+        transpose = self.simplifier.transpose_term
+        columns = [i for i in range(1, len(factors)) if self._shape(product(factors[:i]))[1] == 1]
+        if columns:  # diag(L R) = L ⊙ R^T for a column L and a row R
+            split = next((i for i in columns if i > at), columns[-1])
+            column, row = matrix(*factors[:split]), matrix(*factors[split:])
+            if split > at:
+                weights = matrix(Diag(term_expr(transpose(row))))
+                return _times([weights], self._term(outside.times(column)))
+            weights = matrix(Diag(product(column.factors)))
+            return _times([weights], self._term(outside.times(transpose(row))))
+        held, rows = factors[at], self._shape(factors[0])[0]
+        match held:
+            case Diag(inner) if self._shape(inner)[1] == 1:
+                before, after = factors[:at], factors[at + 1 :]
+                after_t = Transpose(product(after)) if after else Identity(rows)
+                hadamard = self._terms(outside, _hadamard(before, after_t))
+                return _times(hadamard, self.column(inner))
+            case Hadamard() | HadamardDiv() if len(factors) == 1:
+                inner, other = self._apart(held)
+                diagonal = outside.times(matrix(Diag(Diag(other))))
+                return _times([diagonal], self._diagonal(inner))
+        raise self._no_rule(held)
+
+    def _holder(self, term: Term) -> tuple[Expr | int, Term]:
+        """Where u is in `term`: its scalar factor or the index of its matrix factor, with the
+        number and the other scalars. u must be there exactly once, to the first power."""
+        scalars = [(base, e) for base, e in term.scalars if self._holds(base)]
+        factors = [i for i, f in enumerate(term.factors) if self._holds(f)]
+        if len(scalars) + len(factors) != 1 or (scalars and scalars[0][1] != 1):
+            raise MatcalcError(
+                f"{term_expr(term)} is not linear in {self.u}: this Jacobian has no matrix form "
+                f"here",
+                ErrorKind.NOT_DIFFERENTIABLE,
+            )
+        rest = tuple(p for p in term.scalars if not self._holds(p[0]))
+        outside = Term(term.coefficient, rest, ())
+        return (scalars[0][0] if scalars else factors[0]), outside
+
+    def _apart(self, elementwise: Hadamard | HadamardDiv) -> tuple[Expr, Expr]:
+        """The operand of nested elementwise products and quotients that holds u, and what
+        multiplies it: (L ⊙ A) ⊘ B is L ⊙ (A ⊘ B)."""
+        match elementwise:
+            case Hadamard(left, right):
+                inner, other = (left, right) if self._holds(left) else (right, left)
+            case HadamardDiv(inner, other):
+                pass
+        if self._holds(other):
+            raise self._no_rule(elementwise)
+        deeper, more = (
+            (inner, ONE) if not isinstance(inner, Hadamard | HadamardDiv) else self._apart(inner)
+        )
+        match elementwise, more:
+            case HadamardDiv(), _:
+                return deeper, HadamardDiv(more, other)
+            case _, HadamardDiv(Number(1), divisor):  # (1 ⊘ B) ⊙ A = A ⊘ B
+                return deeper, HadamardDiv(other, divisor)
+        return deeper, other if more == ONE else Hadamard(more, other)
+
+    def _terms(self, outside: Term, expr: Expr) -> list[Term]:
+        return [outside.times(t) for t in self.simplifier.terms(expr)]
+
+    def _traced(self, factors: tuple[Expr, ...]) -> Term:
+        """tr(F1 … Fk) as a scalar factor: the product itself when it is 1×1."""
+        if not factors:
+            return UNIT
+        whole = product(factors)
+        return scalar(whole if self._shape(whole) == SCALAR else Trace(whole))
+
+    def _shape(self, expr: Expr) -> Shape:
+        return self.simplifier.shapes.of(expr)
+
+    def _holds(self, expr: Expr) -> bool:
+        return any(node == self.u for node in preorder(expr))
+
+    def _no_rule(self, expr: Expr) -> MatcalcError:
+        return MatcalcError(
+            f"matcalc has no rule that writes {expr} as a matrix times {self.u}, so it cannot "
+            f"write this Jacobian as a matrix; differentiate a scalar such as v^T y instead",
+            ErrorKind.NOT_DIFFERENTIABLE,
+        )
 
 
-def _linear(simplifier: Simplifier, term: Term, u: Symbol) -> list[Term]:
-    for base, exponent in term.scalars:
-        if _holds(base, u):
-            return _through_scalar(simplifier, term, base, exponent, u)
-    outside = Term(term.coefficient, term.scalars, term.factors[:-1])
-    match term.factors[-1:]:
-        case (last,) if last == u:
-            identity = Identity(simplifier.shapes.of(u)[0])
-            return [outside if outside.factors else outside.times(matrix(identity))]
-        case (Hadamard(left, right),):
-            inner, other = (left, right) if _holds(left, u) else (right, left)
-            diagonal = outside.times(matrix(Diag(other)))
-            return [diagonal.times(m) for m in _linear_terms(simplifier, inner, u)]
-        case (HadamardDiv(inner, other),) if not _holds(other, u):
-            diagonal = outside.times(matrix(Diag(HadamardDiv(ONE, other))))
-            return [diagonal.times(m) for m in _linear_terms(simplifier, inner, u)]
-    raise MatcalcError(
-        f"{term_expr(term)} is not a matrix times {u}: this Jacobian has no matrix form here",
-        ErrorKind.NOT_DIFFERENTIABLE,
-    )
+def _scalar(factors: tuple[Expr, ...]) -> Term:
+    """A 1×1 run of factors as one scalar factor, to move to the front; 1 for none."""
+    return scalar(product(factors)) if factors else UNIT
 
 
-def _through_scalar(
-    simplifier: Simplifier, term: Term, scalar: Expr, exponent: Fraction, u: Symbol
-) -> list[Term]:
-    """(w^T u) F = F w^T u, (r u) F = F r u and sum(w ⊙ M u) F = F w^T M u."""
-    factors = flattened(scalar)
-    rest = Term(term.coefficient, tuple(p for p in term.scalars if p[0] != scalar), ())
-    rest = rest.times(matrix(*term.factors))
-    match scalar:
-        case _ if exponent != 1:
-            pass
-        case Sum(Hadamard(left, right)):
-            inner, other = (left, right) if _holds(left, u) else (right, left)
-            row = rest.times(matrix(Transpose(other)))
-            return [row.times(m) for m in _linear_terms(simplifier, inner, u)]
-        case _ if factors[0] == Transpose(u):
-            return [rest.times(simplifier.transpose_term(matrix(*factors[1:])))]
-        case _ if factors[-1] == u:
-            return [rest.times(matrix(*factors[:-1]))]
-    raise MatcalcError(
-        f"{scalar} is not linear in {u}: this Jacobian has no matrix form here",
-        ErrorKind.NOT_DIFFERENTIABLE,
-    )
+def _hadamard(factors: tuple[Expr, ...], other: Expr) -> Expr:
+    """product(`factors`) ⊙ `other`, where no factors stand for I: I ⊙ B = diag(diag(B))."""
+    if factors:
+        return Hadamard(product(factors), other)
+    return Diag(Diag(other))
 
 
-def _holds(expr: Expr, symbol: Symbol) -> bool:
-    return any(node == symbol for node in preorder(expr))
+def _times(lefts: list[Term], rights: list[Term]) -> list[Term]:
+    return [left.times(right) for left in lefts for right in rights]
+
+
+def _diagonals_merged(shapes: Shapes, term: Term) -> Term:
+    """diag(v) a = v ⊙ a and a^T diag(v) = a^T ⊙ v^T next to a vector a: a Jacobian by a
+    scalar is a row or a column, and reads as an elementwise product."""
+    factors = list(term.factors)
+    i = 0
+    while i + 1 < len(factors):
+        left, right = factors[i], factors[i + 1]
+        if _diagonal_matrix(shapes, left) and shapes.of(right)[1] == 1:
+            assert isinstance(left, Diag)
+            factors[i : i + 2] = [Hadamard(left.arg, right)]
+        elif _diagonal_matrix(shapes, right) and shapes.of(left)[0] == 1:
+            assert isinstance(right, Diag)
+            factors[i : i + 2] = [Hadamard(left, Transpose(right.arg))]
+        else:
+            i += 1
+    return Term(term.coefficient, term.scalars, tuple(factors))
+
+
+def _diagonal_matrix(shapes: Shapes, expr: Expr) -> bool:
+    return isinstance(expr, Diag) and shapes.of(expr.arg)[1] == 1 and shapes.of(expr)[0] != 1
