@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import keyword
-from collections.abc import Sequence
+import linecache
+from collections.abc import Callable, Sequence
+from itertools import count
 from typing import Any
 
 from matcalc.derivation import Derivation
@@ -12,6 +14,8 @@ from matcalc.expr import Transpose
 from matcalc.limits import deep_recursion
 from matcalc.printing.python import Gradient, python_source
 from matcalc.session import diff
+from matcalc.sharing import needed
+from matcalc.simplify import factored_form
 
 
 @deep_recursion
@@ -26,14 +30,20 @@ def codegen(expr: str, wrt: str | Sequence[str], name: str = "f_and_grad", **opt
 
 @deep_recursion
 def python_function(derivations: Sequence[Derivation], name: str = "f_and_grad") -> str:
-    """The source for derivations of one objective: their factored results, which reuse
-    common factors such as the residual, each in its variable's shape."""
+    """The source for derivations of one objective: f from the objective's closed form (its
+    like terms collected in exact arithmetic, before any number becomes a float), and their
+    factored results, which reuse common factors such as the residual, each in its variable's
+    shape."""
+    if not derivations:
+        raise MatcalcError("code needs at least one derivation", ErrorKind.VALUE)
     first = derivations[0]
     if first.jacobian_of is not None:
         raise MatcalcError(
             f"code is written for a scalar objective; {first.jacobian_of} is a column",
             ErrorKind.SHAPE,
         )
+    if any(d.objective != first.objective for d in derivations):
+        raise MatcalcError("code is written for derivations of one objective", ErrorKind.VALUE)
     if not name.isidentifier() or keyword.iskeyword(name):
         raise MatcalcError(f"{name!r} is not a Python name for the function", ErrorKind.VALUE)
     gradients = []
@@ -41,6 +51,31 @@ def python_function(derivations: Sequence[Derivation], name: str = "f_and_grad")
         result = derivation.factored()
         if derivation.layout == "numerator":
             result = Transpose(result)
-        gradients.append(Gradient(derivation.wrt, result, derivation.where, derivation.shapes))
+        where = needed(result, derivation.where)  # not those only the steps use
+        gradients.append(Gradient(derivation.wrt, result, where, derivation.shapes))
     functions = {k: v for d in derivations for k, v in d.functions.items()}
-    return python_source(first.objective, gradients, first.shapes, functions, name)
+    computed = factored_form(first.objective, first.shapes)
+    return python_source(
+        first.objective, gradients, first.shapes, functions, name, computed=computed
+    )
+
+
+_compiled = count(1)
+
+
+@deep_recursion
+def function_of(derivations: Sequence[Derivation], name: str = "f_and_grad") -> Callable[..., Any]:
+    """The function that `python_function` writes, ready to call: f and each gradient. Its
+    source is its `__matcalc_source__`, and tracebacks show its lines."""
+    source = python_function(derivations, name)
+    filename = f"<matcalc generated {name} #{next(_compiled)}>"
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    # The one place matcalc runs code: the source it has just written itself from expression
+    # nodes, whose names the grammar admitted as identifiers; never the user's text
+    # (tests/test_no_eval.py allows exactly this compile and exec, and checks what they get).
+    code = compile(source, filename, "exec")
+    namespace: dict[str, Any] = {"__name__": "matcalc.generated"}
+    exec(code, namespace)
+    function: Callable[..., Any] = namespace[name]
+    function.__matcalc_source__ = source  # type: ignore[attr-defined]
+    return function

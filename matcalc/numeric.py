@@ -9,7 +9,7 @@ from typing import Any, assert_never
 import numpy as np
 from numpy.typing import NDArray
 
-from matcalc.definitions import Definition, definition, derivative_template
+from matcalc.definitions import Definition, definitions, derivative_template
 from matcalc.derivation import Derivation
 from matcalc.errors import ErrorKind, MatcalcError
 from matcalc.expr import (
@@ -67,14 +67,14 @@ def evaluate(
     result with its own shapes, named values and functions; a zero result is the zero matrix of
     its shape. A 1×1 result is a float; a column result is 1-D when the vectors in `env` were.
     """
-    definitions = _definitions(functions)
+    defined = {found.name: found for found in definitions(functions)}
     if isinstance(expr, Derivation):
         shapes = expr.shapes if shapes is None else shapes
         where = (*expr.where, *where)
-        definitions = {**expr.functions, **definitions}
+        defined = {**expr.functions, **defined}
         expr = expr.result if expr.result != ZERO else MatMul(ZERO, Ones(*expr.shape))
     elif isinstance(expr, str):
-        expr = parse(expr, definitions)
+        expr = parse(expr, defined)
     elif not isinstance(expr, Expr):
         raise MatcalcError(
             f"evaluate takes an expression (text or nodes) or a Derivation, not "
@@ -85,10 +85,7 @@ def evaluate(
         raise MatcalcError(f"env maps names to values, not {type(env).__name__}", ErrorKind.VALUE)
     symbolic = _symbolic(shapes)
     arrays = {name: _as_matrix(name, v) for name, v in env.items() if not callable(v)}
-    callables = {
-        **_callables(definitions),
-        **{n: v for n, v in env.items() if callable(v)},
-    }
+    callables = {**_callables(defined), **{n: v for n, v in env.items() if callable(v)}}
     for binding in where:
         arrays[binding.name.name] = _matrix(binding.value, arrays, callables, symbolic)
     value = _matrix(expr, arrays, callables, symbolic)
@@ -122,35 +119,10 @@ def _symbolic(shapes: Mapping[str, Spec] | Shapes | None) -> dict[str, Shape]:
     return {name: declared_shape(name, spec) for name, spec in shapes.items()}
 
 
-def _definitions(functions: Functions | None) -> dict[str, Definition]:
-    """The user's functions as Definitions, each checked as `diff` would."""
-    if functions is None:
-        return {}
-    if not isinstance(functions, Mapping):
-        raise MatcalcError(
-            f"functions maps names to formulas, as {{'phi': 'log(1 + exp(x))'}}, not "
-            f"{type(functions).__name__}",
-            ErrorKind.VALUE,
-        )
-    found: dict[str, Definition] = {}
-    for name, given in functions.items():
-        if isinstance(given, Definition):
-            found[name] = given
-        elif isinstance(given, str):
-            found[name] = definition(name, given)
-        else:
-            raise MatcalcError(
-                f"the function {name} is given by its formula as text, or a Definition, not "
-                f"{type(given).__name__}",
-                ErrorKind.VALUE,
-            )
-    return found
-
-
-def _callables(definitions: Mapping[str, Definition]) -> dict[str, Callable[[Array], Any]]:
+def _callables(defined: Mapping[str, Definition]) -> dict[str, Callable[[Array], Any]]:
     """Each of the user's functions, and its derivative `name'`, applied entry by entry."""
     found: dict[str, Callable[[Array], Any]] = {}
-    for name, given in definitions.items():
+    for name, given in defined.items():
         found[name] = partial(_entrywise, given.body, given.parameter, given.name)
         found[f"{name}'"] = partial(_derivative, given)
     return found

@@ -7,6 +7,7 @@ import ast
 import builtins
 import contextlib
 import io
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -19,20 +20,32 @@ import matcalc
 from matcalc import MatcalcError, diff
 from matcalc.cli import main
 from matcalc.functions import _custom_class, _derivative_template
+from matcalc.generate import function_of, python_function
 
 PACKAGE = Path(matcalc.__file__).parent
 RUNS_TEXT = {"eval", "exec", "compile", "__import__", "sympify", "parse_expr", "S", "lambdify"}
 """Calls that turn a string into code or into a SymPy expression."""
 
+AUDITED = {"generate.py": Counter({"compile": 1, "exec": 1})}
+"""The one place allowed to run code: generate.function_of compiles and runs the source that
+python_function has just written from expression nodes (Derivation.to_function), never the
+user's text; test_function_of_compiles_only_written_source checks what it is given."""
 
-def _called_names(tree: ast.AST) -> set[str]:
-    names = set()
+
+def _called_names(tree: ast.AST) -> Counter[str]:
+    names: Counter[str] = Counter()
     for node in ast.walk(tree):
         if isinstance(node, ast.Call):
             match node.func:
+                case ast.Attribute(value=ast.Name(id="re"), attr="compile"):
+                    pass  # a regular expression, not code
                 case ast.Name(id=name) | ast.Attribute(attr=name):
-                    names.add(name)
+                    names[name] += 1
     return names
+
+
+def _runs_text(tree: ast.AST) -> Counter[str]:
+    return Counter({name: n for name, n in _called_names(tree).items() if name in RUNS_TEXT})
 
 
 @pytest.mark.parametrize(
@@ -40,12 +53,31 @@ def _called_names(tree: ast.AST) -> set[str]:
 )
 def test_no_module_calls_what_runs_text(module: str) -> None:
     tree = ast.parse((PACKAGE / module).read_text(encoding="utf-8"))
-    assert not _called_names(tree) & RUNS_TEXT
+    assert _runs_text(tree) == AUDITED.get(module, Counter())
 
 
 def test_the_scan_finds_such_calls() -> None:
-    tree = ast.parse("import sympy as sp\nsp.sympify(text)\neval(text)\n")
-    assert _called_names(tree) & RUNS_TEXT == {"sympify", "eval"}
+    tree = ast.parse("sp.sympify(text)\neval(text)\neval(more)\nre.compile(r'x')\nc.compile(t)\n")
+    assert _runs_text(tree) == Counter({"sympify": 1, "eval": 2, "compile": 1})
+
+
+def test_function_of_compiles_only_written_source(monkeypatch: pytest.MonkeyPatch) -> None:
+    """What generate.function_of compiles and runs is python_function's source, whose every
+    name is a Python identifier."""
+    compiled: list[str] = []
+    original = builtins.compile
+
+    def spy(source: Any, filename: str, *args: Any, **kwargs: Any) -> Any:
+        if filename.startswith("<matcalc"):
+            compiled.append(source)
+        return original(source, filename, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "compile", spy)
+    derivations = [diff(f"||tanh({MARK} W) - Y||_F^2", w) for w in (MARK, "W")]
+    function = function_of(derivations)
+    assert compiled == [python_function(derivations)] == [function.__matcalc_source__]
+    names = {node.id for node in ast.walk(ast.parse(compiled[0])) if isinstance(node, ast.Name)}
+    assert {MARK, "W", "Y"} <= names and all(name.isidentifier() for name in names)
 
 
 MARK = "Zqx"

@@ -19,6 +19,7 @@ from typing import assert_never
 from matcalc.definitions import Definition
 from matcalc.errors import ErrorKind, MatcalcError
 from matcalc.expr import (
+    ZERO,
     Add,
     Applied,
     Dim,
@@ -66,12 +67,20 @@ def python_source(
     shapes: Shapes,
     functions: Mapping[str, Definition],
     name: str = "f_and_grad",
+    *,
+    computed: Expr | None = None,
 ) -> str:
     """A module defining `name(inputs…)`, which returns f and then each gradient, each in the
-    shape of its variable (vectors as 1-D or as columns, as they were given)."""
+    shape of its variable (vectors as 1-D or as columns, as they were given). `computed` is the
+    form f is computed from (the objective with its like terms collected exactly, say); the
+    objective itself by default. A variable absent from the objective is an input too."""
     inputs = [n for n in symbol_names(objective) if n in shapes.symbols]
+    inputs += [g.wrt.name for g in gradients if g.wrt.name not in inputs]
+    symbols = {**{g.wrt.name: g.shapes.symbols[g.wrt.name] for g in gradients}, **shapes.symbols}
+    shapes = Shapes(symbols, shapes.bindings, shapes.symmetric)
+    computed = objective if computed is None else computed
     roots = [
-        objective,
+        computed,
         *(g.result for g in gradients),
         *(b.value for g in gradients for b in g.where),
     ]
@@ -83,11 +92,13 @@ def python_source(
             if isinstance(n, Func) and is_generic(n.name)
         }
     )
-    writer = _Writer(shapes, functions, inputs, generic)
-    arrays = [writer.names[n] for n in inputs if not is_scalar(shapes.symbols[n])]
-    arrays = arrays or [writer.names[n] for n in inputs]
-    head = [f"xp = array_namespace({', '.join(arrays)})"]
-    vectors = [n for n in inputs if _is_column(shapes.symbols[n])]
+    writer = _Writer(shapes, functions, inputs, generic, name)
+    arrays = [writer.names[n] for n in inputs if not is_scalar(symbols[n])]
+    scalars = [writer.names[n] for n in inputs if is_scalar(symbols[n])]
+    head = [f"xp = array_namespace({', '.join(arrays or scalars)})"]
+    if arrays:  # a scalar may be a Python number: an array of the arrays' type from here on
+        head += [f"{scalar} = xp.asarray({scalar}, dtype=dtype)" for scalar in scalars]
+    vectors = [n for n in inputs if _is_column(symbols[n])]
     shape_of = {vector: writer.fresh(f"{writer.names[vector]}_shape") for vector in vectors}
     for vector in vectors:
         v = writer.names[vector]
@@ -96,32 +107,37 @@ def python_source(
     for gradient in gradients:  # the named values first, under their names
         writer.scope(gradient)
     writer.scope(None)
-    value = writer.atom(objective)
+    value = writer.atom(computed)
+    if isinstance(computed, Number):
+        value = f"xp.asarray({value}, dtype=dtype)"
     writer.lines.append(f"f = xp.reshape({value}, ())")
     results = ["f"]
     for gradient in gradients:
         writer.scope(gradient)
         variable = writer.names[gradient.wrt.name]
         target = f"grad_{variable}"
-        reshaped = gradient.wrt.name in vectors or is_scalar(shapes.symbols[gradient.wrt.name])
+        reshaped = gradient.wrt.name in vectors or is_scalar(symbols[gradient.wrt.name])
         found = writer.atom(gradient.result, None if reshaped else target)
-        if isinstance(gradient.result, Number):
+        if gradient.result == ZERO:  # the variable is absent from the objective
+            found = f"xp.zeros_like({variable})"
+        elif isinstance(gradient.result, Number):
             found = f"{found} + xp.zeros_like({variable})"
         if gradient.wrt.name in vectors:
             found = f"xp.reshape({found}, {shape_of[gradient.wrt.name]})"
-        elif is_scalar(shapes.symbols[gradient.wrt.name]):
+        elif is_scalar(symbols[gradient.wrt.name]):
             found = f"xp.reshape({found}, ())"
         if found != target:
             target = writer.fresh(target)
             writer.lines.append(f"{target} = {found}")
         results.append(target)
-    if any("dtype=dtype" in line for line in writer.lines):  # for ones and eye
-        writer.lines.insert(1, f"dtype = {arrays[0]}.dtype")
+    if any("dtype=dtype" in line for line in writer.lines):  # for ones, eye and scalars
+        writer.lines.insert(1, f"dtype = {(arrays or scalars)[0]}.dtype")
     parameters = [writer.names[n] for n in inputs]
     if generic:
         parameters += ["*", *writer.callables.values()]
-    described = "\n".join(f"    {writer.names[n]}: {_kind(shapes.symbols[n])}" for n in inputs)
+    described = "\n".join(f"    {writer.names[n]}: {_kind(symbols[n])}" for n in inputs)
     returned = ", ".join(f"df/d{g.wrt}" for g in gradients)
+    numbers = [] if arrays else _numbers(writer, name, scalars)
     lines = [
         f'"""f = {text(objective)} and its gradients, written by matcalc."""',
         "",
@@ -137,10 +153,26 @@ def python_source(
             for g, v in writer.callables.items()
         ),
         '    """',
+        *(f"    {line}" for line in numbers),
         *(f"    {line}" for line in _inlined(writer.lines, writer.temporaries)),
         f"    return {', '.join(results)}",
     ]
     return "\n".join(lines) + "\n"
+
+
+def _numbers(writer: _Writer, name: str, scalars: Sequence[str]) -> list[str]:
+    """Where every input is a scalar, the lines that take Python numbers (which no array
+    namespace claims): the function called again on NumPy's 0-d float64 arrays, its values
+    made floats."""
+    numpy, arrays = writer.fresh("numpy"), writer.fresh("arrays")
+    given = f"({scalars[0]},)" if len(scalars) == 1 else f"({', '.join(scalars)})"
+    keywords = "".join(f", {c}={c}" for c in writer.callables.values())
+    return [
+        f"if all(isinstance(value, int | float) for value in {given}):",
+        "    import numpy" if numpy == "numpy" else f"    import numpy as {numpy}",
+        f"    {arrays} = [{numpy}.asarray(value, dtype={numpy}.float64) for value in {given}]",
+        f"    return tuple(float(value) for value in {name}(*{arrays}{keywords}))",
+    ]
 
 
 def _inlined(lines: list[str], temporaries: set[str]) -> list[str]:
@@ -198,15 +230,27 @@ def _is_column(shape: tuple[Dim, Dim]) -> bool:
 
 def _kind(shape: tuple[Dim, Dim]) -> str:
     if is_scalar(shape):
-        return "scalar"
+        return "scalar (a number, or a 0-d array)"
     if _is_column(shape):
         return f"vector of {shape[0]} entries (1-D, or a column)"
     return f"{show(shape)} matrix"
 
 
 def _literal(value: Fraction) -> str:
-    exact = float(value)
-    return repr(exact) if Fraction(exact) == value else f"({value.numerator} / {value.denominator})"
+    """The float nearest `value`, as Python reads it: a literal, or a division of integers."""
+    try:
+        exact = float(value)
+    except OverflowError:
+        digits = str(value)
+        shown = digits if len(digits) <= 24 else f"{digits[:12]}… ({len(digits)} characters)"
+        raise MatcalcError(
+            f"the number {shown} is beyond the largest float, about 1.8e308", ErrorKind.VALUE
+        ) from None
+    if Fraction(exact) == value:
+        return repr(exact)
+    if value.denominator == 1:
+        return f"{value.numerator}.0"
+    return f"({value.numerator} / {value.denominator})"
 
 
 class _Writer:
@@ -218,6 +262,7 @@ class _Writer:
         functions: Mapping[str, Definition],
         inputs: Sequence[str],
         generic: Sequence[str],
+        function: str = "f_and_grad",
     ):
         self.shapes = self.objective_shapes = shapes
         self.functions = functions
@@ -225,7 +270,7 @@ class _Writer:
         self.numbered: dict[str, str] = {}
         self.codes: dict[str, str] = {}
         """The other way round: the code of each variable."""
-        self.taken = {"xp", "dtype", "f", "array_namespace"}
+        self.taken = {"xp", "dtype", "f", "array_namespace", function}
         self.temporaries: set[str] = set()
         self.count = 0
         self.inputs = {name: self.fresh(_identifier(name)) for name in inputs}
