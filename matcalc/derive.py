@@ -20,10 +20,12 @@ from matcalc.shapes import (
     NAME_FORMS,
     NAMINGS,
     SCALAR,
+    Shape,
     Shapes,
     declarations,
     infer,
     is_name,
+    show,
 )
 from matcalc.shapes import convention as kind_of
 from matcalc.sharing import (
@@ -233,12 +235,36 @@ def _cotangent(objective: Expr, variable: Symbol, shapes: Shapes) -> Symbol:
     kind = shapes.symbols.get(variable.name, SCALAR)
     if cols != 1 or kind[1] != 1:
         raise MatcalcError(
-            f"the objective must be a scalar, or a column differentiated by a vector or a "
-            f"scalar (its Jacobian), but {objective} is {rows}×{cols}",
-            ErrorKind.SHAPE,
+            _no_jacobian(objective, (rows, cols), variable.name, kind), ErrorKind.SHAPE
         )
     taken = set(shapes.symbols)
     return Symbol(next(n for n in ("u", "v", "w", *(f"u{i}" for i in range(99))) if n not in taken))
+
+
+def _no_jacobian(objective: Expr, shape: Shape, name: str, kind: Shape) -> str:
+    """Why this derivative is no Jacobian matcalc writes: with a matrix objective or variable
+    it has three or four indices, which no matrix holds; a row is a column's transpose."""
+    indices = sum(1 for dim in (*shape, *kind) if dim != 1)
+    sizes = f"{objective} is {show(shape)} and {name} is {show(kind)}"
+    if indices > 2:
+        return (
+            f"the Jacobian d({objective})/d{name} has no matrix form: {sizes}, so it has "
+            f"{indices} indices; differentiate a scalar of it instead, such as "
+            f"sum(V ⊙ ({objective}))"
+        )
+    fixes = []
+    if shape[1] != 1:
+        fixes.append(
+            f"differentiate {Transpose(objective)}"
+            if shape[0] == 1
+            else f"differentiate a scalar such as sum(V ⊙ ({objective}))"
+        )
+    if kind[1] != 1:
+        fixes.append(f"declare {name} a column")
+    return (
+        f"matcalc writes the Jacobian of a column by a column or a scalar, but {sizes}: "
+        + " and ".join(fixes)
+    )
 
 
 def _rewritten(
