@@ -16,6 +16,7 @@ from matcalc.errors import ErrorKind, MatcalcError
 from matcalc.expr import Expr
 from matcalc.limits import deep_recursion
 from matcalc.parser import parse
+from matcalc.printing.ascii import to_ascii
 from matcalc.printing.latex import document as latex_document
 from matcalc.printing.latex import latex as _latex
 from matcalc.printing.latex import proof_latex
@@ -49,6 +50,7 @@ __all__ = [
     "parse_definition",
     "proof_latex",
     "statement",
+    "to_ascii",
 ]
 __version__ = "0.1.0"
 

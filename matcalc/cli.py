@@ -1,56 +1,216 @@
 """The `matcalc` command: `diff` derives and prints, `codegen` writes a Python function for f and
-its gradients, `rules` lists the rule table.
+its gradients, `rules` lists the rule table, `notation` the notation.
 
-Only the public API is used here; a user error is one line on stderr and exit code 2.
+Only the public API is used here. Exit codes: 0 done, 1 a `--check` that disagrees, 2 a user
+error (the message, then the line and a caret under the place), 70 a bug (one line, no
+traceback), 130 interrupted. Output that the terminal cannot encode comes out in ASCII.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import math
+import os
 import sys
 from collections.abc import Sequence
-from typing import Any, NoReturn
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any, NoReturn, TypeVar
 
 import matcalc
+
+TOLERANCE = 1e-6
+"""The largest relative error (on the scale of f: `matcalc.gradcheck`) that `--check` accepts."""
+
+T = TypeVar("T")
+
+INTERNAL_ERROR = 70
+"""sysexits.h's EX_SOFTWARE: matcalc itself went wrong."""
+
+EXAMPLES = {
+    "diff": [
+        ('"||X - D R||_F^2" --wrt D', "the dictionary-learning gradient, step by step"),
+        ('"||X - D R||_F^2" --wrt D --wrt R', "both gradients, tags running on"),
+        ('"||g(X W) - Y||_F^2" --wrt W --check', "checked against central differences"),
+        ('"||A x - b||_2^2" --wrt x --shape A=m,n --factored', "a declared shape; factored"),
+        ('"x^T A x" --wrt x --format json', "JSON: result, shapes, steps"),
+        ("--latex '\\|X W - Y\\|_F^2' --wrt W", "the objective in LaTeX"),
+        ('--wrt X -- "-sum(log(X))"', "an objective that starts with a minus sign"),
+        ("--wrt X --file objective.txt", "the objective from a file (or - for stdin)"),
+    ],
+    "codegen": [('"||X - D R||_F^2" --wrt D --wrt R', "f, df/dD and df/dR as a Python function")],
+    "rules": [("--proofs", "every rule with its proof in index notation")],
+    "notation": [("", "operators, functions, norms, shapes and conventions")],
+}
+"""Each command's examples for its --help: arguments after `matcalc COMMAND`, and what they do."""
+
+NOTATION: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    # (what, the seed's notation, other spellings the parser reads)
+    ("matrix product", "X W", ("X*W", "X @ W", "X·W", r"X \cdot W")),
+    ("transpose", "W^T", ("W'", "Wᵀ", r"W^\top", "W^{T}")),
+    ("elementwise product", "X ⊙ C", ("X .* C", r"X \odot C")),
+    ("elementwise division", "X ⊘ C", ("X ./ C", r"X \oslash C")),
+    ("elementwise power", "X^{∘2}", ("X.^2",)),
+    ("sum, difference, negation", "X + C - D", ()),
+    ("scalar multiple and division", "2 lambda X / 3", ()),
+    ("power of a square matrix", "X^3", ()),
+    ("power of a scalar", "s^{1/2}", ("s^(1/2)",)),
+    ("inverse", "X^{-1}", ("inv(X)", "X^-1")),
+    ("inverse transpose", "X^{-T}", ()),
+    ("squared norm (F: Frobenius)", "||G||_F^2", ("‖G‖_F^2", r"\Vert G \Vert_F^2")),
+    ("Euclidean norm of a vector", "||x||_2", ("‖x‖_2", r"\Vert x \Vert_2")),
+    ("1-norm of a vector", "||x||_1", ("‖x‖_1",)),
+    ("entrywise norms", "norm2(G) + norm1(G)", ()),
+    ("sum of entries", "sum(G)", (r"\sum G",)),
+    ("trace, determinant", "tr(X) + det(X)", ()),
+    ("log of |det|", "logdet(X)", ()),
+    ("identity, all ones", "eye(n) + ones(n, n)", ()),
+    ("diagonal matrix of a vector", "diag(x)", ()),
+    ("quadratic form", "a^T G a", ("a'*G*a",)),
+    ("broadcast a row, a column", "C + x^T + y", ()),
+)
+"""The notation summary's operators; `matcalc notation` adds each one's ASCII spelling."""
+
+FUNCTIONS = "exp log sin cos tan arcsin arccos arctan tanh sigmoid softplus relu sqrt abs".split()
+"""The named elementwise functions, as `matcalc notation` lists them."""
+
+NOTATION_NOTES = """\
+Functions, applied to each entry:
+  {functions};
+a single letter g(X), h(X) is any smooth function, whose derivative prints as g';
+--define "phi(x) = log(1 + exp(x))" adds one of your own.
+
+Precedence, loosest first: + -, unary -, ⊙ ⊘, products (juxtaposition, / c), postfix
+(^T, ^{{∘k}}, ^k). A lower-case name directly followed by ( is a call: g(X); x (A x) is a product.
+
+Shapes: upper-case names are matrices, lower-case names column vectors, Greek names
+(lambda, α) scalars; dimensions are symbolic and inferred. Declare others with
+--shape X=m,n (a matrix), x=n (a column), b=1,n (a row), lambda=scalar, S=n,n,symmetric,
+once per name. --convention matrixcalculus reads a-g as scalars, h-z as vectors, A-Z as matrices.
+
+Conventions: df/dX has the shape of X (denominator layout); --layout numerator gives its
+transpose. A column objective y gets its Jacobian. A variable used several times gets the sum
+over its uses. --latex reads the objective as LaTeX (\\|X\\|_F^2, \\operatorname{{tr}}, \\frac)."""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = parser().parse_args(argv)
-    except SystemExit as done:  # --help, or a usage error already printed
+    except SystemExit as done:  # --help, --version, or a usage error already printed
         return done.code if isinstance(done.code, int) else 2
+    ascii_only = getattr(args, "ascii", False)
     try:
-        output = args.run(args)
+        if not hasattr(args, "run"):  # `matcalc` alone
+            parser().print_help()
+            return 0
+        output: str
+        status: int
+        output, status = args.run(args, sys.stdin)
+        write(sys.stdout, output, ascii_only=ascii_only)
+        return status
     except matcalc.MatcalcError as error:
-        print(f"matcalc: {error.one_line()}", file=sys.stderr)
+        write(sys.stderr, f"matcalc: {error}", ascii_only=ascii_only)
         return 2
-    print(output)
-    return 0
+    except KeyboardInterrupt:
+        write(sys.stderr, "matcalc: interrupted")
+        return 130
+    except BrokenPipeError:  # the reader has gone, as `| head` does: nothing left to say
+        _discard(sys.stdout)
+        return 141
+    except Exception as bug:  # a bug in matcalc: said in one line, never a traceback
+        write(sys.stderr, internal_error(bug))
+        return INTERNAL_ERROR
+
+
+def _discard(stream: IO[str]) -> None:
+    """Send what is still buffered for a closed pipe nowhere, so that exiting does not fail."""
+    with contextlib.suppress(OSError, ValueError):  # ValueError: not a file (a StringIO)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), stream.fileno())
+
+
+def internal_error(bug: Exception) -> str:
+    """The line a bug gets: what was raised, and a request to report it."""
+    return (
+        f"matcalc: internal error: {type(bug).__name__}: {bug} "
+        "(a bug in matcalc: please report it, with the command that caused it)"
+    )
+
+
+def write(stream: IO[str], text: str, *, ascii_only: bool = False) -> None:
+    """`text` and a newline on `stream`, in ASCII if asked or if the stream cannot encode it."""
+    if ascii_only or not encodable(text, stream):
+        text = matcalc.to_ascii(text)
+    print(text, file=stream)
+
+
+def encodable(text: str, stream: IO[str]) -> bool:
+    """Whether `stream` can take `text` as it is (a cp1252 console cannot take ⊙)."""
+    try:
+        text.encode(getattr(stream, "encoding", None) or "utf-8")
+    except (UnicodeEncodeError, LookupError):
+        return False
+    return True
 
 
 class _ArgumentParser(argparse.ArgumentParser):
-    """Usage errors in one line, like every other error."""
+    """Usage errors in one line, like every other error; help in ASCII where need be."""
 
     def error(self, message: str) -> NoReturn:
         if "required: expression" in message or "unrecognized arguments: -" in message:
             message += "; an objective that starts with '-' goes after --, as in "
             message += "matcalc diff --wrt X -- '-sum(X)'"
-        print(f"matcalc: usage error: {message}", file=sys.stderr)
+        one_line = message.replace("\n", "\\n")  # an argument may hold a line break
+        write(sys.stderr, f"matcalc: usage error: {one_line}")
         raise SystemExit(2)
+
+    def _print_message(self, message: str, file: Any = None) -> None:
+        if message:
+            write(file or sys.stdout, message.rstrip("\n"))
 
 
 def parser() -> argparse.ArgumentParser:
-    """The command line's arguments: `diff` and `rules` (the notebook magic reads them too)."""
+    """The command line's arguments (the notebook magic reads them too)."""
     root = _ArgumentParser(
         prog="matcalc",
         description="Symbolic matrix calculus that shows its work.",
+        epilog=_examples(*EXAMPLES) + "\n\n" + notation(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    commands = root.add_subparsers(required=True, metavar="COMMAND")
+    root.add_argument("--version", action="version", version=f"matcalc {matcalc.__version__}")
+    shared = _ArgumentParser(add_help=False)
+    shared.add_argument(
+        "--ascii",
+        action="store_true",
+        help="print in ASCII (.* for ⊙, |-> for ↦), as where the terminal cannot show Unicode",
+    )
+    commands = root.add_subparsers(metavar="COMMAND")
 
-    diff = commands.add_parser("diff", help="differentiate a scalar objective, step by step")
-    diff.add_argument("--wrt", required=True, metavar="VAR", help="the variable")
+    def command(name: str, text: str) -> argparse.ArgumentParser:
+        return commands.add_parser(
+            name,
+            help=text,
+            description=text[0].upper() + text[1:] + ".",
+            epilog=_examples(name),
+            parents=[shared],
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+
+    diff = command("diff", "differentiate a scalar objective, step by step")
+    diff.add_argument(
+        "--wrt",
+        required=True,
+        action="append",
+        metavar="VAR",
+        help="the variable; give --wrt once per derivative wanted",
+    )
     _problem(diff)
+    diff.add_argument(
+        "--latex",
+        action="store_true",
+        help=r"read the objective as LaTeX: \|X W - Y\|_F^2, \operatorname{tr}(X^\top A X)",
+    )
     diff.add_argument(
         "--layout",
         choices=["denominator", "numerator"],
@@ -71,7 +231,8 @@ def parser() -> argparse.ArgumentParser:
     diff.add_argument(
         "--check",
         action="store_true",
-        help="evaluate the result on random inputs against central finite differences",
+        help="evaluate the result on random inputs against central finite differences; "
+        "exit code 1 if they disagree",
     )
     diff.add_argument(
         "--proofs",
@@ -85,9 +246,8 @@ def parser() -> argparse.ArgumentParser:
     )
     diff.set_defaults(run=_diff, command="diff")
 
-    codegen = commands.add_parser(
-        "codegen",
-        help="write a Python function returning f and its gradients (NumPy, PyTorch, JAX, …)",
+    codegen = command(
+        "codegen", "write a Python function returning f and its gradients (NumPy, PyTorch, JAX, …)"
     )
     codegen.add_argument(
         "--wrt",
@@ -102,16 +262,42 @@ def parser() -> argparse.ArgumentParser:
     )
     codegen.set_defaults(run=_codegen, command="codegen")
 
-    rules = commands.add_parser("rules", help="list the rule table")
+    rules = command("rules", "list the rule table")
     rules.add_argument("--format", choices=["text", "latex"], default="text")
     rules.add_argument("--proofs", action="store_true", help="each rule's proof after its line")
     rules.set_defaults(run=_rules, command="rules")
+
+    listed = command("notation", "summarise the notation an objective is written in")
+    listed.set_defaults(run=_notation, command="notation")
     return root
+
+
+def _examples(*commands: str) -> str:
+    lines = ["examples:"]
+    for name in commands:
+        for example, what in EXAMPLES[name]:
+            lines += [f"  # {what}", f"  matcalc {name} {example}".rstrip()]
+    return "\n".join(lines)
+
+
+def notation() -> str:
+    """The notation summary: each operator in the seed's notation, in ASCII, and otherwise;
+    functions, precedence, shapes and conventions."""
+    lines = ["Notation: the seed's form, its ASCII spelling where it differs, other spellings"]
+    for what, seed, others in NOTATION:
+        spellings = dict.fromkeys([seed, matcalc.to_ascii(seed), *others])
+        lines.append(f"  {what:30} " + ", ".join(spellings))
+    return "\n".join(lines) + "\n\n" + NOTATION_NOTES.format(functions=", ".join(FUNCTIONS))
 
 
 def _problem(command: argparse.ArgumentParser) -> None:
     """The objective and what says how to read it: shapes, functions, naming."""
-    command.add_argument("expression", help='the objective, e.g. "||X - D R||_F^2"')
+    command.add_argument(
+        "expression",
+        nargs="?",
+        help='the objective, e.g. "||X - D R||_F^2"; - or none: read it from standard input',
+    )
+    command.add_argument("--file", metavar="PATH", help="read the objective from a file (UTF-8)")
     command.add_argument(
         "--shape",
         action="append",
@@ -136,16 +322,43 @@ def _problem(command: argparse.ArgumentParser) -> None:
     )
 
 
+def objective(args: argparse.Namespace, stdin: IO[str] | None) -> str:
+    """The objective: the argument, the --file, or standard input (for `-`, or for none given
+    when input is piped in)."""
+    if args.file is not None:
+        if args.expression is not None:
+            raise matcalc.MatcalcError("give the objective as an argument or with --file, not both")
+        try:
+            return Path(args.file).read_text(encoding="utf-8-sig").rstrip()
+        except OSError as error:
+            raise matcalc.MatcalcError(f"--file {args.file}: {error.strerror}") from None
+        except UnicodeDecodeError:
+            raise matcalc.MatcalcError(f"--file {args.file}: not UTF-8 text") from None
+    if args.expression is not None and args.expression != "-":
+        return str(args.expression)
+    if stdin is None or (args.expression is None and stdin.isatty()):
+        raise matcalc.MatcalcError(
+            "no objective: give it as an argument, with --file PATH, or on standard input"
+        )
+    try:
+        return stdin.read().rstrip()
+    except UnicodeDecodeError as error:
+        raise matcalc.MatcalcError(f"standard input is not {error.encoding} text") from None
+    except OSError as error:
+        raise matcalc.MatcalcError(f"cannot read standard input: {error}") from None
+
+
 def _problem_options(args: argparse.Namespace) -> dict[str, Any]:
+    definitions = [matcalc.parse_definition(text) for text in args.define]
     return {
         "shapes": _shapes(args.shape),
         "convention": args.convention,
-        "functions": {found.name: found for found in map(matcalc.parse_definition, args.define)},
+        "functions": _once("--define", [(found.name, found) for found in definitions]),
     }
 
 
 def _shapes(declarations: list[str]) -> dict[str, str]:
-    shapes: dict[str, str] = {}
+    named = []
     for declaration in declarations:
         name, sep, dims = declaration.partition("=")
         if not sep or not name.strip() or not dims.strip():
@@ -153,71 +366,161 @@ def _shapes(declarations: list[str]) -> dict[str, str]:
                 f"--shape {declaration!r}: write VAR=m,n, VAR=n or VAR=scalar",
                 matcalc.ErrorKind.SHAPE,
             )
-        shapes[name.strip()] = dims
-    return shapes
+        named.append((name.strip(), dims))
+    return _once("--shape", named)
 
 
-def derivation_of(args: argparse.Namespace) -> matcalc.Derivation:
-    """The derivation that `matcalc diff` arguments ask for (the notebook magic uses it too)."""
-    return matcalc.diff(
-        args.expression,
-        args.wrt,
-        layout=args.layout,
-        symmetrise=not args.unconstrained,
-        **_problem_options(args),
-    )
+def _once(flag: str, named: list[tuple[str, T]]) -> dict[str, T]:
+    """The declarations by name; a name declared twice is an error that names it."""
+    found: dict[str, T] = {}
+    for name, value in named:
+        if name in found:
+            raise matcalc.MatcalcError(
+                f"{flag} declares {name} more than once; declare each name once",
+                matcalc.ErrorKind.NAME,
+            )
+        found[name] = value
+    return found
 
 
-def _codegen(args: argparse.Namespace) -> str:
-    source: str = matcalc.codegen(args.expression, args.wrt, args.name, **_problem_options(args))
-    return source.rstrip("\n")
+@dataclass(frozen=True)
+class Check:
+    """What --check found: the relative error of the result against central differences, and
+    the interval the random inputs were drawn from."""
+
+    relative_error: float
+    inputs: str
+
+    @property
+    def agrees(self) -> bool:
+        return self.relative_error < TOLERANCE
+
+    def sentence(self) -> str:
+        verdict = "agrees" if self.agrees else "DISAGREES"
+        return (
+            f"check: {verdict} with central differences, relative error "
+            f"{self.relative_error:.1e} (random inputs in {self.inputs}, float64)"
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        error = self.relative_error if math.isfinite(self.relative_error) else None
+        return {
+            "relative_error": error,
+            "agrees": self.agrees,
+            "tolerance": TOLERANCE,
+            "inputs": self.inputs,
+        }
 
 
-def _diff(args: argparse.Namespace) -> str:
-    derivation = derivation_of(args)
-    if args.format == "json":
-        data = derivation.to_dict()
-        if args.factored:
-            data["factored"] = str(derivation.factored())
-        if args.check:
-            data["check"] = _check(derivation)
-        return json.dumps(data, ensure_ascii=False, indent=2)
-    if args.standalone and args.format != "latex":
-        raise matcalc.MatcalcError("--standalone goes with --format latex", matcalc.ErrorKind.VALUE)
-    if args.format == "latex":
-        out = derivation.latex(proofs=args.proofs)
-        if args.factored:
-            out += f"\n\nFactored: ${matcalc.latex(derivation.factored())}$"
-        if args.check:
-            out += f"\n\n{_check(derivation)}"
-        return matcalc.latex_document(out) if args.standalone else out
-    out = derivation.text(proofs=args.proofs)
-    if args.factored:
-        out += f"\n   factored: {derivation.factored()}"
-    if args.check:
-        out += "\n" + _check(derivation)
-    return out
-
-
-def _check(derivation: matcalc.Derivation) -> str:
-    """The relative error of the result against central differences, on random inputs with
-    distinct sizes (3, 4, 5, …), in float64; inputs in [0.5, 1.5] where [-1, 1] leave the
-    domain (log, sqrt)."""
+def check(derivation: matcalc.Derivation) -> Check:
+    """The result against central differences, on random inputs with distinct sizes (3, 4, 5,
+    …), in float64; inputs in [0.5, 1.5] where [-1, 1] leave the domain (log, sqrt)."""
     import numpy as np
 
     with np.errstate(all="ignore"):
-        error = matcalc.gradcheck(derivation)
-        inputs = "[-1, 1]"
-        if not error < 1e-6:
-            error, inputs = matcalc.gradcheck(derivation, positive=True), "[0.5, 1.5]"
-    verdict = "agrees" if error < 1e-6 else "DISAGREES"
-    return (
-        f"check: {verdict} with central differences, relative error {error:.1e} "
-        f"(random inputs in {inputs}, float64)"
+        found = Check(matcalc.gradcheck(derivation), "[-1, 1]")
+        if not found.agrees:
+            found = Check(matcalc.gradcheck(derivation, positive=True), "[0.5, 1.5]")
+    return found
+
+
+@dataclass(frozen=True)
+class Result:
+    """One derivative that `matcalc diff` was asked for, with the extras asked for."""
+
+    derivation: matcalc.Derivation
+    factored: matcalc.Expr | None
+    check: Check | None
+
+
+def results(args: argparse.Namespace, stdin: IO[str] | None) -> tuple[Result, ...]:
+    """The derivations that `matcalc diff` arguments ask for, one per --wrt, tags running on
+    (the notebook magic uses it too)."""
+    text = objective(args, stdin)
+    if args.standalone and args.format != "latex":
+        raise matcalc.MatcalcError("--standalone goes with --format latex")
+    options = {"layout": args.layout, "symmetrise": not args.unconstrained}
+    if args.latex:
+        options["notation"] = "latex"
+    session = matcalc.Session()
+    found = []
+    for wrt in args.wrt:
+        derivation = session.diff(text, wrt, **options, **_problem_options(args))
+        found.append(
+            Result(
+                derivation,
+                derivation.factored() if args.factored else None,
+                check(derivation) if args.check else None,
+            )
+        )
+    return tuple(found)
+
+
+def rendered(found: Sequence[Result], args: argparse.Namespace, *, ascii_only: bool) -> str:
+    """What `matcalc diff` prints for `found`, in the format asked for (the magic's text)."""
+    if args.format == "json":
+        return json.dumps(json_value(found), ensure_ascii=ascii_only, indent=2)
+    return "\n\n".join(
+        _latex(result, args) if args.format == "latex" else _text(result, args) for result in found
     )
 
 
-def _rules(args: argparse.Namespace) -> str:
+def json_value(found: Sequence[Result]) -> dict[str, Any] | list[dict[str, Any]]:
+    """The JSON form: one derivation's dict, or a list of them for several --wrt."""
+    values = []
+    for result in found:
+        data = result.derivation.to_dict()
+        if result.factored is not None:
+            data["factored"] = str(result.factored)
+        if result.check is not None:
+            data["check"] = result.check.to_dict()
+        values.append(data)
+    return values[0] if len(values) == 1 else values
+
+
+def _latex(result: Result, args: argparse.Namespace) -> str:
+    out = result.derivation.latex(proofs=args.proofs)
+    if result.factored is not None:
+        out += f"\n\nFactored: ${matcalc.latex(result.factored)}$"
+    if result.check is not None:
+        out += f"\n\n{result.check.sentence()}"
+    return matcalc.latex_document(out) if args.standalone else out
+
+
+def _text(result: Result, args: argparse.Namespace) -> str:
+    out = result.derivation.text(proofs=args.proofs)
+    if result.factored is not None:
+        out += f"\n   factored: {result.factored}"
+    if result.check is not None:
+        out += "\n" + result.check.sentence()
+    return out
+
+
+def status(found: Sequence[Result]) -> int:
+    """1 if a --check disagreed, else 0."""
+    return 1 if any(r.check is not None and not r.check.agrees for r in found) else 0
+
+
+def _diff(args: argparse.Namespace, stdin: IO[str] | None) -> tuple[str, int]:
+    found = results(args, stdin)
+    out = rendered(found, args, ascii_only=args.ascii)
+    if args.format == "json" and not encodable(out, sys.stdout):
+        out = rendered(found, args, ascii_only=True)  # escaped, not transliterated
+    return out, status(found)
+
+
+def _codegen(args: argparse.Namespace, stdin: IO[str] | None) -> tuple[str, int]:
+    source: str = matcalc.codegen(
+        objective(args, stdin), args.wrt, args.name, **_problem_options(args)
+    )
+    return source.rstrip("\n"), 0
+
+
+def _notation(args: argparse.Namespace, stdin: IO[str] | None) -> tuple[str, int]:
+    return notation(), 0
+
+
+def _rules(args: argparse.Namespace, stdin: IO[str] | None) -> tuple[str, int]:
     lines = []
     for rule in matcalc.RULES:
         x, g, d_x = matcalc.statement(rule)
@@ -236,4 +539,4 @@ def _rules(args: argparse.Namespace) -> str:
             lines.append(f"{rule.name:36} {mapping:26} df/d{x} = {d_x}{cited}")
             if args.proofs:
                 lines += [f"    {line}" for line in rule.proof] + [""]
-    return "\n".join(lines).rstrip()
+    return "\n".join(lines).rstrip(), 0

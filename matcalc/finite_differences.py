@@ -70,6 +70,25 @@ def directional_derivatives(
     """(the central difference of `objective` along a random U, ⟨gradient, U⟩); U is symmetric
     for a `symmetric` variable, which moves only among symmetric matrices. `where` holds the
     named values the gradient uses."""
+    numeric, analytic, _ = _along(
+        objective, gradient, wrt, symbols, env, seed, epsilon, symmetric, where
+    )
+    return numeric, analytic
+
+
+def _along(
+    objective: Expr,
+    gradient: Expr,
+    wrt: str,
+    symbols: Mapping[str, Shape],
+    env: Mapping[str, Any],
+    seed: int,
+    epsilon: float,
+    symmetric: bool,
+    where: Sequence[Binding],
+) -> tuple[float, float, float]:
+    """The two directional derivatives of `directional_derivatives`, and the scale of one
+    (`scale`)."""
     x = np.asarray(env[wrt], dtype=np.float64)
     if gradient == ZERO:  # 0 stands for the zero matrix of the variable's shape
         value = np.zeros_like(x)
@@ -89,13 +108,25 @@ def directional_derivatives(
     def f(point: Any) -> float:
         return float(evaluate(objective, {**env, wrt: point}, shapes=symbols))
 
-    numeric = (f(x + epsilon * direction) - f(x - epsilon * direction)) / (2 * epsilon)
-    return numeric, float(np.sum(value * direction))
+    ahead, behind = f(x + epsilon * direction), f(x - epsilon * direction)
+    numeric = (ahead - behind) / (2 * epsilon)
+    analytic = float(np.sum(value * direction))
+    return numeric, analytic, scale(max(abs(ahead), abs(behind)), x, direction)
 
 
-def relative_error(numeric: float, analytic: float) -> float:
-    """How far apart a central difference and ⟨gradient, U⟩ are, relative to their size."""
-    return abs(numeric - analytic) / max(abs(numeric), abs(analytic), 1e-8)
+def scale(value: float, x: Any, direction: Any) -> float:
+    """|f|·‖U‖/‖X‖: how large a derivative of f along U is where f changes on the scale of X
+    (exactly so where f is homogeneous of degree 1), ‖X‖ taken as 1 where X = 0. A zero
+    gradient, whose central difference is round-off of f, is small on this scale."""
+    norm = float(np.linalg.norm(x))
+    return value * float(np.linalg.norm(direction)) / (norm if norm > 0 else 1.0)
+
+
+def relative_error(numeric: float, analytic: float, scale: float = 0.0) -> float:
+    """How far apart a central difference and ⟨gradient, U⟩ are, relative to the larger of
+    them and of `scale` (see `scale`); 1e-8 keeps two round-off-sized values from counting as
+    far apart."""
+    return abs(numeric - analytic) / max(abs(numeric), abs(analytic), scale, 1e-8)
 
 
 @deep_recursion
@@ -106,7 +137,8 @@ def gradcheck(
     seed: int = 0,
     positive: bool = False,
 ) -> float:
-    """The relative error of the derivation's result against central differences.
+    """The relative error of the derivation's result against central differences, on the scale
+    of f (`relative_error`, `scale`): 0 for a zero gradient that is right.
 
     `positive` draws inputs from [0.5, 1.5] instead of [-1, 1], for log and sqrt.
     """
@@ -123,14 +155,15 @@ def gradcheck(
     if derivation.cotangent is not None:  # the Jacobian's transpose times u: d(u^T y)/dx
         result = MatMul(result, derivation.cotangent)
     return relative_error(
-        *directional_derivatives(
+        *_along(
             derivation.objective,
             result,
             derivation.wrt.name,
             symbols,
             env,
-            seed=seed,
-            symmetric=derivation.wrt.name in symmetric,
-            where=derivation.where,
+            seed,
+            1e-6,
+            derivation.wrt.name in symmetric,
+            derivation.where,
         )
     )

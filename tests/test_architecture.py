@@ -48,6 +48,7 @@ LAYERS = [
     "printing.latex",
     "printing.html",
     "printing.json",
+    "printing.ascii",
     "printing.python",
     "numeric",
     "finite_differences",

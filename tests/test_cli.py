@@ -1,24 +1,40 @@
-"""The command line: the derivation in text, LaTeX and JSON; the rule table; exit codes."""
+"""The command line: the derivation in text, LaTeX and JSON; the rule table; exit codes; errors
+with a caret; ASCII output; several variables; the objective from stdin or a file; help."""
 
 from __future__ import annotations
 
+import inspect
+import io
 import json
 import os
+import shlex
 import subprocess
 import sys
 from dataclasses import replace
+from pathlib import Path
+from typing import Any
 
 import pytest
 from cases import DERIVATIVES
 from conftest import assert_gradient_correct
 
-from matcalc import RULES, diff, parse
-from matcalc.cli import main
+import matcalc
+from matcalc import RULES, Session, diff, gradcheck, parse, to_ascii
+from matcalc.cli import EXAMPLES, FUNCTIONS, NOTATION, main, notation
 
 
-def run(*args: str) -> subprocess.CompletedProcess[str]:
+def run(
+    *args: str, input: str | None = None, encoding: str = "utf-8"
+) -> subprocess.CompletedProcess[str]:
+    """`matcalc ARGS` in a fresh interpreter whose standard streams use `encoding`."""
     return subprocess.run(
-        [sys.executable, "-m", "matcalc", *args], capture_output=True, text=True, timeout=60
+        [sys.executable, "-m", "matcalc", *args],
+        capture_output=True,
+        input=input,
+        text=True,
+        encoding=encoding,
+        timeout=60,
+        env={**os.environ, "PYTHONIOENCODING": encoding},
     )
 
 
@@ -176,13 +192,349 @@ def test_check_against_central_differences(expression: str, inputs: str) -> None
     error = float(last.split("relative error ")[1].split()[0])
     assert error < 1e-6
     data = json.loads(run("diff", expression, "--wrt", "D", "--check", "--format", "json").stdout)
-    assert data["check"].startswith("check: agrees")
+    assert data["check"]["agrees"] is True and data["check"]["inputs"] == inputs
+    assert 0 <= data["check"]["relative_error"] < data["check"]["tolerance"] == 1e-6
     assert_gradient_correct(diff(expression, "D"), positive=inputs == "[0.5, 1.5]")
 
 
-def test_check_says_when_a_result_disagrees() -> None:
-    from matcalc.cli import _check
+def test_check_of_a_zero_gradient_agrees() -> None:
+    done = run("diff", "tr(X^{-1} A X)", "--wrt", "X", "--check")
+    assert done.returncode == 0, done.stdout
+    lines = done.stdout.splitlines()
+    assert lines[-2] == "df/dX = 0"
+    assert lines[-1].startswith("check: agrees with central differences")
+    derivation = diff("tr(X^{-1} A X)", "X")
+    assert all(gradcheck(derivation, seed=seed) < 1e-6 for seed in range(5))
 
-    derivation = diff("||X - D R||_F^2", "D")
-    wrong = replace(derivation, result=parse("2 X R^T"))
-    assert _check(wrong).startswith("check: DISAGREES with central differences")
+
+@pytest.mark.parametrize("wrong", ["A^T", "1e-3 A", "X"])
+def test_check_on_the_scale_of_f_still_tells_a_wrong_gradient(wrong: str) -> None:
+    derivation = replace(diff("tr(X^{-1} A X)", "X"), result=parse(wrong))
+    assert gradcheck(derivation) > 1e-3
+
+
+def _disagreeing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every derivation the command line makes gets the wrong result 2 X R^T."""
+    right = Session.diff
+
+    def wrong(self: Session, *args: Any, **options: Any) -> matcalc.Derivation:
+        return replace(right(self, *args, **options), result=parse("2 X R^T"))
+
+    monkeypatch.setattr(Session, "diff", wrong)
+
+
+def test_check_that_disagrees_exits_1(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _disagreeing(monkeypatch)
+    assert main(["diff", "||X - D R||_F^2", "--wrt", "D", "--check"]) == 1
+    assert capsys.readouterr().out.splitlines()[-1].startswith("check: DISAGREES")
+    assert main(["diff", "||X - D R||_F^2", "--wrt", "D", "--check", "--format", "json"]) == 1
+    data = json.loads(capsys.readouterr().out)
+    assert data["check"]["agrees"] is False and data["check"]["relative_error"] > 1e-6
+    assert main(["diff", "||X - D R||_F^2", "--wrt", "D"]) == 0  # nothing checked, nothing said
+
+
+# errors
+
+
+def test_user_error_shows_the_line_and_a_caret() -> None:
+    done = run("diff", "sum(X ⊙ ⊙ Y)", "--wrt", "X")
+    assert done.returncode == 2 and done.stdout == ""
+    message, line, caret = done.stderr.splitlines()
+    assert message.startswith("matcalc: syntax error at line 1, column 9: ")
+    assert line == "sum(X ⊙ ⊙ Y)" and caret == " " * 8 + "^"
+    assert "Traceback" not in done.stderr
+
+
+def test_an_error_without_a_place_is_one_line() -> None:
+    done = run("diff", "||X||_F^2", "--wrt", "Y")
+    assert done.returncode == 2 and len(done.stderr.splitlines()) == 1
+    assert done.stderr.startswith("matcalc: ")
+
+
+@pytest.mark.parametrize(
+    ("raised", "said", "code"),
+    [
+        (RuntimeError("boom"), "matcalc: internal error: RuntimeError: boom (a bug in matcalc", 70),
+        (RecursionError(), "matcalc: internal error: RecursionError", 70),
+        (KeyboardInterrupt(), "matcalc: interrupted", 130),
+    ],
+)
+def test_a_bug_is_one_line_and_exit_70(
+    raised: BaseException, said: str, code: int, monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    def fail(*args: Any, **kwargs: Any) -> None:
+        raise raised
+
+    monkeypatch.setattr(Session, "diff", fail)
+    assert main(["diff", "||X - D R||_F^2", "--wrt", "D"]) == code
+    out, err = capsys.readouterr()
+    assert out == "" and err.startswith(said) and err.count("\n") == 1
+
+
+# ASCII
+
+
+def test_output_falls_back_to_ascii_where_unicode_cannot_be_encoded() -> None:
+    done = run("diff", "sum(X ⊙ X)", "--wrt", "X", encoding="cp1252")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.isascii()
+    lines = done.stdout.splitlines()
+    assert lines[0] == "f = sum(X .* X)" and lines[-1] == "df/dX = 2 X"
+    assert (
+        "    (2) elementwise matrix multiplication: we've used the framework with the "
+        "matrix-to-matrix function G: X |-> X .* X" in lines
+    )
+    assert run("diff", "sum(X ⊙ X)", "--wrt", "X", "--ascii").stdout == done.stdout
+    derivation = diff("sum(X ⊙ X)", "X")
+    assert parse(lines[0].removeprefix("f = ")) == derivation.objective
+    assert_gradient_correct(derivation, result=parse(lines[-1].removeprefix("df/dX = ")))
+
+
+def test_ascii_errors_keep_the_caret_under_the_place() -> None:
+    done = run("diff", "sum(X ⊙ ⊙ Y)", "--wrt", "X", encoding="cp1252")
+    assert done.returncode == 2 and done.stderr.isascii()
+    message, line, caret = done.stderr.splitlines()
+    assert message.startswith("matcalc: syntax error at line 1, column 9: ")
+    assert line == "sum(X .* .* Y)" and line[caret.index("^") :] == ".* Y)"
+
+
+def test_ascii_json_is_escaped_not_transliterated() -> None:
+    args = ("diff", "||g(X W) - Y||_F^2", "--wrt", "W", "--format", "json")
+    done, forced, plain = run(*args, encoding="cp1252"), run(*args, "--ascii"), run(*args)
+    assert done.returncode == forced.returncode == 0
+    assert done.stdout == forced.stdout and done.stdout.isascii() and "\\u2299" in done.stdout
+    data = json.loads(done.stdout)
+    assert data == json.loads(plain.stdout) and "⊙" in data["result"]
+    assert_gradient_correct(diff(data["expression"], "W"), result=parse(data["result"]))
+
+
+@pytest.mark.parametrize("args", [["--help"], ["diff", "--help"], ["notation"], ["rules"], []])
+def test_help_notation_and_rules_print_where_unicode_cannot_be_encoded(args: list[str]) -> None:
+    done = run(*args, encoding="cp1252")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() and done.stdout.isascii() and done.stderr == ""
+
+
+@pytest.mark.parametrize("case", [case for _, case in DERIVATIVES])
+def test_ascii_results_parse_back_to_the_same_expression(case: Any) -> None:
+    derivation = diff(case.expression, case.wrt, shapes=case.shapes)
+    spelled = to_ascii(str(derivation.result))
+    assert spelled.isascii() and parse(spelled) == derivation.result
+    assert parse(to_ascii(str(derivation.objective))) == derivation.objective
+    assert_gradient_correct(derivation, positive=case.positive)
+
+
+@pytest.mark.parametrize(
+    ("text", "spelled"),
+    [
+        ("X ⊙ Y ⊘ Z", "X .* Y ./ Z"),
+        ("1 - H1^{∘2}", "1 - H1.^2"),
+        ("G: X ↦ X W", "G: X |-> X W"),
+        ("m×n, …", "mxn, ..."),
+        ("‖x‖_2 + 2 λ", "||x||_2 + 2 lambda"),
+        ("df/dX₁₂ + Wᵀ", "df/dX_12 + W^T"),
+        ("Χ ⊗ Y", "Chi \\u2297 Y"),
+        ("sum(X ⊙ ⊙ Y)\n        ^", "sum(X .* .* Y)\n         ^"),
+        ("⊙\n    ^", ".*\n     ^"),
+    ],
+)
+def test_transliteration_table(text: str, spelled: str) -> None:
+    assert to_ascii(text) == spelled
+
+
+# several variables
+
+
+def test_several_wrt_derive_each_with_tags_running_on() -> None:
+    done = run("diff", "||X - D R||_F^2", "--wrt", "D", "--wrt", "R")
+    assert done.returncode == 0, done.stderr
+    session = Session()
+    expected = [session.diff("||X - D R||_F^2", wrt).text() for wrt in ("D", "R")]
+    assert done.stdout == "\n\n".join(expected) + "\n"
+    assert "(3) squared Frobenius norm" in done.stdout and "(6) squared Frobenius" in done.stdout
+    for derivation in session.derivations:
+        assert_gradient_correct(derivation)
+
+
+def test_several_wrt_in_json_are_a_list() -> None:
+    args = ("diff", "||X - D R||_F^2", "--format", "json", "--check", "--factored")
+    both = json.loads(run(*args, "--wrt", "D", "--wrt", "R").stdout)
+    one = json.loads(run(*args, "--wrt", "D").stdout)
+    assert isinstance(both, list) and isinstance(one, dict)
+    assert [data["wrt"] for data in both] == ["D", "R"] and both[0] == one
+    assert [step["tag"] for step in both[1]["steps"] if step["tag"]] == [4, 5, 6]
+    assert [data["factored"] for data in both] == ["2 (D R - X) R^T", "2 D^T (D R - X)"]
+    for data in both:
+        assert data["check"]["agrees"] is True
+        derivation = diff(data["expression"], data["wrt"])
+        assert parse(data["result"]) == derivation.result
+        assert_gradient_correct(derivation, result=parse(data["factored"]))
+
+
+# where the objective comes from
+
+
+@pytest.mark.parametrize("args", [[], ["-"]])
+def test_objective_from_standard_input(args: list[str]) -> None:
+    done = run("diff", *args, "--wrt", "X", input="sum(X ⊙\n    X)\n")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[0] == "f = sum(X ⊙ X)"
+    assert done.stdout.splitlines()[-1] == "df/dX = 2 X"
+    assert_gradient_correct(diff("sum(X ⊙ X)", "X"))
+
+
+def test_errors_in_standard_input_point_at_their_line() -> None:
+    done = run("diff", "--wrt", "X", input="sum(X ⊙\n  X +)\n")
+    assert done.returncode == 2
+    message, line, caret = done.stderr.splitlines()
+    assert message.startswith("matcalc: syntax error at line 2, column 6: ")
+    assert line == "  X +)" and caret == "     ^"
+    empty = run("diff", "--wrt", "X", input="")
+    assert empty.returncode == 2 and "the expression is empty" in empty.stderr
+
+
+def test_no_objective_at_a_terminal_is_an_error(
+    monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.setattr(sys, "stdin", Terminal("sum(X)"))
+    assert main(["diff", "--wrt", "X"]) == 2
+    assert "no objective: give it as an argument, with --file" in capsys.readouterr().err
+    assert main(["diff", "-", "--wrt", "X"]) == 0  # asked for: read even from a terminal
+    assert capsys.readouterr().out.splitlines()[-1] == "df/dX = ones(m, n)"
+    assert_gradient_correct(diff("sum(X)", "X"))
+
+
+def test_unreadable_standard_input_is_a_user_error(
+    monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    class Closed(io.StringIO):
+        def read(self, size: int | None = -1) -> str:
+            raise OSError("reading from stdin while output is captured")
+
+    monkeypatch.setattr(sys, "stdin", Closed())
+    assert main(["diff", "-", "--wrt", "X"]) == 2
+    assert capsys.readouterr().err.startswith("matcalc: value error: cannot read standard input")
+
+
+def test_objective_from_a_file(tmp_path: Path, capsys: Any) -> None:
+    path = tmp_path / "objective.txt"
+    path.write_text("||X -\n  D R||_F^2\n", encoding="utf-8")
+    assert main(["diff", "--file", str(path), "--wrt", "D"]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == "df/dD = -2 X R^T + 2 D R R^T"
+    assert_gradient_correct(diff(path.read_text(encoding="utf-8"), "D"))
+    assert main(["codegen", "--file", str(path), "--wrt", "D"]) == 0
+    assert capsys.readouterr().out.startswith(matcalc.codegen("||X - D R||_F^2", "D"))
+    assert main(["diff", "sum(X)", "--file", str(path), "--wrt", "X"]) == 2
+    assert "not both" in capsys.readouterr().err
+    assert main(["diff", "--file", str(tmp_path / "missing"), "--wrt", "X"]) == 2
+    assert "No such file or directory" in capsys.readouterr().err
+    path.write_bytes(b"sum(X \xff)")
+    assert main(["diff", "--file", str(path), "--wrt", "X"]) == 2
+    assert "not UTF-8 text" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("flags", "named"),
+    [
+        (["--shape", "X=m,n", "--shape", "X=n,m"], "--shape declares X more than once"),
+        (["--shape", "X=m,n", "--shape", " X =m,n"], "--shape declares X more than once"),
+        (["--define", "phi(x) = x", "--define", "phi(y) = y^2"], "--define declares phi more"),
+    ],
+)
+def test_a_name_declared_twice_is_an_error(flags: list[str], named: str, capsys: Any) -> None:
+    assert main(["diff", "sum(phi(X))", "--wrt", "X", *flags]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("matcalc: name error: ") and named in err
+
+
+@pytest.mark.skipif(
+    "notation" not in inspect.signature(matcalc.diff).parameters,
+    reason="matcalc.diff does not take notation= yet",
+)
+def test_latex_objective(capsys: Any) -> None:
+    assert main(["diff", "--latex", r"\|X W - Y\|_F^2", "--wrt", "W"]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[-1] == "df/dW = 2 X^T X W - 2 X^T Y"
+    derivation = diff("||X W - Y||_F^2", "W")
+    assert out == derivation.text() + "\n"
+    assert_gradient_correct(derivation)
+
+
+# help, version, notation
+
+
+def test_version(capsys: Any) -> None:
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out == f"matcalc {matcalc.__version__}\n"
+
+
+def test_matcalc_alone_prints_the_help(capsys: Any) -> None:
+    assert main([]) == 0
+    out, err = capsys.readouterr()
+    assert out.startswith("usage: matcalc") and err == ""
+    assert main(["--help"]) == 0
+    assert capsys.readouterr().out == out
+
+
+@pytest.mark.parametrize("command", list(EXAMPLES))
+def test_every_help_example_runs(
+    command: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "objective.txt").write_text("sum(log(X))", encoding="utf-8")
+    assert main([command, "--help"]) == 0
+    help_text = capsys.readouterr().out
+    assert "examples:" in help_text
+    for example, what in EXAMPLES[command]:
+        line = f"matcalc {command} {example}".rstrip()
+        assert f"  # {what}\n  {line}\n" in help_text + "\n"
+        if "--latex" in example and "notation" not in inspect.signature(matcalc.diff).parameters:
+            continue
+        checked = ["--check"] if command == "diff" else []
+        argv = shlex.split(line)[1:]
+        if "--" in argv:
+            argv[argv.index("--") : argv.index("--")] = checked
+        else:
+            argv += checked
+        assert main(argv) == 0, line
+        out = capsys.readouterr().out
+        assert out.strip()
+        if command == "diff":
+            agreed = (
+                out.count('"agrees": true') if "json" in example else out.count("check: agrees")
+            )
+            assert agreed == example.count("--wrt"), out
+
+
+def test_notation_spellings_parse_to_the_same_expression() -> None:
+    for what, seed, others in NOTATION:
+        expected = parse(seed)
+        for spelling in [to_ascii(seed), *others]:
+            assert parse(spelling) == expected, (what, spelling)
+        assert ", ".join(dict.fromkeys([seed, to_ascii(seed), *others])) in notation()
+
+
+def test_notation_lists_every_named_function() -> None:
+    from matcalc.functions import FUNCTIONS as KNOWN
+
+    piecewise = {"step", "sign"}  # in derivatives only
+    assert set(FUNCTIONS) == set(KNOWN) - piecewise
+    for name in FUNCTIONS:
+        assert name in notation()
+        derivation = diff(f"sum({name}(X))", "X")
+        assert_gradient_correct(derivation, positive=name in {"log", "sqrt"})
+
+
+def test_notation_command(capsys: Any) -> None:
+    assert main(["notation"]) == 0
+    out = capsys.readouterr().out
+    assert out == notation() + "\n"
+    assert "X ⊙ C, X .* C" in out and "--shape X=m,n" in out and "denominator layout" in out
+    assert main(["--help"]) == 0
+    assert notation() in capsys.readouterr().out
