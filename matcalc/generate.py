@@ -44,7 +44,7 @@ def python_function(derivations: Sequence[Derivation], name: str = "f_and_grad")
         )
     if any(d.objective != first.objective for d in derivations):
         raise MatcalcError("code is written for derivations of one objective", ErrorKind.VALUE)
-    if not name.isidentifier() or keyword.iskeyword(name):
+    if not name.isidentifier() or keyword.iskeyword(name) or name == "array_namespace":
         raise MatcalcError(f"{name!r} is not a Python name for the function", ErrorKind.VALUE)
     gradients = []
     for derivation in derivations:

@@ -4,10 +4,13 @@ standard and nothing more), and agree with central differences and with matcalc'
 from __future__ import annotations
 
 import importlib.util
+import inspect
 import itertools
 import subprocess
 import sys
+import traceback
 from collections.abc import Callable, Mapping
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +23,9 @@ from networks import network
 
 from matcalc import MatcalcError, codegen, diff, evaluate
 from matcalc.finite_differences import random_env, relative_error
+from matcalc.generate import function_of, python_function
 from matcalc.shapes import is_scalar
+from matcalc.traversal import symbol_names
 
 _counter = itertools.count()
 
@@ -115,9 +120,7 @@ def check(
         numeric = (value_at(x + step * direction) - value_at(x - step * direction)) / (2 * step)
         analytic = float(np.sum(gradient * direction))
         assert relative_error(numeric, analytic) < TOLERANCE, (name, numeric, analytic)
-        derivation = diff(expression, name, **options)
-        symbols = derivation.shapes.symbols
-        expected = evaluate(derivation.result, plain, shapes=symbols, where=derivation.where)
+        expected = evaluate(diff(expression, name, **options), plain)
         assert np.allclose(gradient, np.reshape(expected, x.shape), rtol=1e-9, atol=1e-12)
 
 
@@ -228,3 +231,212 @@ def test_command_line_refuses_in_one_line(capsys: pytest.CaptureFixture[str]) ->
     assert main(["codegen", "A exp(x)", "--wrt", "x"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "scalar objective" in err
+
+
+@pytest.mark.parametrize("backend", ["numpy", "array_api_strict"])
+def test_function_of_is_the_generated_code_ready_to_call(backend: str) -> None:
+    expression, wrt = network(3), ["W1", "W2", "W3"]
+    function = function_of([diff(expression, w) for w in wrt])
+    assert function.__matcalc_source__ == codegen(expression, wrt)
+    assert function.__name__ == "f_and_grad" and "X: m×n matrix" in (function.__doc__ or "")
+    for seed in (0, 1):
+        env = inputs(expression, wrt, seed, positive=False)
+        check(function, expression, wrt, env, BACKENDS[backend]())
+
+
+def test_a_failure_inside_generated_code_shows_its_line() -> None:
+    function = function_of([diff("||X - D R||_F^2", "D")], name="loss")
+    assert function.__name__ == "loss"
+    with pytest.raises(ValueError) as raised:
+        function(np.ones((3, 4)), np.ones((3, 5)), np.ones((6, 4)))
+    assert "<matcalc generated loss" in "".join(traceback.format_tb(raised.tb))
+    assert "D @ R" in "".join(traceback.format_tb(raised.tb))
+
+
+def exact_trace(X: np.ndarray) -> Fraction:
+    return sum((Fraction(v) for v in np.diag(X)), Fraction(0))
+
+
+def exact_sum(X: np.ndarray) -> Fraction:
+    return sum((Fraction(v) for v in X.ravel()), Fraction(0))
+
+
+BIG = 99999999999999999999
+EXACT = [
+    (f"{BIG} tr(X) - {BIG - 1} tr(X)", exact_trace),
+    (f"({BIG} - {BIG - 1}) sum(X)", exact_sum),
+    (f"{BIG} (tr(X) + sum(X)) - {BIG - 1} tr(X)", lambda X: exact_trace(X) + BIG * exact_sum(X)),
+    ("tr(X) / 3 + 2 tr(X) / 3", exact_trace),
+    ("10^20 sum(X) + sum(X) - 10^20 sum(X)", exact_sum),
+]
+"""Objectives whose coefficients cancel: in floats, 99999999999999999999 and
+99999999999999999998 are both 1e20, and f would be 0."""
+
+
+@pytest.mark.parametrize(("expression", "exact"), EXACT, ids=[row[0] for row in EXACT])
+def test_f_keeps_exact_coefficients(
+    expression: str, exact: Callable[[np.ndarray], Fraction]
+) -> None:
+    function = load_function(expression, ["X"])
+    X = np.random.default_rng(5).uniform(-1, 1, size=(4, 4))
+    f, gradient = function(X)
+    truth = exact(X)
+    assert abs(Fraction(float(f)) - truth) <= 4 * np.finfo(float).eps * abs(truth)
+    assert differences_of(lambda point: float(function(point)[0]), X, gradient) < TOLERANCE
+
+
+def differences_of(f: Callable[[np.ndarray], float], x: np.ndarray, gradient: Any) -> float:
+    """The relative error of ⟨gradient, U⟩ against a central difference of f along a random U."""
+    direction = np.random.default_rng(11).normal(size=x.shape)
+    step = 1e-6
+    numeric = (f(x + step * direction) - f(x - step * direction)) / (2 * step)
+    return relative_error(numeric, float(np.sum(np.asarray(gradient) * direction)))
+
+
+def load_function(expression: str, wrt: list[str], **options: Any) -> Callable[..., Any]:
+    return function_of([diff(expression, w, **options) for w in wrt])
+
+
+SCALAR_OBJECTIVES = [
+    ("square", "alpha^2", ["alpha"]),
+    ("log-product", "log(alpha beta)", ["alpha", "beta"]),
+    ("generic", "g(alpha) beta + exp(beta)", ["alpha", "beta"]),
+    ("constant-gradient", "3 alpha + beta^2", ["alpha", "beta"]),
+]
+
+
+@pytest.mark.parametrize(
+    ("expression", "wrt"), [o[1:] for o in SCALAR_OBJECTIVES], ids=[o[0] for o in SCALAR_OBJECTIVES]
+)
+def test_scalar_inputs_may_be_python_numbers(expression: str, wrt: list[str]) -> None:
+    function = load_function(expression, wrt)
+    point = {name: value for name, value in (("alpha", 1.25), ("beta", 0.75)) if name in expression}
+
+    def call(convert: Callable[[Any], Any] = np.asarray, **values: Any) -> tuple[Any, ...]:
+        generic = {"g": np.sin, "g_prime": np.cos} if "g(alpha)" in expression else {}
+        callables = {name: _elementwise(f, convert) for name, f in generic.items()}
+        return tuple(function(**values, **callables))
+
+    floats = call(**point)
+    assert all(type(value) is float for value in floats)
+    integers = {name: round(value + 1) for name, value in point.items()}  # ints are numbers too
+    assert call(**integers) == call(**{name: float(value) for name, value in integers.items()})
+    env = {**point, "g": np.sin, "g'": np.cos}
+    assert floats[0] == pytest.approx(evaluate(expression, env), rel=1e-14)
+    for name, gradient in zip(wrt, floats[1:], strict=True):
+        step = 1e-6
+        ahead = call(**{**point, name: point[name] + step})[0]
+        behind = call(**{**point, name: point[name] - step})[0]
+        assert relative_error((ahead - behind) / (2 * step), gradient) < TOLERANCE, name
+    for convert in (np.asarray, array_api_strict.asarray):
+        arrays = call(convert, **{k: convert(v) for k, v in point.items()})
+        assert [np.shape(a) for a in arrays] == [()] * len(arrays)
+        assert np.allclose([float(a) for a in arrays], floats, rtol=1e-14)
+
+
+@pytest.mark.parametrize("backend", ["numpy", "array_api_strict"])
+def test_a_python_number_may_stand_for_a_scalar_among_arrays(backend: str) -> None:
+    expression, wrt = "||A x - b||_2^2 + lambda x^T x + log(lambda)", ["x", "lambda"]
+    function = load_function(expression, wrt)
+    env = inputs(expression, wrt, 0)
+    env["lambda"] = 0.75
+    convert = BACKENDS[backend]()
+    arrays = {k: (v if k == "lambda" else convert(v)) for k, v in env.items()}
+    _, grad_x, grad_lambda = function(
+        **{k.replace("lambda", "lambda_"): v for k, v in arrays.items()}
+    )
+    assert np.shape(grad_lambda) == () and np.shape(grad_x) == np.shape(env["x"])
+    check(function, expression, wrt, env, lambda v: v if np.ndim(v) == 0 else convert(v))
+
+
+def test_a_variable_absent_from_the_objective_has_a_zero_gradient() -> None:
+    shapes = {"Y": (3, 3), "y": ("k",)}
+    function = load_function("sum(X)", ["X", "Y", "y"], shapes=shapes)
+    X = np.random.default_rng(2).normal(size=(4, 5))
+    _, _, grad_Y, grad_y = function(X, np.ones((3, 3)), np.ones(6))
+    assert np.array_equal(grad_Y, np.zeros((3, 3))) and np.array_equal(grad_y, np.zeros(6))
+    zero = evaluate(diff("sum(X)", "Y", shapes=shapes), {"X": X})
+    assert np.array_equal(grad_Y, zero)
+    env = {"X": X, "Y": np.ones((3, 3)), "y": np.ones(6)}
+    check(function, "sum(X)", ["X", "Y", "y"], env, np.asarray, shapes=shapes)
+
+
+def test_the_command_line_writes_a_zero_gradient_for_an_absent_variable() -> None:
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "matcalc",
+            "codegen",
+            "sum(X)",
+            "--wrt",
+            "X",
+            "--wrt",
+            "Y",
+            "--shape",
+            "Y=3,3",
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "grad_Y = xp.zeros_like(Y)" in done.stdout
+
+
+@pytest.mark.parametrize("backend", ["numpy", "array_api_strict"])
+def test_an_objective_that_cancels_is_a_zero_array(backend: str) -> None:
+    function = load_function("tr(X) - tr(X) + sum(Y)", ["X", "Y"])
+    X, Y = np.ones((3, 3)), np.arange(20.0).reshape(4, 5)
+    convert = BACKENDS[backend]()
+    f, grad_X, grad_Y = function(convert(X), convert(Y))
+    assert float(f) == 190.0 and np.shape(f) == ()
+    assert np.array_equal(_numpy(grad_X), np.zeros((3, 3)))
+    assert np.array_equal(_numpy(grad_Y), np.ones((4, 5)))
+
+
+def test_more_refusals() -> None:
+    with pytest.raises(MatcalcError, match="at least one derivation"):
+        python_function([])
+    with pytest.raises(MatcalcError, match="one objective"):
+        python_function([diff("sum(X)", "X"), diff("tr(X)", "X")])
+    with pytest.raises(MatcalcError, match="beyond the largest float"):
+        codegen("sum(X) / 1e399", "X")  # the parser keeps up to 400 digits exact
+
+
+@pytest.mark.parametrize(
+    ("expression", "wrt", "parameters"),
+    [
+        (
+            "sum(values) + f^T f + sum(dtype) + sum(xp) + sum(f_and_grad)",
+            ["f", "xp"],
+            ["values", "f_", "dtype_", "xp_", "f_and_grad"],
+        ),
+        ("numpy^2 numbers + log(value) + f", ["numbers", "f"], ["numpy", "numbers", "value", "f_"]),
+    ],
+)
+def test_names_of_the_code_own_are_left_to_it(
+    expression: str, wrt: list[str], parameters: list[str]
+) -> None:
+    """A symbol named like a name the code uses is renamed, and a function may be named f."""
+    shapes = (
+        {name: () for name in ("numpy", "numbers", "value", "f")} if "numpy" in expression else {}
+    )
+    function = function_of([diff(expression, w, shapes=shapes) for w in wrt], name="f")
+    assert list(inspect.signature(function).parameters) == parameters
+    rng = np.random.default_rng(4)
+    derivation = diff(expression, wrt[0], shapes=shapes)
+    sizes = iter(range(3, 9))
+    point = [
+        1.0 + rng.uniform()
+        if derivation.shapes.symbols[n] == (1, 1)
+        else rng.uniform(size=next(sizes))
+        for n in symbol_names(derivation.objective)
+    ]
+    outputs = function(*point)
+    position = {name: index for index, name in enumerate(symbol_names(derivation.objective))}
+    for name, gradient in zip(wrt, outputs[1:], strict=True):
+
+        def f(value: np.ndarray, at: int = position[name]) -> float:
+            return float(function(*point[:at], value, *point[at + 1 :])[0])
+
+        assert differences_of(f, np.asarray(point[position[name]]), gradient) < TOLERANCE, name

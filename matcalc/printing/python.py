@@ -137,7 +137,11 @@ def python_source(
         parameters += ["*", *writer.callables.values()]
     described = "\n".join(f"    {writer.names[n]}: {_kind(symbols[n])}" for n in inputs)
     returned = ", ".join(f"df/d{g.wrt}" for g in gradients)
-    numbers = [] if arrays else _numbers(writer, name, scalars)
+    numbers, converted = _numbers(writer, scalars) if not arrays else ("", [])
+    returns = [f"return {', '.join(results)}"]
+    if numbers:
+        floats = ", ".join(f"float({result})" for result in results)
+        returns = [f"if {numbers}:", f"    return {floats}", *returns]
     lines = [
         f'"""f = {text(objective)} and its gradients, written by matcalc."""',
         "",
@@ -153,25 +157,25 @@ def python_source(
             for g, v in writer.callables.items()
         ),
         '    """',
-        *(f"    {line}" for line in numbers),
+        *(f"    {line}".rstrip() for line in converted),
         *(f"    {line}" for line in _inlined(writer.lines, writer.temporaries)),
-        f"    return {', '.join(results)}",
+        *(f"    {line}" for line in returns),
     ]
     return "\n".join(lines) + "\n"
 
 
-def _numbers(writer: _Writer, name: str, scalars: Sequence[str]) -> list[str]:
-    """Where every input is a scalar, the lines that take Python numbers (which no array
-    namespace claims): the function called again on NumPy's 0-d float64 arrays, its values
-    made floats."""
-    numpy, arrays = writer.fresh("numpy"), writer.fresh("arrays")
+def _numbers(writer: _Writer, scalars: Sequence[str]) -> tuple[str, list[str]]:
+    """Where every input is a scalar: a flag for Python numbers (which no array namespace
+    claims), and the lines that make them NumPy's 0-d float64 arrays; the values go back as
+    floats."""
+    numbers, numpy = writer.fresh("numbers"), writer.fresh("numpy")
     given = f"({scalars[0]},)" if len(scalars) == 1 else f"({', '.join(scalars)})"
-    keywords = "".join(f", {c}={c}" for c in writer.callables.values())
-    return [
-        f"if all(isinstance(value, int | float) for value in {given}):",
+    return numbers, [
+        f"{numbers} = all(isinstance(value, int | float) for value in {given})",
+        f"if {numbers}:",
         "    import numpy" if numpy == "numpy" else f"    import numpy as {numpy}",
-        f"    {arrays} = [{numpy}.asarray(value, dtype={numpy}.float64) for value in {given}]",
-        f"    return tuple(float(value) for value in {name}(*{arrays}{keywords}))",
+        "",
+        *(f"    {s} = {numpy}.asarray({s}, dtype={numpy}.float64)" for s in scalars),
     ]
 
 
