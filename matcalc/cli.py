@@ -21,10 +21,10 @@ from typing import IO, Any, NoReturn, TypeVar
 
 import matcalc
 
+T = TypeVar("T")
+
 TOLERANCE = 1e-6
 """The largest relative error (on the scale of f: `matcalc.gradcheck`) that `--check` accepts."""
-
-T = TypeVar("T")
 
 INTERNAL_ERROR = 70
 """sysexits.h's EX_SOFTWARE: matcalc itself went wrong."""
@@ -96,14 +96,16 @@ over its uses. --latex reads the objective as LaTeX (\\|X\\|_F^2, \\operatorname
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run `matcalc ARGV…`: print what the command gives, or the error; the exit code."""
+    root = parser()
     try:
-        args = parser().parse_args(argv)
+        args = root.parse_args(argv)
     except SystemExit as done:  # --help, --version, or a usage error already printed
         return done.code if isinstance(done.code, int) else 2
     ascii_only = getattr(args, "ascii", False)
     try:
         if not hasattr(args, "run"):  # `matcalc` alone
-            parser().print_help()
+            root.print_help()
             return 0
         output: str
         status: int
@@ -132,8 +134,10 @@ def _discard(stream: IO[str]) -> None:
 
 def internal_error(bug: Exception) -> str:
     """The line a bug gets: what was raised, and a request to report it."""
+    said = " ".join(str(bug).split())
+    said = said if len(said) <= 200 else said[:200] + "…"
     return (
-        f"matcalc: internal error: {type(bug).__name__}: {bug} "
+        f"matcalc: internal error: {type(bug).__name__}: {said} "
         "(a bug in matcalc: please report it, with the command that caused it)"
     )
 
@@ -158,7 +162,7 @@ class _ArgumentParser(argparse.ArgumentParser):
     """Usage errors in one line, like every other error; help in ASCII where need be."""
 
     def error(self, message: str) -> NoReturn:
-        if "required: expression" in message or "unrecognized arguments: -" in message:
+        if "unrecognized arguments: -" in message:
             message += "; an objective that starts with '-' goes after --, as in "
             message += "matcalc diff --wrt X -- '-sum(X)'"
         one_line = message.replace("\n", "\\n")  # an argument may hold a line break

@@ -258,6 +258,7 @@ def test_an_error_without_a_place_is_one_line() -> None:
     [
         (RuntimeError("boom"), "matcalc: internal error: RuntimeError: boom (a bug in matcalc", 70),
         (RecursionError(), "matcalc: internal error: RecursionError", 70),
+        (ValueError("a\nlong\n" + "x" * 500), "matcalc: internal error: ValueError: a long xx", 70),
         (KeyboardInterrupt(), "matcalc: interrupted", 130),
     ],
 )
@@ -538,3 +539,17 @@ def test_notation_command(capsys: Any) -> None:
     assert "X ⊙ C, X .* C" in out and "--shape X=m,n" in out and "denominator layout" in out
     assert main(["--help"]) == 0
     assert notation() in capsys.readouterr().out
+
+
+def test_a_check_that_cannot_be_computed_is_valid_json_and_disagrees() -> None:
+    from matcalc.cli import Check
+
+    found = Check(float("nan"), "[0.5, 1.5]")
+    assert not found.agrees and "DISAGREES" in found.sentence()
+    data = json.loads(json.dumps(found.to_dict(), allow_nan=False))
+    assert data == {
+        "relative_error": None,
+        "agrees": False,
+        "tolerance": 1e-6,
+        "inputs": "[0.5, 1.5]",
+    }
