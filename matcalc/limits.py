@@ -21,6 +21,11 @@ MAX_INPUT = 100_000
 MAX_TOKENS = 2_000
 """Names, numbers, operators and brackets in an objective."""
 
+MAX_NUMBER_DIGITS = 400
+"""Digits of a number in an objective, counting the zeros its exponent stands for: 1e-300 and
+all of float64's range are kept exact, 1e5000 is refused (Python will not print an integer of
+more than 4,300 digits)."""
+
 MAX_DEPTH = 300
 """Operations nested inside each other, e.g. exp(exp(…)) or A1 A2 … (one level per factor):
 enough for a 128-layer network, tanh(… tanh(X W1) W2 …) W128, which nests 2 levels a layer."""

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Collection
+from dataclasses import dataclass
 from fractions import Fraction
 from functools import cache
 from pathlib import Path
@@ -41,9 +41,19 @@ from matcalc.expr import (
     Transpose,
 )
 from matcalc.functions import FUNCTIONS, is_generic
-from matcalc.limits import MAX_DEPTH, MAX_INPUT, MAX_TOKENS, deep_recursion
+from matcalc.hints import (
+    SLIPS,
+    arguments,
+    character_hint,
+    close_names,
+    latin_lookalike,
+    lookalikes_in,
+    plain_latin,
+    token_hint,
+)
+from matcalc.limits import MAX_DEPTH, MAX_INPUT, MAX_NUMBER_DIGITS, MAX_TOKENS, deep_recursion
 from matcalc.operations import BY_NAME
-from matcalc.shapes import PLACEHOLDER
+from matcalc.shapes import GREEK, PLACEHOLDER
 
 KNOWN_FUNCTIONS = sorted([*FUNCTIONS, *BY_NAME, "ones", "eye", "vector", "matrix"])
 IDENTITY_NAMES = ("I", "eye")
@@ -69,16 +79,36 @@ Spans = dict[int, Span]
 """Where each node built from the text starts, keyed by the node's id."""
 
 
+@dataclass(frozen=True)
+class Parsed:
+    """An objective as read: its expression, where each node starts, and what may surprise in
+    the reading, for the notes: each product written with `*` (left, right, where), which
+    NumPy would take entrywise, and each name with a letter that only looks Latin (the name,
+    what the letter is, where)."""
+
+    expr: Expr
+    spans: Spans
+    starred: tuple[tuple[Expr, Expr, Span], ...]
+    lookalikes: tuple[tuple[str, str, Span], ...]
+
+
 @deep_recursion
 def parse(text: str, defined: Collection[str] = ()) -> Expr:
     """Parse the seed's notation, or its ASCII spellings (`*`, `'`, `.*`), into an expression;
     `defined` names the user's own functions."""
-    return parse_located(text, defined)[0]
+    return read(text, defined).expr
 
 
 @deep_recursion
 def parse_located(text: str, defined: Collection[str] = ()) -> tuple[Expr, Spans]:
     """Parse, and also say where in the text each node starts (for error messages)."""
+    parsed = read(text, defined)
+    return parsed.expr, parsed.spans
+
+
+@deep_recursion
+def read(text: str, defined: Collection[str] = ()) -> Parsed:
+    """Parse, saying where each node starts and what the notes should point out."""
     if not text.strip():
         raise MatcalcError("the expression is empty", ErrorKind.PARSE)
     if len(text) > MAX_INPUT:
@@ -86,20 +116,23 @@ def parse_located(text: str, defined: Collection[str] = ()) -> tuple[Expr, Spans
             f"the expression is longer than {MAX_INPUT:,} characters", ErrorKind.PARSE
         )
     try:
-        tree = _parse_counted(text)
+        tree = _parse_counted(text, defined)
     except UnexpectedInput as error:
         raise _syntax_error(text, error) from None
     _check_depth(tree, text)
     builder = _Builder(text, defined)
     try:
-        return builder.transform(tree), builder.spans
+        expr = builder.transform(tree)
     except VisitError as error:
         raise error.orig_exc from None
+    return Parsed(expr, builder.spans, tuple(builder.starred), tuple(builder.lookalikes))
 
 
-def _parse_counted(text: str) -> Tree[Token]:
-    """The parse tree, token by token: past MAX_TOKENS the rest is refused unparsed."""
+def _parse_counted(text: str, defined: Collection[str] = ()) -> Tree[Token]:
+    """The parse tree, token by token: past MAX_TOKENS the rest is refused unparsed, and
+    tokens that only make sense apart are refused where they meet."""
     interactive = _parser().parse_interactive(text)
+    previous = None
     for count, token in enumerate(interactive.iter_parse(), 1):
         if count > MAX_TOKENS:
             raise MatcalcError(
@@ -107,9 +140,80 @@ def _parse_counted(text: str) -> Tree[Token]:
                 ErrorKind.PARSE,
                 Span(token.line or 1, token.column or 1, text),
             )
+        if previous is not None:
+            _check_neighbours(text, previous, token, defined)
+        previous = token
     # what lark's untyped feed_eof() feeds: the end, placed at line 1, column 1
     tree: Tree[Token] = interactive.feed_token(Token("$END", "", 0, 1, 1))
     return tree
+
+
+def _check_neighbours(text: str, before: Token, token: Token, defined: Collection[str]) -> None:
+    """Refuse what two tokens mean side by side but was surely not meant: `1.2.3` (1.2 times
+    .3), `2 .5`, `X.5`, `WΧ` (W times a Greek Chi), `Tr(X)` (a matrix Tr times X), `exp (X)`
+    (a function's name as a symbol)."""
+    touching = before.end_pos == token.start_pos
+    if token.type == "NUMBER" and token.startswith(".") and before.type in ("NUMBER", "NAME"):
+        if before.type == "NUMBER" and touching:
+            message = "a number has one decimal point"
+        elif before.type == "NUMBER":
+            message = f"a number after a number: write {before}{token}, or {before} * 0{token}"
+        else:
+            message = f"a point after {before}: write {before} 0{token} for a product"
+        if touching or before.type == "NUMBER":
+            raise MatcalcError(message, ErrorKind.PARSE, _span(text, token))
+    words = ("NAME", "FUNCTION")  # letters: a digit after Χ is a product, which a note shows
+    if touching and before.type in words and token.type in words:
+        for side in (before, token):
+            if lookalikes_in(str(side)):
+                raise _mixed_scripts(text, before, token, side)
+    if before.type == "NAME" and token.type == "LPAR":
+        name = str(before)
+        args = arguments(text, token.start_pos or 0) or []
+        if not touching and _is_function(name, defined):
+            raise MatcalcError(
+                f"{name} is a function: write {name}({', '.join(args) or '…'}), with no space "
+                "before the parenthesis (a name, a space and a parenthesis are a product)",
+                ErrorKind.NAME,
+                _span(text, before),
+            )
+        fix = _function_fix(name.lower(), args, defined)
+        if touching and fix is not None:
+            raise MatcalcError(
+                f"{name}(…) would be {name} times a parenthesis; functions are written in lower "
+                f"case: {fix}",
+                ErrorKind.NAME,
+                _span(text, before),
+            )
+
+
+def _span(text: str, token: Token, offset: int = 0) -> Span:
+    return Span(token.line or 1, (token.column or 1) + offset, text)
+
+
+def _mixed_scripts(text: str, before: Token, token: Token, side: Token) -> MatcalcError:
+    at, what = lookalikes_in(str(side))[0]
+    written = text[before.start_pos : token.end_pos]
+    return MatcalcError(
+        f"{written} mixes scripts: {side[at]} is {what}; write {plain_latin(written)}",
+        ErrorKind.NAME,
+        _span(text, side, at),
+    )
+
+
+def _is_function(name: str, defined: Collection[str]) -> bool:
+    """Whether a name is one of the functions, which are never symbols (`I` and `eye` are the
+    identity)."""
+    return name not in IDENTITY_NAMES and (name in KNOWN_FUNCTIONS or name in defined)
+
+
+def _function_fix(name: str, args: list[str], defined: Collection[str]) -> str | None:
+    """How a call to `name` is written, if it is a function or a slip of one."""
+    if name in SLIPS:
+        return SLIPS[name].written(args)
+    if name in KNOWN_FUNCTIONS or name in defined:
+        return f"{name}({', '.join(args) or '…'})"
+    return None
 
 
 def _check_depth(tree: Tree[Token], text: str) -> None:
@@ -140,19 +244,38 @@ def _syntax_error(text: str, error: UnexpectedInput) -> MatcalcError:
                 "a norm closes with its subscript: ||G||_F, ||x||_2, ||x||_1, or squared, ||G||_F^2"
             )
     elif isinstance(error, UnexpectedCharacters):
-        found = text[error.pos_in_stream or 0]
+        at = error.pos_in_stream or 0
+        found = text[at]
+        if latin_lookalike(found) is not None:
+            return _lookalike_error(text, at, Span(line, column, text))
         message = f"unexpected character {found!r}"
+        hint = character_hint(text, at)
         if found == "^":
-            message += (
-                "; after ^ matcalc reads T (transpose), {-1} (inverse), {-T}, {∘k} "
+            hint = (
+                "after ^ matcalc reads T (transpose), {-1} (inverse), {-T}, {∘k} "
                 "(elementwise power) or an exponent such as 2, {-1/2} or b"
             )
-        elif found in "|‖":
-            message += "; a norm is written ||G||_F^2 (squared, closed by a bar and ^2)"
+        message += f"; {hint}" if hint else ""
     else:
         assert isinstance(error, UnexpectedToken)
-        message = f"unexpected {_describe(error.token)}: {_expected(error)}"
+        hint = token_hint(text, error.token.start_pos or 0)
+        message = f"unexpected {_describe(error.token)}: {hint or _expected(error)}"
     return MatcalcError(message, ErrorKind.PARSE, Span(line, column, text))
+
+
+def _lookalike_error(text: str, at: int, span: Span) -> MatcalcError:
+    """A letter that looks Latin but that the grammar does not read (Cyrillic х, fullwidth
+    Ｘ): say which it is, and the word in Latin letters."""
+    start, end = at, at + 1
+    while start > 0 and (text[start - 1].isalnum() or text[start - 1] == "_"):
+        start -= 1
+    while end < len(text) and (text[end].isalnum() or text[end] == "_"):
+        end += 1
+    word = text[start:end]
+    _, what = lookalikes_in(text[at])[0]
+    return MatcalcError(
+        f"{text[at]!r} in {word} is {what}; write {plain_latin(word)}", ErrorKind.NAME, span
+    )
 
 
 def _end_of(text: str) -> tuple[int, int]:
@@ -202,6 +325,8 @@ class _Builder(Transformer[Token, Expr]):
         self.defined = defined
         self.spans: Spans = {}
         self.sizes = 0
+        self.starred: list[tuple[Expr, Expr, Span]] = []
+        self.lookalikes: list[tuple[str, str, Span]] = []
 
     def _size(self) -> str:
         """A size to be inferred, one per use: `vector(1)` here need not be `vector(1)` there."""
@@ -218,13 +343,25 @@ class _Builder(Transformer[Token, Expr]):
         return expr
 
     def symbol(self, meta: Any, children: list[Token]) -> Expr:
-        name = str(children[0])
+        token = children[0]
+        name = str(token)
         if name in IDENTITY_NAMES:
-            return self._token_at(children[0], Identity(self._size()))
-        return self._token_at(children[0], Symbol(name))
+            return self._token_at(token, Identity(self._size()))
+        if _is_function(name, self.defined):
+            raise MatcalcError(
+                f"{name} is a function: write {name}(X), its argument in parentheses right "
+                "after the name",
+                ErrorKind.NAME,
+                _span(self.text, token),
+            )
+        self.lookalikes += [
+            (name, what, _span(self.text, token, at)) for at, what in lookalikes_in(name)
+        ]
+        return self._token_at(token, Symbol(name))
 
     def number(self, meta: Any, children: list[Token]) -> Expr:
-        return self._token_at(children[0], Number(Fraction(str(children[0]))))
+        token = children[0]
+        return self._token_at(token, Number(_exact(str(token), _span(self.text, token))))
 
     def add(self, meta: Any, children: list[Any]) -> Expr:
         terms = [children[0]]
@@ -246,6 +383,8 @@ class _Builder(Transformer[Token, Expr]):
         return self._at(meta, HadamardDiv(children[0], self._divisor(children[2])))
 
     def matmul(self, meta: Any, children: list[Any]) -> Expr:
+        if len(children) == 3 and children[1] == "*":
+            self.starred.append((children[0], children[2], _span(self.text, children[1])))
         return self._at(meta, MatMul(children[0], children[-1]))
 
     def div(self, meta: Any, children: list[Expr]) -> Expr:
@@ -266,7 +405,8 @@ class _Builder(Transformer[Token, Expr]):
         return self._at(meta, Transpose(Inverse(children[0])))
 
     def hadamard_pow(self, meta: Any, children: list[Any]) -> Expr:
-        exponent = int("".join(ch for ch in str(children[1]) if ch.isdigit()))
+        digits = "".join(ch for ch in str(children[1]) if ch.isdigit())
+        exponent = int(_exact(digits, _span(self.text, children[1])))
         if exponent < 1:
             raise MatcalcError(
                 "an elementwise power needs a positive exponent",
@@ -304,15 +444,37 @@ class _Builder(Transformer[Token, Expr]):
             ones = Ones(self._size(), cols)
             return self._at(meta, ones if args[0] == Number(Fraction(1)) else MatMul(args[0], ones))
         operation = BY_NAME.get(name)
+        if operation is None and not (
+            name in FUNCTIONS or is_generic(name) or name in self.defined
+        ):
+            written = arguments(self.text, token.end_pos or 0) or []
+            message = _unknown_function(name, written, self.defined)
+            raise MatcalcError(message, ErrorKind.NAME, span)
         arity = operation.arity if operation is not None else 1
         if len(args) != arity:
             wanted = "one argument" if arity == 1 else f"{arity} arguments"
             raise MatcalcError(f"{name} takes {wanted}, not {len(args)}", ErrorKind.PARSE, span)
         if operation is not None:
             return self._at(meta, operation.build(*args))
-        if name in FUNCTIONS or is_generic(name) or name in self.defined:
-            return self._at(meta, Func(name, args[0]))
-        raise MatcalcError(_unknown_function(name), ErrorKind.NAME, span)
+        return self._at(meta, Func(name, args[0]))
+
+
+def _exact(number: str, span: Span) -> Fraction:
+    """A number as written, exactly, if it has at most MAX_NUMBER_DIGITS digits counting the
+    zeros its exponent stands for."""
+    mantissa, _, exponent = number.lower().partition("e")
+    exponent = exponent.lstrip("+-").lstrip("0")
+    if len(exponent) > len(str(MAX_NUMBER_DIGITS)) or (
+        len(mantissa.replace(".", "")) + int(exponent or "0") > MAX_NUMBER_DIGITS
+    ):
+        raise MatcalcError(
+            f"{number[:12]}{'…' if len(number) > 12 else ''} has more than {MAX_NUMBER_DIGITS} "
+            "digits, counting the zeros of its exponent; matcalc keeps numbers exact, up to "
+            "that size (1e-300 is fine, 1e5000 is not)",
+            ErrorKind.PARSE,
+            span,
+        )
+    return Fraction(number)
 
 
 def _constant(expr: Expr) -> Expr:
@@ -348,12 +510,19 @@ def _dims(args: list[Expr], count: int, usage: str, span: Span) -> list[int | st
     return dims
 
 
-def _unknown_function(name: str) -> str:
-    close = difflib.get_close_matches(name.rstrip("'"), KNOWN_FUNCTIONS, n=1, cutoff=0.5)
-    hint = f"; did you mean {close[0]}?" if close else ""
+def _unknown_function(name: str, args: list[str], defined: Collection[str] = ()) -> str:
+    """An unknown function's message: what to write if it is a known slip (`trace`, `mean`,
+    `sigma`) or a Greek scalar's name, else the known names within a small edit distance."""
     if name.endswith("'"):
         return f"{name}: only a generic one-letter function such as g has a primed derivative g'"
-    return (
-        f"unknown function {name}{hint} (known: {', '.join(KNOWN_FUNCTIONS)}, "
-        "or a single letter such as g for any function)"
-    )
+    known = f"(known: {', '.join(KNOWN_FUNCTIONS)}, or a single letter such as g for any function)"
+    if name in SLIPS:
+        return f"unknown function {name}: write {SLIPS[name].advice(args)}"
+    if name in GREEK:
+        product = f"{name} ({', '.join(args) or 'X'})"
+        return f"{name} is a scalar's name, not a function: write {product}, with a space"
+    close = close_names(name, [*KNOWN_FUNCTIONS, *defined, *SLIPS])
+    if not close:
+        return f"unknown function {name} {known}"
+    fixes = [SLIPS[c].written(args) if c in SLIPS else f"{c}({', '.join(args)})" for c in close]
+    return f"unknown function {name}; did you mean {' or '.join(fixes)}? {known}"

@@ -21,6 +21,7 @@ LAYERS = [
     "operations",
     "functions",
     "shapes",
+    "hints",
     "parser",
     "definitions",
     "rules.rule",

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from fractions import Fraction
+from typing import Any
 
 import pytest
 from conftest import assert_round_trip
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from matcalc import parse
+from matcalc import ErrorKind, MatcalcError, diff, parse
 from matcalc.expr import (
     Add,
     Div,
@@ -29,6 +30,9 @@ from matcalc.expr import (
     Symbol,
     Transpose,
 )
+from matcalc.hints import NUMPY_FUNCTIONS, NUMPY_METHODS, SLIPS, Slip, close_names, distance
+from matcalc.parser import KNOWN_FUNCTIONS, _parser, parse_located, read
+from matcalc.shapes import NAME
 
 X, W, Y, D, R, C = (Symbol(n) for n in "XWYDRC")
 a, x = Symbol("a"), Symbol("x")
@@ -170,3 +174,308 @@ expressions = st.recursive(
 @given(expressions)
 def test_round_trip_of_random_expressions(expr: Expr) -> None:
     assert parse(str(expr)) == expr
+
+
+# Reading what may surprise: products written with `*`, letters that only look Latin ---------
+
+
+def test_read_records_each_product_written_with_a_star() -> None:
+    text = "sum(X * Y) + x' * A * x + sum(X·Y) + sum(X @ Y) + sum(X Y)"
+    parsed = read(text)
+    assert parsed.expr == parse(text)
+    starred = [(str(left), str(right), where.column) for left, right, where in parsed.starred]
+    assert starred == [("X", "Y", 7), ("x^T", "A", 17), ("x^T A", "x", 21)]
+    assert all(where.text == text and where.line == 1 for _, _, where in parsed.starred)
+    assert read("sum(X Y) + sum(X·Y) + sum(X @ Y)").starred == ()
+
+
+def test_parse_and_parse_located_are_read() -> None:
+    text = "||X - D R||_F^2"
+    parsed = read(text)
+    located, spans = parse_located(text)
+    assert parse(text) == located == parsed.expr
+    assert sorted(spans.values(), key=str) == sorted(parsed.spans.values(), key=str)
+    assert parsed.lookalikes == () and parsed.starred == ()
+
+
+GREEK_LOOKALIKES = list(zip("ΑΒΕΖΗΙΚΜΝΟΡΤΥΧον", "ABEZHIKMNOPTYXov", strict=True))
+
+
+@pytest.mark.parametrize(
+    ("letter", "latin"), GREEK_LOOKALIKES, ids=[g for g, _ in GREEK_LOOKALIKES]
+)
+def test_a_greek_letter_that_looks_latin_is_reported(letter: str, latin: str) -> None:
+    text = f"sum(A) + {letter} sum(B)"
+    parsed = read(text)
+    assert Symbol(letter) in {node for node in _symbols(parsed.expr)}
+    ((name, what, where),) = parsed.lookalikes
+    assert (name, where.line, where.column) == (letter, 1, 10)
+    assert what.startswith("the Greek ") and what.endswith(f", not the Latin {latin}")
+
+
+def test_the_greek_capital_chi_is_named() -> None:
+    ((name, what, _),) = read("sum(Χ)").lookalikes
+    assert f"{name} is {what}" == "Χ is the Greek capital Chi, not the Latin X"
+
+
+@pytest.mark.parametrize("text", ["sum(X)", "λ ||x||^2", "α sum(X) + Σ", "sum(W1 ⊙ x_2)"])
+def test_names_in_latin_and_other_greek_letters_are_not_lookalikes(text: str) -> None:
+    assert read(text).lookalikes == ()
+
+
+def _symbols(expr: Expr) -> list[Expr]:
+    found = [expr] if isinstance(expr, Symbol) else []
+    for child in expr.children():
+        found += _symbols(child)
+    return found
+
+
+# (id, text, column, what the message says): letters the grammar does not read, or names that
+# mix scripts, are name errors that say which letter it is and what to write
+LOOKALIKE_ERRORS = [
+    ("cyrillic-ha", "sum(х)", 5, "'х' in х is the Cyrillic small ha, not the Latin x; write x"),
+    ("cyrillic-a", "sum(W а)", 7, "the Cyrillic small a, not the Latin a; write a"),
+    ("cyrillic-capital", "sum(ХW)", 5, "the Cyrillic capital Ha, not the Latin X; write XW"),
+    ("cyrillic-in-a-word", "sum(Wоrk)", 6, "the Cyrillic small o, not the Latin o; write Work"),
+    ("fullwidth", "sum(Ｘ)", 5, "the fullwidth Latin capital X, not the Latin X; write X"),
+    ("dotless-i", "sum(ı)", 5, "the Latin small dotless i, not the Latin i; write i"),
+    ("bold", "sum(𝐗)", 5, "the mathematical bold capital X, not the Latin X; write X"),
+    ("greek-after-latin", "sum(WΧ)", 6, "WΧ mixes scripts: Χ is the Greek capital Chi"),
+    ("greek-before-latin", "sum(Ιx)", 5, "Ιx mixes scripts: Ι is the Greek capital Iota"),
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "column", "words"), [pytest.param(*r[1:], id=r[0]) for r in LOOKALIKE_ERRORS]
+)
+def test_a_letter_that_only_looks_latin_outside_a_greek_name_is_an_error(
+    text: str, column: int, words: str
+) -> None:
+    with pytest.raises(MatcalcError) as caught:
+        read(text)
+    assert caught.value.kind is ErrorKind.NAME
+    assert caught.value.column == column, str(caught.value)
+    assert words in caught.value.message
+
+
+def test_a_greek_lookalike_next_to_a_digit_is_a_product_and_noted() -> None:
+    parsed = read("sum(Χ1)")
+    assert parsed.expr == parse("sum(Χ 1)")
+    assert [where.column for _, _, where in parsed.lookalikes] == [5]
+
+
+# Numbers ----------------------------------------------------------------------------------
+
+# (id, text, column, words)
+NUMBERS_REFUSED = [
+    ("two-points", "1.2.3 sum(X)", 4, "a number has one decimal point"),
+    ("two-points-later", "sum(X) + 2.5.1", 13, "one decimal point"),
+    ("exponent-then-point", "1.5e3.2 sum(X)", 6, "one decimal point"),
+    ("spaced-point", "2 .5 sum(X)", 3, "write 2.5, or 2 * 0.5"),
+    ("point-after-a-name", "sum(X.5)", 6, "write X 0.5 for a product"),
+    ("huge-exponent", "sum(X) + 1e5000", 10, "more than 400 digits"),
+    ("tiny-exponent", "1e-5000 sum(X)", 1, "1e-300 is fine, 1e5000 is not"),
+    ("long-exponent", "1e" + "9" * 5000 + " sum(X)", 1, "more than 400 digits"),
+    ("many-digits", "1" * 4400 + " sum(X)", 1, "more than 400 digits"),
+    ("many-decimals", "0." + "0" * 500 + "1 sum(X)", 1, "more than 400 digits"),
+    ("just-past-the-bound", "1e400 sum(X)", 1, "more than 400 digits"),
+    ("entrywise-power", "sum(X.^" + "9" * 5000 + ")", 6, "more than 400 digits"),
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "column", "words"), [pytest.param(*r[1:], id=r[0]) for r in NUMBERS_REFUSED]
+)
+def test_numbers_that_cannot_be_meant_are_syntax_errors_at_the_number(
+    text: str, column: int, words: str
+) -> None:
+    with pytest.raises(MatcalcError) as caught:
+        parse(text)
+    assert caught.value.kind is ErrorKind.PARSE
+    assert caught.value.column == column, str(caught.value)
+    assert words in caught.value.message
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("1e-300", Fraction(1, 10**300)),
+        ("1e399", Fraction(10**399)),
+        ("1" * 400, Fraction(int("1" * 400))),
+        ("2.5e-3", Fraction(1, 400)),
+        ("0.5", Fraction(1, 2)),
+        (".5", Fraction(1, 2)),
+    ],
+)
+def test_numbers_within_the_bound_are_exact(text: str, value: Fraction) -> None:
+    assert parse(f"{text} sum(X)") == MatMul(Number(value), Sum(X))
+
+
+def test_a_tiny_coefficient_gives_an_exact_and_right_gradient(check: Any) -> None:
+    derivation = diff("1e-300 sum(X W)", "W")
+    assert derivation.result == parse(f"X^T ones(m, p) / 1{'0' * 300}")
+    check(derivation)
+
+
+def test_the_names_the_parser_reads_are_the_names_declarations_accept() -> None:
+    assert _parser().get_terminal("NAME").pattern.to_regexp() == NAME.pattern
+
+
+# Hints: what to write instead ---------------------------------------------------------------
+
+# (id, text, kind, column, the spelling the message suggests, which must itself be read)
+HINTS = [
+    ("trace", "trace(A X)", ErrorKind.NAME, 1, "tr(A X)"),
+    ("tarce", "tarce(A X)", ErrorKind.NAME, 1, "tr(A X)"),
+    ("Tr", "Tr(A X)", ErrorKind.NAME, 1, "tr(A X)"),
+    ("TR", "2 TR(X)", ErrorKind.NAME, 3, "tr(X)"),
+    ("Det", "Det(X)", ErrorKind.NAME, 1, "det(X)"),
+    ("logDet", "logDet(X)", ErrorKind.NAME, 1, "logdet(X)"),
+    ("log_det", "log_det(X)", ErrorKind.NAME, 1, "logdet(X)"),
+    ("mean", "mean(X)", ErrorKind.NAME, 1, "sum(X) / 12"),
+    ("sigma", "sum(sigma(X W))", ErrorKind.NAME, 5, "sigmoid(X W)"),
+    ("norm", "norm(x - y)", ErrorKind.NAME, 1, "||x - y||_2"),
+    ("transpose", "sum(transpose(A B) C)", ErrorKind.NAME, 5, "(A B)^T"),
+    ("inverse", "tr(inverse(X))", ErrorKind.NAME, 4, "X^{-1}"),
+    ("ln", "sum(ln(X))", ErrorKind.NAME, 5, "log(X)"),
+    ("dot", "dot(x, A y)", ErrorKind.NAME, 1, "x^T (A y)"),
+    ("outer", "sum(outer(x, y))", ErrorKind.NAME, 5, "x y^T"),
+    ("matmul", "sum(matmul(X, Y))", ErrorKind.NAME, 5, "X Y"),
+    ("multiply", "sum(multiply(X, Y + Z))", ErrorKind.NAME, 5, "X ⊙ (Y + Z)"),
+    ("square", "sum(square(X))", ErrorKind.NAME, 5, "X.^2"),
+    ("tnah", "sum(tnah(X))", ErrorKind.NAME, 5, "tanh(X)"),
+    ("sigmod", "sum(sigmod(X))", ErrorKind.NAME, 5, "sigmoid(X)"),
+    ("greek-call", "lambda(X)", ErrorKind.NAME, 1, "lambda (X)"),
+    ("function-spaced", "sum(exp (X))", ErrorKind.NAME, 5, "exp(X)"),
+    ("function-as-name", "sum(exp X)", ErrorKind.NAME, 5, "exp(X)"),
+    ("python-power", "X**2", ErrorKind.PARSE, 3, "X^2"),
+    ("python-power-entrywise", "sum(X**2)", ErrorKind.PARSE, 7, "X.^2"),
+    ("numpy-transpose", "sum(X.T Y)", ErrorKind.PARSE, 6, "X^T"),
+    ("numpy-transpose-of-a-group", "sum((A B).T)", ErrorKind.PARSE, 10, "(A B)^T"),
+    ("numpy-dot", "sum(X.dot(Y))", ErrorKind.PARSE, 6, "X Y"),
+    ("numpy-sum", "X.sum()", ErrorKind.PARSE, 2, "sum(X)"),
+    ("numpy-prefix", "sum(np.exp(X))", ErrorKind.PARSE, 7, "exp(X)"),
+    ("numpy-inverse", "tr(np.linalg.inv(A X))", ErrorKind.PARSE, 6, "(A X)^{-1}"),
+    ("numpy-trace", "np.trace(X)", ErrorKind.PARSE, 3, "tr(X)"),
+    ("single-bars-1", "|x|_1", ErrorKind.PARSE, 1, "||x||_1"),
+    ("single-bars", "|x - y|", ErrorKind.PARSE, 1, "||x - y||_1"),
+    ("single-closing-bar", "||x|_2", ErrorKind.PARSE, 4, "||x||_2"),
+    ("latex-frac", "\\frac{1}{2} ||X||_F^2", ErrorKind.PARSE, 1, "1 / 2"),
+    ("latex-operator", "\\operatorname{tr}(X)", ErrorKind.PARSE, 1, "tr(X)"),
+    ("latex-greek", "\\lambda ||X||_F^2", ErrorKind.PARSE, 1, "lambda"),
+    ("times-sign", "sum(X × Y)", ErrorKind.PARSE, 7, "X ⊙ W"),
+    ("superscript", "sum(X²)", ErrorKind.PARSE, 6, "X.^2"),
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "column", "fix"), [pytest.param(*r[1:], id=r[0]) for r in HINTS]
+)
+def test_a_slip_gets_a_spelling_that_is_read(
+    text: str, kind: ErrorKind, column: int, fix: str
+) -> None:
+    with pytest.raises(MatcalcError) as caught:
+        parse(text)
+    assert (caught.value.kind, caught.value.column) == (kind, column), str(caught.value)
+    assert fix in caught.value.message
+    parse(fix)
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("sum(X + Y) × 2", "the matrix product is written X W"),
+        ("sum(X − Y)", "write the minus sign as -"),
+        ("f = ||X||_F^2", "write only what follows ="),
+        ("$||X||_F^2$", "$…$ delimiters are not part of the formula"),
+        ("sum([X])", "parentheses"),
+        ("\\frac{1}{2} ||X||_F^2", '--latex (matcalc.diff(..., notation="latex"))'),
+        ("sum(X\u00a0Y)", "no-break space: use a plain space"),
+    ],
+)
+def test_characters_from_elsewhere_say_what_to_write(text: str, words: str) -> None:
+    with pytest.raises(MatcalcError) as caught:
+        parse(text)
+    assert caught.value.kind is ErrorKind.PARSE
+    assert words in caught.value.message
+
+
+@pytest.mark.parametrize(("name", "slip"), sorted(SLIPS.items()))
+def test_every_slip_of_the_table_is_refused_with_a_fix_that_is_read(name: str, slip: Slip) -> None:
+    with pytest.raises(MatcalcError) as caught:
+        parse(f"{name}({', '.join(slip.example)})")
+    assert caught.value.kind is ErrorKind.NAME
+    assert slip.written(slip.example) in caught.value.message
+    parse(slip.written(slip.example))
+
+
+@pytest.mark.parametrize(
+    ("table", "name", "slip"),
+    [("np", n, s) for n, s in NUMPY_FUNCTIONS.items()]
+    + [("X", n, s) for n, s in NUMPY_METHODS.items()],
+)
+def test_every_numpy_spelling_gets_a_fix_that_is_read(table: str, name: str, slip: Slip) -> None:
+    args = slip.example if table == "np" else slip.example[1:]
+    call = f"({', '.join(args)})" if name != "T" else ""
+    with pytest.raises(MatcalcError) as caught:
+        parse(f"{table}.{name}{call}")
+    assert slip.written(slip.example) in caught.value.message
+    parse(slip.written(slip.example))
+
+
+@pytest.mark.parametrize(
+    ("objective", "wrt", "fix"),
+    [
+        ("trace(A X)", "X", "tr(A X)"),
+        ("mean(X)", "X", "sum(X) / 12"),
+        ("norm(x - y)", "x", "||x - y||_2"),
+        ("X.sum()", "X", "sum(X)"),
+        ("|x|_1", "x", "||x||_1"),
+        ("sum(X**2)", "X", "X.^2"),
+    ],
+)
+def test_a_suggested_spelling_differentiates_correctly(
+    objective: str, wrt: str, fix: str, check: Any
+) -> None:
+    with pytest.raises(MatcalcError) as caught:
+        parse(objective)
+    assert fix in caught.value.message
+    written = fix if fix != "X.^2" else "sum(X.^2)"
+    check(diff(written, wrt, shapes={"X": (3, 4)} if fix == "sum(X) / 12" else None))
+
+
+@pytest.mark.parametrize(
+    ("name", "not_suggested"), [("mean", "tan"), ("sigma", "sign"), ("softmax", "softplus")]
+)
+def test_no_far_fetched_suggestion(name: str, not_suggested: str) -> None:
+    with pytest.raises(MatcalcError) as caught:
+        parse(f"{name}(X)")
+    assert f"did you mean {not_suggested}" not in caught.value.message
+    assert close_names(name, KNOWN_FUNCTIONS) == []
+
+
+def test_single_bars_do_not_point_to_the_squared_frobenius_norm() -> None:
+    with pytest.raises(MatcalcError) as caught:
+        parse("|x|_1")
+    assert "F^2" not in caught.value.message
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "edits"),
+    [
+        ("tnah", "tanh", 1),
+        ("kitten", "sitting", 3),
+        ("mean", "tan", 2),
+        ("", "tr", 2),
+        ("tr", "tr", 0),
+    ],
+)
+def test_the_edit_distance_counts_a_swap_as_one(a: str, b: str, edits: int) -> None:
+    assert distance(a, b) == distance(b, a) == edits
+
+
+def test_close_names_allow_one_edit_up_to_five_letters_and_two_beyond() -> None:
+    assert close_names("tnah", KNOWN_FUNCTIONS) == ["tanh"]
+    assert close_names("sigmd", KNOWN_FUNCTIONS) == []
+    assert close_names("sigmoda", KNOWN_FUNCTIONS) == ["sigmoid"]
+    assert close_names("ta", KNOWN_FUNCTIONS) == ["tan", "tr"]
