@@ -8,7 +8,9 @@ from typing import Any
 
 import pytest
 
-from matcalc import ErrorKind, MatcalcError, diff
+from matcalc import ErrorKind, MatcalcError, Options, derive, diff, parse
+from matcalc.errors import CARET_WIDTH
+from matcalc.expr import Symbol
 
 # (id, expression, wrt, shapes, kind, (line, column) or None, words the message must hold)
 MALFORMED: list[
@@ -55,7 +57,7 @@ MALFORMED: list[
         (1, 5),
         "two dimensions",
     ),
-    ("non-scalar-objective", "X W", "W", None, ErrorKind.SHAPE, None, "must be a scalar"),
+    ("non-scalar-objective", "X W", "W", None, ErrorKind.SHAPE, None, "scalar"),
     (
         "inner-dimensions",
         "||X W||_F^2",
@@ -123,6 +125,68 @@ MALFORMED: list[
         None,
         "piecewise",
     ),
+    # the variable
+    (
+        "wrt-empty",
+        "sum(X)",
+        "",
+        None,
+        ErrorKind.NAME,
+        None,
+        "the variable to differentiate by is empty",
+    ),
+    ("wrt-blank", "sum(X)", " ", None, ErrorKind.NAME, None, "is empty"),
+    (
+        "wrt-two-names",
+        "sum(X)",
+        "X Y",
+        None,
+        ErrorKind.NAME,
+        None,
+        "'X Y' is not a variable matcalc reads",
+    ),
+    ("wrt-digit-first", "sum(X)", "1X", None, ErrorKind.NAME, None, "a name is a letter, then"),
+    # numbers
+    ("two-decimal-points", "1.2.3 sum(X)", "X", None, ErrorKind.PARSE, (1, 4), "one decimal point"),
+    ("spaced-decimal-point", "2 .5 sum(X)", "X", None, ErrorKind.PARSE, (1, 3), "write 2.5"),
+    ("huge-number", "sum(X) / 1e5000", "X", None, ErrorKind.PARSE, (1, 10), "more than 400 digits"),
+    ("tiny-number", "1e-5000 sum(X)", "X", None, ErrorKind.PARSE, (1, 1), "1e-300 is fine"),
+    ("long-number", "sum(X) + " + "7" * 4400, "X", None, ErrorKind.PARSE, (1, 10), "400 digits"),
+    # letters that only look Latin
+    (
+        "cyrillic-letter",
+        "sum(х)",
+        "x",
+        None,
+        ErrorKind.NAME,
+        (1, 5),
+        "the Cyrillic small ha, not the Latin x",
+    ),
+    ("mixed-scripts", "sum(WΧ)", "W", None, ErrorKind.NAME, (1, 6), "mixes scripts"),
+    ("fullwidth-letter", "sum(Ｘ)", "X", None, ErrorKind.NAME, (1, 5), "write X"),
+    # slips, and what to write instead
+    ("mean", "sum(mean(X))", "X", None, ErrorKind.NAME, (1, 5), "sum(X) / 12"),
+    ("sigma", "sum(sigma(X))", "X", None, ErrorKind.NAME, (1, 5), "sigmoid(X)"),
+    ("capital-trace", "Tr(A X)", "X", None, ErrorKind.NAME, (1, 1), "tr(A X)"),
+    ("function-as-a-name", "sum(exp X)", "X", None, ErrorKind.NAME, (1, 5), "exp is a function"),
+    ("single-bars", "|x|_1", "x", None, ErrorKind.PARSE, (1, 1), "||x||_1"),
+    ("python-power", "sum(X**2)", "X", None, ErrorKind.PARSE, (1, 7), "X.^2"),
+    ("numpy-transpose", "sum(X.T W)", "X", None, ErrorKind.PARSE, (1, 6), "X^T"),
+    ("numpy-prefix", "sum(np.exp(X))", "X", None, ErrorKind.PARSE, (1, 7), "exp(X)"),
+    ("latex", "\\frac{1}{2} ||X||_F^2", "X", None, ErrorKind.PARSE, (1, 1), "--latex"),
+    # declarations
+    (
+        "declared-twice",
+        "sum(X)",
+        "X",
+        {"X": "m,n", " X": (3, 4)},
+        ErrorKind.NAME,
+        None,
+        "declared twice",
+    ),
+    ("shape-none", "sum(X)", "X", {"X": None}, ErrorKind.SHAPE, None, 'a shape is written "m,n"'),
+    ("shape-bytes", "sum(X)", "X", {"X": b"3,4"}, ErrorKind.SHAPE, None, "not b'3,4'"),
+    ("shape-int", "sum(X)", "X", {"X": 3}, ErrorKind.SHAPE, None, "not 3"),
 ]
 
 
@@ -147,9 +211,11 @@ def test_malformed_input(
     if where is None:
         return
     assert (error.line, error.column) == where, str(error)
-    source_line, caret = str(error).splitlines()[-2:]
-    assert source_line == expression.splitlines()[where[0] - 1]
-    assert caret == " " * (where[1] - 1) + "^"
+    line = expression.splitlines()[where[0] - 1]
+    if len(line) <= CARET_WIDTH:
+        source_line, caret = str(error).splitlines()[-2:]
+        assert source_line == line
+        assert caret == " " * (where[1] - 1) + "^"
 
 
 @pytest.mark.parametrize(
@@ -169,3 +235,49 @@ def test_cli_says_the_error_and_exits_2(expression: str, wrt: str) -> None:
         diff(expression, wrt)
     assert run.stderr == f"matcalc: {caught.value}\n"  # the message, the line and a caret
     assert "Traceback" not in run.stderr
+
+
+@pytest.mark.parametrize(
+    "functions", [{"ff": None}, {"ff": b"x"}, {"ff": 3}, {3: "x"}, {"Ff": "x"}, "ff", [("ff", "x")]]
+)
+def test_functions_that_are_not_definitions_are_refused(functions: Any) -> None:
+    with pytest.raises(MatcalcError) as caught:
+        diff("sum(ff(X))", "X", functions=functions)
+    assert caught.value.kind in (ErrorKind.NAME, ErrorKind.VALUE)
+    assert "log(1 + exp(x))" in caught.value.message or "name" in caught.value.message
+
+
+def test_a_formula_with_a_mistake_says_which_function_it_is_in() -> None:
+    with pytest.raises(MatcalcError) as caught:
+        diff("sum(ff(X))", "X", functions={"ff": "log(1 +"})
+    assert caught.value.kind is ErrorKind.PARSE
+    assert caught.value.message.startswith("in ff: the expression ends too early")
+    assert caught.value.column == 8
+
+
+@pytest.mark.parametrize("wrt", [None, 3, b"X", Symbol(""), Symbol("X Y")])
+def test_derive_refuses_a_variable_that_is_not_a_name(wrt: Any) -> None:
+    with pytest.raises(MatcalcError) as caught:
+        derive(parse("sum(X)"), wrt)
+    assert caught.value.kind is ErrorKind.NAME
+
+
+@pytest.mark.parametrize("wrt", [" W ", Symbol("W"), "W\t"])
+def test_a_variable_is_read_stripped(wrt: Any, check: Any) -> None:
+    derivation = derive(parse("||X W||_F^2"), wrt, {"X": (3, 4), "W": (4, 5)})
+    assert derivation.wrt == Symbol("W")
+    check(derivation)
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        Options(first_tag=0),
+        Options(first_tag="1"),  # type: ignore[arg-type]
+        Options(functions=None),  # type: ignore[arg-type]
+        Options(functions=("x",)),  # type: ignore[arg-type]
+    ],
+)
+def test_options_that_cannot_be_are_refused(options: Options) -> None:
+    with pytest.raises(MatcalcError):
+        derive(parse("sum(X)"), "X", None, options)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
-from matcalc import MatcalcError, parse
-from matcalc.shapes import convention, declared_shape, infer
+from matcalc import ErrorKind, MatcalcError, diff, parse
+from matcalc.shapes import convention, declarations, declared_shape, infer
 
 INFERRED = [
     ("||g(X W) - Y||_F^2", {}, {"X": ("m", "n"), "W": ("n", "p"), "Y": ("m", "p")}),
@@ -118,3 +120,137 @@ def test_an_operation_refuses_its_argument_in_its_words(
 )
 def test_only_barred_numbered_norms_need_a_vector(text: str) -> None:
     assert set(infer(parse(text)).symbols.values()) <= {("m", "n"), ("m", 1)}
+
+
+# Declarations as diff takes them: one reading, every form checked -------------------------
+
+ACCEPTED = [
+    ({"X": ("m", "n")}, {"X": ("m", "n")}, set()),
+    (
+        {"X": "m, n", "x": "n", "lambda": "scalar"},
+        {"X": ("m", "n"), "x": ("n", 1), "lambda": (1, 1)},
+        set(),
+    ),
+    ({" X ": [3, "n"], "s": ()}, {"X": (3, "n"), "s": (1, 1)}, set()),
+    (
+        {"S": "n,n,symmetric", "T": ("k", "k", "symmetric")},
+        {"S": ("n", "n"), "T": ("k", "k")},
+        {"S", "T"},
+    ),
+    ({"b": " 1 , n ", "α": ("scalar",)}, {"b": (1, "n"), "α": (1, 1)}, set()),
+    (None, {}, set()),
+    ({}, {}, set()),
+]
+
+
+@pytest.mark.parametrize(
+    ("spec", "shapes", "symmetric"), ACCEPTED, ids=[str(a[0]) for a in ACCEPTED]
+)
+def test_declarations_read_every_form(spec: object, shapes: dict, symmetric: set) -> None:
+    assert declarations(spec) == (shapes, frozenset(symmetric))
+
+
+# (id, spec, kind, words)
+REFUSED_DECLARATIONS = [
+    ("none", {"X": None}, ErrorKind.SHAPE, 'X: a shape is written "m,n", ("m", "n")'),
+    ("bytes", {"X": b"m,n"}, ErrorKind.SHAPE, "not b'm,n'"),
+    ("int", {"X": 3}, ErrorKind.SHAPE, "not 3"),
+    ("float", {"X": 3.0}, ErrorKind.SHAPE, "not 3.0"),
+    ("dict", {"X": {"m": 1}}, ErrorKind.SHAPE, "not {'m': 1}"),
+    ("nested", {"X": [["m"], "n"]}, ErrorKind.SHAPE, "not [['m'], 'n']"),
+    ("none-inside", {"X": ("m", None)}, ErrorKind.SHAPE, "not ('m', None)"),
+    ("bool-inside", {"X": (True, 3)}, ErrorKind.SHAPE, "not (True, 3)"),
+    ("float-inside", {"X": (2.5, 3)}, ErrorKind.SHAPE, "not (2.5, 3)"),
+    (
+        "words-as-a-dimension",
+        {"X": "m n"},
+        ErrorKind.SHAPE,
+        "a dimension is a positive integer or a name, not 'm n'",
+    ),
+    ("zero", {"X": (0, 3)}, ErrorKind.SHAPE, "not 0"),
+    ("superscript-digit", {"X": "²,3"}, ErrorKind.SHAPE, "not '²'"),
+    ("scalar-as-a-dimension", {"X": "scalar, n"}, ErrorKind.SHAPE, "not 'scalar'"),
+    ("symmetric-alone", {"S": "symmetric"}, ErrorKind.SHAPE, "S: a symmetric matrix is square"),
+    ("symmetric-rectangle", {"S": "m,n,symmetric"}, ErrorKind.SHAPE, "square"),
+    ("three-dimensions", {"X": "m,n,p"}, ErrorKind.SHAPE, "at most two dimensions, got 3"),
+    ("twice", {"X": "m,n", " X": (3, 4)}, ErrorKind.NAME, "X is declared twice"),
+    ("not-a-name", {"X Y": "m,n"}, ErrorKind.NAME, "'X Y' is not a name matcalc reads"),
+    ("empty-name", {"": "m,n"}, ErrorKind.NAME, "'' is not a name matcalc reads"),
+    ("digit-first", {"1X": "m,n"}, ErrorKind.NAME, "'1X' is not a name"),
+    (
+        "number-as-a-name",
+        {3: "m,n"},
+        ErrorKind.NAME,
+        'a declared name is a string such as "X", not 3',
+    ),
+    ("a-string", "X=m,n", ErrorKind.SHAPE, "shapes map names to shapes"),
+    ("pairs", [("X", "m,n")], ErrorKind.SHAPE, "shapes map names to shapes"),
+]
+
+
+@pytest.mark.parametrize(
+    ("spec", "kind", "words"), [pytest.param(*r[1:], id=r[0]) for r in REFUSED_DECLARATIONS]
+)
+def test_a_declaration_that_is_not_one_says_what_is_accepted(
+    spec: object, kind: ErrorKind, words: str
+) -> None:
+    for attempt in (lambda: declarations(spec), lambda: diff("sum(X) + sum(S)", "X", shapes=spec)):  # type: ignore[arg-type]
+        with pytest.raises(MatcalcError) as caught:
+            attempt()
+        assert caught.value.kind is kind
+        assert words in caught.value.message, caught.value.message
+
+
+def test_a_stripped_name_is_the_name(check: Any) -> None:
+    derivation = diff("||X W||_F^2", "W", shapes={" X": (3, 4), "W ": ("4", "5")})
+    assert derivation.shapes.symbols == {"X": (3, 4), "W": (4, 5)}
+    check(derivation)
+
+
+# Inferred dimensions never take a name the user wrote ------------------------------------
+
+# (objective, variable, declared, shapes, result)
+OWN_DIMENSIONS = [
+    ("sum(X ones(m, 1))", "X", None, {"X": ("n", "m")}, "ones(n, 1) ones(1, m)"),
+    ("tr(X eye(m) Y)", "X", None, {"X": ("n", "m"), "Y": ("m", "n")}, "Y^T"),
+    ("sum(ones(1, n) X ones(p, 1))", "X", None, {"X": ("n", "p")}, "ones(n, 1) ones(1, p)"),
+    (
+        "||A x - b||_2^2",
+        "x",
+        {"A": ("n", "m")},
+        {"A": ("n", "m"), "x": ("m", 1), "b": ("n", 1)},
+        "2 A^T A x - 2 A^T b",
+    ),
+    (
+        "sum(X W ones(p, 1)) + sum(Z)",
+        "W",
+        {"X": ("n", "m")},
+        {"X": ("n", "m"), "W": ("m", "p"), "Z": ("q", "r")},
+        "X^T ones(n, 1) ones(1, p)",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "wrt", "declared", "shapes", "result"),
+    OWN_DIMENSIONS,
+    ids=[r[0] for r in OWN_DIMENSIONS],
+)
+def test_inferred_dimensions_avoid_the_names_the_user_wrote(
+    text: str, wrt: str, declared: dict | None, shapes: dict, result: str, check: Any
+) -> None:
+    derivation = diff(text, wrt, shapes=declared)
+    assert derivation.shapes.symbols == shapes
+    assert str(derivation.result) == result
+    check(derivation)
+
+
+def test_numbered_dimensions_follow_when_every_letter_is_taken(check: Any) -> None:
+    letters = "m n p q r s t u v w k l d1 d2".split()
+    declared = {f"A{i}": (d, d) for i, d in enumerate(letters)}
+    derivation = diff("sum(X Y)", "X", shapes=declared)
+    assert (derivation.shapes.symbols["X"], derivation.shapes.symbols["Y"]) == (
+        ("d3", "d4"),
+        ("d4", "d5"),
+    )
+    check(derivation)
