@@ -39,6 +39,7 @@ LAYERS = [
     "simplify.jacobian",
     "simplify",
     "sharing",
+    "sympy_forms",
     "notes",
     "derivation",
     "engine",
