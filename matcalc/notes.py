@@ -59,7 +59,7 @@ def star_notes(products: Iterable[tuple[Expr, Expr]], shapes: Shapes) -> tuple[N
     return tuple(
         dict.fromkeys(
             Note(
-                "{} is read as the matrix product; the entrywise product is {}",
+                "{}, written with *, is the matrix product; the entrywise product is {}",
                 (MatMul(left, right), Hadamard(left, right)),
             )
             for left, right in products

@@ -12,8 +12,8 @@ from matcalc.derivation import Derivation, Options
 from matcalc.derive import ShapeSpec, check, derive, inferred
 from matcalc.errors import ErrorKind, MatcalcError
 from matcalc.limits import deep_recursion
-from matcalc.notes import convention_notes
-from matcalc.parser import parse_located
+from matcalc.notes import convention_notes, lookalike_notes, star_notes
+from matcalc.parser import read
 from matcalc.shapes import fill_sizes
 
 
@@ -42,20 +42,19 @@ def diff(
             f"the objective is text, such as \"||X - D R||_F^2\", not {type(expr).__name__}",
             ErrorKind.PARSE,
         )
-    if not isinstance(functions, Mapping | None):
-        raise MatcalcError(
-            "functions maps names to bodies, as {\"phi\": \"log(1 + exp(x))\"}, not "
-            f"{type(functions).__name__}",
-            ErrorKind.VALUE,
-        )
     known = definitions(functions)
     options = Options(layout, symmetrise, convention, known, first_tag)
     check(options)  # before the text is read: the convention reads it
-    objective, spans = parse_located(expr, {found.name for found in known})
-    typed = inferred(objective, shapes, convention, lambda node: spans.get(id(node)))
+    parsed = read(expr, {found.name for found in known})
+    objective = parsed.expr
+    typed = inferred(objective, shapes, convention, lambda node: parsed.spans.get(id(node)))
     derivation = derive(fill_sizes(objective, typed), wrt, typed, options)
     declared = {name.strip() for name in shapes or {}}
-    notes = convention_notes(objective, declared, convention)
+    notes = (
+        lookalike_notes((name, what) for name, what, _ in parsed.lookalikes)
+        + star_notes(((left, right) for left, right, _ in parsed.starred), typed)
+        + convention_notes(objective, declared, convention)
+    )
     return replace(derivation, notes=notes + derivation.notes)
 
 

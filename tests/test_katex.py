@@ -85,6 +85,7 @@ def derivations() -> list[Derivation]:
     found.append(diff("tr(A S)", "S", shapes={"S": "n,n,symmetric"}, symmetrise=False))
     found.append(diff("sum(phi(X W))", "W", functions={"phi": "log(1 + exp(x))"}))
     found.append(diff("||(X - D R)^2||_F^2", "D"))  # a note with a matrix power
+    found.append(diff("sum(X * Y) + sum(X ⊙ Χ)", "X"))  # notes on * and a lookalike letter
     found.append(diff("λ tr(S A) + x^T x", "S", shapes={"S": "n,n,symmetric", "x": (3,)}))
     return found
 

@@ -108,3 +108,23 @@ def test_every_public_object_has_a_short_repr() -> None:
     assert repr(matcalc.RULES[0]) == "<Rule right matrix multiplication: G: X ↦ X W>"
     assert repr(session) == "<Session of 1 derivations, next tag (4)>"
     assert all(len(repr(found)) < 120 for found in [derivation, *derivation.steps, session])
+
+
+def test_star_between_matrices_is_noted_once_per_product() -> None:
+    derivation = diff("sum(X * Y) + sum(X * Y) + 2 * tr(X * Y^T)", "X")
+    notes = [note.sentence(str) for note in derivation.notes]
+    assert notes == [
+        "X Y, written with *, is the matrix product; the entrywise product is X ⊙ Y",
+        "X Y^T, written with *, is the matrix product; the entrywise product is X ⊙ Y^T",
+    ]
+    assert_gradient_correct(derivation)
+
+
+def test_a_greek_letter_that_looks_latin_is_noted() -> None:
+    derivation = diff("sum(X ⊙ Χ)", "X")
+    assert derivation.text().splitlines()[1:3] == [
+        "shapes: X m×n, Χ scalar",
+        "note: Χ is the Greek capital Chi, not the Latin X",
+    ]
+    assert "Note: $\\Chi$ is the Greek capital Chi, not the Latin X." in derivation.latex()
+    assert_gradient_correct(derivation)
