@@ -357,7 +357,9 @@ def _problem_options(args: argparse.Namespace) -> dict[str, Any]:
     return {
         "shapes": _shapes(args.shape),
         "convention": args.convention,
-        "functions": _once("--define", [(found.name, found) for found in definitions]),
+        "functions": _once(
+            "--define", [(found.name, found) for found in definitions], matcalc.ErrorKind.NAME
+        ),
     }
 
 
@@ -371,17 +373,16 @@ def _shapes(declarations: list[str]) -> dict[str, str]:
                 matcalc.ErrorKind.SHAPE,
             )
         named.append((name.strip(), dims))
-    return _once("--shape", named)
+    return _once("--shape", named, matcalc.ErrorKind.SHAPE)
 
 
-def _once(flag: str, named: list[tuple[str, T]]) -> dict[str, T]:
+def _once(flag: str, named: list[tuple[str, T]], kind: matcalc.ErrorKind) -> dict[str, T]:
     """The declarations by name; a name declared twice is an error that names it."""
     found: dict[str, T] = {}
     for name, value in named:
         if name in found:
             raise matcalc.MatcalcError(
-                f"{flag} declares {name} more than once; declare each name once",
-                matcalc.ErrorKind.NAME,
+                f"{flag} declares {name} more than once; declare each name once", kind
             )
         found[name] = value
     return found

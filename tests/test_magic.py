@@ -161,7 +161,7 @@ def test_cell_magic_errors(
         ('diff "||X W" --wrt W', "matcalc: syntax error at line 1, column 6", 3),
         ("diff", "matcalc: usage error", 1),
         ('diff "X --wrt W', "matcalc: usage error", 1),
-        ('diff "||X||_F^2" --wrt X --shape X=m,n --shape X=n,m', "matcalc: name error", 1),
+        ('diff "||X||_F^2" --wrt X --shape X=m,n --shape X=n,m', "matcalc: shape error", 1),
     ],
 )
 def test_magic_errors_show_the_place_without_a_traceback(
