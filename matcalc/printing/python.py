@@ -95,7 +95,9 @@ def python_source(
     writer = _Writer(shapes, functions, inputs, generic, name)
     arrays = [writer.names[n] for n in inputs if not is_scalar(symbols[n])]
     scalars = [writer.names[n] for n in inputs if is_scalar(symbols[n])]
-    head = [f"xp = array_namespace({', '.join(arrays or scalars)})"]
+    numbers, numpy, converted = _numbers(writer, scalars) if not arrays else ("", "", [])
+    anchors = arrays or scalars or [f"{numpy}.asarray(0.0)"]
+    head = [f"xp = array_namespace({', '.join(anchors)})"]
     if arrays:  # a scalar may be a Python number: an array of the arrays' type from here on
         head += [f"{scalar} = xp.asarray({scalar}, dtype=dtype)" for scalar in scalars]
     vectors = [n for n in inputs if _is_column(symbols[n])]
@@ -131,13 +133,17 @@ def python_source(
             writer.lines.append(f"{target} = {found}")
         results.append(target)
     if any("dtype=dtype" in line for line in writer.lines):  # for ones, eye and scalars
-        writer.lines.insert(1, f"dtype = {(arrays or scalars)[0]}.dtype")
+        writer.lines.insert(1, f"dtype = {anchors[0]}.dtype")
     parameters = [writer.names[n] for n in inputs]
     if generic:
         parameters += ["*", *writer.callables.values()]
-    described = "\n".join(f"    {writer.names[n]}: {_kind(symbols[n])}" for n in inputs)
+    described = [f"    {writer.names[n]}: {_kind(symbols[n])}" for n in inputs] + [
+        f"    {v}: the elementwise function {g}, a callable" for g, v in writer.callables.items()
+    ]
     returned = ", ".join(f"df/d{g.wrt}" for g in gradients)
-    numbers, converted = _numbers(writer, scalars) if not arrays else ("", [])
+    summary = (
+        f"f and {returned}, each gradient in the shape of its variable." if gradients else "f."
+    )
     returns = [f"return {', '.join(results)}"]
     if numbers:
         floats = ", ".join(f"float({result})" for result in results)
@@ -149,13 +155,8 @@ def python_source(
         "",
         "",
         f"def {name}({', '.join(parameters)}):",
-        f'    """f and {returned}, each gradient in the shape of its variable.',
-        "",
-        described,
-        *(
-            f"    {v}: the elementwise function {g}, a callable"
-            for g, v in writer.callables.items()
-        ),
+        f'    """{summary}',
+        *(["", *described] if described else []),
         '    """',
         *(f"    {line}".rstrip() for line in converted),
         *(f"    {line}" for line in _inlined(writer.lines, writer.temporaries)),
@@ -164,19 +165,26 @@ def python_source(
     return "\n".join(lines) + "\n"
 
 
-def _numbers(writer: _Writer, scalars: Sequence[str]) -> tuple[str, list[str]]:
+def _numbers(writer: _Writer, scalars: Sequence[str]) -> tuple[str, str, list[str]]:
     """Where every input is a scalar: a flag for Python numbers (which no array namespace
-    claims), and the lines that make them NumPy's 0-d float64 arrays; the values go back as
-    floats."""
+    claims), the name NumPy is imported as, and the lines that make the numbers NumPy's 0-d
+    float64 arrays; the values go back as floats. With no input at all, NumPy computes f."""
     numbers, numpy = writer.fresh("numbers"), writer.fresh("numpy")
+    imported = "import numpy" if numpy == "numpy" else f"import numpy as {numpy}"
+    if not scalars:
+        return numbers, numpy, [f"{numbers} = True", imported]
     given = f"({scalars[0]},)" if len(scalars) == 1 else f"({', '.join(scalars)})"
-    return numbers, [
-        f"{numbers} = all(isinstance(value, int | float) for value in {given})",
-        f"if {numbers}:",
-        "    import numpy" if numpy == "numpy" else f"    import numpy as {numpy}",
-        "",
-        *(f"    {s} = {numpy}.asarray({s}, dtype={numpy}.float64)" for s in scalars),
-    ]
+    return (
+        numbers,
+        numpy,
+        [
+            f"{numbers} = all(isinstance(value, int | float) for value in {given})",
+            f"if {numbers}:",
+            f"    {imported}",
+            "",
+            *(f"    {s} = {numpy}.asarray({s}, dtype={numpy}.float64)" for s in scalars),
+        ],
+    )
 
 
 def _inlined(lines: list[str], temporaries: set[str]) -> list[str]:
