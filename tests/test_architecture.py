@@ -39,6 +39,8 @@ LAYERS = [
     "simplify.jacobian",
     "simplify",
     "sharing",
+    "sympy_forms.writer",
+    "sympy_forms.reader",
     "sympy_forms",
     "notes",
     "derivation",

@@ -27,7 +27,7 @@ from matcalc.cookbook import IDENTITIES, CookbookIdentity
 from matcalc.errors import ErrorKind
 from matcalc.expr import Expr, Pending, Symbol
 from matcalc.finite_differences import random_env
-from matcalc.shapes import Shape, infer
+from matcalc.shapes import Shape, Shapes, infer
 from matcalc.sympy_forms import from_sympy, is_sympy, to_sympy
 
 Env = dict[str, Any]
@@ -388,6 +388,15 @@ def test_a_pending_derivative_has_no_sympy_form() -> None:
     pending = Pending(Symbol("f"), Symbol("X"), ())
     with pytest.raises(MatcalcError, match="pending derivative") as error:
         to_sympy(pending, infer(Symbol("X")))
+    assert error.value.kind is ErrorKind.VALUE
+
+
+def test_to_sympy_says_what_does_not_fit() -> None:
+    with pytest.raises(MatcalcError, match="inner dimensions") as error:
+        to_sympy(parse("X Y"), Shapes({"X": (3, 4), "Y": (5, 6)}))
+    assert error.value.kind is ErrorKind.SHAPE
+    with pytest.raises(MatcalcError, match="not str") as error:
+        to_sympy("X Y")  # type: ignore[arg-type]
     assert error.value.kind is ErrorKind.VALUE
 
 
