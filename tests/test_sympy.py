@@ -432,6 +432,30 @@ def test_what_matcalc_cannot_read_is_a_clear_error(build: Callable[[], Any], mes
     assert error.value.kind in (ErrorKind.VALUE, ErrorKind.SHAPE)
 
 
+def _nested_exp(depth: int) -> Any:
+    value = sp.Trace(A)
+    for _ in range(depth):
+        value = sp.exp(value)
+    return value
+
+
+@pytest.mark.parametrize(
+    "build",
+    [lambda: _nested_exp(301), lambda: _nested_exp(3_000), lambda: sp.Trace(sp.MatMul(*[A] * 400))],
+    ids=["nested-301", "nested-3000", "product-of-400"],
+)
+def test_too_deep_is_a_clear_error(build: Callable[[], Any]) -> None:
+    with pytest.raises(MatcalcError, match="nested more than 300 deep"):
+        from_sympy(build())
+
+
+def test_nested_as_deep_as_the_parser_takes_derives() -> None:
+    objective, declared = from_sympy(_nested_exp(299))
+    assert objective == parse("exp(" * 299 + "tr(A)" + ")" * 299)
+    derivation = derive(objective, "A", declared)
+    assert derivation.result.size < 20_000
+
+
 def test_a_float_is_read_as_the_decimal_it_prints_as() -> None:
     objective, _ = from_sympy(sp.Float(0.1) * sp.Trace(A))
     assert str(objective) == "0.1 tr(A)"

@@ -38,11 +38,11 @@ from matcalc.expr import (
 )
 from matcalc.functions import FUNCTIONS, PLACEHOLDER, is_generic
 from matcalc.functions import from_sympy as elementwise_from_sympy
-from matcalc.limits import deep_recursion
+from matcalc.limits import MAX_DEPTH, deep_recursion
 from matcalc.parser import parse
 from matcalc.shapes import SCALAR
 from matcalc.sympy_forms.writer import formula
-from matcalc.traversal import replace_nodes
+from matcalc.traversal import distinct, replace_nodes
 
 Declared = dict[str, tuple[int | str, ...] | str]
 """Shapes to declare, as `matcalc.diff(shapes=…)` takes them: {"X": ("m", "n"), "x": ("n",)}."""
@@ -71,7 +71,26 @@ def from_sympy(expr: Any) -> tuple[Expr, Declared]:
             ErrorKind.VALUE,
         )
     reader = _Reader(sympy)
-    return reader.read(expr), reader.declared
+    found = reader.read(expr)
+    if _nesting(found) > MAX_DEPTH:  # a SymPy product of many factors is one node
+        raise _too_deep()
+    return found, reader.declared
+
+
+def _too_deep() -> MatcalcError:
+    return MatcalcError(
+        f"the SymPy expression's operations are nested more than {MAX_DEPTH} deep",
+        ErrorKind.VALUE,
+    )
+
+
+def _nesting(expr: Expr) -> int:
+    """How deep operations are nested in `expr`: 0 for a symbol or a number."""
+    depth: dict[Expr, int] = {}
+    for node in distinct(expr):
+        kids = node.children()
+        depth[node] = 1 + max(depth[kid] for kid in kids) if kids else 0
+    return depth[expr]
 
 
 _SHOWN = 60
@@ -97,6 +116,7 @@ class _Reader:
         self.sp = sp
         self.declared: Declared = {}
         self.done: dict[Any, Expr] = {}
+        self.depth = 0
         x = sp.Symbol("x", real=True)
         self.classes = {
             written.func: name
@@ -143,7 +163,11 @@ class _Reader:
     def read(self, e: Any) -> Expr:
         found = self.done.get(e)
         if found is None:
+            if self.depth > MAX_DEPTH:  # a leaf may sit under MAX_DEPTH operations
+                raise _too_deep()
+            self.depth += 1
             found = self._read(e)
+            self.depth -= 1
             self.done[e] = found
         return found
 

@@ -159,9 +159,7 @@ class _Writer:
                 return sp.Identity(self._dim(n))
             case Transpose():
                 return sp.Transpose(kids[0]) if self._is_matrix(kids[0]) else kids[0]
-            case Neg(arg):
-                if isinstance(arg, Number):
-                    return -kids[0]
+            case Neg():
                 return self._times(sp.Integer(-1), kids[0])
             case Add(terms):
                 return self._sum(node, terms, kids)
