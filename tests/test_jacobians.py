@@ -6,14 +6,19 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from dataclasses import replace
 from typing import Any, NamedTuple
 
 import numpy as np
 import pytest
-from conftest import well_conditioned
+from conftest import assert_differences_agree, well_conditioned
+from hypothesis import given, reject
+from hypothesis import strategies as st
+from objectives import VARIABLES, Objective, _Builder
 
 from matcalc import Derivation, MatcalcError, diff, evaluate, parse
 from matcalc.errors import ErrorKind
+from matcalc.expr import ZERO, MatMul, Transpose
 from matcalc.finite_differences import random_env
 
 STEP = 1e-6
@@ -236,6 +241,35 @@ def test_jacobian(case: Case, layout: str) -> None:
     assert str(derivation.result) == expected
     assert derivation.steps[-1].rule == "Jacobian"
     assert_jacobian_agrees(derivation, case.functions)
+
+
+@st.composite
+def columns(draw: Any) -> Objective:
+    """A random column of p entries in which x (m×1) or lambda (a scalar) occurs one to three
+    times, built by tests/objectives.py's builder over the whole rule table."""
+    wrt = draw(st.sampled_from(["x", "lambda"]))
+    builder = _Builder(draw, wrt)
+    builder.shapes[wrt] = VARIABLES[wrt]
+    expr = builder.expr(("p", 1), draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    return Objective(expr, wrt, dict(builder.shapes), frozenset(builder.positive))
+
+
+@given(columns(), st.sampled_from(["denominator", "numerator"]))
+def test_random_jacobians_match_central_differences(objective: Objective, layout: str) -> None:
+    """M u, or M^T u in numerator layout, is the gradient of u^T y; a Jacobian that matcalc
+    cannot write (past 32 terms, or a form no rule reaches) is a clean error that says so."""
+    try:
+        derivation = diff(
+            str(objective.expr), objective.wrt, shapes=objective.shapes, layout=layout
+        )
+    except MatcalcError as error:
+        assert error.kind is ErrorKind.NOT_DIFFERENTIABLE and "Jacobian" in error.message
+        reject()
+    assert derivation.cotangent is not None
+    transposed = Transpose(derivation.result) if layout == "numerator" else derivation.result
+    gradient = ZERO if derivation.result == ZERO else MatMul(transposed, derivation.cotangent)
+    env = objective.env(derivation.shapes.symbols, seed=0)
+    assert_differences_agree(replace(derivation, result=gradient), env)
 
 
 def test_a_jacobian_by_a_scalar_is_a_row_in_denominator_layout() -> None:

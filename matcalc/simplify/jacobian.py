@@ -74,6 +74,8 @@ class _Linear:
             return _times([front.times(_scalar(after))], self._column_atom(held))
         if rows == 1:
             return _times([front], self._trace(matrix(held, *after)))
+        if self._shape(product(term.factors)) == SCALAR:  # a 1×1 term is its own trace
+            return self._trace(term)
         return _times([front], self._times_column(held, product(after)))
 
     def _column_atom(self, atom: Expr) -> list[Term]:
@@ -157,21 +159,15 @@ class _Linear:
     def _diagonal(self, square: Expr) -> list[Term]:
         """N with diag(`square`) = N u: diag(a b^T) = a ⊙ b, diag(A diag(v) B) = (A ⊙ B^T) v,
         diag(L ⊙ R) = diag(L) ⊙ diag(R)."""
-        found = []
-        for term in self.simplifier.terms(square):
-            at, outside = self._holder(term)
-            factors = term.factors
-            if not factors:  # a 1×1 matrix is its own diagonal
-                found += self._term(term)
-            elif isinstance(at, Expr):
-                diagonal = matrix(Diag(product(factors)))
-                found += _times([outside.times(diagonal)], self._scalar(at))
-            else:
-                found += self._outer_diagonal(outside, factors, at)
-        return found
+        return [n for term in self.simplifier.terms(square) for n in self._term_diagonal(term)]
 
-    def _outer_diagonal(self, outside: Term, factors: tuple[Expr, ...], at: int) -> list[Term]:
-        """N with diag(`outside` · `factors`) = N u, where factor `at` holds u."""
+    def _term_diagonal(self, term: Term) -> list[Term]:
+        at, outside = self._holder(term)
+        factors = term.factors
+        if not factors:  # a 1×1 matrix is its own diagonal
+            return self._term(term)
+        if isinstance(at, Expr):
+            return _times([outside.times(matrix(Diag(product(factors))))], self._scalar(at))
         transpose = self.simplifier.transpose_term
         columns = [i for i in range(1, len(factors)) if self._shape(product(factors[:i]))[1] == 1]
         if columns:  # diag(L R) = L ⊙ R^T for a column L and a row R
@@ -183,17 +179,45 @@ class _Linear:
             weights = matrix(Diag(product(column.factors)))
             return _times([weights], self._term(outside.times(transpose(row))))
         held, rows = factors[at], self._shape(factors[0])[0]
+        before, after = factors[:at], factors[at + 1 :]
         match held:
             case Diag(inner) if self._shape(inner)[1] == 1:
-                before, after = factors[:at], factors[at + 1 :]
                 after_t = Transpose(product(after)) if after else Identity(rows)
                 hadamard = self._terms(outside, _hadamard(before, after_t))
                 return _times(hadamard, self.column(inner))
+            case Hadamard() | HadamardDiv() if (opened := self._opened(held)) is not None:
+                around = [outside.times(matrix(*before)).times(t) for t in opened]
+                return [n for t in around for n in self._term_diagonal(t.times(matrix(*after)))]
             case Hadamard() | HadamardDiv() if len(factors) == 1:
                 inner, other = self._apart(held)
                 diagonal = outside.times(matrix(Diag(Diag(other))))
                 return _times([diagonal], self._diagonal(inner))
         raise self._no_rule(held)
+
+    def _opened(self, elementwise: Hadamard | HadamardDiv) -> list[Term] | None:
+        """L ⊙ R as products, if each term of L is a scalar times a matrix, the outer product
+        of a column and a row, or a diagonal matrix: (c r) ⊙ R = diag(c) R diag(r^T),
+        diag(v) ⊙ R = diag(v ⊙ diag(R)). None otherwise."""
+        inner, other = self._apart(elementwise)
+        opened = []
+        for term in self.simplifier.terms(inner):
+            at, outside = self._holder(term)
+            factors = term.factors
+            columns = [
+                i for i in range(1, len(factors)) if self._shape(product(factors[:i]))[1] == 1
+            ]
+            if isinstance(at, Expr):
+                part = matrix(Hadamard(product(factors), other))
+                opened.append(Term(term.coefficient, term.scalars, ()).times(part))
+            elif columns:
+                column, row = product(factors[: columns[0]]), matrix(*factors[columns[0] :])
+                row_t = term_expr(self.simplifier.transpose_term(row))
+                opened.append(outside.times(matrix(Diag(column), other, Diag(row_t))))
+            elif len(factors) == 1 and isinstance(factors[0], Diag):
+                opened.append(outside.times(matrix(Diag(Hadamard(factors[0].arg, Diag(other))))))
+            else:
+                return None
+        return opened
 
     def _holder(self, term: Term) -> tuple[Expr | int, Term]:
         """Where u is in `term`: its scalar factor or the index of its matrix factor, with the
@@ -248,8 +272,8 @@ class _Linear:
 
     def _no_rule(self, expr: Expr) -> MatcalcError:
         return MatcalcError(
-            f"matcalc has no rule that writes {expr} as a matrix times {self.u}, so it cannot "
-            f"write this Jacobian as a matrix; differentiate a scalar such as v^T y instead",
+            f"this Jacobian has no matrix form that matcalc can write: no rule writes {expr} as "
+            f"a matrix times {self.u}; differentiate a scalar such as v^T y instead",
             ErrorKind.NOT_DIFFERENTIABLE,
         )
 
