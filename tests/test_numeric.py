@@ -205,8 +205,8 @@ def test_numerator_layout_is_evaluated_as_derived() -> None:
         (lambda: evaluate(b"X", {"X": X}), ErrorKind.VALUE, "not bytes"),
         (lambda: evaluate("X", {"X": X}, shapes=3), ErrorKind.SHAPE, "shapes maps names"),
         (lambda: evaluate("X", {"X": X}, shapes={"X": None}), ErrorKind.SHAPE, "X: a shape"),
-        (lambda: evaluate("X", {"X": X}, functions=[]), ErrorKind.VALUE, "functions maps"),
-        (lambda: evaluate("X", {"X": X}, functions={"phi": 3}), ErrorKind.VALUE, "not int"),
+        (lambda: evaluate("X", {"X": X}, functions=[]), ErrorKind.VALUE, "functions map"),
+        (lambda: evaluate("X", {"X": X}, functions={"phi": 3}), ErrorKind.VALUE, "not 3"),
         (lambda: evaluate("X", {"X": X}, functions={"phi": "x y"}), ErrorKind.NAME, "one var"),
         (lambda: evaluate("X", {"X": X}, functions={"tr": "x"}), ErrorKind.NAME, "own function"),
         (
