@@ -173,7 +173,6 @@ MALFORMED: list[
     ("python-power", "sum(X**2)", "X", None, ErrorKind.PARSE, (1, 7), "X.^2"),
     ("numpy-transpose", "sum(X.T W)", "X", None, ErrorKind.PARSE, (1, 6), "X^T"),
     ("numpy-prefix", "sum(np.exp(X))", "X", None, ErrorKind.PARSE, (1, 7), "exp(X)"),
-    ("latex", "\\frac{1}{2} ||X||_F^2", "X", None, ErrorKind.PARSE, (1, 1), "--latex"),
     # declarations
     (
         "declared-twice",
