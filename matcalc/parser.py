@@ -10,13 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from lark import Lark, Token, Transformer, Tree, v_args
-from lark.exceptions import (
-    UnexpectedCharacters,
-    UnexpectedEOF,
-    UnexpectedInput,
-    UnexpectedToken,
-    VisitError,
-)
+from lark.exceptions import UnexpectedInput, VisitError
 
 from matcalc.errors import ErrorKind, MatcalcError, Span
 from matcalc.expr import (
@@ -41,19 +35,11 @@ from matcalc.expr import (
     Transpose,
 )
 from matcalc.functions import FUNCTIONS, is_generic
-from matcalc.hints import (
-    SLIPS,
-    arguments,
-    character_hint,
-    close_names,
-    latin_lookalike,
-    lookalikes_in,
-    plain_latin,
-    token_hint,
-)
+from matcalc.hints import SLIPS, arguments, lookalikes_in
 from matcalc.limits import MAX_DEPTH, MAX_INPUT, MAX_NUMBER_DIGITS, MAX_TOKENS, deep_recursion
 from matcalc.operations import BY_NAME
-from matcalc.shapes import GREEK, PLACEHOLDER
+from matcalc.parse_errors import mixed_scripts, syntax_error, token_span, unknown_function
+from matcalc.shapes import PLACEHOLDER
 
 KNOWN_FUNCTIONS = sorted([*FUNCTIONS, *BY_NAME, "ones", "eye", "vector", "matrix"])
 IDENTITY_NAMES = ("I", "eye")
@@ -118,7 +104,7 @@ def read(text: str, defined: Collection[str] = ()) -> Parsed:
     try:
         tree = _parse_counted(text, defined)
     except UnexpectedInput as error:
-        raise _syntax_error(text, error) from None
+        raise syntax_error(text, error) from None
     _check_depth(tree, text)
     builder = _Builder(text, defined)
     try:
@@ -161,12 +147,12 @@ def _check_neighbours(text: str, before: Token, token: Token, defined: Collectio
         else:
             message = f"a point after {before}: write {before} 0{token} for a product"
         if touching or before.type == "NUMBER":
-            raise MatcalcError(message, ErrorKind.PARSE, _span(text, token))
+            raise MatcalcError(message, ErrorKind.PARSE, token_span(text, token))
     words = ("NAME", "FUNCTION")  # letters: a digit after Χ is a product, which a note shows
     if touching and before.type in words and token.type in words:
         for side in (before, token):
             if lookalikes_in(str(side)):
-                raise _mixed_scripts(text, before, token, side)
+                raise mixed_scripts(text, before, token, side)
     if before.type == "NAME" and token.type == "LPAR":
         name = str(before)
         args = arguments(text, token.start_pos or 0) or []
@@ -175,7 +161,7 @@ def _check_neighbours(text: str, before: Token, token: Token, defined: Collectio
                 f"{name} is a function: write {name}({', '.join(args) or '…'}), with no space "
                 "before the parenthesis (a name, a space and a parenthesis are a product)",
                 ErrorKind.NAME,
-                _span(text, before),
+                token_span(text, before),
             )
         fix = _function_fix(name.lower(), args, defined)
         if touching and fix is not None:
@@ -183,22 +169,8 @@ def _check_neighbours(text: str, before: Token, token: Token, defined: Collectio
                 f"{name}(…) would be {name} times a parenthesis; functions are written in lower "
                 f"case: {fix}",
                 ErrorKind.NAME,
-                _span(text, before),
+                token_span(text, before),
             )
-
-
-def _span(text: str, token: Token, offset: int = 0) -> Span:
-    return Span(token.line or 1, (token.column or 1) + offset, text)
-
-
-def _mixed_scripts(text: str, before: Token, token: Token, side: Token) -> MatcalcError:
-    at, what = lookalikes_in(str(side))[0]
-    written = text[before.start_pos : token.end_pos]
-    return MatcalcError(
-        f"{written} mixes scripts: {side[at]} is {what}; write {plain_latin(written)}",
-        ErrorKind.NAME,
-        _span(text, side, at),
-    )
 
 
 def _is_function(name: str, defined: Collection[str]) -> bool:
@@ -230,89 +202,6 @@ def _check_depth(tree: Tree[Token], text: str) -> None:
                 Span(getattr(meta, "line", 1), getattr(meta, "column", 1), text),
             )
         stack.extend((operand, depth + 1) for operand in operands)
-
-
-def _syntax_error(text: str, error: UnexpectedInput) -> MatcalcError:
-    line, column = max(error.line, 1), max(error.column, 1)
-    if isinstance(error, UnexpectedEOF) or (
-        isinstance(error, UnexpectedToken) and error.token.type == "$END"
-    ):
-        line, column = _end_of(text)
-        message = f"the expression ends too early: {_expected(error)}"
-        if text.rstrip().endswith(("||", "‖", "\\Vert")):
-            message = (
-                "a norm closes with its subscript: ||G||_F, ||x||_2, ||x||_1, or squared, ||G||_F^2"
-            )
-    elif isinstance(error, UnexpectedCharacters):
-        at = error.pos_in_stream or 0
-        found = text[at]
-        if latin_lookalike(found) is not None:
-            return _lookalike_error(text, at, Span(line, column, text))
-        message = f"unexpected character {found!r}"
-        hint = character_hint(text, at)
-        if found == "^":
-            hint = (
-                "after ^ matcalc reads T (transpose), {-1} (inverse), {-T}, {∘k} "
-                "(elementwise power) or an exponent such as 2, {-1/2} or b"
-            )
-        message += f"; {hint}" if hint else ""
-    else:
-        assert isinstance(error, UnexpectedToken)
-        hint = token_hint(text, error.token.start_pos or 0)
-        message = f"unexpected {_describe(error.token)}: {hint or _expected(error)}"
-    return MatcalcError(message, ErrorKind.PARSE, Span(line, column, text))
-
-
-def _lookalike_error(text: str, at: int, span: Span) -> MatcalcError:
-    """A letter that looks Latin but that the grammar does not read (Cyrillic х, fullwidth
-    Ｘ): say which it is, and the word in Latin letters."""
-    start, end = at, at + 1
-    while start > 0 and (text[start - 1].isalnum() or text[start - 1] == "_"):
-        start -= 1
-    while end < len(text) and (text[end].isalnum() or text[end] == "_"):
-        end += 1
-    word = text[start:end]
-    _, what = lookalikes_in(text[at])[0]
-    return MatcalcError(
-        f"{text[at]!r} in {word} is {what}; write {plain_latin(word)}", ErrorKind.NAME, span
-    )
-
-
-def _end_of(text: str) -> tuple[int, int]:
-    lines = text.rstrip().splitlines() or [""]
-    return len(lines), len(lines[-1]) + 1
-
-
-_TERMINAL_NAMES = {
-    "RPAR": "')'",
-    "LPAR": "'('",
-    "NORM_CLOSE": "a closing '||_F^2'",
-    "NAME": "a name",
-    "NUMBER": "a number",
-    "FUNCTION": "a function",
-    "NORM_OPEN": "'||'",
-    "COMMA": "','",
-    "MINUS": "'-'",
-    "SUM_OP": "'+' or '-'",
-}
-
-
-def _describe(token: Token) -> str:
-    if token.type == "NORM_CLOSE" or token.type == "NORM_OPEN":
-        return f"norm bar {str(token)!r}"
-    return f"{str(token)!r}"
-
-
-def _expected(error: UnexpectedInput) -> str:
-    expected = getattr(error, "expected", None) or getattr(error, "allowed", None) or set()
-    if "NORM_CLOSE" in expected:
-        return "expected the closing bar of a norm, as in ||G||_F^2"
-    if "RPAR" in expected and len(expected) < 12:
-        return "expected ')' to close a parenthesis"
-    if {"NAME", "NUMBER"} & set(expected):
-        return "expected an operand (a name, a number, a function call or a parenthesis)"
-    names = sorted(_TERMINAL_NAMES.get(name, name) for name in expected)
-    return "expected " + " or ".join(names) if names else "the expression is incomplete"
 
 
 @v_args(meta=True)
@@ -352,16 +241,16 @@ class _Builder(Transformer[Token, Expr]):
                 f"{name} is a function: write {name}(X), its argument in parentheses right "
                 "after the name",
                 ErrorKind.NAME,
-                _span(self.text, token),
+                token_span(self.text, token),
             )
         self.lookalikes += [
-            (name, what, _span(self.text, token, at)) for at, what in lookalikes_in(name)
+            (name, what, token_span(self.text, token, at)) for at, what in lookalikes_in(name)
         ]
         return self._token_at(token, Symbol(name))
 
     def number(self, meta: Any, children: list[Token]) -> Expr:
         token = children[0]
-        return self._token_at(token, Number(_exact(str(token), _span(self.text, token))))
+        return self._token_at(token, Number(_exact(str(token), token_span(self.text, token))))
 
     def add(self, meta: Any, children: list[Any]) -> Expr:
         terms = [children[0]]
@@ -384,7 +273,7 @@ class _Builder(Transformer[Token, Expr]):
 
     def matmul(self, meta: Any, children: list[Any]) -> Expr:
         if len(children) == 3 and children[1] == "*":
-            self.starred.append((children[0], children[2], _span(self.text, children[1])))
+            self.starred.append((children[0], children[2], token_span(self.text, children[1])))
         return self._at(meta, MatMul(children[0], children[-1]))
 
     def div(self, meta: Any, children: list[Expr]) -> Expr:
@@ -406,7 +295,7 @@ class _Builder(Transformer[Token, Expr]):
 
     def hadamard_pow(self, meta: Any, children: list[Any]) -> Expr:
         digits = "".join(ch for ch in str(children[1]) if ch.isdigit())
-        exponent = int(_exact(digits, _span(self.text, children[1])))
+        exponent = int(_exact(digits, token_span(self.text, children[1])))
         if exponent < 1:
             raise MatcalcError(
                 "an elementwise power needs a positive exponent",
@@ -448,7 +337,7 @@ class _Builder(Transformer[Token, Expr]):
             name in FUNCTIONS or is_generic(name) or name in self.defined
         ):
             written = arguments(self.text, token.end_pos or 0) or []
-            message = _unknown_function(name, written, self.defined)
+            message = unknown_function(name, written, KNOWN_FUNCTIONS, self.defined)
             raise MatcalcError(message, ErrorKind.NAME, span)
         arity = operation.arity if operation is not None else 1
         if len(args) != arity:
@@ -508,21 +397,3 @@ def _dims(args: list[Expr], count: int, usage: str, span: Span) -> list[int | st
     if len(dims) != count:
         raise MatcalcError(usage, ErrorKind.PARSE, span)
     return dims
-
-
-def _unknown_function(name: str, args: list[str], defined: Collection[str] = ()) -> str:
-    """An unknown function's message: what to write if it is a known slip (`trace`, `mean`,
-    `sigma`) or a Greek scalar's name, else the known names within a small edit distance."""
-    if name.endswith("'"):
-        return f"{name}: only a generic one-letter function such as g has a primed derivative g'"
-    known = f"(known: {', '.join(KNOWN_FUNCTIONS)}, or a single letter such as g for any function)"
-    if name in SLIPS:
-        return f"unknown function {name}: write {SLIPS[name].advice(args)}"
-    if name in GREEK:
-        product = f"{name} ({', '.join(args) or 'X'})"
-        return f"{name} is a scalar's name, not a function: write {product}, with a space"
-    close = close_names(name, [*KNOWN_FUNCTIONS, *defined, *SLIPS])
-    if not close:
-        return f"unknown function {name} {known}"
-    fixes = [SLIPS[c].written(args) if c in SLIPS else f"{c}({', '.join(args)})" for c in close]
-    return f"unknown function {name}; did you mean {' or '.join(fixes)}? {known}"

@@ -22,6 +22,7 @@ LAYERS = [
     "functions",
     "shapes",
     "hints",
+    "parse_errors",
     "parser",
     "definitions",
     "rules.rule",
