@@ -139,14 +139,15 @@ def _check_neighbours(text: str, before: Token, token: Token, defined: Collectio
     .3), `2 .5`, `X.5`, `WΧ` (W times a Greek Chi), `Tr(X)` (a matrix Tr times X), `exp (X)`
     (a function's name as a symbol)."""
     touching = before.end_pos == token.start_pos
-    if token.type == "NUMBER" and token.startswith(".") and before.type in ("NUMBER", "NAME"):
+    if token.type == "NUMBER" and token.startswith("."):
+        message = None
         if before.type == "NUMBER" and touching:
             message = "a number has one decimal point"
         elif before.type == "NUMBER":
             message = f"a number after a number: write {before}{token}, or {before} * 0{token}"
-        else:
+        elif before.type == "NAME" and touching:
             message = f"a point after {before}: write {before} 0{token} for a product"
-        if touching or before.type == "NUMBER":
+        if message is not None:
             raise MatcalcError(message, ErrorKind.PARSE, token_span(text, token))
     words = ("NAME", "FUNCTION")  # letters: a digit after Χ is a product, which a note shows
     if touching and before.type in words and token.type in words:
