@@ -180,8 +180,8 @@ _LOOKALIKES = dict(
 
 
 def latin_lookalike(char: str) -> str | None:
-    """The Latin letter (or digit) that `char` looks like, if it is another letter: Greek Χ,
-    Cyrillic х, fullwidth Ｘ, bold 𝐗, dotless ı."""
+    """The Latin letter that `char` looks like, if it is another letter: Greek Χ, Cyrillic х,
+    fullwidth Ｘ, bold 𝐗, dotless ı."""
     if char.isascii():
         return None
     if char in _LOOKALIKES:
@@ -193,7 +193,7 @@ def latin_lookalike(char: str) -> str | None:
 
 
 def lookalike_description(char: str) -> str:
-    """ "the Greek capital Chi, not the Latin X", for a letter that looks Latin."""
+    """What a letter that looks Latin is: "the Greek capital Chi, not the Latin X"."""
     *kind, letter = [word for word in unicodedata.name(char, char).split() if word != "LETTER"]
     capital = "CAPITAL" in kind
     described = [w.title() if w in ("GREEK", "CYRILLIC", "LATIN") else w.lower() for w in kind]
@@ -228,7 +228,6 @@ _LATEX_PLAIN = {
     "mathbf": "X",
     "boldsymbol": "X",
     "bm": "X",
-    "partial": "",
 }
 
 _CHARACTERS = {
