@@ -1,0 +1,562 @@
+"""LaTeX to expression nodes: matcalc's own LaTeX output and the forms papers use.
+
+grammar/latex.lark holds the notation; the plain parser's builder makes the nodes, so that
+`\\|X - D R\\|_F^2` and `||X - D R||_F^2` are equal expressions. A letter is a name of its own,
+as LaTeX sets it (`XW` is X W); a name in a font is that name whatever the font: `\\mathbf{x}`,
+`\\boldsymbol{x}` and `x` are all Symbol("x"), as matcalc tells a vector from a matrix by its
+shape, not by its typeface. What a reader could take two ways (`\\sum X Y`) is refused.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import unicodedata
+from collections.abc import Collection, Iterator
+from fractions import Fraction
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from lark import Lark, Token, Tree, v_args
+from lark.exceptions import UnexpectedCharacters, UnexpectedToken, VisitError
+from lark.lark import PostLex
+
+from matcalc.errors import ErrorKind, MatcalcError, Span
+from matcalc.expr import (
+    Det,
+    Div,
+    Expr,
+    FrobSq,
+    Func,
+    HadamardPow,
+    Identity,
+    Inverse,
+    LogDet,
+    MatMul,
+    Neg,
+    Norm,
+    Number,
+    Ones,
+    Power,
+    Sum,
+    SumCols,
+    SumRows,
+    Symbol,
+    Trace,
+    Transpose,
+)
+from matcalc.functions import FUNCTIONS
+from matcalc.limits import MAX_INPUT, MAX_TOKENS, deep_recursion
+from matcalc.operations import BY_NAME
+from matcalc.parser import IDENTITY_NAMES, KNOWN_FUNCTIONS, Spans, _Builder, _check_depth
+from matcalc.parser import _grammar as plain_grammar
+from matcalc.shapes import GREEK, convention
+
+
+def _greek_letters() -> dict[str, str]:
+    """Command word to name, as the LaTeX printer writes them: `alpha` → "alpha" (the plain
+    notation's spelling), `Sigma` → "Σ" (a capital has no other)."""
+    letters = {word: word for word in GREEK}
+    for code in range(ord("Α"), ord("Ω") + 1):
+        if unicodedata.category(letter := chr(code)) == "Lu":
+            word = unicodedata.name(letter).split()[-1].lower().replace("lamda", "lambda")
+            letters[word.capitalize()] = letter
+    return letters
+
+
+GREEK_LETTERS = _greek_letters()
+FUNCTION_COMMANDS = (
+    *("exp", "log", "ln", "sin", "cos", "tan", "arcsin", "arccos", "arctan", "tanh"),
+    *("det", "tr", "Tr", "trace", "diag"),
+)
+"""Commands that name one of matcalc's functions (or an alias of one)."""
+ALIASES = {"ln": "log", "lndet": "logdet", "Tr": "tr", "trace": "tr", "Trace": "tr"}
+"""Names papers give matcalc's functions: `\\ln`, `\\operatorname{Tr}`, `\\ln\\det`."""
+KNOWN_COMMANDS = sorted(
+    {*GREEK_LETTERS, *FUNCTION_COMMANDS, "sigma", "sqrt", "frac", "dfrac", "tfrac", "sum"}
+    | {"cdot", "odot", "circ", "oslash", "times", "top", "intercal", "mathsf", "mathrm"}
+    | {"mathbf", "mathit", "boldsymbol", "bm", "text", "operatorname", "left", "right"}
+    | {"Vert", "lVert", "rVert", "vert", "lvert", "rvert", "quad", "qquad", "big", "Big"}
+)
+"""Commands the grammar reads, for hints (tests/test_latex_input.py reads each)."""
+
+_HINTS = {
+    ("min", "max", "arg", "argmin", "argmax", "inf", "sup"): (
+        "matcalc reads the objective alone: paste what is minimised, e.g. \\|X - D R\\|_F^2"
+    ),
+    ("nabla", "partial"): (
+        "matcalc takes the objective and works out its derivative: paste the objective and "
+        "name the variable"
+    ),
+    ("left", "right"): "\\left and \\right take a delimiter matcalc reads: ( [ | \\| \\Vert",
+    ("hat", "bar", "tilde", "vec", "dot", "overline", "widehat"): (
+        "a decorated name: write a plain one, such as \\mathit{xhat} or x_1"
+    ),
+    ("top", "intercal", "prime"): "a transpose is a superscript: X^\\top",
+    ("otimes", "oplus", "kron"): "matcalc has no Kronecker product or direct sum",
+}
+_CHARACTER_HINTS = {
+    "_": "a subscript goes on a name (W_1, \\mathbf{x}_i) or a norm (\\|x\\|_2)",
+    "^": "after ^ comes T, \\top, {-1}, {-T}, {\\circ k}, one character or a group: X^{-1/2}",
+    "=": "matcalc reads one objective, not an equation: paste its right-hand side",
+    "\\": "a backslash starts a command such as \\frac or \\mathbf",
+}
+
+_CLOSING = {
+    "LPAR": ("RPAR", ")"),
+    "LSQB": ("RSQB", "]"),
+    "LBRACE": ("RBRACE", "}"),
+    "_LEFT_PAREN": ("_RIGHT_PAREN", "\\right)"),
+    "_LEFT_BRACKET": ("_RIGHT_BRACKET", "\\right]"),
+    "_NORM_OPEN": ("NORM_CLOSE", "a closing bar \\|"),
+    "_LEFT_NORM": ("RIGHT_NORM", "\\right\\|"),
+    "_ABS_OPEN": ("_ABS_CLOSE", "a closing bar |"),
+    "_LEFT_ABS": ("_RIGHT_ABS", "\\right|"),
+}
+"""Each opening delimiter: the closing one it takes, and how that is written."""
+_CLOSERS = {closer for closer, _ in _CLOSING.values()}
+_OPERAND_ENDS = {"LETTER", "GREEK_LETTER", "FONT", "COMMAND", "NUMBER", "ONES", "FRAC_DIGITS"}
+_OPERAND_ENDS |= {"TRANSPOSE", "INVERSE", "INVERSE_TRANSPOSE", "HADAMARD_POW"} | _CLOSERS
+
+
+def _opened(token: Token) -> str:
+    """What `token` opens: `\\log|\\det` a bar, `\\log\\left|\\det` a \\left|, ( a (."""
+    if token.type == "LOG_ABS_DET":
+        return "_LEFT_ABS" if "\\left" in token else "_ABS_OPEN"
+    return token.type
+
+
+class _Bars(PostLex):
+    """Types each bar that may open or close: it closes the innermost open bar of its kind when
+    it follows an operand (`\\|x\\|`), and opens otherwise (`\\|x\\| \\|y\\|` is a product)."""
+
+    always_accept = ("BAR", "BAR_MARKED", "ABS_BAR")
+
+    def process(self, stream: Iterator[Token]) -> Iterator[Token]:
+        opened: list[str] = []
+        previous = ""
+        for token in stream:
+            if token.type in self.always_accept:
+                kind = "_ABS_OPEN" if token.type == "ABS_BAR" else "_NORM_OPEN"
+                closes = token.type == "BAR_MARKED" or previous in _OPERAND_ENDS
+                if token.type == "BAR_MARKED" or (closes and opened and opened[-1] == kind):
+                    kind = _CLOSING[kind][0]  # a marked bar closes, or the parser says it can't
+                token = Token.new_borrow_pos(kind, token, token)
+            if _opened(token) in _CLOSING:
+                opened.append(_opened(token))
+            elif token.type in _CLOSERS and opened:
+                opened.pop()
+            previous = token.type
+            yield token
+
+
+@cache
+def _parser() -> Lark:
+    return Lark(_grammar(), parser="lalr", lexer="basic", postlex=_Bars(), propagate_positions=True)
+
+
+@cache
+def _grammar() -> str:
+    here = Path(__file__).parent
+    for candidate in (here / "grammar" / "latex.lark", here.parent / "grammar" / "latex.lark"):
+        if candidate.exists():
+            return candidate.read_text(encoding="utf-8")
+    raise FileNotFoundError("latex.lark is missing from the installation")
+
+
+@cache
+def _plain_commands() -> frozenset[str]:
+    """The commands the plain notation reads as well (\\odot, \\cdot, ^\\top, \\sum, …)."""
+    return frozenset(re.findall(r"\\\\([A-Za-z]+)", plain_grammar()))
+
+
+def looks_like_latex(text: str) -> bool:
+    """Whether `text` is unambiguously LaTeX: it uses a command the plain notation does not read
+    (\\frac, \\operatorname, \\mathbf, \\left, \\lVert, …) or a LaTeX space (`\\,`). Text whose
+    only commands both read (`\\|X\\|_F^2`, `X \\odot Y`, `X^\\top`) is left to the plain parser."""
+    commands = re.findall(r"\\([A-Za-z]+|[,;:!])", text)
+    return any(command not in _plain_commands() for command in commands)
+
+
+@deep_recursion
+def parse_latex(text: str, defined: Collection[str] = ()) -> Expr:
+    """Parse LaTeX math into an expression, as `parse` does the plain notation; `defined` names
+    the user's own functions (`\\operatorname{phi}(x)`, or `\\phi(x)` when phi is defined)."""
+    return parse_latex_located(text, defined)[0]
+
+
+@deep_recursion
+def parse_latex_located(text: str, defined: Collection[str] = ()) -> tuple[Expr, Spans]:
+    """Parse LaTeX, and also say where in the text each node starts (for error messages)."""
+    if len(text) > MAX_INPUT:
+        raise MatcalcError(
+            f"the expression is longer than {MAX_INPUT:,} characters", ErrorKind.PARSE
+        )
+    tokens = _tokens(text, defined)
+    if not tokens:
+        raise MatcalcError("the expression is empty", ErrorKind.PARSE)
+    interactive = _parser().parse_interactive()
+    end = Token("$END", "", len(text), *_end_of(text))
+    for index, token in enumerate([*tokens, end]):
+        try:
+            fed = interactive.feed_token(token)
+        except UnexpectedToken:
+            raise _syntax_error(text, tokens[:index], token) from None
+    tree: Tree[Token] = fed
+    _check_depth(tree, text)
+    builder = _LatexBuilder(text, defined, tokens)
+    try:
+        return builder.transform(tree), builder.spans
+    except VisitError as error:
+        raise error.orig_exc from None
+
+
+def _tokens(text: str, defined: Collection[str]) -> list[Token]:
+    """The tokens, checked for commands matcalc does not know and for letters that LaTeX sets
+    apart (`tanh(x)` without its backslash); past MAX_TOKENS the rest is refused unread."""
+    tokens: list[Token] = []
+    try:
+        for token in _parser().lex(text):
+            tokens.append(token)
+            if len(tokens) > MAX_TOKENS:
+                raise MatcalcError(
+                    f"the expression is longer than {MAX_TOKENS:,} names, numbers and operators",
+                    ErrorKind.PARSE,
+                    _span(token, text),
+                )
+    except UnexpectedCharacters as error:
+        _check_tokens(tokens, text, defined)
+        found = text[error.pos_in_stream or 0]
+        hint = f"; {_CHARACTER_HINTS[found]}" if found in _CHARACTER_HINTS else ""
+        span = Span(error.line, error.column, text)
+        raise MatcalcError(f"unexpected character {found!r}{hint}", ErrorKind.PARSE, span) from None
+    _check_tokens(tokens, text, defined)
+    return tokens
+
+
+def _check_tokens(tokens: list[Token], text: str, defined: Collection[str]) -> None:
+    run: list[Token] = []  # one-letter names side by side
+    for token, after in zip(tokens, [*tokens[1:], None], strict=False):
+        if token.type in ("COMMAND", "OPERATOR", "CALL") and token.startswith("\\"):
+            _check_command(token, text, defined)
+        touching = after if after is not None and after.start_pos == token.end_pos else None
+        if token.type == "LETTER" and touching is not None and touching.type == "NUMBER":
+            raise MatcalcError(
+                f"{token}{touching} reads as {token} times {touching} in LaTeX: write "
+                f"{token}_{touching} for a name with a number",
+                ErrorKind.PARSE,
+                _span(token, text),
+            )
+        run = [*run, token] if token.type in ("LETTER", "CALL") and len(token) == 1 else []
+        if run and (touching is None or touching.type not in ("LETTER", "CALL")):
+            _check_word(run, text, defined)
+            run = []
+
+
+def _check_word(run: list[Token], text: str, defined: Collection[str]) -> None:
+    """Letters side by side that spell a function: LaTeX sets `tanh` as t a n h."""
+    word = "".join(str(token).rstrip("'") for token in run)
+    if len(word) > 1 and (ALIASES.get(word, word) in KNOWN_FUNCTIONS or word in defined):
+        command = f"\\{word}" if word in FUNCTION_COMMANDS else f"\\operatorname{{{word}}}"
+        raise MatcalcError(
+            f"{word} reads as the product {' '.join(word)} in LaTeX: write {command}",
+            ErrorKind.PARSE,
+            _span(run[0], text),
+        )
+
+
+def _check_command(token: Token, text: str, defined: Collection[str]) -> None:
+    word = _command_word(token)
+    if word is None or (word in GREEK_LETTERS and token.type != "CALL"):
+        return
+    if token.type == "CALL" and word in GREEK_LETTERS and word not in ("sigma", *defined):
+        raise MatcalcError(
+            f"\\{word}( reads as a call of a function {word}: write \\{word} \\cdot (…) for a "
+            "product, or declare the function",
+            ErrorKind.PARSE,
+            _span(token, text),
+        )
+    name = ALIASES.get(word, word)
+    if word != "sigma" and name not in FUNCTIONS and name not in BY_NAME and name not in defined:
+        raise MatcalcError(_unknown_command(word), ErrorKind.PARSE, _span(token, text))
+
+
+def _command_word(token: Token) -> str | None:
+    """`\\exp` → "exp", `\\log\\det` → "logdet"; None for a name in braces (\\operatorname{tr})."""
+    found = re.fullmatch(r"\\((?:log|ln)\s*\\det|[A-Za-z]+)", re.sub(r"\s*_.*", "", token))
+    if found is None or found.group(1) == "operatorname":
+        return None
+    return re.sub(r"[\s\\]", "", found.group(1))
+
+
+def _unknown_command(word: str) -> str:
+    hint = next((hint for words, hint in _HINTS.items() if word in words), None)
+    if hint is None and (close := difflib.get_close_matches(word, KNOWN_COMMANDS, n=1)):
+        hint = f"did you mean \\{close[0]}?"
+    return f"unknown command \\{word}; {hint or 'its functions are ' + ', '.join(KNOWN_FUNCTIONS)}"
+
+
+def _span(token: Token, text: str) -> Span:
+    return Span(token.line or 1, token.column or 1, text)
+
+
+def _end_of(text: str) -> tuple[int, int]:
+    lines = text.rstrip().splitlines() or [""]
+    return len(lines), len(lines[-1]) + 1
+
+
+def _syntax_error(text: str, before: list[Token], token: Token) -> MatcalcError:
+    """An error at `token`, naming the delimiter left open or crossed where there is one."""
+    opened: list[Token] = []
+    for seen in before:
+        if _opened(seen) in _CLOSING:
+            opened.append(seen)
+        elif seen.type in _CLOSERS and opened:
+            opened.pop()
+    closing = _CLOSING[_opened(opened[-1])][1] if opened else ""
+    if token.type == "$END" and opened:
+        message = f"{opened[-1]} is never closed: close it with {closing}"
+        return MatcalcError(message, ErrorKind.PARSE, _span(opened[-1], text))
+    if token.type == "$END":
+        message = "the expression ends too early: expected an operand"
+    elif token.type in _CLOSERS:
+        where = (
+            f"{opened[-1]} at column {opened[-1].column}, which {closing} closes" if opened else ""
+        )
+        message = f"{token} does not close {where or 'anything open'}"
+    elif before and before[-1].type in ("SUM", "OPERATOR", "SQRT", "FRAC"):
+        message = f"unexpected {token} after {before[-1]}"
+    elif token.type in ("TRANSPOSE", "INVERSE", "INVERSE_TRANSPOSE", "HADAMARD_POW"):
+        message = f"unexpected {token}: a superscript follows an operand"
+    else:
+        operand = not before or before[-1].type not in _OPERAND_ENDS
+        message = f"unexpected {token}" + (": expected an operand" if operand else "")
+    return MatcalcError(message, ErrorKind.PARSE, _span(token, text))
+
+
+_SUBSCRIPT = re.compile(r"\s*_\s*(?:\{\s*([A-Za-z0-9]+)\s*\}|([A-Za-z0-9]))$")
+_FONT = re.compile(
+    r"\\([A-Za-z]+)\s*(?:\{\s*([^{}]*?)\s*\}|(\\[A-Za-z]+)|\s+([A-Za-z]))"
+    r"|\{\s*\\([A-Za-z]+)\s+([^{}]*?)\s*\}"
+)
+_OPERATOR_FONTS = ("mathrm", "text", "textrm", "mathsf", "textsf", "rm", "operatorname")
+
+
+def _font_parts(found: re.Match[str]) -> tuple[str, str]:
+    """The font and what it holds, from a match of _FONT."""
+    if found.group(5) is not None:
+        return found.group(5), found.group(6)
+    return found.group(1), next(g for g in found.group(2, 3, 4) if g is not None)
+
+
+@v_args(meta=True)
+class _LatexBuilder(_Builder):
+    """The plain parser's builder, reading LaTeX's tokens. It refuses a product whose left
+    factor ends in an operator's operand without parentheses (`\\sum X Y`, `\\log x \\, y`):
+    whether the product belongs to the operand is anybody's guess."""
+
+    def __init__(self, text: str, defined: Collection[str], tokens: list[Token]):
+        super().__init__(text, defined)
+        self.tokens = tokens
+        self.bare: dict[int, tuple[int, Expr]] = {}
+        """Nodes that end in an operator's operand written without parentheses, with where the
+        operand ends and the operator's node."""
+
+    def symbol(self, meta: Any, children: list[Token]) -> Expr:
+        token = children[0]
+        stem, sub = self._name(token)
+        if stem in IDENTITY_NAMES:
+            size: int | str = self._size() if not sub else int(sub) if sub.isdigit() else sub
+            return self._token_at(token, Identity(size))
+        name = stem + sub if sub.isdigit() else f"{stem}_{sub}" if sub else stem
+        return self._token_at(token, Symbol(name))
+
+    def _name(self, token: Token) -> tuple[str, str]:
+        """The name and its subscript: `\\mathbf{W}_1` → ("W", "1"), `\\lambda` → ("lambda", "")."""
+        sub = _SUBSCRIPT.search(token)
+        head = token[: sub.start()].strip() if sub else token.strip()
+        subscript = (sub.group(1) or sub.group(2)) if sub else ""
+        if token.type == "COMMAND":
+            return GREEK_LETTERS[head[1:]], subscript
+        if token.type != "FONT":
+            return head, subscript
+        found = _FONT.fullmatch(head)
+        font, inner = _font_parts(found) if found else ("", "")
+        if inner.startswith("\\") and inner[1:] in GREEK_LETTERS:
+            return GREEK_LETTERS[inner[1:]], subscript
+        if not re.fullmatch(r"[A-Za-z][A-Za-z0-9]*|[α-ωΑ-Ω]", inner):
+            message = f"{head}: matcalc reads a name in a font, such as \\mathbf{{x}}"
+            raise MatcalcError(message, ErrorKind.PARSE, _span(token, self.text))
+        if font in _OPERATOR_FONTS and ALIASES.get(inner, inner) in KNOWN_FUNCTIONS:
+            message = f"{inner} is a function: write its argument in parentheses, {head}(…)"
+            raise MatcalcError(message, ErrorKind.PARSE, _span(token, self.text))
+        return inner, subscript
+
+    def digit_exponent(self, meta: Any, children: list[Token]) -> Expr:
+        if len(children[0]) > 1:
+            message = f"LaTeX takes one character after ^: write ^{{{children[0]}}}"
+            raise MatcalcError(message, ErrorKind.PARSE, _span(children[0], self.text))
+        return self.number(meta, children)
+
+    def neg(self, meta: Any, children: list[Any]) -> Expr:
+        return self._at(meta, Neg(children[-1]))
+
+    def matmul(self, meta: Any, children: list[Any]) -> Expr:
+        return self._ending(super().matmul(meta, self._unambiguous(children)), children[-1])
+
+    def hadamard(self, meta: Any, children: list[Any]) -> Expr:
+        return self._ending(super().hadamard(meta, self._unambiguous(children)), children[-1])
+
+    def hadamard_div(self, meta: Any, children: list[Any]) -> Expr:
+        made = super().hadamard_div(meta, self._unambiguous(children))
+        return self._ending(made, children[-1])
+
+    def div(self, meta: Any, children: list[Any]) -> Expr:
+        return self._ending(super().div(meta, self._unambiguous(children)), children[-1])
+
+    def times(self, meta: Any, children: list[Any]) -> Expr:
+        left, op, right = self._unambiguous(children)
+        if not (_scalar(left) or _scalar(right)):
+            raise MatcalcError(
+                "\\times between matrices may mean a Kronecker or a cross product: write "
+                "A B or A \\cdot B for the matrix product",
+                ErrorKind.PARSE,
+                _span(op, self.text),
+            )
+        return self._ending(self._at(meta, MatMul(left, right)), right)
+
+    def _unambiguous(self, children: list[Any]) -> list[Any]:
+        """The factors of a product, unless the left one ends in a bare operand that nothing
+        closes: is `\\sum X Y` the sum of X Y, or (\\sum X) Y?"""
+        end, operator = self.bare.get(id(children[0]), (0, None))
+        after = next((t for t in self.tokens if (t.start_pos or 0) >= end), None)
+        if operator is not None and (after is None or after.type not in _CLOSERS):
+            raise MatcalcError(
+                "an operator before a product, without parentheses, is ambiguous: write "
+                "\\sum \\left(X Y\\right) or \\left(\\sum X\\right) Y, \\log(x y) or \\log(x) y",
+                ErrorKind.PARSE,
+                self.spans.get(id(operator)),
+            )
+        return children
+
+    def _ending(self, made: Expr, last: Expr) -> Expr:
+        """`made`, whose last factor is `last`, ends in a bare operand if `last` does."""
+        if id(last) in self.bare:
+            self.bare[id(made)] = self.bare[id(last)]
+        return made
+
+    def frac(self, meta: Any, children: list[Any]) -> Expr:
+        return super().div(meta, children[1:])
+
+    def frac_digits(self, meta: Any, children: list[Token]) -> Expr:
+        parts = [self._token_at(children[0], Number(Fraction(d))) for d in children[0][-2:]]
+        return super().div(meta, parts)
+
+    def sqrt(self, meta: Any, children: list[Any]) -> Expr:
+        return self._at(meta, Func("sqrt", children[1]))
+
+    def absolute(self, meta: Any, children: list[Any]) -> Expr:
+        return self._at(meta, Func("abs", children[0]))
+
+    def logdet(self, meta: Any, children: list[Any]) -> Expr:
+        return self._at(meta, LogDet(children[1]))
+
+    def call(self, meta: Any, children: list[Any]) -> Expr:
+        token, args = children[0], children[1:]
+        named = Token.new_borrow_pos("FUNCTION", self._function(token), token)
+        return super().call(meta, [named, *args])
+
+    def _function(self, token: Token) -> str:
+        word = _command_word(token)
+        if word == "sigma":
+            return "sigma" if "sigma" in self.defined else "sigmoid"
+        if word is None:
+            found = _FONT.fullmatch(token.strip())
+            word = _font_parts(found)[1] if found else str(token)
+        return ALIASES.get(word, word)
+
+    def bare_call(self, meta: Any, children: list[Any]) -> Expr:
+        applied = self.call(meta, children)
+        if not self._enclosed(children[0], meta):
+            self.bare[id(applied)] = (meta.end_pos, applied)
+        return applied
+
+    def sum_sign(self, meta: Any, children: list[Any]) -> Expr:
+        token, operand = children
+        marks = re.sub(r"\\sum|\\limits|\\(text|mathrm|rm)|[\s{}]", "", token)
+        kinds = {"": Sum, "_rows": SumRows, "_columns": SumCols, "_cols": SumCols}
+        if marks not in kinds:
+            raise MatcalcError(
+                f"{token} sums over indices, which matcalc does not read: write \\sum X for the "
+                "sum of every entry, \\sum_{\\text{rows}} X or \\sum_{\\text{columns}} X",
+                ErrorKind.PARSE,
+                _span(token, self.text),
+            )
+        enclosed = self._enclosed(token, meta)
+        if not enclosed and isinstance(operand, Transpose | Inverse | Power | HadamardPow):
+            raise MatcalcError(
+                f"{self.text[token.start_pos : meta.end_pos]} is ambiguous: write "
+                "\\sum \\left(X^2\\right) or \\left(\\sum X\\right)^2",
+                ErrorKind.PARSE,
+                _span(token, self.text),
+            )
+        summed = self._at(meta, kinds[marks](operand))
+        if not enclosed:
+            self.bare[id(summed)] = (meta.end_pos, summed)
+        return summed
+
+    def _enclosed(self, token: Token, meta: Any) -> bool:
+        """Whether the operand after `token` is one parenthesis, as in `\\sum (X Y)`."""
+        start = token.end_pos or 0
+        inside = [t for t in self.tokens if start <= (t.start_pos or 0) < meta.end_pos]
+        depth = 0
+        for index, seen in enumerate(inside):
+            depth += (_opened(seen) in _CLOSING) - (seen.type in _CLOSERS)
+            if depth == 0:
+                return index == len(inside) - 1 and _opened(inside[0]) in _CLOSING
+        return False
+
+    def norm(self, meta: Any, children: list[Any]) -> Expr:
+        arg, close = children
+        found = re.search(r"_\s*(?:\{((?:[^{}]|\{[^{}]*\})*)\}|(\\[A-Za-z]+|.))", close)
+        written = (found.group(1) or found.group(2)) if found else ""
+        sub = re.sub(r"\\(mathrm|text|rm|operatorname|mathsf)|[\s{}]", "", written)
+        if sub not in ("", "F", "2", "1"):
+            raise MatcalcError(
+                "matcalc reads the norms \\|X\\|_F, \\|x\\|_2, \\|x\\|_1 and \\|x\\|, "
+                f"not _{written}",
+                ErrorKind.PARSE,
+                _span(close, self.text),
+            )
+        if "^" not in close:
+            return self._at(meta, Norm(arg, sub or "norm2"))
+        if sub == "1":  # (||x||_1)^2, as the plain notation reads ||x||_1^2
+            return self._at(meta, Power(self._at(meta, Norm(arg, "1")), Number(Fraction(2))))
+        return self._at(meta, FrobSq(arg, sub))
+
+    def ones(self, meta: Any, children: list[Token]) -> Expr:
+        token = children[0]
+        found = re.search(r"_\s*(?:\{([^{}]*)\}|(.))", token)
+        if found is None:
+            return self._at(meta, Ones(self._size(), 1))
+        dims = [d.strip() for d in re.split(r"\\times|×|,", found.group(1) or found.group(2))]
+        if len(dims) > 2 or not all(re.fullmatch(r"[1-9]\d*|[A-Za-z]\w*", d) for d in dims):
+            message = "write the ones as \\mathbf{1}, \\mathbf{1}_n or \\mathbf{1}_{m \\times n}"
+            raise MatcalcError(message, ErrorKind.PARSE, _span(token, self.text))
+        rows, cols = (int(d) if d.isdigit() else d for d in (*dims, "1")[:2])
+        return self._at(meta, Ones(rows, cols))
+
+
+def _scalar(expr: Expr) -> bool:
+    """Whether `expr` is a scalar whatever the shapes: a number, a Greek name, a norm, …."""
+    match expr:
+        case Number() | FrobSq() | Norm() | Trace() | Det() | LogDet() | Sum():
+            return True
+        case Symbol(name):
+            return convention(name) == "scalar"
+        case Neg(arg) | Power(arg, _) | Func(_, arg):
+            return _scalar(arg)
+        case MatMul(left, right) | Div(left, right):
+            return _scalar(left) and _scalar(right)
+    return False
