@@ -153,7 +153,15 @@ class _Bars(PostLex):
 
 @cache
 def _parser() -> Lark:
-    return Lark(_grammar(), parser="lalr", lexer="basic", postlex=_Bars(), propagate_positions=True)
+    # cache=True keeps the built LALR tables in the temp folder, as the plain parser does
+    return Lark(
+        _grammar(),
+        parser="lalr",
+        lexer="basic",
+        postlex=_Bars(),
+        propagate_positions=True,
+        cache=True,
+    )
 
 
 @cache
