@@ -11,15 +11,17 @@ from typing import Any, NamedTuple
 
 import numpy as np
 import pytest
-from conftest import assert_differences_agree, well_conditioned
+from conftest import TOLERANCE, assert_differences_agree, well_conditioned
 from hypothesis import given, reject
 from hypothesis import strategies as st
 from objectives import VARIABLES, Objective, _Builder
 
-from matcalc import Derivation, MatcalcError, diff, evaluate, parse
+from matcalc import Derivation, MatcalcError, diff, evaluate, gradcheck, parse
 from matcalc.errors import ErrorKind
-from matcalc.expr import ZERO, MatMul, Transpose
+from matcalc.expr import ZERO, MatMul, Symbol, Transpose
 from matcalc.finite_differences import random_env
+from matcalc.shapes import infer
+from matcalc.simplify import linear_map
 
 STEP = 1e-6
 SCALAR_T = {"t": "scalar"}
@@ -175,6 +177,63 @@ CASES = [
         "trace-of-hadamard-times",
         Case("tr((A ⊙ (x y^T)) B) c", "x", "(B^T ⊙ A) y c^T", "c y^T (B ⊙ A^T)"),
     ),
+    ("broadcast-scalar", Case("x + t", "t", "ones(1, m)", "ones(m, 1)", SCALAR_T)),
+    (
+        "determinant-times",
+        Case(
+            "det(A + t B) x",
+            "t",
+            "det(A + t B) sum((A + t B)^{-T} ⊙ B) x^T",
+            "det(A + t B) sum((A + t B)^{-T} ⊙ B) x",
+            SCALAR_T,
+        ),
+    ),
+    (
+        "sum-of-exp-times",
+        Case("sum(exp(t X)) a", "t", "sum(exp(t X) ⊙ X) a^T", "sum(exp(t X) ⊙ X) a", SCALAR_T),
+    ),
+    ("square-of-scaled", Case("(t A)^2 b", "t", "2 t b^T (A^T)^2", "2 t A^2 b", SCALAR_T)),
+    ("rank-one-of-exp", Case("(exp(x)^T a) b", "x", "(a ⊙ exp(x)) b^T", "b (a^T ⊙ exp(x)^T)")),
+    ("diagonal-scaled", Case("diag((x^T a) B)", "x", "a diag(B^T)^T", "diag(B^T) a^T")),
+    (
+        "diagonal-of-sandwiched-hadamard",
+        Case(
+            "diag(A (diag(x) ⊙ B) C)",
+            "x",
+            "diag(diag(B)) (A^T ⊙ C)",
+            "(A ⊙ C^T) diag(diag(B))",
+        ),
+    ),
+    (
+        "diagonal-of-hadamard-of-sandwich",
+        Case(
+            "diag((A diag(x) B) ⊙ C)",
+            "x",
+            "(A^T ⊙ B) diag(diag(C))",
+            "diag(diag(C)) (A ⊙ B^T)",
+        ),
+    ),
+    (
+        "diagonal-of-mixed-hadamard",
+        Case(
+            "diag(A (((x^T a) B + x b^T) ⊙ C) D)",
+            "x",
+            "a diag(D^T (C^T ⊙ B^T) A^T)^T + A^T ⊙ (C diag(b) D)",
+            "diag(D^T (C^T ⊙ B^T) A^T) a^T + A ⊙ (D^T diag(b) C^T)",
+        ),
+    ),
+    ("diagonal-of-a-scalar", Case("diag(x^T a) b", "x", "a b^T", "b a^T")),
+    ("diagonal-of-outer-times", Case("diag(a b^T x c^T)", "x", "b (a^T ⊙ c^T)", "(a ⊙ c) b^T")),
+    ("trace-of-product-times", Case("tr(x a^T B) c", "x", "B^T a c^T", "c a^T B")),
+    (
+        "trace-of-sum-times",
+        Case(
+            "tr((x^T a) B + x b^T C) c",
+            "x",
+            "sum(eye(m) ⊙ B) a c^T + C^T b c^T",
+            "sum(eye(m) ⊙ B) c a^T + c b^T C",
+        ),
+    ),
     (
         "diagonal-of-hadamard-product",
         Case("diag(B (A ⊙ (x y^T)) C)", "x", "B^T ⊙ (A diag(y) C)", "B ⊙ (C^T diag(y) A^T)"),
@@ -243,6 +302,93 @@ def test_jacobian(case: Case, layout: str) -> None:
     assert_jacobian_agrees(derivation, case.functions)
 
 
+U = Symbol("u")
+
+LINEAR = [
+    # what the derivations above reach seldom or never, written in u directly
+    ("trace-of-product", "tr(u a^T B) c", "c a^T B"),
+    ("trace-of-sum", "tr((u^T a) B + u b^T C) c", "tr(B) c a^T + c b^T C"),
+    ("trace-of-diagonal", "tr(diag(u) B) c", "c diag(B)^T"),
+    ("trace-of-identity-diagonal", "tr(diag(u)) a", "a ones(1, m)"),
+    ("trace-of-diagonal-hadamard", "tr(diag(u) ⊙ B) c", "c diag(B^T)^T"),
+    ("trace-of-outer-hadamard", "tr((u a^T) ⊙ B) c", "c (a^T ⊙ diag(B^T)^T)"),
+    ("trace-of-scalars", "tr(sum(u) + u^T a) b", "b ones(1, m) + b a^T"),
+    ("column-sums", "sum_cols(u a^T)", "a^T ones(n, 1) eye(m)"),
+    ("row-sums", "sum_rows(a u^T)^T", "a^T ones(n, 1) eye(m)"),
+    ("diagonal-of-sum", "diag((u^T a) B + u b^T)", "diag(B) a^T + diag(b)"),
+    ("diagonal-of-outer", "diag(a b^T u c^T)", "(c ⊙ a) b^T"),
+    (
+        "diagonal-of-opened-hadamard",
+        "diag(A (((u^T a) B + u b^T) ⊙ C) D)",
+        "diag(A (B ⊙ C) D) a^T + A ⊙ (D^T diag(b) C^T)",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"), [pytest.param(t, e, id=name) for name, t, e in LINEAR]
+)
+def test_linear_map(text: str, expected: str) -> None:
+    """M with `text` = M u, checked by its text and on random values."""
+    expr = parse(text)
+    shapes = infer(expr, {"u": ("m", 1)})
+    found = linear_map(expr, U, shapes)
+    assert str(found) == expected
+    for seed in (0, 1):
+        env = random_env(shapes.symbols, expr, seed=seed)
+        np.testing.assert_allclose(
+            evaluate(MatMul(found, U), env, shapes=shapes.symbols),
+            evaluate(expr, env, shapes=shapes.symbols),
+            rtol=1e-12,
+        )
+
+
+def _no_rule(expr: str) -> str:
+    return (
+        f"this Jacobian has no matrix form that matcalc can write: no rule writes {expr} as a "
+        f"matrix times u; differentiate a scalar such as v^T y instead"
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        pytest.param(
+            "u^T u a",
+            "u^T u is not linear in u, so it is not a Jacobian's matrix times u",
+            id="quadratic",
+        ),
+        pytest.param("exp(u)", _no_rule("exp(u)"), id="function"),
+        pytest.param("||u||_2 a", _no_rule("||u||_2"), id="norm"),
+        pytest.param("u ⊙ u", _no_rule("u ⊙ u"), id="hadamard-square"),
+        pytest.param("exp(u a^T) b", _no_rule("exp(u a^T)"), id="function-times-column"),
+        pytest.param("tr(exp(u a^T)) b", _no_rule("exp(u a^T)"), id="trace-of-function"),
+        pytest.param("diag(exp(u a^T))", _no_rule("exp(u a^T)"), id="diagonal-of-function"),
+    ],
+)
+def test_linear_map_refuses_what_is_not_a_matrix_times_u(text: str, message: str) -> None:
+    expr = parse(text)
+    with pytest.raises(MatcalcError) as raised:
+        linear_map(expr, U, infer(expr, {"u": ("m", 1)}))
+    assert raised.value.message == message
+    assert raised.value.kind is ErrorKind.NOT_DIFFERENTIABLE
+
+
+def test_a_jacobian_of_too_many_terms_is_refused() -> None:
+    pieces = " + ".join(f"a{i} t B{i}" for i in range(3))
+    shapes = {
+        "t": "scalar",
+        **{f"a{i}": "p,1" for i in range(3)},
+        **{f"B{i}": "1,p" for i in range(3)},
+    }
+    with pytest.raises(MatcalcError) as raised:
+        diff(f"diag((({pieces}) / 4)^3)", "t", shapes=shapes)
+    assert raised.value.message == (
+        "this Jacobian's matrix would have more than 32 terms; differentiate a scalar such as "
+        "v^T y instead"
+    )
+
+
 @st.composite
 def columns(draw: Any) -> Objective:
     """A random column of p entries in which x (m×1) or lambda (a scalar) occurs one to three
@@ -270,6 +416,25 @@ def test_random_jacobians_match_central_differences(objective: Objective, layout
     gradient = ZERO if derivation.result == ZERO else MatMul(transposed, derivation.cotangent)
     env = objective.env(derivation.shapes.symbols, seed=0)
     assert_differences_agree(replace(derivation, result=gradient), env)
+
+
+DEEP = "diag((eye(p) + tanh((eye(p) + tanh(A x b^T) / 10)^{-1}) / 10)^{-1})"
+"""Its Jacobian holds u inside diag(u) between two matrices inside ⊙ inside a product: no rule
+writes that as a matrix times u (a random column objective found it)."""
+
+
+def test_a_jacobian_no_rule_writes_says_so_and_its_scalar_derives() -> None:
+    shapes = {"A": "p,m", "b": "p,1"}
+    with pytest.raises(MatcalcError) as raised:
+        diff(DEEP, "x", shapes=shapes)
+    assert raised.value.kind is ErrorKind.NOT_DIFFERENTIABLE
+    assert raised.value.message.startswith(
+        "this Jacobian has no matrix form that matcalc can write: no rule writes "
+    )
+    assert raised.value.message.endswith("; differentiate a scalar such as v^T y instead")
+    scalar = diff(f"v^T {DEEP}", "x", shapes=shapes)
+    for seed in (0, 1):
+        assert gradcheck(scalar, seed=seed) < TOLERANCE
 
 
 def test_a_jacobian_by_a_scalar_is_a_row_in_denominator_layout() -> None:

@@ -3,8 +3,8 @@
 Each term of the expression holds u once, in a factor or in a scalar. A 1×1 run of factors is
 a scalar and moves to the front; a 1×1 product is its own trace, which turns cyclically until u
 is last (`u^T a = a^T u`); elementwise products and diagonals become products with diag(…)
-(`w ⊙ u = diag(w) u`, `diag(u v^T) = diag(v) u`). Each rewrite leaves u in a smaller place,
-until it stands alone at the end.
+(`w ⊙ u = diag(w) u`, `diag(u v^T) = diag(v) u`, `(c u^T) ⊙ R = diag(c) R diag(u)`). Each
+rewrite leaves u in a smaller place, until it stands alone at the end.
 """
 
 from __future__ import annotations
@@ -71,7 +71,7 @@ class _Linear:
         front = outside.times(matrix(*before))
         rows, cols = self._shape(held)
         if cols == 1:
-            return _times([front.times(_scalar(after))], self._column_atom(held))
+            return _times([front.times(_one_by_one(after))], self._column_atom(held))
         if rows == 1:
             return _times([front], self._trace(matrix(held, *after)))
         if self._shape(product(term.factors)) == SCALAR:  # a 1×1 term is its own trace
@@ -101,6 +101,8 @@ class _Linear:
                 return self._trace(matrix(*flattened(value)))
             case Trace(arg):
                 return [r for term in self.simplifier.terms(arg) for r in self._trace(term)]
+            case Diag(arg) if self._shape(arg) == SCALAR:  # a 1×1 matrix is its own diagonal
+                return self.column(arg)
             case Sum(Hadamard() | HadamardDiv() as elementwise):  # sum(L ⊙ R) = tr(R^T L)
                 inner, other = self._apart(elementwise)
                 other_t = self.simplifier.transpose_term(matrix(other))
@@ -132,7 +134,9 @@ class _Linear:
             return _times([front], self._term(transpose(matrix(held))))
         match held:
             case Diag(inner):
-                diagonal = Transpose(Diag(product(around) if around else Identity(rows)))
+                diagonal = Transpose(
+                    self._diagonal_of(product(around) if around else Identity(rows))
+                )
                 return _times(self._terms(outside, diagonal), self.column(inner))
             case Hadamard() | HadamardDiv():
                 inner, other = self._apart(held)
@@ -162,10 +166,9 @@ class _Linear:
         return [n for term in self.simplifier.terms(square) for n in self._term_diagonal(term)]
 
     def _term_diagonal(self, term: Term) -> list[Term]:
+        """N with diag(`term`) = N u."""
         at, outside = self._holder(term)
         factors = term.factors
-        if not factors:  # a 1×1 matrix is its own diagonal
-            return self._term(term)
         if isinstance(at, Expr):
             return _times([outside.times(matrix(Diag(product(factors))))], self._scalar(at))
         transpose = self.simplifier.transpose_term
@@ -226,8 +229,8 @@ class _Linear:
         factors = [i for i, f in enumerate(term.factors) if self._holds(f)]
         if len(scalars) + len(factors) != 1 or (scalars and scalars[0][1] != 1):
             raise MatcalcError(
-                f"{term_expr(term)} is not linear in {self.u}: this Jacobian has no matrix form "
-                f"here",
+                f"{term_expr(term)} is not linear in {self.u}, so it is not a Jacobian's matrix "
+                f"times {self.u}",
                 ErrorKind.NOT_DIFFERENTIABLE,
             )
         rest = tuple(p for p in term.scalars if not self._holds(p[0]))
@@ -264,6 +267,13 @@ class _Linear:
         whole = product(factors)
         return scalar(whole if self._shape(whole) == SCALAR else Trace(whole))
 
+    def _diagonal_of(self, square: Expr) -> Expr:
+        """diag(`square`), where the diagonal of diag(v) is v."""
+        match square:
+            case Diag(column) if self._shape(column)[1] == 1:
+                return column
+        return Diag(square)
+
     def _shape(self, expr: Expr) -> Shape:
         return self.simplifier.shapes.of(expr)
 
@@ -278,7 +288,7 @@ class _Linear:
         )
 
 
-def _scalar(factors: tuple[Expr, ...]) -> Term:
+def _one_by_one(factors: tuple[Expr, ...]) -> Term:
     """A 1×1 run of factors as one scalar factor, to move to the front; 1 for none."""
     return scalar(product(factors)) if factors else UNIT
 
@@ -301,16 +311,16 @@ def _diagonals_merged(shapes: Shapes, term: Term) -> Term:
     i = 0
     while i + 1 < len(factors):
         left, right = factors[i], factors[i + 1]
-        if _diagonal_matrix(shapes, left) and shapes.of(right)[1] == 1:
-            assert isinstance(left, Diag)
-            factors[i : i + 2] = [Hadamard(left.arg, right)]
-        elif _diagonal_matrix(shapes, right) and shapes.of(left)[0] == 1:
-            assert isinstance(right, Diag)
-            factors[i : i + 2] = [Hadamard(left, Transpose(right.arg))]
-        else:
-            i += 1
+        match left, right:
+            case Diag(v), _ if _diagonal_matrix(shapes, left) and shapes.of(right)[1] == 1:
+                factors[i : i + 2] = [Hadamard(v, right)]
+            case _, Diag(v) if _diagonal_matrix(shapes, right) and shapes.of(left)[0] == 1:
+                factors[i : i + 2] = [Hadamard(left, Transpose(v))]
+            case _:
+                i += 1
     return Term(term.coefficient, term.scalars, tuple(factors))
 
 
-def _diagonal_matrix(shapes: Shapes, expr: Expr) -> bool:
-    return isinstance(expr, Diag) and shapes.of(expr.arg)[1] == 1 and shapes.of(expr)[0] != 1
+def _diagonal_matrix(shapes: Shapes, diagonal: Diag) -> bool:
+    """Whether diag(v) is the diagonal matrix of a column v, not the diagonal of a matrix."""
+    return shapes.of(diagonal.arg)[1] == 1 and shapes.of(diagonal)[0] != 1
