@@ -14,6 +14,7 @@ from matcalc.derivation import Derivation, Options, Step
 from matcalc.derive import derive
 from matcalc.errors import ErrorKind, MatcalcError
 from matcalc.expr import Expr
+from matcalc.latex_input import parse_latex
 from matcalc.limits import deep_recursion
 from matcalc.parser import parse
 from matcalc.printing.ascii import to_ascii
@@ -22,6 +23,7 @@ from matcalc.printing.latex import latex as _latex
 from matcalc.printing.latex import proof_latex
 from matcalc.rules import RULES, Rule, statement
 from matcalc.session import Session, diff
+from matcalc.sympy_forms import from_sympy, to_sympy
 
 if TYPE_CHECKING:
     from matcalc.finite_differences import gradcheck
@@ -43,14 +45,17 @@ __all__ = [
     "derive",
     "diff",
     "evaluate",
+    "from_sympy",
     "gradcheck",
     "latex",
     "latex_document",
     "parse",
     "parse_definition",
+    "parse_latex",
     "proof_latex",
     "statement",
     "to_ascii",
+    "to_sympy",
 ]
 __version__ = "0.1.0"
 

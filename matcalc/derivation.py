@@ -196,6 +196,27 @@ class Derivation:
 
         return python_function([self], name)
 
+    def to_function(self, name: str = "f_and_grad") -> Callable[..., Any]:
+        """`to_python()`'s function, ready to call: `f, grad = d.to_function()(X, D, R)`, its
+        inputs in the order its source lists them (`__matcalc_source__`)."""
+        from matcalc.generate import function_of
+
+        return function_of([self], name)
+
+    def evaluate(self, env: Mapping[str, Any]) -> Any:
+        """The result's value with the symbols bound in `env` (NumPy arrays, Python numbers):
+        its named values, sizes and the user's functions are read as the derivation has them."""
+        from matcalc.numeric import evaluate
+
+        return evaluate(self, env)
+
+    def to_sympy(self) -> Any:
+        """The result as a SymPy matrix expression, its named values written out; a clear
+        MatcalcError names what SymPy cannot represent."""
+        from matcalc.sympy_forms import to_sympy
+
+        return to_sympy(self.result, self.shapes, self.where)
+
     @deep_recursion
     def to_dict(self) -> dict[str, Any]:
         """The JSON form: expression, wrt, result (text and LaTeX), named values and steps."""

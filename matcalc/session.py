@@ -1,5 +1,6 @@
-"""Text in: `diff` parses an objective and the user's declarations, then calls `derive`; a
-`Session` runs the tags of several derivations on, as the equations of one article do."""
+"""Text in: `diff` reads an objective (matcalc's notation, LaTeX, or a SymPy matrix expression)
+and the user's declarations, then calls `derive`; a `Session` runs the tags of several
+derivations on, as the equations of one article do."""
 
 from __future__ import annotations
 
@@ -11,16 +12,23 @@ from matcalc.definitions import Definition, definitions
 from matcalc.derivation import Derivation, Options
 from matcalc.derive import ShapeSpec, check, derive, inferred
 from matcalc.errors import ErrorKind, MatcalcError
+from matcalc.expr import Expr
+from matcalc.latex_input import looks_like_latex, parse_latex_located
 from matcalc.limits import deep_recursion
 from matcalc.notes import convention_notes, lookalike_notes, star_notes
-from matcalc.parser import read
+from matcalc.parser import Parsed, read
 from matcalc.shapes import fill_sizes
+from matcalc.sympy_forms import from_sympy, is_sympy
+
+NOTATIONS = ("auto", "plain", "latex")
+"""How `diff` reads text: plain is matcalc's notation, latex is LaTeX math as papers and
+matcalc's own LaTeX output write it, auto is LaTeX where the text is unambiguously LaTeX."""
 
 
 @deep_recursion
 def diff(
-    expr: str,
-    wrt: str,
+    expr: str | Any,
+    wrt: str | Any,
     *,
     shapes: ShapeSpec | None = None,
     layout: str = "denominator",
@@ -28,6 +36,7 @@ def diff(
     convention: str = "seed",
     functions: Mapping[str, str | Definition] | None = None,
     first_tag: int = 1,
+    notation: str = "auto",
 ) -> Derivation:
     """Differentiate the scalar objective `expr` with respect to the variable `wrt`.
 
@@ -36,16 +45,18 @@ def diff(
     gradient G; `symmetrise=False` gives G itself. `convention="matrixcalculus"` reads
     undeclared names as matrixcalculus.org does: a–g scalars, h–z vectors, A–Z matrices.
     `functions` defines scalar functions used elementwise: {"phi": "log(1 + exp(x))"}.
+    `notation="latex"` reads `expr` as LaTeX (`\\operatorname{tr}(X^\\top A X)`); the default
+    does so where the text is unambiguously LaTeX. `expr` may also be a SymPy matrix
+    expression, whose symbols bring their shapes, and `wrt` one of its symbols.
     """
-    if not isinstance(expr, str):
-        raise MatcalcError(
-            f"the objective is text, such as \"||X - D R||_F^2\", not {type(expr).__name__}",
-            ErrorKind.PARSE,
-        )
+    if is_sympy(wrt):
+        wrt = str(wrt)
+    if is_sympy(expr):
+        expr, shapes = _from_sympy(expr, shapes)
     known = definitions(functions)
     options = Options(layout, symmetrise, convention, known, first_tag)
     check(options)  # before the text is read: the convention reads it
-    parsed = read(expr, {found.name for found in known})
+    parsed = _read(expr, notation, {found.name for found in known})
     objective = parsed.expr
     typed = inferred(objective, shapes, convention, lambda node: parsed.spans.get(id(node)))
     derivation = derive(fill_sizes(objective, typed), wrt, typed, options)
@@ -56,6 +67,36 @@ def diff(
         + convention_notes(objective, declared, convention)
     )
     return replace(derivation, notes=notes + derivation.notes)
+
+
+def _read(expr: object, notation: str, defined: set[str]) -> Parsed:
+    """The objective read in its notation, with what the notes point out."""
+    if isinstance(expr, Expr):
+        return Parsed(expr, {}, (), ())
+    if not isinstance(expr, str):
+        raise MatcalcError(
+            f"the objective is text, such as \"||X - D R||_F^2\", not {type(expr).__name__}",
+            ErrorKind.PARSE,
+        )
+    if notation not in NOTATIONS:
+        raise MatcalcError(
+            f"unknown notation {notation!r}: use {', '.join(NOTATIONS)}", ErrorKind.VALUE
+        )
+    if notation == "latex" or (notation == "auto" and looks_like_latex(expr)):
+        return Parsed(*parse_latex_located(expr, defined), (), ())
+    return read(expr, defined)
+
+
+def _from_sympy(expr: Any, shapes: ShapeSpec | None) -> tuple[Expr, ShapeSpec]:
+    """A SymPy objective as an expression, with its symbols' shapes added to `shapes`."""
+    objective, declared = from_sympy(expr)
+    given = {name.strip() for name in shapes or {}}
+    if clash := sorted(given & set(declared)):
+        raise MatcalcError(
+            f"{', '.join(clash)}: the SymPy objective gives the shape already; declare it once",
+            ErrorKind.NAME,
+        )
+    return objective, {**declared, **(shapes or {})}
 
 
 class Session:
