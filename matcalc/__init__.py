@@ -27,7 +27,7 @@ from matcalc.sympy_forms import from_sympy, to_sympy
 
 if TYPE_CHECKING:
     from matcalc.finite_differences import gradcheck
-    from matcalc.generate import codegen
+    from matcalc.generate import codegen, to_function
     from matcalc.numeric import evaluate
 
 __all__ = [
@@ -55,6 +55,7 @@ __all__ = [
     "proof_latex",
     "statement",
     "to_ascii",
+    "to_function",
     "to_sympy",
 ]
 __version__ = "0.1.0"
@@ -66,6 +67,7 @@ _LAZY = {
     "evaluate": "matcalc.numeric",
     "gradcheck": "matcalc.finite_differences",
     "codegen": "matcalc.generate",
+    "to_function": "matcalc.generate",
 }
 
 

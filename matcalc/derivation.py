@@ -199,9 +199,9 @@ class Derivation:
     def to_function(self, name: str = "f_and_grad") -> Callable[..., Any]:
         """`to_python()`'s function, ready to call: `f, grad = d.to_function()(X, D, R)`, its
         inputs in the order its source lists them (`__matcalc_source__`)."""
-        from matcalc.generate import function_of
+        from matcalc.generate import to_function
 
-        return function_of([self], name)
+        return to_function([self], name)
 
     def evaluate(self, env: Mapping[str, Any]) -> Any:
         """The result's value with the symbols bound in `env` (NumPy arrays, Python numbers):

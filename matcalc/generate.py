@@ -64,7 +64,7 @@ _compiled = count(1)
 
 
 @deep_recursion
-def function_of(derivations: Sequence[Derivation], name: str = "f_and_grad") -> Callable[..., Any]:
+def to_function(derivations: Sequence[Derivation], name: str = "f_and_grad") -> Callable[..., Any]:
     """The function that `python_function` writes, ready to call: f and each gradient. Its
     source is its `__matcalc_source__`, and tracebacks show its lines."""
     source = python_function(derivations, name)

@@ -23,7 +23,7 @@ from networks import network
 
 from matcalc import MatcalcError, codegen, diff, evaluate
 from matcalc.finite_differences import random_env, relative_error
-from matcalc.generate import function_of, python_function
+from matcalc.generate import to_function, python_function
 from matcalc.shapes import is_scalar
 from matcalc.traversal import symbol_names
 
@@ -234,9 +234,9 @@ def test_command_line_refuses_in_one_line(capsys: pytest.CaptureFixture[str]) ->
 
 
 @pytest.mark.parametrize("backend", ["numpy", "array_api_strict"])
-def test_function_of_is_the_generated_code_ready_to_call(backend: str) -> None:
+def test_to_function_is_the_generated_code_ready_to_call(backend: str) -> None:
     expression, wrt = network(3), ["W1", "W2", "W3"]
-    function = function_of([diff(expression, w) for w in wrt])
+    function = to_function([diff(expression, w) for w in wrt])
     assert function.__matcalc_source__ == codegen(expression, wrt)
     assert function.__name__ == "f_and_grad" and "X: m×n matrix" in (function.__doc__ or "")
     for seed in (0, 1):
@@ -245,7 +245,7 @@ def test_function_of_is_the_generated_code_ready_to_call(backend: str) -> None:
 
 
 def test_a_failure_inside_generated_code_shows_its_line() -> None:
-    function = function_of([diff("||X - D R||_F^2", "D")], name="loss")
+    function = to_function([diff("||X - D R||_F^2", "D")], name="loss")
     assert function.__name__ == "loss"
     with pytest.raises(ValueError) as raised:
         function(np.ones((3, 4)), np.ones((3, 5)), np.ones((6, 4)))
@@ -294,7 +294,7 @@ def differences_of(f: Callable[[np.ndarray], float], x: np.ndarray, gradient: An
 
 
 def load_function(expression: str, wrt: list[str], **options: Any) -> Callable[..., Any]:
-    return function_of([diff(expression, w, **options) for w in wrt])
+    return to_function([diff(expression, w, **options) for w in wrt])
 
 
 SCALAR_OBJECTIVES = [
@@ -421,7 +421,7 @@ def test_names_of_the_code_own_are_left_to_it(
     shapes = (
         {name: () for name in ("numpy", "numbers", "value", "f")} if "numpy" in expression else {}
     )
-    function = function_of([diff(expression, w, shapes=shapes) for w in wrt], name="f")
+    function = to_function([diff(expression, w, shapes=shapes) for w in wrt], name="f")
     assert list(inspect.signature(function).parameters) == parameters
     rng = np.random.default_rng(4)
     derivation = diff(expression, wrt[0], shapes=shapes)

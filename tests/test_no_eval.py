@@ -20,16 +20,16 @@ import matcalc
 from matcalc import MatcalcError, diff
 from matcalc.cli import main
 from matcalc.functions import _custom_class, _derivative_template
-from matcalc.generate import function_of, python_function
+from matcalc.generate import to_function, python_function
 
 PACKAGE = Path(matcalc.__file__).parent
 RUNS_TEXT = {"eval", "exec", "compile", "__import__", "sympify", "parse_expr", "S", "lambdify"}
 """Calls that turn a string into code or into a SymPy expression."""
 
 AUDITED = {"generate.py": Counter({"compile": 1, "exec": 1})}
-"""The one place allowed to run code: generate.function_of compiles and runs the source that
+"""The one place allowed to run code: generate.to_function compiles and runs the source that
 python_function has just written from expression nodes (Derivation.to_function), never the
-user's text; test_function_of_compiles_only_written_source checks what it is given."""
+user's text; test_to_function_compiles_only_written_source checks what it is given."""
 
 
 def _called_names(tree: ast.AST) -> Counter[str]:
@@ -61,8 +61,8 @@ def test_the_scan_finds_such_calls() -> None:
     assert _runs_text(tree) == Counter({"sympify": 1, "eval": 2, "compile": 1})
 
 
-def test_function_of_compiles_only_written_source(monkeypatch: pytest.MonkeyPatch) -> None:
-    """What generate.function_of compiles and runs is python_function's source, whose every
+def test_to_function_compiles_only_written_source(monkeypatch: pytest.MonkeyPatch) -> None:
+    """What generate.to_function compiles and runs is python_function's source, whose every
     name is a Python identifier."""
     compiled: list[str] = []
     original = builtins.compile
@@ -74,7 +74,7 @@ def test_function_of_compiles_only_written_source(monkeypatch: pytest.MonkeyPatc
 
     monkeypatch.setattr(builtins, "compile", spy)
     derivations = [diff(f"||tanh({MARK} W) - Y||_F^2", w) for w in (MARK, "W")]
-    function = function_of(derivations)
+    function = to_function(derivations)
     assert compiled == [python_function(derivations)] == [function.__matcalc_source__]
     names = {node.id for node in ast.walk(ast.parse(compiled[0])) if isinstance(node, ast.Name)}
     assert {MARK, "W", "Y"} <= names and all(name.isidentifier() for name in names)
