@@ -23,7 +23,7 @@ from networks import network
 
 from matcalc import MatcalcError, codegen, diff, evaluate
 from matcalc.finite_differences import random_env, relative_error
-from matcalc.generate import to_function, python_function
+from matcalc.generate import python_function, to_function
 from matcalc.shapes import is_scalar
 from matcalc.traversal import symbol_names
 

@@ -20,7 +20,7 @@ import matcalc
 from matcalc import MatcalcError, diff
 from matcalc.cli import main
 from matcalc.functions import _custom_class, _derivative_template
-from matcalc.generate import to_function, python_function
+from matcalc.generate import python_function, to_function
 
 PACKAGE = Path(matcalc.__file__).parent
 RUNS_TEXT = {"eval", "exec", "compile", "__import__", "sympify", "parse_expr", "S", "lambdify"}
