@@ -95,6 +95,7 @@ _HINTS = {
     ),
     ("top", "intercal", "prime"): "a transpose is a superscript: X^\\top",
     ("otimes", "oplus", "kron"): "matcalc has no Kronecker product or direct sum",
+    ("langle", "rangle"): "an inner product is a trace: write \\operatorname{tr}(A^\\top B)",
 }
 _CHARACTER_HINTS = {
     "_": "a subscript goes on a name (W_1, \\mathbf{x}_i) or a norm (\\|x\\|_2)",
@@ -109,6 +110,7 @@ _CLOSING = {
     "LBRACE": ("RBRACE", "}"),
     "_LEFT_PAREN": ("_RIGHT_PAREN", "\\right)"),
     "_LEFT_BRACKET": ("_RIGHT_BRACKET", "\\right]"),
+    "_LEFT_BRACE": ("_RIGHT_BRACE", "\\}"),
     "_NORM_OPEN": ("NORM_CLOSE", "a closing bar \\|"),
     "_LEFT_NORM": ("RIGHT_NORM", "\\right\\|"),
     "_ABS_OPEN": ("_ABS_CLOSE", "a closing bar |"),
@@ -117,7 +119,8 @@ _CLOSING = {
 """Each opening delimiter: the closing one it takes, and how that is written."""
 _CLOSERS = {closer for closer, _ in _CLOSING.values()}
 _OPERAND_ENDS = {"LETTER", "GREEK_LETTER", "FONT", "COMMAND", "NUMBER", "ONES", "FRAC_DIGITS"}
-_OPERAND_ENDS |= {"TRANSPOSE", "INVERSE", "INVERSE_TRANSPOSE", "HADAMARD_POW"} | _CLOSERS
+_OPERAND_ENDS |= {"TRANSPOSE", "INVERSE", "INVERSE_TRANSPOSE", "HADAMARD_POW", "LAYER"}
+_OPERAND_ENDS |= _CLOSERS
 
 
 def _opened(token: Token) -> str:
@@ -201,7 +204,7 @@ def parse_latex_located(text: str, defined: Collection[str] = ()) -> tuple[Expr,
         raise MatcalcError(
             f"the expression is longer than {MAX_INPUT:,} characters", ErrorKind.PARSE
         )
-    tokens = _tokens(text, defined)
+    tokens = _tokens(re.sub(r"[.,]\s*$", lambda end: " " * len(end.group()), text), defined)
     if not tokens:
         raise MatcalcError("the expression is empty", ErrorKind.PARSE)
     interactive = _parser().parse_interactive()
@@ -287,12 +290,19 @@ def _check_command(token: Token, text: str, defined: Collection[str]) -> None:
         )
     name = ALIASES.get(word, word)
     if word != "sigma" and name not in FUNCTIONS and name not in BY_NAME and name not in defined:
+        following = re.match(r"\s*\\([A-Za-z]+)", text[token.end_pos or 0 :])
+        if word in ("left", "right") and following and following.group(1) in _LEFT_RIGHT:
+            word = following.group(1)  # \left\langle: say what \langle is
         raise MatcalcError(_unknown_command(word), ErrorKind.PARSE, _span(token, text))
+
+
+_LEFT_RIGHT = ("langle", "rangle")
+"""Delimiters after \\left or \\right that have a hint of their own."""
 
 
 def _command_word(token: Token) -> str | None:
     """`\\exp` → "exp", `\\log\\det` → "logdet"; None for a name in braces (\\operatorname{tr})."""
-    found = re.fullmatch(r"\\((?:log|ln)\s*\\det|[A-Za-z]+)", re.sub(r"\s*_.*", "", token))
+    found = re.fullmatch(r"\\((?:log|ln)\s*\\det|[A-Za-z]+)'*", re.sub(r"\s*_.*", "", token))
     if found is None or found.group(1) == "operatorname":
         return None
     return re.sub(r"[\s\\]", "", found.group(1))
@@ -396,6 +406,9 @@ class _LatexBuilder(_Builder):
         if not re.fullmatch(r"[A-Za-z][A-Za-z0-9]*|[α-ωΑ-Ω]", inner):
             message = f"{head}: matcalc reads a name in a font, such as \\mathbf{{x}}"
             raise MatcalcError(message, ErrorKind.PARSE, _span(token, self.text))
+        if font == "mathbb" and inner not in IDENTITY_NAMES:
+            message = f"{head} names a set or an operator (\\mathbb{{E}}), not a matrix"
+            raise MatcalcError(message, ErrorKind.PARSE, _span(token, self.text))
         if font in _OPERATOR_FONTS and ALIASES.get(inner, inner) in KNOWN_FUNCTIONS:
             message = f"{inner} is a function: write its argument in parentheses, {head}(…)"
             raise MatcalcError(message, ErrorKind.PARSE, _span(token, self.text))
@@ -406,6 +419,16 @@ class _LatexBuilder(_Builder):
             message = f"LaTeX takes one character after ^: write ^{{{children[0]}}}"
             raise MatcalcError(message, ErrorKind.PARSE, _span(children[0], self.text))
         return self.number(meta, children)
+
+    def layer(self, meta: Any, children: list[Any]) -> Expr:
+        """`W^{(1)}` is the name W1, as papers number layers: a power would be W^1 = W."""
+        base, mark = children
+        index = re.sub(r"[\s^{}()\[\]]", "", mark)
+        if not isinstance(base, Symbol):
+            message = f"{mark} numbers a layer, which goes on a name: W^{{(1)}}"
+            raise MatcalcError(message, ErrorKind.PARSE, _span(mark, self.text))
+        name = base.name + index if index.isdigit() else f"{base.name}_{index}"
+        return self._at(meta, Symbol(name))
 
     def neg(self, meta: Any, children: list[Any]) -> Expr:
         return self._at(meta, Neg(children[-1]))
@@ -476,13 +499,19 @@ class _LatexBuilder(_Builder):
         return super().call(meta, [named, *args])
 
     def _function(self, token: Token) -> str:
-        word = _command_word(token)
-        if word == "sigma":
-            return "sigma" if "sigma" in self.defined else "sigmoid"
+        """The function's name: `\\ln` → "log", `\\sigma` → "sigmoid", `\\mathrm{ReLU}` →
+        "relu" (papers capitalise), `g'` and `\\sigma'` keep their primes."""
+        word, primes = _command_word(token), "'" * token.count("'")
         if word is None:
             found = _FONT.fullmatch(token.strip())
-            word = _font_parts(found)[1] if found else str(token)
-        return ALIASES.get(word, word)
+            word = _font_parts(found)[1] if found else token.rstrip("'")
+        name = ALIASES.get(word, word)
+        if name == "sigma" and "sigma" not in self.defined and token.startswith("\\"):
+            name = "sigmoid"
+        known = (*FUNCTIONS, *BY_NAME, *self.defined)
+        if name not in known and name.lower() in known:
+            name = name.lower()
+        return name + primes
 
     def bare_call(self, meta: Any, children: list[Any]) -> Expr:
         applied = self.call(meta, children)

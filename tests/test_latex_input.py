@@ -313,6 +313,36 @@ PAPERS = [
         "2 W2 sigmoid(W1 x) sigmoid(W1 x)^T - 2 y sigmoid(W1 x)^T",
     ),
     _row(
+        "layer-superscripts",
+        r"\|W^{(2)} \tanh(W^{(1)} \mathbf{x}) - \mathbf{y}\|_2^2",
+        "||W2 tanh(W1 x) - y||_2^2",
+        "W1",
+        "2 ((W2^T (W2 tanh(W1 x) - y)) ⊙ (1 - tanh(W1 x)^{∘2})) x^T",
+    ),
+    _row(
+        "lasso",
+        r"\frac{1}{2} \| \mathbf{y} - X\boldsymbol\beta \|_2^2 + \lambda \|\boldsymbol\beta\|_1",
+        "1/2 ||y - X beta||_2^2 + lambda ||beta||_1",
+        "beta",
+        "-X^T y + X^T X beta + lambda sign(beta)",
+        shapes={"beta": ("n",)},
+        positive=True,
+    ),
+    _row(
+        "escaped-braces",
+        r"\mathbf{1}^\top \exp\{-X\mathbf{w}\}",
+        "vector(1)^T exp(-X w)",
+        "w",
+        "-X^T exp(-X w)",
+    ),
+    _row(
+        "capitalised-relu",
+        r"\|\mathrm{ReLU}(X W) - Y\|_F^2",
+        "||relu(X W) - Y||_F^2",
+        "W",
+        "2 X^T ((relu(X W) - Y) ⊙ step(X W))",
+    ),
+    _row(
         "display-math",
         r"$$\left\|X - D R\right\|_{\mathrm{F}}^2$$",
         "||X - D R||_F^2",
@@ -569,6 +599,11 @@ SAME = [
         r"\Bigl(X\Bigr)",
     ),
     (r"X", r"$X$", r"$$X$$", r"\[X\]", r"\(X\)", r"\displaystyle X", r"X \quad", r"X\;"),
+    (r"\exp(x)", r"\exp\{x\}", r"\exp\left\{x\right\}", r"\exp\left[x\right]", r"\exp[x]"),
+    (r"\operatorname{relu}(x)", r"\mathrm{ReLU}(x)", r"\operatorname{ReLU}(x)", r"\text{ReLU}(x)"),
+    (r"W_1 x", r"W^{(1)} x", r"W^{[1]} x", r"\mathbf{W}^{(1)} \mathbf{x}"),
+    (r"W_l", r"W^{(l)}", r"W^{[l]}"),
+    (r"\|X\|_F^2", r"\|X\|_F^2.", r"\|X\|_F^2,", r"\|X\|_F^2\,."),
 ]
 
 
@@ -761,6 +796,12 @@ ERRORS = [
     (r"X \cdot \cdot Y", ErrorKind.PARSE, 9, r"unexpected \\cdot: expected an operand"),
     (r"\|x\|\|", ErrorKind.PARSE, 6, r"\\\| is never closed"),
     ("x\n+ \\foo", ErrorKind.PARSE, 3, r"unknown command \\foo"),
+    (r"\sigma'(z)", ErrorKind.NAME, 1, "only a generic one-letter function"),
+    (r"\mathbb{E}[x]", ErrorKind.PARSE, 1, "names a set or an operator"),
+    (r"(A B)^{(1)}", ErrorKind.PARSE, 6, "numbers a layer, which goes on a name"),
+    (r"\langle A, X \rangle", ErrorKind.PARSE, 1, r"write \\operatorname\{tr\}\(A\^\\top B\)"),
+    (r"\left\langle A, X \right\rangle", ErrorKind.PARSE, 1, "an inner product is a trace"),
+    (r"x.y", ErrorKind.PARSE, 2, "unexpected character '.'"),
 ]
 
 
