@@ -405,6 +405,7 @@ NOT_READ: list[tuple[str, Callable[[], Any], str]] = [
     ("a-number", lambda: 42, "not a SymPy expression: int"),
     ("explicit-matrix", lambda: sp.Trace(sp.ImmutableMatrix([[1, 2], [3, 4]])),
      "an explicit matrix"),
+    ("explicit-objective", lambda: sp.ImmutableMatrix([[1]]), "an explicit matrix"),
     ("kronecker", lambda: sp.Trace(sp.KroneckerProduct(A, A)), "KroneckerProduct"),
     ("entry", lambda: X[1, 2], "an entry of a matrix larger than 1×1"),
     ("pi", lambda: sp.pi * sp.Trace(A), "Pi"),

@@ -64,7 +64,7 @@ def from_sympy(expr: Any) -> tuple[Expr, Declared]:
         raise MatcalcError(f"not a SymPy expression: {type(expr).__name__}", ErrorKind.VALUE)
     import sympy
 
-    if not isinstance(expr, sympy.Basic) or isinstance(expr, sympy.MatrixBase):
+    if not isinstance(expr, sympy.Basic):
         raise MatcalcError(
             f"not a SymPy expression: {type(expr).__name__}; give a SymPy expression "
             "built from MatrixSymbol and Symbol",
