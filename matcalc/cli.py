@@ -98,12 +98,13 @@ over its uses. --latex reads the objective as LaTeX (\\|X\\|_F^2, \\operatorname
 def main(argv: Sequence[str] | None = None) -> int:
     """Run `matcalc ARGV…`: print what the command gives, or the error; the exit code."""
     root = parser()
+    ascii_only = False
     try:
-        args = root.parse_args(argv)
-    except SystemExit as done:  # --help, --version, or a usage error already printed
-        return done.code if isinstance(done.code, int) else 2
-    ascii_only = getattr(args, "ascii", False)
-    try:
+        try:
+            args = root.parse_args(argv)
+        except SystemExit as done:  # --help, --version, or a usage error already printed
+            return done.code if isinstance(done.code, int) else 2
+        ascii_only = getattr(args, "ascii", False)
         if not hasattr(args, "run"):  # `matcalc` alone
             root.print_help()
             return 0

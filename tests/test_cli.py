@@ -552,3 +552,23 @@ def test_a_check_that_cannot_be_computed_is_valid_json_and_disagrees() -> None:
         "tolerance": 1e-6,
         "inputs": "[0.5, 1.5]",
     }
+
+
+
+@pytest.mark.parametrize(
+    "argv", [["--help"], ["rules", "--proofs"], ["diff", "sum(X)", "--wrt", "X"]]
+)
+def test_a_reader_that_has_gone_gets_no_traceback(argv: list[str]) -> None:
+    """`matcalc --help | true`: the pipe is closed before matcalc writes; nothing more is said."""
+    command = " ".join(map(shlex.quote, [sys.executable, "-m", "matcalc", *argv]))
+    shown = subprocess.run(
+        f"{command} | true; exit ${{PIPESTATUS[0]}}",
+        shell=True,
+        executable="/bin/bash",
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert shown.stderr == ""
+    assert shown.returncode == 141
