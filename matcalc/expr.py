@@ -12,9 +12,12 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, ClassVar, TypeAlias, TypeVar, dataclass_transform, get_args
 
-from matcalc.limits import deep_recursion
+from matcalc.errors import ErrorKind, MatcalcError
+from matcalc.limits import MAX_EXACT_DIGITS, deep_recursion
 
 _T = TypeVar("_T")
+_EXACT_BITS = int(MAX_EXACT_DIGITS / 0.30103)
+"""MAX_EXACT_DIGITS in bits: a number's bit length is free to read, its digits are not."""
 
 Dim = int | str
 """A dimension: a known size, or a symbolic name such as "m"."""
@@ -124,9 +127,19 @@ class Symbol(Expr):
 
 @node
 class Number(Expr):
-    """A scalar constant, kept exact."""
+    """A scalar constant, kept exact, of at most MAX_EXACT_DIGITS digits."""
 
     value: Fraction
+
+    def __post_init__(self) -> None:
+        Expr.__post_init__(self)
+        bits = max(self.value.numerator.bit_length(), self.value.denominator.bit_length())
+        if bits > _EXACT_BITS:
+            raise MatcalcError(
+                f"a number of more than {MAX_EXACT_DIGITS:,} digits arises from the objective's "
+                "constants; scale the objective so that its constants are smaller",
+                ErrorKind.VALUE,
+            )
 
 
 @node

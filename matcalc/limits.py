@@ -26,6 +26,11 @@ MAX_NUMBER_DIGITS = 400
 all of float64's range are kept exact, 1e5000 is refused (Python will not print an integer of
 more than 4,300 digits)."""
 
+MAX_EXACT_DIGITS = 4000
+"""Digits of any number a derivation works with, such as a product of the objective's constants
+or a power of one: past it, a clear error rather than a number no one can print (Python will
+not write an integer of more than 4,300 digits)."""
+
 MAX_DEPTH = 300
 """Operations nested inside each other, e.g. exp(exp(…)) or A1 A2 … (one level per factor):
 enough for a 128-layer network, tanh(… tanh(X W1) W2 …) W128, which nests 2 levels a layer."""

@@ -59,6 +59,13 @@ def diff(
     parsed = _read(expr, notation, {found.name for found in known})
     objective = parsed.expr
     typed = inferred(objective, shapes, convention, lambda node: parsed.spans.get(id(node)))
+    if isinstance(wrt, str) and wrt.strip() not in typed.symbols and parsed.lookalikes:
+        name, what, span = parsed.lookalikes[0]
+        raise MatcalcError(
+            f"{wrt.strip()!r} does not occur in the objective: its {name} is {what}",
+            ErrorKind.NAME,
+            span,
+        )
     derivation = derive(fill_sizes(objective, typed), wrt, typed, options)
     declared = {name.strip() for name in shapes or {}}
     notes = (

@@ -1,0 +1,318 @@
+"""Hostile and mistaken input, as a new user types it, at the command line and from Python:
+each row ends in a clean error of the right kind (exit code 2, message and caret on stderr, no
+traceback) or in a right answer checked by numbers; and each within 2 s."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pytest
+from conftest import assert_gradient_correct
+
+import matcalc
+from matcalc import Derivation, ErrorKind, MatcalcError
+from matcalc.cli import main
+
+SECONDS = 2.0
+
+
+@dataclass(frozen=True)
+class Ran:
+    """What the command line did: exit code, stdout and stderr."""
+
+    code: int
+    out: str
+    err: str
+
+
+def cli(*argv: str, stdin: str = "") -> Ran:
+    """`matcalc ARGV…` in this process, with `stdin` as its standard input."""
+    out, err = io.StringIO(), io.StringIO()
+    saved = sys.stdin
+    sys.stdin = io.StringIO(stdin)
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = main(list(argv))
+    finally:
+        sys.stdin = saved
+    return Ran(code, out.getvalue(), err.getvalue())
+
+
+Check = Callable[[Any], None]
+
+
+def refused(kind: ErrorKind, *words: str) -> Check:
+    """The API raised MatcalcError of `kind` (the row's call raises it; see `api`), or the
+    command line exited 2 with `kind`'s first word and `words` on stderr."""
+
+    def check(outcome: Any) -> None:
+        if isinstance(outcome, MatcalcError):
+            assert outcome.kind is kind, outcome
+            message = str(outcome)
+        else:
+            assert isinstance(outcome, Ran)
+            assert outcome.code == 2, outcome
+            assert outcome.out == ""
+            assert outcome.err.startswith(f"matcalc: {kind.value}"), outcome.err
+            message = outcome.err
+        assert "Traceback" not in message
+        for word in words:
+            assert word in message, message
+
+    return check
+
+
+def caret_under(column: int) -> Check:
+    """The command line's error shows the input line with a caret under `column`."""
+
+    def check(outcome: Any) -> None:
+        assert isinstance(outcome, Ran) and outcome.code == 2, outcome
+        lines = outcome.err.splitlines()
+        carets = [line for line in lines if line.strip() == "^"]
+        assert carets, outcome.err
+        assert carets[0].index("^") == column - 1, outcome.err
+
+    return check
+
+
+def derived(result: str | None = None, **gradcheck: Any) -> Check:
+    """A derivation whose result is `result` (when given) and agrees with central differences;
+    from the command line, one whose last line is `df/d… = result`."""
+
+    def check(outcome: Any) -> None:
+        if isinstance(outcome, Ran):
+            assert outcome.code == 0, outcome.err
+            assert "Traceback" not in outcome.err
+            if result is not None:
+                assert outcome.out.rstrip().splitlines()[-1].endswith(f" = {result}"), outcome.out
+            return
+        assert isinstance(outcome, Derivation), outcome
+        if result is not None:
+            assert str(outcome.result) == result
+        assert_gradient_correct(outcome, **gradcheck)
+
+    return check
+
+
+def printed(*pieces: str, code: int = 0) -> Check:
+    """The command line exited with `code` and printed each of `pieces` on stdout."""
+
+    def check(outcome: Any) -> None:
+        assert isinstance(outcome, Ran), outcome
+        assert outcome.code == code, outcome
+        assert "Traceback" not in outcome.err
+        for piece in pieces:
+            assert piece in outcome.out, outcome.out
+
+    return check
+
+
+def api(call: Callable[[], Any]) -> Callable[[], Any]:
+    """A Python call whose MatcalcError is its outcome, not a failure; any other exception is."""
+
+    def run() -> Any:
+        try:
+            return call()
+        except MatcalcError as error:
+            return error
+
+    return run
+
+
+def evaluates_to(expected: Callable[[dict[str, Any]], Any]) -> Check:
+    """The outcome is a pair (value, env) whose value is `expected(env)`."""
+
+    def check(outcome: Any) -> None:
+        assert not isinstance(outcome, MatcalcError), outcome
+        value, env = outcome
+        assert np.allclose(value, expected(env), rtol=1e-12, atol=1e-12)
+
+    return check
+
+
+RNG = np.random.default_rng(0)
+X34 = RNG.standard_normal((3, 4))
+ENV = {"X": X34, "A": RNG.standard_normal((3, 3)), "W1": RNG.standard_normal((4, 5))}
+BIG = "9" * 5000
+
+
+def _evaluate_named_result() -> tuple[Any, dict[str, Any]]:
+    d = matcalc.diff("||tanh(tanh(X W1) W2) - Y||_F^2", "W2")
+    env = {
+        "X": X34,
+        "W1": ENV["W1"],
+        "W2": RNG.standard_normal((5, 2)),
+        "Y": RNG.standard_normal((3, 2)),
+    }
+    return matcalc.evaluate(d, env), env
+
+
+def _named_result_by_hand(env: dict[str, Any]) -> Any:
+    h1 = np.tanh(env["X"] @ env["W1"])
+    h2 = np.tanh(h1 @ env["W2"])
+    return h1.T @ (2 * (h2 - env["Y"]) * (1 - h2**2))
+
+
+ROWS: list[tuple[str, Callable[[], Any], Check]] = [
+    # the variable
+    ("empty wrt", lambda: cli("diff", "sum(X)", "--wrt", ""), refused(ErrorKind.NAME)),
+    ("blank wrt", lambda: cli("diff", "sum(X)", "--wrt", " "), refused(ErrorKind.NAME)),
+    ("two words as wrt", lambda: cli("diff", "sum(X)", "--wrt", "X Y"), refused(ErrorKind.NAME)),
+    ("a number as wrt", lambda: cli("diff", "sum(X)", "--wrt", "1"), refused(ErrorKind.NAME)),
+    ("a function as wrt", lambda: cli("diff", "sum(X)", "--wrt", "sum"), refused(ErrorKind.NAME)),
+    ("absent wrt", lambda: cli("diff", "tr(X)", "--wrt", "x"), refused(ErrorKind.NAME, "x")),
+    ("wrt None", api(lambda: matcalc.diff("sum(X)", None)), refused(ErrorKind.NAME)),  # type: ignore[arg-type]
+    ("wrt 3", api(lambda: matcalc.diff("sum(X)", 3)), refused(ErrorKind.NAME)),  # type: ignore[arg-type]
+    # numbers
+    ("1e5000", lambda: cli("diff", "1e5000 sum(X)", "--wrt", "X"), refused(ErrorKind.PARSE)),
+    ("1e-5000", lambda: cli("diff", "1e-5000 sum(X)", "--wrt", "X"), refused(ErrorKind.PARSE)),
+    ("5000 digits", lambda: cli("diff", f"{BIG} sum(X)", "--wrt", "X"), refused(ErrorKind.PARSE)),
+    ("1.2.3", lambda: cli("diff", "1.2.3 sum(X)", "--wrt", "X"), refused(ErrorKind.PARSE)),
+    ("1.2.3 caret", lambda: cli("diff", "1.2.3 sum(X)", "--wrt", "X"), caret_under(4)),
+    ("constants whose product is too long", lambda: cli("diff", "1e399 " * 12 + "sum(X)", "--wrt",
+                                                         "X"), refused(ErrorKind.VALUE, "digits")),
+    ("a power too long", lambda: cli("diff", "(1e300)^32 sum(X)", "--wrt", "X"),
+     refused(ErrorKind.VALUE, "digits")),
+    ("1e-300 is a number", api(lambda: matcalc.diff("1e-300 sum(X)", "X")), derived()),
+    ("a long exact number", api(lambda: matcalc.diff(f"{'9' * 40} tr(X)", "X")), derived()),
+    # text that is not an objective
+    ("empty", lambda: cli("diff", "", "--wrt", "X"), refused(ErrorKind.PARSE, "empty")),
+    ("blank", lambda: cli("diff", "   ", "--wrt", "X"), refused(ErrorKind.PARSE, "empty")),
+    ("open parentheses", lambda: cli("diff", "(((((", "--wrt", "X"), refused(ErrorKind.PARSE)),
+    ("a NUL byte", lambda: cli("diff", "sum(X)\x00", "--wrt", "X"), refused(ErrorKind.PARSE)),
+    ("only an operator", lambda: cli("diff", "+", "--wrt", "X"), refused(ErrorKind.PARSE)),
+    ("caret at the typo", lambda: cli("diff", "sum(X) + ) 2", "--wrt", "X"), caret_under(10)),
+    ("objective None", api(lambda: matcalc.diff(None, "X")), refused(ErrorKind.PARSE)),  # type: ignore[arg-type]
+    ("objective bytes", api(lambda: matcalc.diff(b"sum(X)", "X")), refused(ErrorKind.PARSE)),  # type: ignore[arg-type]
+    ("a 100,000-character objective", lambda: cli("diff", "X+" * 50_000 + "X", "--wrt", "X"),
+     refused(ErrorKind.PARSE, "longer")),
+    # hints
+    ("mean", lambda: cli("diff", "mean(X)", "--wrt", "X"), refused(ErrorKind.NAME, "sum(")),
+    ("sigma", lambda: cli("diff", "sum(sigma(X))", "--wrt", "X"),
+     refused(ErrorKind.NAME, "sigmoid")),
+    ("trace", lambda: cli("diff", "trace(X)", "--wrt", "X"), refused(ErrorKind.NAME, "tr(")),
+    ("Tr", lambda: cli("diff", "Tr(X)", "--wrt", "X"), refused(ErrorKind.NAME, "tr(")),
+    ("|x|_1", lambda: cli("diff", "|x|_1", "--wrt", "x"), refused(ErrorKind.PARSE, "||x||_1")),
+    ("**", lambda: cli("diff", "sum(X ** 2)", "--wrt", "X"), refused(ErrorKind.PARSE, "^")),
+    (".T", lambda: cli("diff", "sum(X.T A)", "--wrt", "X"), refused(ErrorKind.PARSE, "^T")),
+    ("np.", lambda: cli("diff", "np.sum(X)", "--wrt", "X"), refused(ErrorKind.PARSE, "np.")),
+    # shapes
+    ("repeated --shape", lambda: cli("diff", "sum(X)", "--wrt", "X", "--shape", "X=3,4",
+                                     "--shape", "X=4,5"), refused(ErrorKind.SHAPE, "X")),
+    ("four dimensions", lambda: cli("diff", "sum(X)", "--wrt", "X", "--shape", "X=a,b,c,d"),
+     refused(ErrorKind.SHAPE)),
+    ("a zero dimension", lambda: cli("diff", "sum(X)", "--wrt", "X", "--shape", "X=0,3"),
+     refused(ErrorKind.SHAPE)),
+    ("a negative dimension", lambda: cli("diff", "sum(X)", "--wrt", "X", "--shape", "X=-1,3"),
+     refused(ErrorKind.SHAPE)),
+    ("shapes that do not fit", lambda: cli("diff", "sum(X Y)", "--wrt", "X", "--shape", "X=3,4",
+                                            "--shape", "Y=5,6"), refused(ErrorKind.SHAPE)),
+    ("log det of a non-square", lambda: cli("diff", "log(det(X))", "--wrt", "X", "--shape",
+                                             "X=3,4"), refused(ErrorKind.SHAPE)),
+    ("shape None", api(lambda: matcalc.diff("sum(X)", "X", shapes={"X": None})),  # type: ignore[dict-item]
+     refused(ErrorKind.SHAPE)),
+    ("shape bytes", api(lambda: matcalc.diff("sum(X)", "X", shapes={"X": b"3,4"})),  # type: ignore[dict-item]
+     refused(ErrorKind.SHAPE)),
+    ("shape int", api(lambda: matcalc.diff("sum(X)", "X", shapes={"X": 3})),  # type: ignore[dict-item]
+     refused(ErrorKind.SHAPE)),
+    ("shapes a list", api(lambda: matcalc.diff("sum(X)", "X", shapes=["X"])),  # type: ignore[arg-type]
+     refused(ErrorKind.SHAPE)),
+    ("the same name twice",
+     api(lambda: matcalc.diff("sum(X)", "X", shapes={"X": "3,4", " X": "3,4"})),
+     refused(ErrorKind.NAME, "X")),
+    ("user dimension names", api(lambda: matcalc.diff("sum(X ones(m, 1))", "X")), derived()),
+    # functions
+    ("body None", api(lambda: matcalc.diff("sum(phi(X))", "X", functions={"phi": None})),  # type: ignore[dict-item]
+     refused(ErrorKind.VALUE)),
+    ("body int", api(lambda: matcalc.diff("sum(phi(X))", "X", functions={"phi": 3})),  # type: ignore[dict-item]
+     refused(ErrorKind.VALUE)),
+    ("body bytes", api(lambda: matcalc.diff("sum(phi(X))", "X", functions={"phi": b"x"})),  # type: ignore[dict-item]
+     refused(ErrorKind.VALUE)),
+    ("functions a list", api(lambda: matcalc.diff("sum(phi(X))", "X", functions=["phi"])),  # type: ignore[arg-type]
+     refused(ErrorKind.VALUE)),
+    ("a body cut short", lambda: cli("diff", "sum(phi(X))", "--wrt", "X", "--define",
+                                     "phi(x) = x +"), refused(ErrorKind.PARSE)),
+    ("a body with a free name", lambda: cli("diff", "sum(phi(X))", "--wrt", "X", "--define",
+                                            "phi(x) = exp(y)"), refused(ErrorKind.NAME, "y")),
+    ("a body named as a built-in", lambda: cli("diff", "sum(tr(X))", "--wrt", "X", "--define",
+                                               "tr(x) = x"), refused(ErrorKind.NAME, "tr")),
+    # options
+    ("an unknown layout", api(lambda: matcalc.diff("sum(X)", "X", layout="diagonal")),
+     refused(ErrorKind.VALUE, "layout")),
+    ("layout None", api(lambda: matcalc.diff("sum(X)", "X", layout=None)),  # type: ignore[arg-type]
+     refused(ErrorKind.VALUE, "layout")),
+    ("an unknown convention", api(lambda: matcalc.diff("sum(X)", "X", convention="numpy")),
+     refused(ErrorKind.VALUE, "convention")),
+    ("a format that is not there", lambda: cli("diff", "sum(X)", "--wrt", "X", "--format", "yaml"),
+     lambda ran: None if ran.code == 2 and "usage" in ran.err else pytest.fail(ran.err)),
+    ("standalone text", lambda: cli("diff", "sum(X)", "--wrt", "X", "--standalone"),
+     refused(ErrorKind.VALUE, "--standalone")),
+    # answers that used to be errors or wrong
+    ("Jacobian by a scalar", api(lambda: matcalc.diff("t x", "t", shapes={"t": "scalar"})),
+     derived()),
+    ("exp(t x) by t", api(lambda: matcalc.diff("exp(t x)", "t", shapes={"t": "scalar"})),
+     derived()),
+    ("(A + t B)^{-1} b by t",
+     api(lambda: matcalc.diff("(A + t B)^{-1} b", "t", shapes={"t": "scalar"})), derived()),
+    ("(A + x x^T)^{-1} b by x", api(lambda: matcalc.diff("(A + x x^T)^{-1} b", "x")), derived()),
+    ("diag(x) A x by x", api(lambda: matcalc.diff("diag(x) A x", "x")), derived()),
+    ("a zero gradient checks", lambda: cli("diff", "tr(X^{-1} A X)", "--wrt", "X", "--check"),
+     printed("agrees")),
+    ("two variables", lambda: cli("diff", "||X - D R||_F^2", "--wrt", "D", "--wrt", "R"),
+     printed("df/dD = -2 X R^T + 2 D R R^T", "df/dR = -2 D^T X + 2 D^T D R")),
+    ("codegen of an absent variable",
+     lambda: cli("codegen", "sum(X)", "--wrt", "X", "--wrt", "Y", "--shape", "Y=3,3"),
+     printed("def f_and_grad")),
+    ("stdin", lambda: cli("diff", "--wrt", "X", stdin="sum(X ⊙ X)\n"),
+     printed("df/dX = 2 X")),
+    ("stdin empty", lambda: cli("diff", "-", "--wrt", "X", stdin=""),
+     refused(ErrorKind.PARSE, "empty")),
+    ("version", lambda: cli("--version"), printed(matcalc.__version__)),
+    ("no arguments", lambda: cli(), printed("diff", "codegen", "rules")),
+    ("a lookalike for the variable", lambda: cli("diff", "sum(Χ)", "--wrt", "X"),
+     refused(ErrorKind.NAME, "Greek capital Chi", "\n    ^")),
+    ("a lookalike letter", api(lambda: matcalc.diff("sum(Χ)", "Χ")),
+     lambda d: None if any("Chi" in n.sentence(str) for n in d.notes) else pytest.fail(d.notes)),
+    ("* between matrices", api(lambda: matcalc.diff("sum(X * Y)", "X")),
+     lambda d: None if any("⊙" in n.sentence(str) for n in d.notes) else pytest.fail(d.notes)),
+    # using results
+    ("evaluate a result with named values", api(_evaluate_named_result),
+     evaluates_to(_named_result_by_hand)),
+    ("evaluate a result with ones(m, n)",
+     api(lambda: (matcalc.evaluate(matcalc.diff("sum(X)", "X"), {"X": X34}), {})),
+     evaluates_to(lambda env: np.ones((3, 4)))),
+    ("evaluate with a Derivation's shapes",
+     api(lambda: (matcalc.evaluate("sum(X)", {"X": X34}, shapes=matcalc.diff("sum(X)", "X").shapes),
+                  {})),
+     evaluates_to(lambda env: X34.sum())),
+    ("evaluate a user's function",
+     api(lambda: (matcalc.evaluate("sum(phi(X))", {"X": X34},
+                                   functions={"phi": "log(1 + exp(x))"}), {})),
+     evaluates_to(lambda env: np.log1p(np.exp(X34)).sum())),
+    ("exact coefficients in code",
+     api(lambda: (matcalc.diff("99999999999999999999 tr(X) - 99999999999999999998 tr(X)", "X",
+                               shapes={"X": (3, 3)}).to_function()(ENV["A"])[0], {})),
+     evaluates_to(lambda env: np.trace(ENV["A"]))),
+    ("Python floats in code",
+     api(lambda: (matcalc.diff("log(α β)", "α").to_function()(2.0, 3.0)[1], {})),
+     evaluates_to(lambda env: 0.5)),
+]
+
+
+@pytest.mark.parametrize(("run", "check"), [row[1:] for row in ROWS], ids=[row[0] for row in ROWS])
+def test_hostile_input(run: Callable[[], Any], check: Check) -> None:
+    start = time.perf_counter()
+    outcome = run()
+    assert time.perf_counter() - start < SECONDS
+    check(outcome)
+
+
+def test_the_table_is_large_enough() -> None:
+    assert len(ROWS) >= 60
