@@ -304,6 +304,13 @@ class Shapes:
     """Names declared symmetric: S^T is S."""
     _memo: dict[Expr, Shape] = field(default_factory=dict, repr=False)
 
+    def __repr__(self) -> str:
+        shown = ", ".join(
+            f"{name} {show(shape)}{' symmetric' * (name in self.symmetric)}"
+            for name, shape in self.symbols.items()
+        )
+        return f"<Shapes {shown}>"
+
     def of(self, expr: Expr) -> Shape:
         """The shape of `expr` (which must be well shaped)."""
         shape = self._memo.get(expr)

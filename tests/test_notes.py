@@ -107,6 +107,10 @@ def test_every_public_object_has_a_short_repr() -> None:
     assert repr(derivation.result) == "<Add -2 X R^T + 2 D R R^T>"
     assert repr(matcalc.RULES[0]) == "<Rule right matrix multiplication: G: X ↦ X W>"
     assert repr(session) == "<Session of 1 derivations, next tag (4)>"
+    assert repr(derivation.shapes) == "<Shapes X m×n, D m×p, R p×n>"
+    assert repr(matcalc.diff("tr(S)", "S", shapes={"S": "3,3,symmetric"}).shapes) == (
+        "<Shapes S 3×3 symmetric>"
+    )
     assert all(len(repr(found)) < 120 for found in [derivation, *derivation.steps, session])
 
 
