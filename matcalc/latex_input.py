@@ -200,6 +200,9 @@ def parse_latex(text: str, defined: Collection[str] = ()) -> Expr:
 @deep_recursion
 def parse_latex_located(text: str, defined: Collection[str] = ()) -> tuple[Expr, Spans]:
     """Parse LaTeX, and also say where in the text each node starts (for error messages)."""
+    if not isinstance(text, str):
+        message = f'LaTeX is text, such as r"\\|X\\|_F^2", not {type(text).__name__}'
+        raise MatcalcError(message, ErrorKind.PARSE)
     if len(text) > MAX_INPUT:
         raise MatcalcError(
             f"the expression is longer than {MAX_INPUT:,} characters", ErrorKind.PARSE

@@ -815,6 +815,13 @@ def test_mistakes_are_matcalc_errors_at_their_column(
     assert caught.value.column == column
 
 
+@pytest.mark.parametrize("given", [None, b"x", 3])
+def test_latex_is_text(given: Any) -> None:
+    with pytest.raises(MatcalcError, match="LaTeX is text") as caught:
+        parse_latex(given)
+    assert caught.value.kind is ErrorKind.PARSE
+
+
 def test_a_multiline_error_has_its_line() -> None:
     with pytest.raises(MatcalcError) as caught:
         parse_latex("x\n+ \\foo")
