@@ -152,7 +152,8 @@ def gradcheck(
     result = derivation.result
     if derivation.layout == "numerator":
         result = Transpose(result)
-    if derivation.cotangent is not None:  # the Jacobian's transpose times u: d(u^T y)/dx
+    # the Jacobian's transpose times u: d(u^T y)/dx; a zero Jacobian is the number 0
+    if derivation.cotangent is not None and derivation.result != ZERO:
         result = MatMul(result, derivation.cotangent)
     return relative_error(
         *_along(
