@@ -9,20 +9,17 @@ shape, not by its typeface. What a reader could take two ways (`\\sum X Y`) is r
 
 from __future__ import annotations
 
-import difflib
 import re
-import unicodedata
-from collections.abc import Collection, Iterator
+from collections.abc import Collection
 from fractions import Fraction
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from lark import Lark, Token, Tree, v_args
-from lark.exceptions import UnexpectedCharacters, UnexpectedToken, VisitError
-from lark.lark import PostLex
+from lark.exceptions import UnexpectedToken, VisitError
 
-from matcalc.errors import ErrorKind, MatcalcError, Span
+from matcalc.errors import ErrorKind, MatcalcError
 from matcalc.expr import (
     Det,
     Div,
@@ -47,111 +44,24 @@ from matcalc.expr import (
     Transpose,
 )
 from matcalc.functions import FUNCTIONS
-from matcalc.limits import MAX_INPUT, MAX_TOKENS, deep_recursion
+from matcalc.latex_tokens import (
+    ALIASES,
+    CLOSERS,
+    CLOSING,
+    GREEK_LETTERS,
+    Bars,
+    command_word,
+    end_of,
+    opened,
+    read_tokens,
+    span_of,
+    syntax_error,
+)
+from matcalc.limits import MAX_INPUT, deep_recursion
 from matcalc.operations import BY_NAME
 from matcalc.parser import IDENTITY_NAMES, KNOWN_FUNCTIONS, Spans, _Builder, _check_depth
 from matcalc.parser import _grammar as plain_grammar
-from matcalc.shapes import GREEK, convention
-
-
-def _greek_letters() -> dict[str, str]:
-    """Command word to name, as the LaTeX printer writes them: `alpha` → "alpha" (the plain
-    notation's spelling), `Sigma` → "Σ" (a capital has no other)."""
-    letters = {word: word for word in GREEK}
-    for code in range(ord("Α"), ord("Ω") + 1):
-        if unicodedata.category(letter := chr(code)) == "Lu":
-            word = unicodedata.name(letter).split()[-1].lower().replace("lamda", "lambda")
-            letters[word.capitalize()] = letter
-    return letters
-
-
-GREEK_LETTERS = _greek_letters()
-FUNCTION_COMMANDS = (
-    *("exp", "log", "ln", "sin", "cos", "tan", "arcsin", "arccos", "arctan", "tanh"),
-    *("det", "tr", "Tr", "trace", "diag"),
-)
-"""Commands that name one of matcalc's functions (or an alias of one)."""
-ALIASES = {"ln": "log", "lndet": "logdet", "Tr": "tr", "trace": "tr", "Trace": "tr"}
-"""Names papers give matcalc's functions: `\\ln`, `\\operatorname{Tr}`, `\\ln\\det`."""
-KNOWN_COMMANDS = sorted(
-    {*GREEK_LETTERS, *FUNCTION_COMMANDS, "sigma", "sqrt", "frac", "dfrac", "tfrac", "sum"}
-    | {"cdot", "odot", "circ", "oslash", "times", "top", "intercal", "mathsf", "mathrm"}
-    | {"mathbf", "mathit", "boldsymbol", "bm", "text", "operatorname", "left", "right"}
-    | {"Vert", "lVert", "rVert", "vert", "lvert", "rvert", "quad", "qquad", "big", "Big"}
-)
-"""Commands the grammar reads, for hints (tests/test_latex_input.py reads each)."""
-
-_HINTS = {
-    ("min", "max", "arg", "argmin", "argmax", "inf", "sup"): (
-        "matcalc reads the objective alone: paste what is minimised, e.g. \\|X - D R\\|_F^2"
-    ),
-    ("nabla", "partial"): (
-        "matcalc takes the objective and works out its derivative: paste the objective and "
-        "name the variable"
-    ),
-    ("left", "right"): "\\left and \\right take a delimiter matcalc reads: ( [ | \\| \\Vert",
-    ("hat", "bar", "tilde", "vec", "dot", "overline", "widehat"): (
-        "a decorated name: write a plain one, such as \\mathit{xhat} or x_1"
-    ),
-    ("top", "intercal", "prime"): "a transpose is a superscript: X^\\top",
-    ("otimes", "oplus", "kron"): "matcalc has no Kronecker product or direct sum",
-    ("langle", "rangle"): "an inner product is a trace: write \\operatorname{tr}(A^\\top B)",
-}
-_CHARACTER_HINTS = {
-    "_": "a subscript goes on a name (W_1, \\mathbf{x}_i) or a norm (\\|x\\|_2)",
-    "^": "after ^ comes T, \\top, {-1}, {-T}, {\\circ k}, one character or a group: X^{-1/2}",
-    "=": "matcalc reads one objective, not an equation: paste its right-hand side",
-    "\\": "a backslash starts a command such as \\frac or \\mathbf",
-}
-
-_CLOSING = {
-    "LPAR": ("RPAR", ")"),
-    "LSQB": ("RSQB", "]"),
-    "LBRACE": ("RBRACE", "}"),
-    "_LEFT_PAREN": ("_RIGHT_PAREN", "\\right)"),
-    "_LEFT_BRACKET": ("_RIGHT_BRACKET", "\\right]"),
-    "_LEFT_BRACE": ("_RIGHT_BRACE", "\\}"),
-    "_NORM_OPEN": ("NORM_CLOSE", "a closing bar \\|"),
-    "_LEFT_NORM": ("RIGHT_NORM", "\\right\\|"),
-    "_ABS_OPEN": ("_ABS_CLOSE", "a closing bar |"),
-    "_LEFT_ABS": ("_RIGHT_ABS", "\\right|"),
-}
-"""Each opening delimiter: the closing one it takes, and how that is written."""
-_CLOSERS = {closer for closer, _ in _CLOSING.values()}
-_OPERAND_ENDS = {"LETTER", "GREEK_LETTER", "FONT", "COMMAND", "NUMBER", "ONES", "FRAC_DIGITS"}
-_OPERAND_ENDS |= {"TRANSPOSE", "INVERSE", "INVERSE_TRANSPOSE", "HADAMARD_POW", "LAYER"}
-_OPERAND_ENDS |= _CLOSERS
-
-
-def _opened(token: Token) -> str:
-    """What `token` opens: `\\log|\\det` a bar, `\\log\\left|\\det` a \\left|, ( a (."""
-    if token.type == "LOG_ABS_DET":
-        return "_LEFT_ABS" if "\\left" in token else "_ABS_OPEN"
-    return token.type
-
-
-class _Bars(PostLex):
-    """Types each bar that may open or close: it closes the innermost open bar of its kind when
-    it follows an operand (`\\|x\\|`), and opens otherwise (`\\|x\\| \\|y\\|` is a product)."""
-
-    always_accept = ("BAR", "BAR_MARKED", "ABS_BAR")
-
-    def process(self, stream: Iterator[Token]) -> Iterator[Token]:
-        opened: list[str] = []
-        previous = ""
-        for token in stream:
-            if token.type in self.always_accept:
-                kind = "_ABS_OPEN" if token.type == "ABS_BAR" else "_NORM_OPEN"
-                closes = token.type == "BAR_MARKED" or previous in _OPERAND_ENDS
-                if token.type == "BAR_MARKED" or (closes and opened and opened[-1] == kind):
-                    kind = _CLOSING[kind][0]  # a marked bar closes, or the parser says it can't
-                token = Token.new_borrow_pos(kind, token, token)
-            if _opened(token) in _CLOSING:
-                opened.append(_opened(token))
-            elif token.type in _CLOSERS and opened:
-                opened.pop()
-            previous = token.type
-            yield token
+from matcalc.shapes import convention
 
 
 @cache
@@ -161,7 +71,7 @@ def _parser() -> Lark:
         _grammar(),
         parser="lalr",
         lexer="basic",
-        postlex=_Bars(),
+        postlex=Bars(),
         propagate_positions=True,
         cache=True,
     )
@@ -207,16 +117,18 @@ def parse_latex_located(text: str, defined: Collection[str] = ()) -> tuple[Expr,
         raise MatcalcError(
             f"the expression is longer than {MAX_INPUT:,} characters", ErrorKind.PARSE
         )
-    tokens = _tokens(re.sub(r"[.,]\s*$", lambda end: " " * len(end.group()), text), defined)
+    # a period or comma at the end belongs to the sentence the formula was copied from
+    lexed = _parser().lex(re.sub(r"[.,]\s*$", lambda end: " " * len(end.group()), text))
+    tokens = read_tokens(lexed, text, defined)
     if not tokens:
         raise MatcalcError("the expression is empty", ErrorKind.PARSE)
     interactive = _parser().parse_interactive()
-    end = Token("$END", "", len(text), *_end_of(text))
+    end = Token("$END", "", len(text), *end_of(text))
     for index, token in enumerate([*tokens, end]):
         try:
             fed = interactive.feed_token(token)
         except UnexpectedToken:
-            raise _syntax_error(text, tokens[:index], token) from None
+            raise syntax_error(text, tokens[:index], token) from None
     tree: Tree[Token] = fed
     _check_depth(tree, text)
     builder = _LatexBuilder(text, defined, tokens)
@@ -224,136 +136,6 @@ def parse_latex_located(text: str, defined: Collection[str] = ()) -> tuple[Expr,
         return builder.transform(tree), builder.spans
     except VisitError as error:
         raise error.orig_exc from None
-
-
-def _tokens(text: str, defined: Collection[str]) -> list[Token]:
-    """The tokens, checked for commands matcalc does not know and for letters that LaTeX sets
-    apart (`tanh(x)` without its backslash); past MAX_TOKENS the rest is refused unread."""
-    tokens: list[Token] = []
-    try:
-        for token in _parser().lex(text):
-            tokens.append(token)
-            if len(tokens) > MAX_TOKENS:
-                raise MatcalcError(
-                    f"the expression is longer than {MAX_TOKENS:,} names, numbers and operators",
-                    ErrorKind.PARSE,
-                    _span(token, text),
-                )
-    except UnexpectedCharacters as error:
-        _check_tokens(tokens, text, defined)
-        found = text[error.pos_in_stream or 0]
-        hint = f"; {_CHARACTER_HINTS[found]}" if found in _CHARACTER_HINTS else ""
-        span = Span(error.line, error.column, text)
-        raise MatcalcError(f"unexpected character {found!r}{hint}", ErrorKind.PARSE, span) from None
-    _check_tokens(tokens, text, defined)
-    return tokens
-
-
-def _check_tokens(tokens: list[Token], text: str, defined: Collection[str]) -> None:
-    run: list[Token] = []  # one-letter names side by side
-    for token, after in zip(tokens, [*tokens[1:], None], strict=False):
-        if token.type in ("COMMAND", "OPERATOR", "CALL") and token.startswith("\\"):
-            _check_command(token, text, defined)
-        touching = after if after is not None and after.start_pos == token.end_pos else None
-        if token.type == "LETTER" and touching is not None and touching.type == "NUMBER":
-            raise MatcalcError(
-                f"{token}{touching} reads as {token} times {touching} in LaTeX: write "
-                f"{token}_{touching} for a name with a number",
-                ErrorKind.PARSE,
-                _span(token, text),
-            )
-        run = [*run, token] if token.type in ("LETTER", "CALL") and len(token) == 1 else []
-        if run and (touching is None or touching.type not in ("LETTER", "CALL")):
-            _check_word(run, text, defined)
-            run = []
-
-
-def _check_word(run: list[Token], text: str, defined: Collection[str]) -> None:
-    """Letters side by side that spell a function: LaTeX sets `tanh` as t a n h."""
-    word = "".join(str(token).rstrip("'") for token in run)
-    if len(word) > 1 and (ALIASES.get(word, word) in KNOWN_FUNCTIONS or word in defined):
-        command = f"\\{word}" if word in FUNCTION_COMMANDS else f"\\operatorname{{{word}}}"
-        raise MatcalcError(
-            f"{word} reads as the product {' '.join(word)} in LaTeX: write {command}",
-            ErrorKind.PARSE,
-            _span(run[0], text),
-        )
-
-
-def _check_command(token: Token, text: str, defined: Collection[str]) -> None:
-    word = _command_word(token)
-    if word is None or (word in GREEK_LETTERS and token.type != "CALL"):
-        return
-    if token.type == "CALL" and word in GREEK_LETTERS and word not in ("sigma", *defined):
-        raise MatcalcError(
-            f"\\{word}( reads as a call of a function {word}: write \\{word} \\cdot (…) for a "
-            "product, or declare the function",
-            ErrorKind.PARSE,
-            _span(token, text),
-        )
-    name = ALIASES.get(word, word)
-    if word != "sigma" and name not in FUNCTIONS and name not in BY_NAME and name not in defined:
-        following = re.match(r"\s*\\([A-Za-z]+)", text[token.end_pos or 0 :])
-        if word in ("left", "right") and following and following.group(1) in _LEFT_RIGHT:
-            word = following.group(1)  # \left\langle: say what \langle is
-        raise MatcalcError(_unknown_command(word), ErrorKind.PARSE, _span(token, text))
-
-
-_LEFT_RIGHT = ("langle", "rangle")
-"""Delimiters after \\left or \\right that have a hint of their own."""
-
-
-def _command_word(token: Token) -> str | None:
-    """`\\exp` → "exp", `\\log\\det` → "logdet"; None for a name in braces (\\operatorname{tr})."""
-    found = re.fullmatch(r"\\((?:log|ln)\s*\\det|[A-Za-z]+)'*", re.sub(r"\s*_.*", "", token))
-    if found is None or found.group(1) == "operatorname":
-        return None
-    return re.sub(r"[\s\\]", "", found.group(1))
-
-
-def _unknown_command(word: str) -> str:
-    hint = next((hint for words, hint in _HINTS.items() if word in words), None)
-    if hint is None and (close := difflib.get_close_matches(word, KNOWN_COMMANDS, n=1)):
-        hint = f"did you mean \\{close[0]}?"
-    return f"unknown command \\{word}; {hint or 'its functions are ' + ', '.join(KNOWN_FUNCTIONS)}"
-
-
-def _span(token: Token, text: str) -> Span:
-    return Span(token.line or 1, token.column or 1, text)
-
-
-def _end_of(text: str) -> tuple[int, int]:
-    lines = text.rstrip().splitlines() or [""]
-    return len(lines), len(lines[-1]) + 1
-
-
-def _syntax_error(text: str, before: list[Token], token: Token) -> MatcalcError:
-    """An error at `token`, naming the delimiter left open or crossed where there is one."""
-    opened: list[Token] = []
-    for seen in before:
-        if _opened(seen) in _CLOSING:
-            opened.append(seen)
-        elif seen.type in _CLOSERS and opened:
-            opened.pop()
-    closing = _CLOSING[_opened(opened[-1])][1] if opened else ""
-    if token.type == "$END" and opened:
-        message = f"{opened[-1]} is never closed: close it with {closing}"
-        return MatcalcError(message, ErrorKind.PARSE, _span(opened[-1], text))
-    if token.type == "$END":
-        message = "the expression ends too early: expected an operand"
-    elif token.type in _CLOSERS:
-        where = (
-            f"{opened[-1]} at column {opened[-1].column}, which {closing} closes" if opened else ""
-        )
-        message = f"{token} does not close {where or 'anything open'}"
-    elif before and before[-1].type in ("SUM", "OPERATOR", "SQRT", "FRAC"):
-        message = f"unexpected {token} after {before[-1]}"
-    elif token.type in ("TRANSPOSE", "INVERSE", "INVERSE_TRANSPOSE", "HADAMARD_POW"):
-        message = f"unexpected {token}: a superscript follows an operand"
-    else:
-        operand = not before or before[-1].type not in _OPERAND_ENDS
-        message = f"unexpected {token}" + (": expected an operand" if operand else "")
-    return MatcalcError(message, ErrorKind.PARSE, _span(token, text))
 
 
 _SUBSCRIPT = re.compile(r"\s*_\s*(?:\{\s*([A-Za-z0-9]+)\s*\}|([A-Za-z0-9]))$")
@@ -408,19 +190,19 @@ class _LatexBuilder(_Builder):
             return GREEK_LETTERS[inner[1:]], subscript
         if not re.fullmatch(r"[A-Za-z][A-Za-z0-9]*|[α-ωΑ-Ω]", inner):
             message = f"{head}: matcalc reads a name in a font, such as \\mathbf{{x}}"
-            raise MatcalcError(message, ErrorKind.PARSE, _span(token, self.text))
+            raise MatcalcError(message, ErrorKind.PARSE, span_of(token, self.text))
         if font == "mathbb" and inner not in IDENTITY_NAMES:
             message = f"{head} names a set or an operator (\\mathbb{{E}}), not a matrix"
-            raise MatcalcError(message, ErrorKind.PARSE, _span(token, self.text))
+            raise MatcalcError(message, ErrorKind.PARSE, span_of(token, self.text))
         if font in _OPERATOR_FONTS and ALIASES.get(inner, inner) in KNOWN_FUNCTIONS:
             message = f"{inner} is a function: write its argument in parentheses, {head}(…)"
-            raise MatcalcError(message, ErrorKind.PARSE, _span(token, self.text))
+            raise MatcalcError(message, ErrorKind.PARSE, span_of(token, self.text))
         return inner, subscript
 
     def digit_exponent(self, meta: Any, children: list[Token]) -> Expr:
         if len(children[0]) > 1:
             message = f"LaTeX takes one character after ^: write ^{{{children[0]}}}"
-            raise MatcalcError(message, ErrorKind.PARSE, _span(children[0], self.text))
+            raise MatcalcError(message, ErrorKind.PARSE, span_of(children[0], self.text))
         return self.number(meta, children)
 
     def layer(self, meta: Any, children: list[Any]) -> Expr:
@@ -429,7 +211,7 @@ class _LatexBuilder(_Builder):
         index = re.sub(r"[\s^{}()\[\]]", "", mark)
         if not isinstance(base, Symbol):
             message = f"{mark} numbers a layer, which goes on a name: W^{{(1)}}"
-            raise MatcalcError(message, ErrorKind.PARSE, _span(mark, self.text))
+            raise MatcalcError(message, ErrorKind.PARSE, span_of(mark, self.text))
         name = base.name + index if index.isdigit() else f"{base.name}_{index}"
         return self._at(meta, Symbol(name))
 
@@ -456,7 +238,7 @@ class _LatexBuilder(_Builder):
                 "\\times between matrices may mean a Kronecker or a cross product: write "
                 "A B or A \\cdot B for the matrix product",
                 ErrorKind.PARSE,
-                _span(op, self.text),
+                span_of(op, self.text),
             )
         return self._ending(self._at(meta, MatMul(left, right)), right)
 
@@ -465,7 +247,7 @@ class _LatexBuilder(_Builder):
         closes: is `\\sum X Y` the sum of X Y, or (\\sum X) Y?"""
         end, operator = self.bare.get(id(children[0]), (0, None))
         after = next((t for t in self.tokens if (t.start_pos or 0) >= end), None)
-        if operator is not None and (after is None or after.type not in _CLOSERS):
+        if operator is not None and (after is None or after.type not in CLOSERS):
             raise MatcalcError(
                 "an operator before a product, without parentheses, is ambiguous: write "
                 "\\sum \\left(X Y\\right) or \\left(\\sum X\\right) Y, \\log(x y) or \\log(x) y",
@@ -504,7 +286,7 @@ class _LatexBuilder(_Builder):
     def _function(self, token: Token) -> str:
         """The function's name: `\\ln` → "log", `\\sigma` → "sigmoid", `\\mathrm{ReLU}` →
         "relu" (papers capitalise), `g'` and `\\sigma'` keep their primes."""
-        word, primes = _command_word(token), "'" * token.count("'")
+        word, primes = command_word(token), "'" * token.count("'")
         if word is None:
             found = _FONT.fullmatch(token.strip())
             word = _font_parts(found)[1] if found else token.rstrip("'")
@@ -531,7 +313,7 @@ class _LatexBuilder(_Builder):
                 f"{token} sums over indices, which matcalc does not read: write \\sum X for the "
                 "sum of every entry, \\sum_{\\text{rows}} X or \\sum_{\\text{columns}} X",
                 ErrorKind.PARSE,
-                _span(token, self.text),
+                span_of(token, self.text),
             )
         enclosed = self._enclosed(token, meta)
         if not enclosed and isinstance(operand, Transpose | Inverse | Power | HadamardPow):
@@ -539,7 +321,7 @@ class _LatexBuilder(_Builder):
                 f"{self.text[token.start_pos : meta.end_pos]} is ambiguous: write "
                 "\\sum \\left(X^2\\right) or \\left(\\sum X\\right)^2",
                 ErrorKind.PARSE,
-                _span(token, self.text),
+                span_of(token, self.text),
             )
         summed = self._at(meta, kinds[marks](operand))
         if not enclosed:
@@ -552,9 +334,9 @@ class _LatexBuilder(_Builder):
         inside = [t for t in self.tokens if start <= (t.start_pos or 0) < meta.end_pos]
         depth = 0
         for index, seen in enumerate(inside):
-            depth += (_opened(seen) in _CLOSING) - (seen.type in _CLOSERS)
+            depth += (opened(seen) in CLOSING) - (seen.type in CLOSERS)
             if depth == 0:
-                return index == len(inside) - 1 and _opened(inside[0]) in _CLOSING
+                return index == len(inside) - 1 and opened(inside[0]) in CLOSING
         return False
 
     def norm(self, meta: Any, children: list[Any]) -> Expr:
@@ -567,7 +349,7 @@ class _LatexBuilder(_Builder):
                 "matcalc reads the norms \\|X\\|_F, \\|x\\|_2, \\|x\\|_1 and \\|x\\|, "
                 f"not _{written}",
                 ErrorKind.PARSE,
-                _span(close, self.text),
+                span_of(close, self.text),
             )
         if "^" not in close:
             return self._at(meta, Norm(arg, sub or "norm2"))
@@ -583,7 +365,7 @@ class _LatexBuilder(_Builder):
         dims = [d.strip() for d in re.split(r"\\times|×|,", found.group(1) or found.group(2))]
         if len(dims) > 2 or not all(re.fullmatch(r"[1-9]\d*|[A-Za-z]\w*", d) for d in dims):
             message = "write the ones as \\mathbf{1}, \\mathbf{1}_n or \\mathbf{1}_{m \\times n}"
-            raise MatcalcError(message, ErrorKind.PARSE, _span(token, self.text))
+            raise MatcalcError(message, ErrorKind.PARSE, span_of(token, self.text))
         rows, cols = (int(d) if d.isdigit() else d for d in (*dims, "1")[:2])
         return self._at(meta, Ones(rows, cols))
 

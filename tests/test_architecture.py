@@ -24,6 +24,7 @@ LAYERS = [
     "hints",
     "parse_errors",
     "parser",
+    "latex_tokens",
     "latex_input",
     "definitions",
     "rules.rule",

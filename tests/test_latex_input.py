@@ -45,13 +45,8 @@ from matcalc.expr import (
     Trace,
     Transpose,
 )
-from matcalc.latex_input import (
-    GREEK_LETTERS,
-    KNOWN_COMMANDS,
-    looks_like_latex,
-    parse_latex,
-    parse_latex_located,
-)
+from matcalc.latex_input import looks_like_latex, parse_latex, parse_latex_located
+from matcalc.latex_tokens import GREEK_LETTERS, KNOWN_COMMANDS
 from matcalc.limits import MAX_DEPTH, MAX_TOKENS
 from matcalc.printing import PRODUCT, elementwise_needs_parentheses, needs_parentheses
 from matcalc.printing.latex import latex
