@@ -35,6 +35,7 @@ from matcalc.functions import FUNCTIONS
 from matcalc.operations import Placement, operation_of
 from matcalc.printing import (
     HADAMARD,
+    NEG,
     POSTFIX,
     PRODUCT,
     decimal,
@@ -166,15 +167,22 @@ def _placed(expr: Expr, placement: Placement) -> str:
 def _postfix_wraps(arg: Expr) -> bool:
     """A superscript on a superscript needs parentheses in LaTeX: (X^T)^{-1}; a squared norm
     ends in one, (\\Vert X\\Vert_F^2)^T, though the input reads ||X||_F^2^T."""
-    return needs_parentheses(arg, POSTFIX + 1) or isinstance(arg, FrobSq)
+    return needs_parentheses(arg, POSTFIX + 1) or isinstance(arg, FrobSq) or _prefix(arg)
+
+
+def _prefix(expr: Expr) -> bool:
+    """`\\sum X` reaches as far as the reader lets it: \\sum X^{2}, \\sum X\\cdot Y and
+    Y\\cdot \\sum X\\cdot y read as sums of more than X, so inside anything tighter than a sum
+    it is parenthesised."""
+    return isinstance(expr, Applied) and operation_of(expr).latex.placement is Placement.PREFIX
 
 
 def _at(expr: Expr, least: int) -> str:
-    return _group(expr, needs_parentheses(expr, least))
+    return _group(expr, needs_parentheses(expr, least) or (least > NEG and _prefix(expr)))
 
 
 def _operand(expr: Expr, left: bool) -> str:
-    return _group(expr, elementwise_needs_parentheses(expr, left=left))
+    return _group(expr, elementwise_needs_parentheses(expr, left=left) or _prefix(expr))
 
 
 def _group(expr: Expr, wrap: bool) -> str:
