@@ -23,6 +23,7 @@ from matcalc.shapes import (
     Shape,
     Shapes,
     declarations,
+    fill_sizes,
     infer,
     is_name,
     show,
@@ -77,6 +78,7 @@ def derive(
             symbols = {k: v for k, v in shapes.symbols.items() if k not in bound}
             shapes = Shapes(symbols, shapes.bindings, shapes.symmetric)
     typed = inferred(objective, shapes, options.convention)
+    objective = fill_sizes(objective, typed)  # ones(?) and I read their sizes off their places
     jacobian_of, cotangent = None, None
     if typed.of(objective) != SCALAR:
         jacobian_of, cotangent = objective, _cotangent(objective, variable, typed)

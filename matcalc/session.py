@@ -17,7 +17,6 @@ from matcalc.latex_input import looks_like_latex, parse_latex_located
 from matcalc.limits import deep_recursion
 from matcalc.notes import convention_notes, lookalike_notes, star_notes
 from matcalc.parser import Parsed, read
-from matcalc.shapes import fill_sizes
 from matcalc.sympy_forms import from_sympy, is_sympy
 
 NOTATIONS = ("auto", "plain", "latex")
@@ -59,14 +58,9 @@ def diff(
     parsed = _read(expr, notation, {found.name for found in known})
     objective = parsed.expr
     typed = inferred(objective, shapes, convention, lambda node: parsed.spans.get(id(node)))
-    if isinstance(wrt, str) and wrt.strip() not in typed.symbols and parsed.lookalikes:
-        name, what, span = parsed.lookalikes[0]
-        raise MatcalcError(
-            f"{wrt.strip()!r} does not occur in the objective: its {name} is {what}",
-            ErrorKind.NAME,
-            span,
-        )
-    derivation = derive(fill_sizes(objective, typed), wrt, typed, options)
+    if isinstance(wrt, str) and wrt.strip() not in typed.symbols:
+        _explain_absence(wrt.strip(), parsed, expr, notation)
+    derivation = derive(objective, wrt, typed, options)
     declared = {name.strip() for name in shapes or {}}
     notes = (
         lookalike_notes((name, what) for name, what, _ in parsed.lookalikes)
@@ -74,6 +68,25 @@ def diff(
         + convention_notes(objective, declared, convention)
     )
     return replace(derivation, notes=notes + derivation.notes)
+
+
+def _explain_absence(name: str, parsed: Parsed, text: object, notation: str) -> None:
+    """A variable missing from the objective because of how it was read: a lookalike letter
+    (`Χ` for X), or LaTeX read as matcalc's notation, where `XW` is one name."""
+    if parsed.lookalikes:
+        letter, what, span = parsed.lookalikes[0]
+        raise MatcalcError(
+            f"{name!r} does not occur in the objective: its {letter} is {what}",
+            ErrorKind.NAME,
+            span,
+        )
+    if notation == "auto" and isinstance(text, str) and "\\" in text:
+        raise MatcalcError(
+            f"{name!r} does not occur in {parsed.expr}, read in matcalc's notation, where a "
+            "run of letters is one name; if this is LaTeX, where XW is X times W, pass "
+            "--latex (notation=\"latex\")",
+            ErrorKind.NAME,
+        )
 
 
 def _read(expr: object, notation: str, defined: set[str]) -> Parsed:

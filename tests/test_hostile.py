@@ -279,6 +279,12 @@ ROWS: list[tuple[str, Callable[[], Any], Check]] = [
      refused(ErrorKind.PARSE, "empty")),
     ("version", lambda: cli("--version"), printed(matcalc.__version__)),
     ("no arguments", lambda: cli(), printed("diff", "codegen", "rules")),
+    ("LaTeX read as plain text", lambda: cli("diff", "\\|g(XW) - Y\\|_F^2", "--wrt", "W"),
+     refused(ErrorKind.NAME, "--latex")),
+    ("LaTeX asked for", lambda: cli("diff", "--latex", "\\|g(XW) - Y\\|_F^2", "--wrt", "W"),
+     derived("2 X^T ((g(X W) - Y) ⊙ g'(X W))")),
+    ("unsized ones into derive", api(lambda: matcalc.derive(matcalc.parse_latex(
+        r"\mathbf{1}^\top X \mathbf{1}"), "X")), derived()),
     ("a lookalike for the variable", lambda: cli("diff", "sum(Χ)", "--wrt", "X"),
      refused(ErrorKind.NAME, "Greek capital Chi", "\n    ^")),
     ("a lookalike letter", api(lambda: matcalc.diff("sum(Χ)", "Χ")),
