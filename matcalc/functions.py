@@ -47,6 +47,10 @@ class Elementwise:
     """Python source for generated code, in array-API calls on `xp`, `{0}` the argument's name;
     empty: `xp.<name>({0})`."""
 
+    sympy_builtin: Callable[[Any, Any], Any] | None = None
+    """The function in SymPy's own classes, which SymPy can evaluate (lambdify), for a function
+    `sympy` defines by its derivative or leaves out; None: `sympy` is one already."""
+
     @property
     def source(self) -> str:
         return self.array_api or f"xp.{self.name}({{0}})"
@@ -120,6 +124,7 @@ FUNCTIONS: dict[str, Elementwise] = {
             lambda sp, x: _custom(sp, "sigmoid", x),
             r"\sigma",
             array_api="1 / (1 + xp.exp(-{0}))",
+            sympy_builtin=lambda sp, x: 1 / (1 + sp.exp(-x)),
         ),
         Elementwise(
             "softplus",
@@ -127,6 +132,7 @@ FUNCTIONS: dict[str, Elementwise] = {
             lambda sp, x: _custom(sp, "softplus", x),
             r"\operatorname{softplus}",
             array_api="xp.logaddexp(xp.zeros_like({0}), {0})",
+            sympy_builtin=lambda sp, x: sp.log(1 + sp.exp(x)),
         ),
         Elementwise(
             "relu",
@@ -136,6 +142,7 @@ FUNCTIONS: dict[str, Elementwise] = {
             "relu is not differentiable where an entry of {} is 0; there step(0) = 1/2 is used, "
             "a subgradient",
             "xp.where({0} > 0, {0}, xp.zeros_like({0}))",
+            sympy_builtin=lambda sp, x: sp.Max(x, 0),
         ),
         Elementwise(
             "sqrt",
@@ -158,12 +165,20 @@ FUNCTIONS: dict[str, Elementwise] = {
             None,
             r"\operatorname{step}",
             array_api="(xp.sign({0}) + 1) / 2",
+            sympy_builtin=lambda sp, x: sp.Heaviside(x),
         ),
-        Elementwise("sign", lambda np, x: np.sign(x), None, r"\operatorname{sign}"),
+        Elementwise(
+            "sign",
+            lambda np, x: np.sign(x),
+            None,
+            r"\operatorname{sign}",
+            sympy_builtin=lambda sp, x: sp.sign(x),
+        ),
     )
 }
 """Named elementwise functions. `step` and `sign` are piecewise constant: they appear in
-derivatives (of relu and abs) but have no derivative of their own."""
+derivatives (of relu and abs) but have no derivative of their own. step(0) = 1/2, as in
+SymPy's Heaviside."""
 
 
 def is_generic(name: str) -> bool:

@@ -27,8 +27,10 @@ from matcalc.cookbook import IDENTITIES, CookbookIdentity
 from matcalc.errors import ErrorKind
 from matcalc.expr import Expr, Pending, Symbol
 from matcalc.finite_differences import random_env
+from matcalc.functions import FUNCTIONS
 from matcalc.shapes import Shape, Shapes, infer
 from matcalc.sympy_forms import from_sympy, is_sympy, to_sympy
+from matcalc.sympy_forms.writer import formula
 
 Env = dict[str, Any]
 
@@ -208,6 +210,24 @@ broadcasting and sum_rows/sum_cols as products with all-ones matrices; an elemen
 with a scalar as a scalar multiple or quotient; a transpose, trace, determinant, diag or sum of
 a scalar as the scalar; sqrt and sigmoid of a scalar as
 SymPy's formula for them."""
+
+
+@pytest.mark.parametrize("name", sorted(FUNCTIONS))
+def test_each_named_function_is_written_in_sympys_own_classes_with_numpys_values(
+    name: str,
+) -> None:
+    """The one table's SymPy form of each function uses only SymPy's classes, so SymPy
+    evaluates it, and its values are the table's NumPy values (step(0) = 1/2, sign(0) = 0)."""
+    x = sp.Symbol("x", real=True)
+    written = formula(sp, name, x)
+    assert all(type(f).__module__.startswith("sympy.") for f in written.atoms(sp.Function))
+    points = np.array([-1.3, -0.4, 0.0, 0.3, 0.7, 2.1])
+    with np.errstate(all="ignore"):
+        expected = FUNCTIONS[name].numpy(np, points)
+    finite = np.isfinite(expected)
+    assert finite.sum() >= 3
+    values = [float(written.subs(x, sp.Float(point))) for point in points[finite]]
+    np.testing.assert_allclose(values, expected[finite], rtol=1e-12, atol=1e-15)
 
 
 def _round_trip(text: str) -> tuple[Expr, Expr, Any, Env]:

@@ -7,7 +7,7 @@ M[0, 0], where SymPy wants one. SymPy is imported only when a conversion runs.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, assert_never
 
 from matcalc.errors import ErrorKind, MatcalcError
@@ -51,23 +51,11 @@ from matcalc.traversal import distinct
 if TYPE_CHECKING:
     import sympy
 
-_NATIVE: dict[str, Callable[[Any, Any], Any]] = {
-    "sigmoid": lambda sp, x: 1 / (1 + sp.exp(-x)),
-    "softplus": lambda sp, x: sp.log(1 + sp.exp(x)),
-    "relu": lambda sp, x: sp.Max(x, 0),
-    "step": lambda sp, x: sp.Heaviside(x),
-    "sign": lambda sp, x: sp.sign(x),
-}
-"""The functions SymPy has no class for, or that matcalc defines for itself, written in SymPy's
-own terms, so that SymPy can evaluate and differentiate them (step(0) = 1/2 in both)."""
-
-
 def formula(sp: Any, name: str, x: Any) -> Any:
-    """The named function `name` at `x`, in SymPy's terms."""
-    native = _NATIVE.get(name)
-    if native is not None:
-        return native(sp, x)
-    definition = FUNCTIONS[name].sympy
+    """The named function `name` at `x` in SymPy's own classes, which SymPy can evaluate and
+    differentiate."""
+    entry = FUNCTIONS[name]
+    definition = entry.sympy_builtin or entry.sympy
     assert definition is not None, name
     return definition(sp, x)
 
