@@ -87,8 +87,8 @@ def _along(
     symmetric: bool,
     where: Sequence[Binding],
 ) -> tuple[float, float, float]:
-    """The two directional derivatives of `directional_derivatives`, and the scale of one
-    (`scale`)."""
+    """The two directional derivatives of `directional_derivatives`, and the rounding the
+    central difference may carry (`round_off`)."""
     x = np.asarray(env[wrt], dtype=np.float64)
     if gradient == ZERO:  # 0 stands for the zero matrix of the variable's shape
         value = np.zeros_like(x)
@@ -108,25 +108,41 @@ def _along(
     def f(point: Any) -> float:
         return float(evaluate(objective, {**env, wrt: point}, shapes=symbols))
 
-    ahead, behind = f(x + epsilon * direction), f(x - epsilon * direction)
-    numeric = (ahead - behind) / (2 * epsilon)
+    def difference(step: float) -> float:
+        return (f(x + step * direction) - f(x - step * direction)) / (2 * step)
+
+    numeric = difference(epsilon)
+    others = [difference(epsilon / 2), difference(2 * epsilon)]
+    spread = max(abs(numeric - other) for other in others)
     analytic = float(np.sum(value * direction))
-    return numeric, analytic, scale(max(abs(ahead), abs(behind)), x, direction)
+    return numeric, analytic, round_off(spread, f(x), epsilon)
 
 
-def scale(value: float, x: Any, direction: Any) -> float:
-    """|f|·‖U‖/‖X‖: how large a derivative of f along U is where f changes on the scale of X
-    (exactly so where f is homogeneous of degree 1), ‖X‖ taken as 1 where X = 0. A zero
-    gradient, whose central difference is round-off of f, is small on this scale."""
-    norm = float(np.linalg.norm(x))
-    return value * float(np.linalg.norm(direction)) / (norm if norm > 0 else 1.0)
+ULPS = 4
+"""Units in the last place of f that its evaluation may lose, at the least."""
+
+MARGIN = 4
+"""How far past the rounding it shows a central difference's rounding may reach: it is drawn
+anew at each step, and its estimates can fall short."""
 
 
-def relative_error(numeric: float, analytic: float, scale: float = 0.0) -> float:
-    """How far apart a central difference and ⟨gradient, U⟩ are, relative to the larger of
-    them and of `scale` (see `scale`); 1e-8 keeps two round-off-sized values from counting as
-    far apart."""
-    return abs(numeric - analytic) / max(abs(numeric), abs(analytic), scale, 1e-8)
+def round_off(spread: float, f: float, epsilon: float) -> float:
+    """What rounding alone may make of a central difference: at least a few units in the last
+    place of f over 2ε, and a few times as much as the difference moves when ε is halved or
+    doubled (`spread`), which truncation, of order ε², cannot explain but rounding, of order
+    1/ε, does. So a right zero gradient, whose difference is all rounding, agrees even where f
+    is computed with cancellation (tr(X^{-1} A X) - tr(A)); a wrong gradient does not, however
+    large f is."""
+    least = ULPS * float(np.finfo(np.float64).eps) * abs(f) / epsilon
+    return MARGIN * spread + least
+
+
+def relative_error(numeric: float, analytic: float, noise: float = 0.0) -> float:
+    """How far apart a central difference and ⟨gradient, U⟩ are beyond the difference's
+    rounding `noise` (`round_off`), relative to the larger of them; 1e-8 keeps two
+    round-off-sized values from counting as far apart."""
+    apart = max(0.0, abs(numeric - analytic) - noise)
+    return apart / max(abs(numeric), abs(analytic), 1e-8)
 
 
 @deep_recursion
@@ -137,8 +153,8 @@ def gradcheck(
     seed: int = 0,
     positive: bool = False,
 ) -> float:
-    """The relative error of the derivation's result against central differences, on the scale
-    of f (`relative_error`, `scale`): 0 for a zero gradient that is right.
+    """The relative error of the derivation's result against central differences, beyond what
+    rounding f can explain (`relative_error`, `round_off`): 0 for a zero gradient that is right.
 
     `positive` draws inputs from [0.5, 1.5] instead of [-1, 1], for log and sqrt.
     """
