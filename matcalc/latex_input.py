@@ -199,10 +199,15 @@ class _LatexBuilder(_Builder):
             raise MatcalcError(message, ErrorKind.PARSE, span_of(token, self.text))
         return inner, subscript
 
-    def digit_exponent(self, meta: Any, children: list[Token]) -> Expr:
-        if len(children[0]) > 1:
-            message = f"LaTeX takes one character after ^: write ^{{{children[0]}}}"
-            raise MatcalcError(message, ErrorKind.PARSE, span_of(children[0], self.text))
+    def digit(self, meta: Any, children: list[Token]) -> Expr:
+        """A number as an argument of ^, \\frac or \\sqrt, where TeX takes one character."""
+        token = children[0]
+        if len(token) > 1:
+            message = (
+                f"LaTeX takes one character as an argument, so {token} is {token[0]} and then "
+                f"{token[1:]}: write {{{token}}}"
+            )
+            raise MatcalcError(message, ErrorKind.PARSE, span_of(token, self.text))
         return self.number(meta, children)
 
     def layer(self, meta: Any, children: list[Any]) -> Expr:
@@ -266,7 +271,8 @@ class _LatexBuilder(_Builder):
         return super().div(meta, children[1:])
 
     def frac_digits(self, meta: Any, children: list[Token]) -> Expr:
-        parts = [self._token_at(children[0], Number(Fraction(d))) for d in children[0][-2:]]
+        digits = re.findall(r"\d", children[0])
+        parts = [self._token_at(children[0], Number(Fraction(d))) for d in digits]
         return super().div(meta, parts)
 
     def sqrt(self, meta: Any, children: list[Any]) -> Expr:

@@ -148,11 +148,12 @@ def read_tokens(lexed: Iterator[Token], text: str, defined: Collection[str]) -> 
 def _check_tokens(tokens: list[Token], text: str, defined: Collection[str]) -> None:
     """Refuse unknown commands, and letters or digits that LaTeX sets as separate factors."""
     run: list[Token] = []  # one-letter names side by side
-    for token, after in zip(tokens, [*tokens[1:], None], strict=False):
+    for before, token, after in zip([None, *tokens], tokens, [*tokens[1:], None], strict=False):
         if token.type in ("COMMAND", "OPERATOR", "CALL") and token.startswith("\\"):
             _check_command(token, text, defined)
         touching = after if after is not None and after.start_pos == token.end_pos else None
-        if token.type == "LETTER" and touching is not None and touching.type == "NUMBER":
+        numerator = before is not None and before.type == "FRAC"  # \frac x2 is x / 2
+        if token.type == "LETTER" and touching and touching.type == "NUMBER" and not numerator:
             raise MatcalcError(
                 f"{token}{touching} reads as {token} times {touching} in LaTeX: write "
                 f"{token}_{touching} for a name with a number",

@@ -4,6 +4,7 @@ points at its column."""
 
 from __future__ import annotations
 
+import json
 from fractions import Fraction
 from typing import Any
 
@@ -336,6 +337,29 @@ PAPERS = [
         "W",
         "2 X^T ((relu(X W) - Y) ⊙ step(X W))",
     ),
+    _row("frac-spaced-digits", r"\frac 1 2 \|X - Y\|_F^2", "1/2 ||X - Y||_F^2", "X", "X - Y"),
+    _row(
+        "frac-single-tokens",
+        r"\frac\lambda 2 \|W\|_F^2 + \frac x2 \|W\|_F^2",
+        "lambda/2 ||W||_F^2 + x/2 ||W||_F^2",
+        "W",
+        "lambda W + x W",
+        shapes={"x": "scalar"},
+    ),
+    _row(
+        "frac-digit-and-group",
+        r"\frac 1{2} \mathbf{x}^\top A \mathbf{x}",
+        "1/2 x^T A x",
+        "x",
+        "(A + A^T) x / 2",
+    ),
+    _row(
+        "sqrt-single-token",
+        r"\sqrt 2 \, \|X - Y\|_F",
+        "sqrt(2) ||X - Y||_F",
+        "X",
+        "sqrt(2) (X - Y) / ||X - Y||_F",
+    ),
     _row(
         "display-math",
         r"$$\left\|X - D R\right\|_{\mathrm{F}}^2$$",
@@ -538,6 +562,12 @@ SAME = [
     (r"X^{\circ 2}", r"X^{\circ2}", r"X^{\odot 2}", "X^{∘2}"),
     (r"X W", "XW", r"X \cdot W", r"X\,W", "X*W"),
     (r"\frac{1}{2}", r"\tfrac{1}{2}", r"\dfrac{1}{2}", r"\frac12", "1/2"),
+    (r"\frac{1}{2}", r"\frac 1 2", r"\frac1 2", r"\frac 12", r"\frac 1{2}", r"\frac{1}2"),
+    (r"\frac{\alpha}{\beta}", r"\frac\alpha\beta", r"\frac \alpha {\beta}", r"\frac{\alpha}\beta"),
+    (r"\frac{x}{2}", r"\frac x2", r"\frac x 2", r"\frac{x}2"),
+    (r"\frac{a}{b}", r"\frac a b", r"\frac ab", r"\frac a{b}"),
+    (r"\sqrt{2}", r"\sqrt 2", r"\sqrt2", r"\sqrt{ 2 }"),
+    (r"\sqrt{x}", r"\sqrt x", r"\sqrt{\mathbf{x}}", r"\sqrt\mathbf{x}"),
     (r"\operatorname{tr}(X)", r"\mathrm{tr}(X)", r"\text{tr}(X)", r"\operatorname{Tr}(X)"),
     (r"\operatorname{tr}(X)", r"\tr(X)", r"\Tr X", r"\operatorname{tr} X", r"{\rm tr}(X)"),
     (r"\log(x)", r"\ln(x)", r"\log x", r"\log\left(x\right)", r"\log\big(x\big)", r"\ln x"),
@@ -732,7 +762,10 @@ ERRORS = [
     (r"\frac{1}{0} x", ErrorKind.VALUE, 10, "division by zero"),
     (r"X^{", ErrorKind.PARSE, 3, "never closed"),
     (r"X +", ErrorKind.PARSE, 4, "ends too early"),
-    (r"X^10", ErrorKind.PARSE, 3, r"write \^\{10\}"),
+    (r"X^10", ErrorKind.PARSE, 3, r"10 is 1 and then 0: write \{10\}"),
+    (r"\frac{1}23", ErrorKind.PARSE, 9, r"23 is 2 and then 3: write \{23\}"),
+    (r"\sqrt 25", ErrorKind.PARSE, 7, r"25 is 2 and then 5: write \{25\}"),
+    (r"\sqrt x2", ErrorKind.PARSE, 7, "write x_2"),
     (r"x_{i,j}", ErrorKind.PARSE, 2, "subscript"),
     (r"f(x) = x^2", ErrorKind.PARSE, 6, "not an equation"),
     (r"\sum_{i} x_i", ErrorKind.PARSE, 1, "sums over indices"),
@@ -801,3 +834,13 @@ def test_deep_latex_that_the_plain_notation_takes_is_taken() -> None:
     depth = MAX_DEPTH // 2
     expr = parse("tanh(" * depth + "x" + ")" * depth)
     assert parse_latex(latex(expr)) == expr
+
+
+def test_the_command_line_reads_a_spaced_fraction(capsys: pytest.CaptureFixture[str]) -> None:
+    from matcalc.cli import main
+
+    text = r"\frac 1 2 \|X - Y\|_F^2"
+    assert main(["diff", "--latex", text, "--wrt", "X", "--check", "--format", "json"]) == 0
+    found = json.loads(capsys.readouterr().out)
+    assert found["result"] == "X - Y"
+    assert found["check"]["agrees"] and found["check"]["relative_error"] < TOLERANCE
