@@ -14,6 +14,7 @@ from matcalc.derivation import Derivation, Options, Step
 from matcalc.derive import derive
 from matcalc.errors import ErrorKind, MatcalcError
 from matcalc.expr import Expr
+from matcalc.functions import FUNCTIONS as _FUNCTIONS
 from matcalc.latex_input import parse_latex
 from matcalc.limits import deep_recursion
 from matcalc.parser import parse
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
     from matcalc.numeric import evaluate
 
 __all__ = [
+    "FUNCTION_NAMES",
     "RULES",
     "Definition",
     "Derivation",
@@ -59,6 +61,9 @@ __all__ = [
     "to_sympy",
 ]
 __version__ = "0.1.0"
+
+FUNCTION_NAMES: tuple[str, ...] = tuple(_FUNCTIONS)
+"""The named elementwise functions an objective may call: exp, log, …, step, sign."""
 
 latex = deep_recursion(_latex)
 """`expr` as LaTeX math (no surrounding `$`), with the stack that deep expressions need."""

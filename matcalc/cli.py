@@ -14,6 +14,7 @@ import json
 import math
 import os
 import sys
+import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -73,12 +74,9 @@ NOTATION: tuple[tuple[str, str, tuple[str, ...]], ...] = (
 )
 """The notation summary's operators; `matcalc notation` adds each one's ASCII spelling."""
 
-FUNCTIONS = "exp log sin cos tan arcsin arccos arctan tanh sigmoid softplus relu sqrt abs".split()
-"""The named elementwise functions, as `matcalc notation` lists them."""
-
 NOTATION_NOTES = """\
 Functions, applied to each entry:
-  {functions};
+{functions};
 a single letter g(X), h(X) is any smooth function, whose derivative prints as g';
 --define "phi(x) = log(1 + exp(x))" adds one of your own.
 
@@ -292,7 +290,10 @@ def notation() -> str:
     for what, seed, others in NOTATION:
         spellings = dict.fromkeys([seed, matcalc.to_ascii(seed), *others])
         lines.append(f"  {what:30} " + ", ".join(spellings))
-    return "\n".join(lines) + "\n\n" + NOTATION_NOTES.format(functions=", ".join(FUNCTIONS))
+    functions = textwrap.fill(
+        ", ".join(matcalc.FUNCTION_NAMES), 90, initial_indent="  ", subsequent_indent="  "
+    )
+    return "\n".join(lines) + "\n\n" + NOTATION_NOTES.format(functions=functions)
 
 
 def _problem(command: argparse.ArgumentParser) -> None:

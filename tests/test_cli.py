@@ -19,8 +19,8 @@ from cases import DERIVATIVES
 from conftest import assert_gradient_correct
 
 import matcalc
-from matcalc import RULES, Session, diff, gradcheck, parse, to_ascii
-from matcalc.cli import EXAMPLES, FUNCTIONS, NOTATION, main, notation
+from matcalc import RULES, ErrorKind, MatcalcError, Session, diff, gradcheck, parse, to_ascii
+from matcalc.cli import EXAMPLES, NOTATION, main, notation
 
 
 def run(
@@ -521,14 +521,22 @@ def test_notation_spellings_parse_to_the_same_expression() -> None:
 
 
 def test_notation_lists_every_named_function() -> None:
-    from matcalc.functions import FUNCTIONS as KNOWN
+    from matcalc.functions import FUNCTIONS
 
-    piecewise = {"step", "sign"}  # in derivatives only
-    assert set(FUNCTIONS) == set(KNOWN) - piecewise
-    for name in FUNCTIONS:
-        assert name in notation()
-        derivation = diff(f"sum({name}(X))", "X")
-        assert_gradient_correct(derivation, positive=name in {"log", "sqrt"})
+    assert tuple(FUNCTIONS) == matcalc.FUNCTION_NAMES
+    listed = notation().split("Functions, applied to each entry:\n")[1].split(";")[0]
+    assert " ".join(listed.split()) == ", ".join(matcalc.FUNCTION_NAMES)
+    for name in matcalc.FUNCTION_NAMES:
+        if name in {"step", "sign"}:  # piecewise constant: no derivative of their own
+            with pytest.raises(MatcalcError) as error:
+                diff(f"sum({name}(X))", "X")
+            assert error.value.kind is ErrorKind.NOT_DIFFERENTIABLE
+            derivation = diff(f"sum({name}(A) ⊙ X)", "X")
+            assert str(derivation.result) == f"{name}(A)"
+            assert_gradient_correct(derivation)
+        else:
+            derivation = diff(f"sum({name}(X))", "X")
+            assert_gradient_correct(derivation, positive=name in {"log", "sqrt"})
 
 
 def test_notation_command(capsys: Any) -> None:
@@ -552,7 +560,6 @@ def test_a_check_that_cannot_be_computed_is_valid_json_and_disagrees() -> None:
         "tolerance": 1e-6,
         "inputs": "[0.5, 1.5]",
     }
-
 
 
 @pytest.mark.parametrize(
