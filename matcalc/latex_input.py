@@ -13,10 +13,9 @@ import re
 from collections.abc import Collection
 from fractions import Fraction
 from functools import cache
-from pathlib import Path
 from typing import Any
 
-from lark import Lark, Token, Tree, v_args
+from lark import Token, Tree, v_args
 from lark.exceptions import UnexpectedToken, VisitError
 
 from matcalc.errors import ErrorKind, MatcalcError
@@ -51,45 +50,29 @@ from matcalc.latex_tokens import (
     GREEK_LETTERS,
     Bars,
     command_word,
-    end_of,
+    latex_syntax_error,
     opened,
     read_tokens,
-    span_of,
-    syntax_error,
 )
 from matcalc.limits import MAX_INPUT, deep_recursion
 from matcalc.operations import BY_NAME
-from matcalc.parser import IDENTITY_NAMES, KNOWN_FUNCTIONS, Spans, _Builder, _check_depth
-from matcalc.parser import _grammar as plain_grammar
+from matcalc.parse_errors import end_of, token_span
+from matcalc.parser import (
+    IDENTITY_NAMES,
+    KNOWN_FUNCTIONS,
+    Builder,
+    Spans,
+    check_depth,
+    grammar_text,
+    lalr,
+)
 from matcalc.shapes import convention
-
-
-@cache
-def _parser() -> Lark:
-    # cache=True keeps the built LALR tables in the temp folder, as the plain parser does
-    return Lark(
-        _grammar(),
-        parser="lalr",
-        lexer="basic",
-        postlex=Bars(),
-        propagate_positions=True,
-        cache=True,
-    )
-
-
-@cache
-def _grammar() -> str:
-    here = Path(__file__).parent
-    for candidate in (here / "grammar" / "latex.lark", here.parent / "grammar" / "latex.lark"):
-        if candidate.exists():
-            return candidate.read_text(encoding="utf-8")
-    raise FileNotFoundError("latex.lark is missing from the installation")
 
 
 @cache
 def _plain_commands() -> frozenset[str]:
     """The commands the plain notation reads as well (\\odot, \\cdot, ^\\top, \\sum, …)."""
-    return frozenset(re.findall(r"\\\\([A-Za-z]+)", plain_grammar()))
+    return frozenset(re.findall(r"\\\\([A-Za-z]+)", grammar_text("matcalc")))
 
 
 def looks_like_latex(text: str) -> bool:
@@ -118,19 +101,19 @@ def parse_latex_located(text: str, defined: Collection[str] = ()) -> tuple[Expr,
             f"the expression is longer than {MAX_INPUT:,} characters", ErrorKind.PARSE
         )
     # a period or comma at the end belongs to the sentence the formula was copied from
-    lexed = _parser().lex(re.sub(r"[.,]\s*$", lambda end: " " * len(end.group()), text))
+    lexed = lalr("latex", Bars).lex(re.sub(r"[.,]\s*$", lambda end: " " * len(end.group()), text))
     tokens = read_tokens(lexed, text, defined)
     if not tokens:
         raise MatcalcError("the expression is empty", ErrorKind.PARSE)
-    interactive = _parser().parse_interactive()
+    interactive = lalr("latex", Bars).parse_interactive()
     end = Token("$END", "", len(text), *end_of(text))
     for index, token in enumerate([*tokens, end]):
         try:
             fed = interactive.feed_token(token)
         except UnexpectedToken:
-            raise syntax_error(text, tokens[:index], token) from None
+            raise latex_syntax_error(text, tokens[:index], token) from None
     tree: Tree[Token] = fed
-    _check_depth(tree, text)
+    check_depth(tree, text)
     builder = _LatexBuilder(text, defined, tokens)
     try:
         return builder.transform(tree), builder.spans
@@ -154,7 +137,7 @@ def _font_parts(found: re.Match[str]) -> tuple[str, str]:
 
 
 @v_args(meta=True)
-class _LatexBuilder(_Builder):
+class _LatexBuilder(Builder):
     """The plain parser's builder, reading LaTeX's tokens. It refuses a product whose left
     factor ends in an operator's operand without parentheses (`\\sum X Y`, `\\log x \\, y`):
     whether the product belongs to the operand is anybody's guess."""
@@ -190,13 +173,13 @@ class _LatexBuilder(_Builder):
             return GREEK_LETTERS[inner[1:]], subscript
         if not re.fullmatch(r"[A-Za-z][A-Za-z0-9]*|[α-ωΑ-Ω]", inner):
             message = f"{head}: matcalc reads a name in a font, such as \\mathbf{{x}}"
-            raise MatcalcError(message, ErrorKind.PARSE, span_of(token, self.text))
+            raise MatcalcError(message, ErrorKind.PARSE, token_span(self.text, token))
         if font == "mathbb" and inner not in IDENTITY_NAMES:
             message = f"{head} names a set or an operator (\\mathbb{{E}}), not a matrix"
-            raise MatcalcError(message, ErrorKind.PARSE, span_of(token, self.text))
+            raise MatcalcError(message, ErrorKind.PARSE, token_span(self.text, token))
         if font in _OPERATOR_FONTS and ALIASES.get(inner, inner) in KNOWN_FUNCTIONS:
             message = f"{inner} is a function: write its argument in parentheses, {head}(…)"
-            raise MatcalcError(message, ErrorKind.PARSE, span_of(token, self.text))
+            raise MatcalcError(message, ErrorKind.PARSE, token_span(self.text, token))
         return inner, subscript
 
     def digit(self, meta: Any, children: list[Token]) -> Expr:
@@ -207,7 +190,7 @@ class _LatexBuilder(_Builder):
                 f"LaTeX takes one character as an argument, so {token} is {token[0]} and then "
                 f"{token[1:]}: write {{{token}}}"
             )
-            raise MatcalcError(message, ErrorKind.PARSE, span_of(token, self.text))
+            raise MatcalcError(message, ErrorKind.PARSE, token_span(self.text, token))
         return self.number(meta, children)
 
     def layer(self, meta: Any, children: list[Any]) -> Expr:
@@ -216,7 +199,7 @@ class _LatexBuilder(_Builder):
         index = re.sub(r"[\s^{}()\[\]]", "", mark)
         if not isinstance(base, Symbol):
             message = f"{mark} numbers a layer, which goes on a name: W^{{(1)}}"
-            raise MatcalcError(message, ErrorKind.PARSE, span_of(mark, self.text))
+            raise MatcalcError(message, ErrorKind.PARSE, token_span(self.text, mark))
         name = base.name + index if index.isdigit() else f"{base.name}_{index}"
         return self._at(meta, Symbol(name))
 
@@ -243,7 +226,7 @@ class _LatexBuilder(_Builder):
                 "\\times between matrices may mean a Kronecker or a cross product: write "
                 "A B or A \\cdot B for the matrix product",
                 ErrorKind.PARSE,
-                span_of(op, self.text),
+                token_span(self.text, op),
             )
         return self._ending(self._at(meta, MatMul(left, right)), right)
 
@@ -319,7 +302,7 @@ class _LatexBuilder(_Builder):
                 f"{token} sums over indices, which matcalc does not read: write \\sum X for the "
                 "sum of every entry, \\sum_{\\text{rows}} X or \\sum_{\\text{columns}} X",
                 ErrorKind.PARSE,
-                span_of(token, self.text),
+                token_span(self.text, token),
             )
         enclosed = self._enclosed(token, meta)
         if not enclosed and isinstance(operand, Transpose | Inverse | Power | HadamardPow):
@@ -327,7 +310,7 @@ class _LatexBuilder(_Builder):
                 f"{self.text[token.start_pos : meta.end_pos]} is ambiguous: write "
                 "\\sum \\left(X^2\\right) or \\left(\\sum X\\right)^2",
                 ErrorKind.PARSE,
-                span_of(token, self.text),
+                token_span(self.text, token),
             )
         summed = self._at(meta, kinds[marks](operand))
         if not enclosed:
@@ -355,7 +338,7 @@ class _LatexBuilder(_Builder):
                 "matcalc reads the norms \\|X\\|_F, \\|x\\|_2, \\|x\\|_1 and \\|x\\|, "
                 f"not _{written}",
                 ErrorKind.PARSE,
-                span_of(close, self.text),
+                token_span(self.text, close),
             )
         if "^" not in close:
             return self._at(meta, Norm(arg, sub or "norm2"))
@@ -371,7 +354,7 @@ class _LatexBuilder(_Builder):
         dims = [d.strip() for d in re.split(r"\\times|×|,", found.group(1) or found.group(2))]
         if len(dims) > 2 or not all(re.fullmatch(r"[1-9]\d*|[A-Za-z]\w*", d) for d in dims):
             message = "write the ones as \\mathbf{1}, \\mathbf{1}_n or \\mathbf{1}_{m \\times n}"
-            raise MatcalcError(message, ErrorKind.PARSE, span_of(token, self.text))
+            raise MatcalcError(message, ErrorKind.PARSE, token_span(self.text, token))
         rows, cols = (int(d) if d.isdigit() else d for d in (*dims, "1")[:2])
         return self._at(meta, Ones(rows, cols))
 

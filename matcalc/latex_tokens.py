@@ -17,6 +17,7 @@ from matcalc.errors import ErrorKind, MatcalcError, Span
 from matcalc.functions import FUNCTIONS
 from matcalc.limits import MAX_TOKENS
 from matcalc.operations import BY_NAME
+from matcalc.parse_errors import token_span
 from matcalc.parser import KNOWN_FUNCTIONS
 from matcalc.shapes import GREEK
 
@@ -133,7 +134,7 @@ def read_tokens(lexed: Iterator[Token], text: str, defined: Collection[str]) -> 
                 raise MatcalcError(
                     f"the expression is longer than {MAX_TOKENS:,} names, numbers and operators",
                     ErrorKind.PARSE,
-                    span_of(token, text),
+                    token_span(text, token),
                 )
     except UnexpectedCharacters as error:
         _check_tokens(tokens, text, defined)
@@ -158,7 +159,7 @@ def _check_tokens(tokens: list[Token], text: str, defined: Collection[str]) -> N
                 f"{token}{touching} reads as {token} times {touching} in LaTeX: write "
                 f"{token}_{touching} for a name with a number",
                 ErrorKind.PARSE,
-                span_of(token, text),
+                token_span(text, token),
             )
         run = [*run, token] if token.type in ("LETTER", "CALL") and len(token) == 1 else []
         if run and (touching is None or touching.type not in ("LETTER", "CALL")):
@@ -174,7 +175,7 @@ def _check_word(run: list[Token], text: str, defined: Collection[str]) -> None:
         raise MatcalcError(
             f"{word} reads as the product {' '.join(word)} in LaTeX: write {command}",
             ErrorKind.PARSE,
-            span_of(run[0], text),
+            token_span(text, run[0]),
         )
 
 
@@ -191,14 +192,14 @@ def _check_command(token: Token, text: str, defined: Collection[str]) -> None:
             f"\\{word}( reads as a call of a function {word}: write \\{word} \\cdot (…) for a "
             "product, or declare the function",
             ErrorKind.PARSE,
-            span_of(token, text),
+            token_span(text, token),
         )
     name = ALIASES.get(word, word)
     if word != "sigma" and name not in FUNCTIONS and name not in BY_NAME and name not in defined:
         following = re.match(r"\s*\\([A-Za-z]+)", text[token.end_pos or 0 :])
         if word in ("left", "right") and following and following.group(1) in _LEFT_RIGHT:
             word = following.group(1)  # \left\langle: say what \langle is
-        raise MatcalcError(_unknown_command(word), ErrorKind.PARSE, span_of(token, text))
+        raise MatcalcError(_unknown_command(word), ErrorKind.PARSE, token_span(text, token))
 
 
 def command_word(token: Token) -> str | None:
@@ -216,18 +217,7 @@ def _unknown_command(word: str) -> str:
     return f"unknown command \\{word}; {hint or 'its functions are ' + ', '.join(KNOWN_FUNCTIONS)}"
 
 
-def span_of(token: Token, text: str) -> Span:
-    """Where `token` stands in `text`."""
-    return Span(token.line or 1, token.column or 1, text)
-
-
-def end_of(text: str) -> tuple[int, int]:
-    """The line and column just past the last character that is not a space."""
-    lines = text.rstrip().splitlines() or [""]
-    return len(lines), len(lines[-1]) + 1
-
-
-def syntax_error(text: str, before: list[Token], token: Token) -> MatcalcError:
+def latex_syntax_error(text: str, before: list[Token], token: Token) -> MatcalcError:
     """An error at `token`, naming the delimiter left open or crossed where there is one."""
     unclosed: list[Token] = []
     for seen in before:
@@ -238,7 +228,7 @@ def syntax_error(text: str, before: list[Token], token: Token) -> MatcalcError:
     closing = CLOSING[opened(unclosed[-1])][1] if unclosed else ""
     if token.type == "$END" and unclosed:
         message = f"{unclosed[-1]} is never closed: close it with {closing}"
-        return MatcalcError(message, ErrorKind.PARSE, span_of(unclosed[-1], text))
+        return MatcalcError(message, ErrorKind.PARSE, token_span(text, unclosed[-1]))
     if token.type == "$END":
         message = "the expression ends too early: expected an operand"
     elif token.type in CLOSERS:
@@ -255,4 +245,4 @@ def syntax_error(text: str, before: list[Token], token: Token) -> MatcalcError:
     else:
         operand = not before or before[-1].type not in OPERAND_ENDS
         message = f"unexpected {token}" + (": expected an operand" if operand else "")
-    return MatcalcError(message, ErrorKind.PARSE, span_of(token, text))
+    return MatcalcError(message, ErrorKind.PARSE, token_span(text, token))

@@ -27,7 +27,7 @@ def syntax_error(text: str, error: UnexpectedInput) -> MatcalcError:
     if isinstance(error, UnexpectedEOF) or (
         isinstance(error, UnexpectedToken) and error.token.type == "$END"
     ):
-        line, column = _end_of(text)
+        line, column = end_of(text)
         message = f"the expression ends too early: {_expected(error)}"
         if text.rstrip().endswith(("||", "‖", "\\Vert")):
             message = (
@@ -68,7 +68,8 @@ def _lookalike_error(text: str, at: int, span: Span) -> MatcalcError:
     )
 
 
-def _end_of(text: str) -> tuple[int, int]:
+def end_of(text: str) -> tuple[int, int]:
+    """The line and column just past the last character that is not a space."""
     lines = text.rstrip().splitlines() or [""]
     return len(lines), len(lines[-1]) + 1
 

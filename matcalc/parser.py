@@ -11,6 +11,7 @@ from typing import Any
 
 from lark import Lark, Token, Transformer, Tree, v_args
 from lark.exceptions import UnexpectedInput, VisitError
+from lark.lark import PostLex
 
 from matcalc.errors import ErrorKind, MatcalcError, Span
 from matcalc.expr import (
@@ -47,18 +48,22 @@ IDENTITY_NAMES = ("I", "eye")
 
 
 @cache
-def _parser() -> Lark:
-    # cache=True keeps the built LALR tables in the temp folder: start-up is speed too
-    return Lark(_grammar(), parser="lalr", propagate_positions=True, cache=True)
+def grammar_text(name: str) -> str:
+    """The grammar file `name`.lark: beside the package when installed, in grammar/ in the
+    source tree."""
+    here = Path(__file__).parent
+    for folder in (here / "grammar", here.parent / "grammar"):
+        if (folder / f"{name}.lark").exists():
+            return (folder / f"{name}.lark").read_text(encoding="utf-8")
+    raise FileNotFoundError(f"{name}.lark is missing from the installation")
 
 
 @cache
-def _grammar() -> str:
-    here = Path(__file__).parent
-    for candidate in (here / "grammar" / "matcalc.lark", here.parent / "grammar" / "matcalc.lark"):
-        if candidate.exists():
-            return candidate.read_text(encoding="utf-8")
-    raise FileNotFoundError("matcalc.lark is missing from the installation")
+def lalr(name: str, postlex: type[PostLex] | None = None) -> Lark:
+    """The LALR parser of grammar `name`, with positions; a post-lexer needs the basic lexer.
+    cache=True keeps the built tables in the temp folder: start-up is speed too."""
+    lexing: dict[str, Any] = {"lexer": "basic", "postlex": postlex()} if postlex else {}
+    return Lark(grammar_text(name), parser="lalr", propagate_positions=True, cache=True, **lexing)
 
 
 Spans = dict[int, Span]
@@ -105,8 +110,8 @@ def read(text: str, defined: Collection[str] = ()) -> Parsed:
         tree = _parse_counted(text, defined)
     except UnexpectedInput as error:
         raise syntax_error(text, error) from None
-    _check_depth(tree, text)
-    builder = _Builder(text, defined)
+    check_depth(tree, text)
+    builder = Builder(text, defined)
     try:
         expr = builder.transform(tree)
     except VisitError as error:
@@ -117,7 +122,7 @@ def read(text: str, defined: Collection[str] = ()) -> Parsed:
 def _parse_counted(text: str, defined: Collection[str] = ()) -> Tree[Token]:
     """The parse tree, token by token: past MAX_TOKENS the rest is refused unparsed, and
     tokens that only make sense apart are refused where they meet."""
-    interactive = _parser().parse_interactive(text)
+    interactive = lalr("matcalc").parse_interactive(text)
     previous = None
     for count, token in enumerate(interactive.iter_parse(), 1):
         if count > MAX_TOKENS:
@@ -189,7 +194,7 @@ def _function_fix(name: str, args: list[str], defined: Collection[str]) -> str |
     return None
 
 
-def _check_depth(tree: Tree[Token], text: str) -> None:
+def check_depth(tree: Tree[Token], text: str) -> None:
     """Refuse operations nested more than MAX_DEPTH deep: every later stage recurses on them."""
     stack = [(tree, 1)]
     while stack:
@@ -206,7 +211,7 @@ def _check_depth(tree: Tree[Token], text: str) -> None:
 
 
 @v_args(meta=True)
-class _Builder(Transformer[Token, Expr]):
+class Builder(Transformer[Token, Expr]):
     """A table of constructors, one per grammar alias, that also records where nodes start."""
 
     def __init__(self, text: str, defined: Collection[str] = ()):

@@ -31,7 +31,7 @@ from matcalc.expr import (
     Transpose,
 )
 from matcalc.hints import NUMPY_FUNCTIONS, NUMPY_METHODS, SLIPS, Slip, close_names, distance
-from matcalc.parser import KNOWN_FUNCTIONS, _parser, parse_located, read
+from matcalc.parser import KNOWN_FUNCTIONS, lalr, parse_located, read
 from matcalc.shapes import NAME
 
 X, W, Y, D, R, C = (Symbol(n) for n in "XWYDRC")
@@ -318,7 +318,7 @@ def test_a_tiny_coefficient_gives_an_exact_and_right_gradient(check: Any) -> Non
 
 
 def test_the_names_the_parser_reads_are_the_names_declarations_accept() -> None:
-    assert _parser().get_terminal("NAME").pattern.to_regexp() == NAME.pattern
+    assert lalr("matcalc").get_terminal("NAME").pattern.to_regexp() == NAME.pattern
 
 
 # Hints: what to write instead ---------------------------------------------------------------
