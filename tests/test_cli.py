@@ -327,6 +327,18 @@ def test_ascii_results_parse_back_to_the_same_expression(case: Any) -> None:
     assert_gradient_correct(derivation, positive=case.positive)
 
 
+def test_ascii_greek_letters_read_back_as_other_scalars() -> None:
+    """A Greek letter prints as its name, which the parser reads as a scalar of that name: the
+    same expression up to renaming, so the same derivative once the names are swapped back."""
+    derivation = diff("tr(Λ X) + α sum(X)", "X")
+    spelled = to_ascii(str(derivation.result))
+    assert spelled == "Lambda eye(m) + alpha ones(m, m)"
+    assert parse(spelled) != derivation.result
+    renamed = parse(spelled.replace("Lambda", "Λ").replace("alpha", "α"))
+    assert renamed == derivation.result
+    assert_gradient_correct(derivation, result=renamed)
+
+
 @pytest.mark.parametrize(
     ("text", "spelled"),
     [

@@ -2,26 +2,36 @@
 becomes the spelling the parser reads back (`⊙` is `.*`, `X^{∘2}` is `X.^2`), Greek letters
 their names, and a caret line still points at the same character of the line above it.
 
+An expression without Greek letters reads back as the same expression; one with them reads
+back with other scalars, as a letter's name is a symbol of its own: `tr(Λ X)` prints as
+`tr(Lambda X)`, which has the scalar `Lambda` where it had `Λ`.
+
 It transliterates text that a printer wrote; it never touches an expression.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 
-GREEK = dict(
-    zip(
-        "αβγδεζηθικλμνξοπρστυφχψωςΑΒΓΔΕΖΗΘΙΚΛΜΝΞΟΠΡΣΤΥΦΧΨΩ",
-        (
-            "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi omicron pi "
-            "rho sigma tau upsilon phi chi psi omega sigma Alpha Beta Gamma Delta Epsilon Zeta "
-            "Eta Theta Iota Kappa Lambda Mu Nu Xi Omicron Pi Rho Sigma Tau Upsilon Phi Chi Psi "
-            "Omega"
-        ).split(),
-        strict=True,
-    )
-)
-"""Greek letters by name: `λ` is `lambda`, which the parser also reads as a scalar."""
+from matcalc.shapes import GREEK as GREEK_NAMES
+
+
+def _greek() -> dict[str, str]:
+    """Each Greek letter whose name is a Greek scalar's name (shapes.GREEK) by that name:
+    `λ` is `lambda`, `Λ` is `Lambda`, the final `ς` is `sigma`."""
+    found = {}
+    for code in range(ord("Α"), ord("ω") + 1):
+        letter = chr(code)
+        if unicodedata.category(letter) in ("Lu", "Ll"):
+            name = unicodedata.name(letter).split()[-1].lower().replace("lamda", "lambda")
+            if name in GREEK_NAMES:
+                found[letter] = name if letter.islower() else name.capitalize()
+    return found
+
+
+GREEK = _greek()
+"""Greek letters by name, which the parser reads as scalars."""
 
 SPELLINGS: tuple[tuple[str, str], ...] = (
     (r"\^\{∘(\d+)\}", r".^\1"),
@@ -44,8 +54,8 @@ SPELLINGS: tuple[tuple[str, str], ...] = (
     ("([₀-₉]+)", r"_\1"),
 )
 """The one transliteration table, in order: (pattern, replacement). Where the grammar has an
-ASCII spelling (`.*`, `./`, `.^k`, `||`, `^T`, `*`) the table uses it, so that an expression
-printed in ASCII parses back to the same expression."""
+ASCII spelling (`.*`, `./`, `.^k`, `||`, `^T`, `*`) the table uses it, so that an operator
+printed in ASCII parses back to the same operator."""
 
 _COMPILED = tuple((re.compile(pattern), replacement) for pattern, replacement in SPELLINGS)
 _GREEK = re.compile(f"[{''.join(GREEK)}]")
