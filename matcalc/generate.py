@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import keyword
 import linecache
+import reprlib
 from collections.abc import Callable, Sequence
 from itertools import count
 from typing import Any
@@ -22,20 +23,23 @@ from matcalc.simplify import factored_form
 def codegen(expr: str, wrt: str | Sequence[str], name: str = "f_and_grad", **options: Any) -> str:
     """Python source of `name(inputs…)`, which returns f and df/dW for each W in `wrt`, in that
     order; `options` are diff's (shapes, functions, convention, …)."""
-    names = [wrt] if isinstance(wrt, str) else list(wrt)
+    several = isinstance(wrt, Sequence) and not isinstance(wrt, str | bytes)
+    names = list(wrt) if several else [wrt]  # diff refuses what is not a name
     if not names:
         raise MatcalcError("name at least one variable to differentiate by", ErrorKind.VALUE)
     return python_function([diff(expr, w, **options) for w in names], name)
 
 
 @deep_recursion
-def python_function(derivations: Sequence[Derivation], name: str = "f_and_grad") -> str:
-    """The source for derivations of one objective: f from the objective's closed form (its
-    like terms collected in exact arithmetic, before any number becomes a float), and their
-    factored results, which reuse common factors such as the residual, each in its variable's
-    shape."""
-    if not derivations:
-        raise MatcalcError("code needs at least one derivation", ErrorKind.VALUE)
+def python_function(
+    derivations: Derivation | Sequence[Derivation], name: str = "f_and_grad"
+) -> str:
+    """The source for one derivation, or several of one objective: f from the objective's
+    closed form (its like terms collected in exact arithmetic, before any number becomes a
+    float), and their factored results, which reuse common factors such as the residual, each
+    in its variable's shape."""
+    derivations = _derivations(derivations)
+    _check_name(name)
     first = derivations[0]
     if first.jacobian_of is not None:
         raise MatcalcError(
@@ -44,8 +48,6 @@ def python_function(derivations: Sequence[Derivation], name: str = "f_and_grad")
         )
     if any(d.objective != first.objective for d in derivations):
         raise MatcalcError("code is written for derivations of one objective", ErrorKind.VALUE)
-    if not name.isidentifier() or keyword.iskeyword(name) or name == "array_namespace":
-        raise MatcalcError(f"{name!r} is not a Python name for the function", ErrorKind.VALUE)
     gradients = []
     for derivation in derivations:
         result = derivation.factored()
@@ -60,13 +62,48 @@ def python_function(derivations: Sequence[Derivation], name: str = "f_and_grad")
     )
 
 
+def _derivations(given: object) -> list[Derivation]:
+    """One Derivation, or a list or tuple of them, as a list; anything else is refused."""
+    found = [given] if isinstance(given, Derivation) else given
+    if not isinstance(found, list | tuple):
+        raise MatcalcError(
+            f"code is written from a Derivation or a list of them, not {reprlib.repr(given)}",
+            ErrorKind.VALUE,
+        )
+    if not found:
+        raise MatcalcError("code needs at least one derivation", ErrorKind.VALUE)
+    strangers = [d for d in found if not isinstance(d, Derivation)]
+    if strangers:
+        raise MatcalcError(
+            f"code is written from Derivations (matcalc.diff's), not {reprlib.repr(strangers[0])}",
+            ErrorKind.VALUE,
+        )
+    return list(found)
+
+
+def _check_name(name: object) -> None:
+    """The function's name must be a Python identifier that the code does not use itself."""
+    if (
+        not isinstance(name, str)
+        or not name.isidentifier()
+        or keyword.iskeyword(name)
+        or name == "array_namespace"
+    ):
+        raise MatcalcError(
+            f"{reprlib.repr(name)} is not a Python name for the function", ErrorKind.VALUE
+        )
+
+
 _compiled = count(1)
 
 
 @deep_recursion
-def to_function(derivations: Sequence[Derivation], name: str = "f_and_grad") -> Callable[..., Any]:
-    """The function that `python_function` writes, ready to call: f and each gradient. Its
-    source is its `__matcalc_source__`, and tracebacks show its lines."""
+def to_function(
+    derivations: Derivation | Sequence[Derivation], name: str = "f_and_grad"
+) -> Callable[..., Any]:
+    """The function that `python_function` writes, ready to call: f and the gradient of one
+    Derivation, or of each of several. Its source is its `__matcalc_source__`, and tracebacks
+    show its lines."""
     source = python_function(derivations, name)
     filename = f"<matcalc generated {name} #{next(_compiled)}>"
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)

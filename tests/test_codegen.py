@@ -21,7 +21,7 @@ from cases import DERIVATIVES, Case
 from conftest import TOLERANCE, well_conditioned
 from networks import network
 
-from matcalc import MatcalcError, codegen, diff, evaluate
+from matcalc import ErrorKind, MatcalcError, codegen, diff, evaluate
 from matcalc.finite_differences import random_env, relative_error
 from matcalc.generate import python_function, to_function
 from matcalc.shapes import is_scalar
@@ -245,12 +245,134 @@ def test_to_function_is_the_generated_code_ready_to_call(backend: str) -> None:
 
 
 def test_a_failure_inside_generated_code_shows_its_line() -> None:
-    function = to_function([diff("||X - D R||_F^2", "D")], name="loss")
+    function = to_function(diff("tr(inv(X))", "X"), name="loss")
     assert function.__name__ == "loss"
-    with pytest.raises(ValueError) as raised:
-        function(np.ones((3, 4)), np.ones((3, 5)), np.ones((6, 4)))
+    with pytest.raises(np.linalg.LinAlgError) as raised:
+        function(np.zeros((3, 3)))
     assert "<matcalc generated loss" in "".join(traceback.format_tb(raised.tb))
-    assert "D @ R" in "".join(traceback.format_tb(raised.tb))
+    assert "xp.linalg.inv(X)" in "".join(traceback.format_tb(raised.tb))
+    X = well_conditioned({"X": np.random.default_rng(8).uniform(-1, 1, size=(3, 3))})["X"]
+    gradient = function(X)[1]
+    assert np.allclose(gradient, -np.linalg.matrix_power(np.linalg.inv(X).T, 2))
+    assert differences_of(lambda point: float(function(point)[0]), X, gradient) < TOLERANCE
+
+
+M34, M35, M45, M54, M64 = (np.ones(shape) for shape in [(3, 4), (3, 5), (4, 5), (5, 4), (6, 4)])
+WRONG_SIZES = [
+    (
+        "rows",
+        "||X - D R||_F^2",
+        ["D"],
+        {},
+        (M34, M45, M54),
+        r"D has shape \(4, 5\), not m×p = \(3, 5\) \(m from X\)",
+    ),
+    (
+        "rows-and-columns",
+        "||X - D R||_F^2",
+        ["D", "R"],
+        {},
+        (M34, M35, M64),
+        r"R has shape \(6, 4\), not p×n = \(5, 4\) \(p from D, n from X\)",
+    ),
+    (
+        "1-D",
+        "||A x - b||_2^2",
+        ["x"],
+        {},
+        (M34, np.ones(5), np.ones(3)),
+        r"x has 5 entries, not n = 4 \(n from A\)",
+    ),
+    (
+        "column",
+        "||A x - b||_2^2",
+        ["x"],
+        {},
+        (M34, np.ones((4, 1)), np.ones((4, 1))),
+        r"b has 4 entries, not m = 3 \(m from A\)",
+    ),
+    ("square", "tr(X^{-1})", ["X"], {}, (M34,), r"X has shape \(3, 4\), not (\w+)×\1 = \(3, 3\)$"),
+    (
+        "declared",
+        "tr(A X)",
+        ["X"],
+        {"A": (3, 4)},
+        (M35, np.ones((5, 3))),
+        r"A has shape \(3, 5\), not 3×4$",
+    ),
+]
+"""Arrays whose sizes disagree: the generated code names the argument, its shape and the
+dimensions, with the arrays they come from."""
+
+
+@pytest.mark.parametrize(
+    ("expression", "wrt", "shapes", "arrays", "words"),
+    [pytest.param(*row[1:], id=row[0]) for row in WRONG_SIZES],
+)
+def test_wrong_sizes_are_a_value_error_naming_the_argument(
+    expression: str, wrt: list[str], shapes: dict[str, Any], arrays: tuple[Any, ...], words: str
+) -> None:
+    function = load_function(expression, wrt, shapes=shapes)
+    assert "Raises ValueError where sizes disagree" in (function.__doc__ or "")
+    with pytest.raises(ValueError, match=words) as raised:
+        function(*arrays)
+    assert type(raised.value) is ValueError  # the code does not import matcalc
+    env = inputs(expression, wrt, 0, shapes=shapes)
+    check(function, expression, wrt, env, np.asarray, shapes=shapes)
+
+
+def test_a_generic_function_is_documented_as_a_keyword() -> None:
+    function = load_function("||g(X W) - Y||_F^2", ["W"])
+    assert "g: the elementwise function g, a callable, passed as g=" in (function.__doc__ or "")
+    assert [p.kind for p in inspect.signature(function).parameters.values()][-2:] == [
+        inspect.Parameter.KEYWORD_ONLY
+    ] * 2
+    env = inputs("||g(X W) - Y||_F^2", ["W"], 0, positive=False)
+    check(function, "||g(X W) - Y||_F^2", ["W"], env, np.asarray)
+
+
+@pytest.mark.parametrize("backend", ["numpy", "array_api_strict"])
+def test_one_derivation_or_a_tuple_is_taken_as_a_list_is(backend: str) -> None:
+    expression = "||X - D R||_F^2"
+    one, both = diff(expression, "D"), (diff(expression, "D"), diff(expression, "R"))
+    assert to_function(one).__matcalc_source__ == to_function([one]).__matcalc_source__
+    assert python_function(both) == python_function(list(both)) == codegen(expression, ("D", "R"))
+    for function, wrt in [(to_function(one), ["D"]), (to_function(both), ["D", "R"])]:
+        check(function, expression, wrt, inputs(expression, wrt, 0), BACKENDS[backend]())
+
+
+DERIVATION = diff("||X - D R||_F^2", "D")
+REFUSED = [
+    (
+        "none",
+        lambda: to_function(None),
+        ErrorKind.VALUE,
+        "a Derivation or a list of them, not None",
+    ),
+    ("text", lambda: to_function("D"), ErrorKind.VALUE, "a Derivation or a list of them, not 'D'"),
+    ("empty", lambda: to_function(()), ErrorKind.VALUE, "at least one derivation"),
+    ("numbers", lambda: to_function([DERIVATION, 1]), ErrorKind.VALUE, "not 1"),
+    ("text-source", lambda: python_function(["D"]), ErrorKind.VALUE, "Derivations .*, not 'D'"),
+    ("int-name", lambda: DERIVATION.to_function(3), ErrorKind.VALUE, "3 is not a Python name"),
+    ("keyword-name", lambda: DERIVATION.to_function("class"), ErrorKind.VALUE, "'class' is not"),
+    ("none-name", lambda: DERIVATION.to_python(None), ErrorKind.VALUE, "None is not a Python name"),
+    ("codegen-name", lambda: codegen("sum(X)", "X", name=3), ErrorKind.VALUE, "not a Python name"),
+    ("none-wrt", lambda: codegen("tr(X)", None), ErrorKind.NAME, 'a name such as "X", not None'),
+    ("int-wrt", lambda: codegen("tr(X)", 3), ErrorKind.NAME, "not 3"),
+    ("none-in-wrt", lambda: codegen("tr(X)", ["X", None]), ErrorKind.NAME, "not None"),
+]
+"""Arguments of the wrong kind: each a MatcalcError of its kind, never a TypeError."""
+
+
+@pytest.mark.parametrize(
+    ("call", "kind", "words"), [pytest.param(*row[1:], id=row[0]) for row in REFUSED]
+)
+def test_wrong_arguments_are_clean_errors(
+    call: Callable[[], Any], kind: ErrorKind, words: str
+) -> None:
+    with pytest.raises(MatcalcError, match=words) as raised:
+        call()
+    assert raised.value.kind is kind
 
 
 def exact_trace(X: np.ndarray) -> Fraction:

@@ -138,8 +138,15 @@ def python_source(
     if generic:
         parameters += ["*", *writer.callables.values()]
     described = [f"    {writer.names[n]}: {_kind(symbols[n])}" for n in inputs] + [
-        f"    {v}: the elementwise function {g}, a callable" for g, v in writer.callables.items()
+        f"    {v}: the elementwise function {g}, a callable, passed as {v}="
+        for g, v in writer.callables.items()
     ]
+    checks = _size_checks([n for n in inputs if not is_scalar(symbols[n])], symbols, writer.names)
+    if checks:
+        described += [
+            "",
+            "    Raises ValueError where sizes disagree: each dimension has one size.",
+        ]
     returned = ", ".join(f"df/d{g.wrt}" for g in gradients)
     summary = (
         f"f and {returned}, each gradient in the shape of its variable." if gradients else "f."
@@ -159,6 +166,7 @@ def python_source(
         *(["", *described] if described else []),
         '    """',
         *(f"    {line}".rstrip() for line in converted),
+        *(f"    {line}" for line in checks),
         *(f"    {line}" for line in _inlined(writer.lines, writer.temporaries)),
         *(f"    {line}" for line in returns),
     ]
@@ -185,6 +193,48 @@ def _numbers(writer: _Writer, scalars: Sequence[str]) -> tuple[str, str, list[st
             *(f"    {s} = {numpy}.asarray({s}, dtype={numpy}.float64)" for s in scalars),
         ],
     )
+
+
+def _size_checks(
+    arrays: Sequence[str], symbols: Mapping[str, tuple[Dim, Dim]], names: Mapping[str, str]
+) -> list[str]:
+    """Lines that raise a ValueError naming the argument, its shape and the dimensions, where an
+    array's size differs from a declared one or from the first array with that dimension's name,
+    rather than NumPy's error about a product several lines on. A vector is read by its length,
+    which a 1-D array and a column share."""
+    first: dict[Dim, tuple[str, str]] = {}  # dimension -> (its size's code, the array's name)
+    lines: list[str] = []
+    for name in arrays:
+        variable, shape = names[name], symbols[name]
+        axes = (0,) if _is_column(shape) else (0, 1)
+        tests, sizes, sources = [], [], []
+        for axis in axes:
+            dim, size = shape[axis], f"{variable}.shape[{axis}]"
+            if isinstance(dim, int):
+                tests.append(f"{size} != {dim}")
+                sizes.append(str(dim))
+            elif dim in first:
+                known, source = first[dim]
+                tests.append(f"{size} != {known}")
+                sizes.append(f"{{{known}}}")
+                sources += [f"{dim} from {source}"] if source != variable else []
+            else:
+                first[dim] = (size, variable)
+                sizes.append(f"{{{size}}}")
+        if not tests:
+            continue
+        if len(axes) == 1:
+            given, wanted = f"{{{size}}} entries", shape[0]
+        else:
+            given, wanted = f"shape {{tuple({variable}.shape)}}", show(shape)
+        if any(isinstance(dim, str) for dim in shape):
+            wanted = f"{wanted} = {sizes[0] if len(axes) == 1 else f'({sizes[0]}, {sizes[1]})'}"
+        said = f" ({', '.join(sources)})" if sources else ""
+        lines += [
+            f"if {' or '.join(tests)}:",
+            f'    raise ValueError(f"{variable} has {given}, not {wanted}{said}")',
+        ]
+    return lines
 
 
 def _inlined(lines: list[str], temporaries: set[str]) -> list[str]:
