@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from functools import partial
 from typing import Any, assert_never
 
@@ -85,7 +86,7 @@ def evaluate(
         raise MatcalcError(f"env maps names to values, not {type(env).__name__}", ErrorKind.VALUE)
     symbolic = _symbolic(shapes)
     arrays = {name: _as_matrix(name, v) for name, v in env.items() if not callable(v)}
-    callables = {**_callables(defined), **{n: v for n, v in env.items() if callable(v)}}
+    callables = {**elementwise_functions(defined), **{n: v for n, v in env.items() if callable(v)}}
     for binding in where:
         arrays[binding.name.name] = _matrix(binding.value, arrays, callables, symbolic)
     value = _matrix(expr, arrays, callables, symbolic)
@@ -119,8 +120,9 @@ def _symbolic(shapes: Mapping[str, Spec] | Shapes | None) -> dict[str, Shape]:
     return {name: declared_shape(name, spec) for name, spec in shapes.items()}
 
 
-def _callables(defined: Mapping[str, Definition]) -> dict[str, Callable[[Array], Any]]:
-    """Each of the user's functions, and its derivative `name'`, applied entry by entry."""
+def elementwise_functions(defined: Mapping[str, Definition]) -> dict[str, Callable[[Array], Any]]:
+    """Each of the user's functions, and its derivative `name'`, as a callable applied entry
+    by entry: what `env` takes for a function (`{**elementwise_functions(d.functions), **env}`)."""
     found: dict[str, Callable[[Array], Any]] = {}
     for name, given in defined.items():
         found[name] = partial(_entrywise, given.body, given.parameter, given.name)
@@ -166,14 +168,19 @@ def _entrywise(body: Expr, parameter: str, name: str, values: Array) -> Array:
 
 
 def _as_matrix(name: str, value: Any) -> Array:
+    """`value` as a float64 matrix; a complex value is refused, where NumPy would drop its
+    imaginary part."""
     try:
         if value is None:  # NumPy would read it as nan
             raise TypeError(name)
-        array = np.asarray(value, dtype=np.float64)
+        given = np.asarray(value)
+        array = None if np.iscomplexobj(given) else given.astype(np.float64)
     except (TypeError, ValueError) as error:
         raise MatcalcError(
             f"{name} is not an array of real numbers ({type(value).__name__})", ErrorKind.VALUE
         ) from error
+    if array is None:
+        raise MatcalcError(f"{name} is complex; matcalc evaluates real numbers", ErrorKind.VALUE)
     if array.ndim == 0:
         return array.reshape(1, 1)
     if array.ndim == 1:
@@ -229,6 +236,18 @@ def _sized(expr: Expr, sizes: Mapping[str, int]) -> Expr:
     return replace_nodes(expr, sized)
 
 
+@contextmanager
+def _singular(node: Expr) -> Iterator[None]:
+    """NumPy's LinAlgError, where `node` needs an inverse of a singular matrix, as a
+    MatcalcError naming the matrix and the node."""
+    try:
+        yield
+    except np.linalg.LinAlgError:
+        raise MatcalcError(
+            f"{node.children()[0]} is singular where {node} is evaluated", ErrorKind.VALUE
+        ) from None
+
+
 class _Evaluator:
     def __init__(
         self,
@@ -259,7 +278,9 @@ class _Evaluator:
             case Identity(n):
                 return np.eye(self._size(n))
             case Applied():
-                return operation_of(node).value(*(v(kid) for kid in node.children()))
+                arguments = [v(kid) for kid in node.children()]
+                with _singular(node):
+                    return operation_of(node).value(*arguments)
             case Transpose(arg):
                 return v(arg).T
             case Neg(arg):
@@ -285,7 +306,9 @@ class _Evaluator:
                 b, e = v(base), v(exponent)
                 if b.shape == (1, 1):
                     return np.asarray(b ** e[0, 0], dtype=np.float64)
-                return np.asarray(np.linalg.matrix_power(b, int(e[0, 0])), dtype=np.float64)
+                with _singular(node):
+                    power = np.linalg.matrix_power(b, int(e[0, 0]))
+                return np.asarray(power, dtype=np.float64)
             case Pending():
                 raise MatcalcError("a pending derivative has no value", ErrorKind.VALUE)
             case _:

@@ -15,6 +15,7 @@ from matcalc import Derivation, ErrorKind, MatcalcError, diff, evaluate
 from matcalc.definitions import definition
 from matcalc.expr import ZERO, Func, Symbol
 from matcalc.finite_differences import relative_error
+from matcalc.numeric import elementwise_functions
 
 rng = np.random.default_rng(7)
 X, W, Y = rng.normal(size=(3, 4)), rng.normal(size=(4, 5)), rng.normal(size=(3, 5))
@@ -147,18 +148,29 @@ def test_an_unknown_size_names_the_symbol_that_has_it() -> None:
 
 
 FUNCTIONS = {"phi": "log(1 + exp(x))", "cube": "x^3 / 3 - 2 x", "hat": "sqrt(x) exp(-x) + x^T"}
+BY_NUMPY: dict[str, Callable[[np.ndarray], np.ndarray]] = {
+    "phi": lambda z: np.log1p(np.exp(z)),
+    "cube": lambda z: z**3 / 3 - 2 * z,
+    "hat": lambda z: np.sqrt(z) * np.exp(-z) + z,
+}
+"""The same functions written in NumPy, to check the evaluation against."""
 
 
 @pytest.mark.parametrize("name", sorted(FUNCTIONS))
 def test_user_functions_are_evaluated_entry_by_entry(name: str) -> None:
     Z = rng.uniform(0.5, 1.5, size=(3, 4))
     found = definition(name, FUNCTIONS[name])
-    by_entry = found.numpy(Z)  # one entry at a time, through evaluate
+    expected = BY_NUMPY[name](Z)
     for functions in ({name: FUNCTIONS[name]}, {name: found}):
-        assert np.allclose(evaluate(f"{name}(Z)", {"Z": Z}, functions=functions), by_entry)
+        assert np.allclose(evaluate(f"{name}(Z)", {"Z": Z}, functions=functions), expected)
+    callables = elementwise_functions({name: found})
+    assert sorted(callables) == [name, f"{name}'"]
+    assert np.allclose(callables[name](Z), expected)
+    assert np.allclose(evaluate(Func(name, Symbol("Z")), {"Z": Z, **callables}), expected)
     derivative = evaluate(Func(f"{name}'", Symbol("Z")), {"Z": Z}, functions={name: found})
+    assert np.allclose(callables[f"{name}'"](Z), derivative)
     step = 1e-6
-    central = (found.numpy(Z + step) - found.numpy(Z - step)) / (2 * step)
+    central = (BY_NUMPY[name](Z + step) - BY_NUMPY[name](Z - step)) / (2 * step)
     assert np.allclose(derivative, central, rtol=1e-7)
 
 
@@ -219,6 +231,24 @@ def test_numerator_layout_is_evaluated_as_derived() -> None:
             ErrorKind.SHAPE,
             r"W has shape \(4, 5\), but is declared 5×5",
         ),
+        (lambda: evaluate("sum(X)", {"X": 1j * X}), ErrorKind.VALUE, "X is complex"),
+        (lambda: evaluate("a x", {"a": 2 + 0j, "x": [1, 2]}), ErrorKind.VALUE, "a is complex"),
+        (lambda: evaluate("sum(X)", {"X": [[1, 2], [3]]}), ErrorKind.VALUE, "X is not an array"),
+        (
+            lambda: evaluate("tr(inv(X))", {"X": np.zeros((3, 3))}),
+            ErrorKind.VALUE,
+            r"X is singular where X\^\{-1\} is evaluated",
+        ),
+        (
+            lambda: evaluate("sum(inv(X - A) A)", {"X": np.eye(3), "A": np.eye(3)}),
+            ErrorKind.VALUE,
+            r"X - A is singular where \(X - A\)\^\{-1\} is evaluated",
+        ),
+        (
+            lambda: evaluate("tr(X^{-1} A)", {"X": np.ones((3, 3)), "A": np.eye(3)}),
+            ErrorKind.VALUE,
+            r"X is singular where X\^\{-1\} is evaluated",
+        ),
     ],
 )
 def test_bad_arguments_are_clean_errors(
@@ -227,3 +257,16 @@ def test_bad_arguments_are_clean_errors(
     with pytest.raises(MatcalcError, match=words) as raised:
         call()
     assert raised.value.kind is kind
+
+
+def test_a_derivation_at_a_singular_point_is_a_clean_error() -> None:
+    derivation = diff("logdet(X) + tr(X^{-1} A)", "X")
+    with pytest.raises(MatcalcError, match="X is singular where X\\^\\{-1\\}") as raised:
+        evaluate(derivation, {"X": np.zeros((3, 3)), "A": np.eye(3)})
+    assert raised.value.kind is ErrorKind.VALUE
+    A = rng.normal(size=(3, 3))
+    point = rng.normal(size=(3, 3)) + 3 * np.eye(3)
+    inverse = np.linalg.inv(point)
+    expected = inverse.T - (inverse @ A @ inverse).T
+    assert np.allclose(evaluate(derivation, {"X": point, "A": A}), expected)
+    differences_agree(derivation, {"X": point, "A": A})
