@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from matcalc.definitions import Definition
 from matcalc.derivation import Derivation
 from matcalc.errors import ErrorKind, MatcalcError
 from matcalc.expr import ZERO, Expr, Func, MatMul, Transpose
@@ -66,12 +67,13 @@ def directional_derivatives(
     epsilon: float = 1e-6,
     symmetric: bool = False,
     where: Sequence[Binding] = (),
+    functions: Mapping[str, Definition] | None = None,
 ) -> tuple[float, float]:
     """(the central difference of `objective` along a random U, ⟨gradient, U⟩); U is symmetric
     for a `symmetric` variable, which moves only among symmetric matrices. `where` holds the
-    named values the gradient uses."""
+    named values the gradient uses, `functions` the user's functions both use."""
     numeric, analytic, _ = _along(
-        objective, gradient, wrt, symbols, env, seed, epsilon, symmetric, where
+        objective, gradient, wrt, symbols, env, seed, epsilon, symmetric, where, functions
     )
     return numeric, analytic
 
@@ -86,6 +88,7 @@ def _along(
     epsilon: float,
     symmetric: bool,
     where: Sequence[Binding],
+    functions: Mapping[str, Definition] | None = None,
 ) -> tuple[float, float, float]:
     """The two directional derivatives of `directional_derivatives`, and the rounding the
     central difference may carry (`round_off`)."""
@@ -93,7 +96,7 @@ def _along(
     if gradient == ZERO:  # 0 stands for the zero matrix of the variable's shape
         value = np.zeros_like(x)
     else:
-        found = evaluate(gradient, env, shapes=symbols, where=where)
+        found = evaluate(gradient, env, shapes=symbols, where=where, functions=functions)
         value = np.asarray(found, dtype=np.float64)
         if value.ndim == 0 and x.size == 1:  # a 1×1 value comes back as a float
             value = value.reshape(x.shape)
@@ -106,7 +109,9 @@ def _along(
         direction = (direction + direction.T) / 2
 
     def f(point: Any) -> float:
-        return float(evaluate(objective, {**env, wrt: point}, shapes=symbols))
+        return float(
+            evaluate(objective, {**env, wrt: point}, shapes=symbols, functions=functions)
+        )
 
     def difference(step: float) -> float:
         return (f(x + step * direction) - f(x - step * direction)) / (2 * step)
@@ -164,7 +169,6 @@ def gradcheck(
         env = random_env(
             symbols, derivation.objective, seed=seed, low=low, high=high, symmetric=symmetric
         )
-    env = {**{name: f.numpy for name, f in derivation.functions.items()}, **env}
     result = derivation.result
     if derivation.layout == "numerator":
         result = Transpose(result)
@@ -182,5 +186,6 @@ def gradcheck(
             1e-6,
             derivation.wrt.name in symmetric,
             derivation.where,
+            derivation.functions,
         )
     )

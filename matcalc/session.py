@@ -15,7 +15,7 @@ from matcalc.errors import ErrorKind, MatcalcError
 from matcalc.expr import Expr
 from matcalc.latex_input import looks_like_latex, parse_latex_located
 from matcalc.limits import deep_recursion
-from matcalc.notes import convention_notes, lookalike_notes, star_notes
+from matcalc.notes import lookalike_notes, star_notes
 from matcalc.parser import Parsed, read
 from matcalc.sympy_forms import from_sympy, is_sympy
 
@@ -60,12 +60,9 @@ def diff(
     typed = inferred(objective, shapes, convention, lambda node: parsed.spans.get(id(node)))
     if isinstance(wrt, str) and wrt.strip() not in typed.symbols:
         _explain_absence(wrt.strip(), parsed, expr, notation)
-    derivation = derive(objective, wrt, typed, options)
-    declared = {name.strip() for name in shapes or {}}
-    notes = (
-        lookalike_notes((name, what) for name, what, _ in parsed.lookalikes)
-        + star_notes(((left, right) for left, right, _ in parsed.starred), typed)
-        + convention_notes(objective, declared, convention)
+    derivation = derive(objective, wrt, shapes, options)
+    notes = lookalike_notes((name, what) for name, what, _ in parsed.lookalikes) + star_notes(
+        ((left, right) for left, right, _ in parsed.starred), typed
     )
     return replace(derivation, notes=notes + derivation.notes)
 

@@ -227,6 +227,10 @@ ROWS: list[tuple[str, Callable[[], Any], Check]] = [
     ("the same name twice",
      api(lambda: matcalc.diff("sum(X)", "X", shapes={"X": "3,4", " X": "3,4"})),
      refused(ErrorKind.NAME, "X")),
+    ("a derivation's own shapes",
+     api(lambda: matcalc.diff("||X - D R||_F^2", "R",
+                              shapes=matcalc.diff("||X - D R||_F^2", "D").shapes)),
+     derived("-2 D^T X + 2 D^T D R")),
     ("user dimension names", api(lambda: matcalc.diff("sum(X ones(m, 1))", "X")), derived()),
     # functions
     ("body None", api(lambda: matcalc.diff("sum(phi(X))", "X", functions={"phi": None})),  # type: ignore[dict-item]
