@@ -61,33 +61,137 @@ LAYERS = [
     "finite_differences",
     "generate",
 ]
-"""Each module imports, at load time, only modules listed before it. Imports inside a function
-(the display hooks) and under `if TYPE_CHECKING:` are not at load time, so they are not read."""
+"""Each module imports only modules listed before it, at load time and inside its functions
+alike, except the imports in REACHING_UP. Imports under `if TYPE_CHECKING:` never run, so they
+are not read."""
+
+DISPLAY = (
+    "a display hook or printed form: the node or derivation written by its printer (text, "
+    "LaTeX, HTML, JSON), loaded when first asked for, so the core never loads printers at "
+    "import (SymPy's core/_print_helpers.py)"
+)
+CONVENIENCE = (
+    "a convenience of Derivation: hands the derivation to a higher layer (NumPy values, "
+    "generated code), loaded only when called, so a derivation needs neither"
+)
+REACHING_UP: dict[tuple[str, str, str], str] = {
+    ("expr", "Expr.__str__", "printing.text"): DISPLAY,
+    ("expr", "Expr._repr_latex_", "printing.latex"): DISPLAY,
+    ("derivation", "Derivation.text", "printing.text"): DISPLAY,
+    ("derivation", "Derivation.latex", "printing.latex"): DISPLAY,
+    ("derivation", "Derivation._repr_html_", "printing.html"): DISPLAY,
+    ("derivation", "Derivation.to_dict", "printing.json"): DISPLAY,
+    ("derivation", "Derivation.to_python", "generate"): CONVENIENCE,
+    ("derivation", "Derivation.to_function", "generate"): CONVENIENCE,
+    ("derivation", "Derivation.evaluate", "numeric"): CONVENIENCE,
+}
+"""The imports allowed to reach up the layers, as (module, function, imported module), each
+with its reason. Every one is inside a function: none runs when its module loads."""
+
+LOAD_TIME = "<load time>"
+"""Where an import that runs when its module loads is said to be."""
 
 
-def _module_imports(module: str) -> set[str]:
+def _source(module: str) -> str:
     path = PACKAGE / (module.replace(".", "/") + ".py")
     if not path.exists():
         path = PACKAGE / module.replace(".", "/") / "__init__.py"
-    tree = ast.parse(path.read_text(encoding="utf-8"))
-    found: set[str] = set()
-    for node in tree.body:
-        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("matcalc."):
-            found.add(node.module.removeprefix("matcalc."))
-        if isinstance(node, ast.Import):
-            found |= {a.name.removeprefix("matcalc.") for a in node.names if "matcalc." in a.name}
+    return path.read_text(encoding="utf-8")
+
+
+def _is_module(name: str) -> bool:
+    path = PACKAGE / name.replace(".", "/")
+    return path.with_suffix(".py").exists() or (path / "__init__.py").exists()
+
+
+def _targets(node: ast.AST) -> set[str]:
+    """The matcalc modules that an import statement or an `importlib.import_module("…")` names,
+    without the `matcalc.` prefix; the package itself, the public API, is `matcalc`."""
+    if isinstance(node, ast.Import):
+        names = [alias.name for alias in node.names]
+    elif isinstance(node, ast.ImportFrom):
+        assert node.level == 0, "matcalc imports its modules by absolute name"
+        names = [node.module or "", *(f"{node.module}.{alias.name}" for alias in node.names)]
+    elif isinstance(node, ast.Call) and ast.unparse(node.func).endswith("import_module"):
+        assert node.args and isinstance(node.args[0], ast.Constant), "a literal module name"
+        names = [str(node.args[0].value)]
+    else:
+        return set()
+    inside = {name.removeprefix("matcalc.") for name in names if name.startswith("matcalc.")}
+    found = {name for name in inside if _is_module(name)}
+    return found or ({"matcalc"} if "matcalc" in names else set())
+
+
+def _imports(source: str) -> set[tuple[str, str]]:
+    """(where, imported module) for each matcalc import in `source`: where is the qualified
+    name of the function it sits in, or LOAD_TIME."""
+    found: set[tuple[str, str]] = set()
+
+    def visit(node: ast.AST, scope: tuple[str, ...], in_function: bool) -> None:
+        where = ".".join(scope) if in_function else LOAD_TIME
+        found.update((where, target) for target in _targets(node))
+        kids = list(ast.iter_child_nodes(node))
+        if isinstance(node, ast.If) and ast.unparse(node.test).endswith("TYPE_CHECKING"):
+            kids = list(node.orelse)
+        for kid in kids:
+            if isinstance(kid, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                function = in_function or not isinstance(kid, ast.ClassDef)
+                visit(kid, (*scope, kid.name), function)
+            else:
+                visit(kid, scope, in_function)
+
+    visit(ast.parse(source), (), False)
     return found
+
+
+def _upward(module: str, source: str) -> set[tuple[str, str]]:
+    """The imports in `source`, read as `module`'s, of modules not listed before it, less those
+    in REACHING_UP."""
+    below = set(LAYERS[: LAYERS.index(module)])
+    return {
+        (where, target)
+        for where, target in _imports(source)
+        if target not in below and (module, where, target) not in REACHING_UP
+    }
 
 
 @pytest.mark.parametrize("module", LAYERS)
 def test_modules_import_only_lower_layers(module: str) -> None:
-    allowed = set(LAYERS[: LAYERS.index(module)])
-    assert _module_imports(module) <= allowed
+    assert _upward(module, _source(module)) == set()
+
+
+def test_each_import_reaching_up_is_inside_a_function_and_still_made() -> None:
+    for module, where, target in REACHING_UP:
+        assert where != LOAD_TIME and LAYERS.index(target) > LAYERS.index(module)
+        assert (where, target) in _imports(_source(module)), (module, where, target)
+
+
+@pytest.mark.parametrize(
+    ("source", "found"),
+    [
+        ("from matcalc.numeric import evaluate", {(LOAD_TIME, "numeric")}),
+        ("def f():\n    from matcalc.numeric import evaluate", {("f", "numeric")}),
+        ("class D:\n    def f(self):\n        import matcalc.generate", {("D.f", "generate")}),
+        ("class D:\n    from matcalc.generate import to_function", {(LOAD_TIME, "generate")}),
+        ("def f():\n    from matcalc import numeric", {("f", "numeric")}),
+        ("def f():\n    from matcalc import diff", {("f", "matcalc")}),
+        ("def f():\n    importlib.import_module('matcalc.numeric')", {("f", "numeric")}),
+        ("if TYPE_CHECKING:\n    from matcalc.numeric import evaluate", set()),
+        ("def f():\n    def g():\n        from matcalc.printing import text",
+         {("f.g", "printing"), ("f.g", "printing.text")}),
+    ],
+    ids=["load-time", "function", "method", "class-body", "submodule", "public-api", "dynamic",
+         "typing-only", "nested"],
+)  # fmt: skip
+def test_an_upward_import_is_found_wherever_it_runs(
+    source: str, found: set[tuple[str, str]]
+) -> None:
+    assert _imports(source) == found
+    assert _upward("definitions", source) == found
 
 
 def test_cli_imports_only_the_public_api() -> None:
-    assert _module_imports("cli") == set()
-    assert "import matcalc" in (PACKAGE / "cli.py").read_text(encoding="utf-8")
+    assert {target for _, target in _imports(_source("cli"))} == {"matcalc"}
 
 
 def _modules_after(expression: str) -> set[str]:
