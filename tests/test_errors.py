@@ -237,13 +237,24 @@ def test_cli_says_the_error_and_exits_2(expression: str, wrt: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "functions", [{"ff": None}, {"ff": b"x"}, {"ff": 3}, {3: "x"}, {"Ff": "x"}, "ff", [("ff", "x")]]
+    ("functions", "kind", "words"),
+    [
+        ({"ff": None}, ErrorKind.VALUE, 'ff: a formula is text, as "log(1 + exp(x))", not None'),
+        ({"ff": b"x"}, ErrorKind.VALUE, "ff: a formula is text, as"),
+        ({"ff": 3}, ErrorKind.VALUE, "ff: a formula is text, as"),
+        ({3: "x"}, ErrorKind.NAME, "3: a defined function's name is a lower-case word"),
+        ({"Ff": "x"}, ErrorKind.NAME, "'Ff': a defined function's name is a lower-case word"),
+        ("ff", ErrorKind.VALUE, "functions map names to formulas"),
+        ([("ff", "x")], ErrorKind.VALUE, "functions map names to formulas"),
+    ],
 )
-def test_functions_that_are_not_definitions_are_refused(functions: Any) -> None:
+def test_functions_that_are_not_definitions_are_refused(
+    functions: Any, kind: ErrorKind, words: str
+) -> None:
     with pytest.raises(MatcalcError) as caught:
         diff("sum(ff(X))", "X", functions=functions)
-    assert caught.value.kind in (ErrorKind.NAME, ErrorKind.VALUE)
-    assert "log(1 + exp(x))" in caught.value.message or "name" in caught.value.message
+    assert caught.value.kind is kind
+    assert caught.value.message.startswith(words)
 
 
 def test_a_formula_with_a_mistake_says_which_function_it_is_in() -> None:
