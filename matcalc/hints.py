@@ -40,8 +40,15 @@ class Slip:
         return self.written(args) + (f" ({self.why})" if self.why else "")
 
 
+ALIASES: Mapping[str, str] = {
+    **{"trace": "tr", "Tr": "tr", "Trace": "tr", "determinant": "det", "diagonal": "diag"},
+    **{"ln": "log", "lndet": "logdet", "log_det": "logdet", "logistic": "sigmoid", "sgn": "sign"},
+}
+"""Names that other notations (NumPy, papers' LaTeX) give matcalc's functions: the LaTeX reader
+reads them as the function, the plain parser says which function to write."""
+
 SLIPS: Mapping[str, Slip] = {
-    "trace": Slip("tr($1)"),
+    **{name: Slip(f"{function}($1)") for name, function in ALIASES.items()},
     "mean": Slip(
         "sum($1) / 12",
         why="there is no mean yet; divide the sum by the number of entries, 12 for a 3×4 X",
@@ -49,14 +56,9 @@ SLIPS: Mapping[str, Slip] = {
     "sigma": Slip(
         "sigmoid($1)", why="for the logistic function; sigma (X) with a space is a product"
     ),
-    "logistic": Slip("sigmoid($1)"),
-    "log_det": Slip("logdet($1)"),
     "norm": Slip("||$1||_2", ("x",), "for a vector; ||X||_F is a matrix's Frobenius norm"),
     "transpose": Slip("$1^T"),
     "inverse": Slip("$1^{-1}"),
-    "determinant": Slip("det($1)"),
-    "ln": Slip("log($1)"),
-    "sgn": Slip("sign($1)"),
     "dot": Slip("$1^T $2", ("x", "y")),
     "matmul": Slip("$1 $2", ("X", "Y")),
     "multiply": Slip("$1 ⊙ $2", ("X", "Y")),
@@ -65,7 +67,6 @@ SLIPS: Mapping[str, Slip] = {
     "outer": Slip("$1 $2^T", ("x", "y")),
     "square": Slip("$1.^2"),
     "identity": Slip("eye($1)", ("n",)),
-    "diagonal": Slip("diag($1)"),
 }
 """Names that matcalc does not know, as other notations use them (a call written in a NumPy
 namespace, np.trace(X), is looked up here too)."""
@@ -217,35 +218,65 @@ def plain_latin(word: str) -> str:
 
 # Characters and slips met where the grammar stops ----------------------------------------
 
+LATEX_FUNCTIONS = (
+    *("exp", "log", "ln", "sin", "cos", "tan", "arcsin", "arccos", "arctan", "tanh"),
+    *("det", "tr", "Tr", "trace", "diag"),
+)
+"""LaTeX's commands that name one of matcalc's functions, or an alias of one (`\\ln`)."""
+
+LATEX_ADVICE: Mapping[tuple[str, ...], str] = {
+    ("min", "max", "arg", "argmin", "argmax", "inf", "sup"): (
+        "matcalc reads the objective alone: paste what is minimised, e.g. \\|X - D R\\|_F^2"
+    ),
+    ("nabla", "partial"): (
+        "matcalc takes the objective and works out its derivative: paste the objective and "
+        "name the variable"
+    ),
+    ("hat", "bar", "tilde", "vec", "dot", "overline", "widehat"): (
+        "a decorated name: write a plain one, such as \\mathit{xhat} or x_1"
+    ),
+    ("left", "right"): "\\left and \\right take a delimiter matcalc reads: ( [ | \\| \\Vert",
+    ("top", "intercal", "prime"): "a transpose is a superscript: X^\\top",
+    ("otimes", "oplus", "kron"): "matcalc has no Kronecker product or direct sum",
+    ("langle", "rangle"): "an inner product is a trace: write \\operatorname{tr}(A^\\top B)",
+}
+"""LaTeX commands that matcalc reads in neither notation, or not where they stand, and what to
+write instead."""
+
 _LATEX_PLAIN = {
     "frac": "a / b",
     "left": "( )",
     "right": "( )",
-    "top": "X^T",
-    "intercal": "X^T",
     "times": "X W",
     "circ": "X ⊙ W",
+    "sqrt": "sqrt(x)",
     "mathbf": "X",
     "boldsymbol": "X",
     "bm": "X",
 }
+"""LaTeX commands that --latex reads, and how the plain notation writes them."""
 
-_CHARACTERS = {
-    "×": "the matrix product is written X W (or X * W), the entrywise product X ⊙ W",
+CHARACTERS = {
     "−": "write the minus sign as -",
     "–": "write the minus sign as -",
     "⋅": "write the matrix product as X W or X·W",
     "∙": "write the matrix product as X W or X·W",
+    "⁻": "write an inverse as X^{-1}",
+    "=": "an objective is an expression, not an equation: write only what follows =",
+}
+"""Characters that neither notation reads, and what to write instead."""
+
+_PLAIN_CHARACTERS = {
+    "×": "the matrix product is written X W (or X * W), the entrywise product X ⊙ W",
     "²": "write a square as X^2 (entrywise X.^2)",
     "³": "write a cube as X^3 (entrywise X.^3)",
-    "⁻": "write an inverse as X^{-1}",
     "√": "write a square root as sqrt(x)",
     "∑": "write a sum of entries as sum(X)",
     "[": "group with parentheses ( ), not brackets",
     "]": "group with parentheses ( ), not brackets",
-    "=": "an objective is an expression, not an equation: write only what follows =",
     "$": "LaTeX's $…$ delimiters are not part of the formula: leave them out",
 }
+"""Characters that LaTeX reads but the plain notation does not."""
 
 
 def character_hint(text: str, at: int) -> str | None:
@@ -255,8 +286,9 @@ def character_hint(text: str, at: int) -> str | None:
         found = hint(text, at)
         if found is not None:
             return found
-    if char in _CHARACTERS:
-        return _CHARACTERS[char]
+    found = _PLAIN_CHARACTERS.get(char) or CHARACTERS.get(char)
+    if found is not None:
+        return found
     if unicodedata.category(char) == "Zs":
         return f"{unicodedata.name(char, 'a space').lower()}: use a plain space"
     return None
@@ -325,6 +357,9 @@ def _latex_hint(text: str, at: int) -> str | None:
     if command is None:
         return None
     name = command.group(1)
+    advice = next((advice for words, advice in LATEX_ADVICE.items() if name in words), None)
+    if name not in _LATEX_PLAIN and advice is not None:
+        return f"\\{name} is LaTeX; {advice}"
     lead = (
         f'\\{name} is LaTeX, which matcalc reads with --latex (matcalc.diff(..., notation="latex"))'
     )
@@ -334,9 +369,9 @@ def _latex_hint(text: str, at: int) -> str | None:
     if fraction is not None:
         plain = f"{grouped(fraction.group(1))} / {grouped(fraction.group(2))}"
     elif operator is not None:
-        plain = f"{operator.group(1)}(X)"
+        plain = f"{ALIASES.get(operator.group(1), operator.group(1))}(X)"
     elif name in GREEK:
         plain = name
-    elif name in ("log", "exp", "det", "sin", "cos", "tan", "tanh", "sqrt", "tr"):
-        plain = f"{name}(X)"
+    elif name in LATEX_FUNCTIONS:
+        plain = f"{ALIASES.get(name, name)}(X)"
     return f"{lead}; in its own notation write {plain}" if plain else lead

@@ -43,8 +43,8 @@ from matcalc.expr import (
     Transpose,
 )
 from matcalc.functions import FUNCTIONS
+from matcalc.hints import ALIASES
 from matcalc.latex_tokens import (
-    ALIASES,
     CLOSERS,
     CLOSING,
     GREEK_LETTERS,

@@ -1,6 +1,7 @@
-"""What LaTeX's tokens mean before they are parsed: the commands matcalc reads and their
-aliases, delimiters and the bars that open or close, and the errors a token can be the cause of
-(an unknown command, `tanh` without its backslash, a parenthesis left open)."""
+"""What LaTeX's tokens mean before they are parsed: the commands matcalc reads, delimiters and
+the bars that open or close, and the errors a token can be the cause of (an unknown command,
+`tanh` without its backslash, a parenthesis left open). Aliases and advice that the plain
+parser gives too are matcalc/hints.py's."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from lark.lark import PostLex
 
 from matcalc.errors import ErrorKind, MatcalcError, Span
 from matcalc.functions import FUNCTIONS
+from matcalc.hints import ALIASES, CHARACTERS, LATEX_ADVICE, LATEX_FUNCTIONS
 from matcalc.limits import MAX_TOKENS
 from matcalc.operations import BY_NAME
 from matcalc.parse_errors import token_span
@@ -34,43 +36,21 @@ def _greek_letters() -> dict[str, str]:
 
 
 GREEK_LETTERS = _greek_letters()
-FUNCTION_COMMANDS = (
-    *("exp", "log", "ln", "sin", "cos", "tan", "arcsin", "arccos", "arctan", "tanh"),
-    *("det", "tr", "Tr", "trace", "diag"),
-)
-"""Commands that name one of matcalc's functions (or an alias of one)."""
-ALIASES = {"ln": "log", "lndet": "logdet", "Tr": "tr", "trace": "tr", "Trace": "tr"}
-"""Names papers give matcalc's functions: `\\ln`, `\\operatorname{Tr}`, `\\ln\\det`."""
 KNOWN_COMMANDS = sorted(
-    {*GREEK_LETTERS, *FUNCTION_COMMANDS, "sigma", "sqrt", "frac", "dfrac", "tfrac", "sum"}
+    {*GREEK_LETTERS, *LATEX_FUNCTIONS, "sigma", "sqrt", "frac", "dfrac", "tfrac", "sum"}
     | {"cdot", "odot", "circ", "oslash", "times", "top", "intercal", "mathsf", "mathrm"}
     | {"mathbf", "mathit", "boldsymbol", "bm", "text", "operatorname", "left", "right"}
     | {"Vert", "lVert", "rVert", "vert", "lvert", "rvert", "quad", "qquad", "big", "Big"}
 )
 """Commands the grammar reads, for hints (tests/test_latex_input.py reads each)."""
 
-_HINTS = {
-    ("min", "max", "arg", "argmin", "argmax", "inf", "sup"): (
-        "matcalc reads the objective alone: paste what is minimised, e.g. \\|X - D R\\|_F^2"
-    ),
-    ("nabla", "partial"): (
-        "matcalc takes the objective and works out its derivative: paste the objective and "
-        "name the variable"
-    ),
-    ("left", "right"): "\\left and \\right take a delimiter matcalc reads: ( [ | \\| \\Vert",
-    ("hat", "bar", "tilde", "vec", "dot", "overline", "widehat"): (
-        "a decorated name: write a plain one, such as \\mathit{xhat} or x_1"
-    ),
-    ("top", "intercal", "prime"): "a transpose is a superscript: X^\\top",
-    ("otimes", "oplus", "kron"): "matcalc has no Kronecker product or direct sum",
-    ("langle", "rangle"): "an inner product is a trace: write \\operatorname{tr}(A^\\top B)",
-}
 _CHARACTER_HINTS = {
     "_": "a subscript goes on a name (W_1, \\mathbf{x}_i) or a norm (\\|x\\|_2)",
     "^": "after ^ comes T, \\top, {-1}, {-T}, {\\circ k}, one character or a group: X^{-1/2}",
-    "=": "matcalc reads one objective, not an equation: paste its right-hand side",
     "\\": "a backslash starts a command such as \\frac or \\mathbf",
 }
+"""Characters LaTeX reads elsewhere, where the grammar cannot go on; hints.CHARACTERS holds
+those that neither notation reads."""
 
 CLOSING = {
     "LPAR": ("RPAR", ")"),
@@ -139,7 +119,8 @@ def read_tokens(lexed: Iterator[Token], text: str, defined: Collection[str]) -> 
     except UnexpectedCharacters as error:
         _check_tokens(tokens, text, defined)
         found = text[error.pos_in_stream or 0]
-        hint = f"; {_CHARACTER_HINTS[found]}" if found in _CHARACTER_HINTS else ""
+        hint = _CHARACTER_HINTS.get(found) or CHARACTERS.get(found)
+        hint = f"; {hint}" if hint else ""
         span = Span(error.line, error.column, text)
         raise MatcalcError(f"unexpected character {found!r}{hint}", ErrorKind.PARSE, span) from None
     _check_tokens(tokens, text, defined)
@@ -171,7 +152,7 @@ def _check_word(run: list[Token], text: str, defined: Collection[str]) -> None:
     """Letters side by side that spell a function: LaTeX sets `tanh` as t a n h."""
     word = "".join(str(token).rstrip("'") for token in run)
     if len(word) > 1 and (ALIASES.get(word, word) in KNOWN_FUNCTIONS or word in defined):
-        command = f"\\{word}" if word in FUNCTION_COMMANDS else f"\\operatorname{{{word}}}"
+        command = f"\\{word}" if word in LATEX_FUNCTIONS else f"\\operatorname{{{word}}}"
         raise MatcalcError(
             f"{word} reads as the product {' '.join(word)} in LaTeX: write {command}",
             ErrorKind.PARSE,
@@ -211,7 +192,7 @@ def command_word(token: Token) -> str | None:
 
 
 def _unknown_command(word: str) -> str:
-    hint = next((hint for words, hint in _HINTS.items() if word in words), None)
+    hint = next((hint for words, hint in LATEX_ADVICE.items() if word in words), None)
     if hint is None and (close := difflib.get_close_matches(word, KNOWN_COMMANDS, n=1)):
         hint = f"did you mean \\{close[0]}?"
     return f"unknown command \\{word}; {hint or 'its functions are ' + ', '.join(KNOWN_FUNCTIONS)}"

@@ -46,6 +46,7 @@ from matcalc.expr import (
     Trace,
     Transpose,
 )
+from matcalc.hints import ALIASES, CHARACTERS
 from matcalc.latex_input import looks_like_latex, parse_latex, parse_latex_located
 from matcalc.latex_tokens import GREEK_LETTERS, KNOWN_COMMANDS
 from matcalc.limits import MAX_DEPTH, MAX_TOKENS
@@ -591,6 +592,8 @@ SAME = [
     (r"X", r"$X$", r"$$X$$", r"\[X\]", r"\(X\)", r"\displaystyle X", r"X \quad", r"X\;"),
     (r"\exp(x)", r"\exp\{x\}", r"\exp\left\{x\right\}", r"\exp\left[x\right]", r"\exp[x]"),
     (r"\operatorname{relu}(x)", r"\mathrm{ReLU}(x)", r"\operatorname{ReLU}(x)", r"\text{ReLU}(x)"),
+    (r"\operatorname{tr}(X)", r"\trace(X)", r"\mathrm{Trace}(X)", r"\operatorname{trace} X"),
+    (r"\operatorname{sign}(x)", r"\operatorname{sgn}(x)", r"\mathrm{sgn}(x)"),
     (r"W_1 x", r"W^{(1)} x", r"W^{[1]} x", r"\mathbf{W}^{(1)} \mathbf{x}"),
     (r"W_l", r"W^{(l)}", r"W^{[l]}"),
     (r"\|X\|_F^2", r"\|X\|_F^2.", r"\|X\|_F^2,", r"\|X\|_F^2\,."),
@@ -795,6 +798,9 @@ ERRORS = [
     (r"\langle A, X \rangle", ErrorKind.PARSE, 1, r"write \\operatorname\{tr\}\(A\^\\top B\)"),
     (r"\left\langle A, X \right\rangle", ErrorKind.PARSE, 1, "an inner product is a trace"),
     (r"x.y", ErrorKind.PARSE, 2, "unexpected character '.'"),
+    ("X − Y", ErrorKind.PARSE, 3, "write the minus sign as -"),
+    (r"X \top", ErrorKind.PARSE, 3, r"a transpose is a superscript: X\^\\top"),
+    (r"\ln (x) + sgn(x)", ErrorKind.PARSE, 11, r"write \\operatorname\{sgn\}"),
 ]
 
 
@@ -844,3 +850,16 @@ def test_the_command_line_reads_a_spaced_fraction(capsys: pytest.CaptureFixture[
     found = json.loads(capsys.readouterr().out)
     assert found["result"] == "X - Y"
     assert found["check"]["agrees"] and found["check"]["relative_error"] < TOLERANCE
+
+
+@pytest.mark.parametrize(("name", "function"), sorted(ALIASES.items()))
+def test_an_alias_reads_as_its_function(name: str, function: str) -> None:
+    assert parse_latex(rf"\operatorname{{{name}}}(X)") == parse(f"{function}(X)")
+
+
+@pytest.mark.parametrize(("text", "character"), [("f = X^2", "="), ("X − Y", "−")])
+def test_both_notations_give_one_advice_for_a_character(text: str, character: str) -> None:
+    for reader in (parse, parse_latex):
+        with pytest.raises(MatcalcError) as caught:
+            reader(text)
+        assert CHARACTERS[character] in caught.value.message

@@ -30,7 +30,15 @@ from matcalc.expr import (
     Symbol,
     Transpose,
 )
-from matcalc.hints import NUMPY_FUNCTIONS, NUMPY_METHODS, SLIPS, Slip, close_names, distance
+from matcalc.hints import (
+    ALIASES,
+    NUMPY_FUNCTIONS,
+    NUMPY_METHODS,
+    SLIPS,
+    Slip,
+    close_names,
+    distance,
+)
 from matcalc.parser import KNOWN_FUNCTIONS, lalr, parse_located, read
 from matcalc.shapes import NAME
 
@@ -363,6 +371,11 @@ HINTS = [
     ("latex-frac", "\\frac{1}{2} ||X||_F^2", ErrorKind.PARSE, 1, "1 / 2"),
     ("latex-operator", "\\operatorname{tr}(X)", ErrorKind.PARSE, 1, "tr(X)"),
     ("latex-greek", "\\lambda ||X||_F^2", ErrorKind.PARSE, 1, "lambda"),
+    ("latex-alias", "\\ln(x)", ErrorKind.PARSE, 1, "log(X)"),
+    ("latex-operator-alias", "\\operatorname{Trace}(X)", ErrorKind.PARSE, 1, "tr(X)"),
+    ("latex-sqrt", "\\sqrt{x}", ErrorKind.PARSE, 1, "sqrt(x)"),
+    ("latex-bare-top", "sum(X \\top)", ErrorKind.PARSE, 7, "X^\\top"),
+    ("sgn", "sum(sgn(X))", ErrorKind.NAME, 5, "sign(X)"),
     ("times-sign", "sum(X × Y)", ErrorKind.PARSE, 7, "X ⊙ W"),
     ("superscript", "sum(X²)", ErrorKind.PARSE, 6, "X.^2"),
 ]
@@ -391,6 +404,8 @@ def test_a_slip_gets_a_spelling_that_is_read(
         ("sum([X])", "parentheses"),
         ("\\frac{1}{2} ||X||_F^2", '--latex (matcalc.diff(..., notation="latex"))'),
         ("sum(X\u00a0Y)", "no-break space: use a plain space"),
+        ("\\min_W ||X W - Y||_F^2", "paste what is minimised"),
+        ("\\hat{y}", "a decorated name"),
     ],
 )
 def test_characters_from_elsewhere_say_what_to_write(text: str, words: str) -> None:
@@ -407,6 +422,14 @@ def test_every_slip_of_the_table_is_refused_with_a_fix_that_is_read(name: str, s
     assert caught.value.kind is ErrorKind.NAME
     assert slip.written(slip.example) in caught.value.message
     parse(slip.written(slip.example))
+
+
+@pytest.mark.parametrize(("name", "function"), sorted(ALIASES.items()))
+def test_every_alias_is_a_slip_whose_fix_calls_its_function(name: str, function: str) -> None:
+    with pytest.raises(MatcalcError, match=rf"{function}\(X\)") as caught:
+        parse(f"sum({name}(X))")
+    assert caught.value.kind is ErrorKind.NAME
+    parse(f"sum({function}(X))")
 
 
 @pytest.mark.parametrize(
