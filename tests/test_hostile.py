@@ -180,6 +180,10 @@ ROWS: list[tuple[str, Callable[[], Any], Check]] = [
                                                          "X"), refused(ErrorKind.VALUE, "digits")),
     ("a power too long", lambda: cli("diff", "(1e300)^32 sum(X)", "--wrt", "X"),
      refused(ErrorKind.VALUE, "digits")),
+    ("a denominator that is 0", lambda: cli("diff", "sum(X) / sum(X - X)", "--wrt", "X"),
+     refused(ErrorKind.VALUE, "division by zero: sum(X - X) is 0")),
+    ("0 to a negative power", lambda: cli("diff", "0^{-1} sum(X)", "--wrt", "X"),
+     refused(ErrorKind.VALUE, "division by zero")),
     ("1e-300 is a number", api(lambda: matcalc.diff("1e-300 sum(X)", "X")), derived()),
     ("a long exact number", api(lambda: matcalc.diff(f"{'9' * 40} tr(X)", "X")), derived()),
     # text that is not an objective

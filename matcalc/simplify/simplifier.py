@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from fractions import Fraction
 
+from matcalc.errors import ErrorKind, MatcalcError
 from matcalc.expr import (
     ONE,
     ZERO,
@@ -254,6 +255,9 @@ class Simplifier:
                     for b in self._raised(right, exponent)
                 ]
         terms = self._collect(self._operand(base))
+        if not terms and exponent < 0:  # sum(X) / sum(X - X): undefined wherever X is
+            said = "" if isinstance(base, Number) else f": {base} is 0"
+            raise MatcalcError(f"division by zero{said}", ErrorKind.VALUE)
         if not terms:
             self._did("drop zeros")
             return [] if exponent > 0 else [scalar(ZERO, exponent)]
