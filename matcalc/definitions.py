@@ -44,14 +44,6 @@ class Definition:
     def __str__(self) -> str:
         return f"{self.name}({self.parameter}) = {self.body}"
 
-    def numpy(self, values: Any) -> Any:
-        """The function applied to every entry of `values`."""
-        import numpy as np
-
-        from matcalc.numeric import evaluate
-
-        return np.vectorize(lambda v: float(evaluate(self.body, {self.parameter: v})))(values)
-
 
 FUNCTION_NAME = re.compile(r"[a-z][a-z0-9_]+")
 """A defined function's name: what the grammar reads as a call, of two letters or more (one
