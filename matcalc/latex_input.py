@@ -67,6 +67,7 @@ from matcalc.parser import (
     lalr,
 )
 from matcalc.shapes import convention
+from matcalc.traversal import preorder
 
 
 @cache
@@ -116,7 +117,7 @@ def parse_latex_located(text: str, defined: Collection[str] = ()) -> tuple[Expr,
     check_depth(tree, text)
     builder = _LatexBuilder(text, defined, tokens)
     try:
-        return builder.transform(tree), builder.spans
+        return builder.exponentials_apart(builder.transform(tree)), builder.spans
     except VisitError as error:
         raise error.orig_exc from None
 
@@ -148,6 +149,9 @@ class _LatexBuilder(Builder):
         self.bare: dict[int, tuple[int, Expr]] = {}
         """Nodes that end in an operator's operand written without parentheses, with where the
         operand ends and the operator's node."""
+        self.euler: list[Expr] = []
+        """Each e written bare or upright (`\\mathrm{e}`) right before ^: Euler's number (kept
+        here, so that no later node takes its id)."""
 
     def symbol(self, meta: Any, children: list[Token]) -> Expr:
         token = children[0]
@@ -156,7 +160,37 @@ class _LatexBuilder(Builder):
             size: int | str = self._size() if not sub else int(sub) if sub.isdigit() else sub
             return self._token_at(token, Identity(size))
         name = stem + sub if sub.isdigit() else f"{stem}_{sub}" if sub else stem
-        return self._token_at(token, Symbol(name))
+        made = self._token_at(token, Symbol(name))
+        if name == "e" and self._euler(token):
+            self.euler.append(made)
+        return made
+
+    def _euler(self, token: Token) -> bool:
+        """Whether an e is Euler's number: bare or upright (`\\mathrm{e}`, not `\\mathbf{e}`),
+        and raised to a power (not transposed: `e^\\top x` is a vector's)."""
+        upright = token.type == "LETTER" or re.match(r"\\(mathrm|textrm|text)\b|\{\s*\\rm\b", token)
+        after = next((t for t in self.tokens if (t.start_pos or 0) >= (token.end_pos or 0)), None)
+        return bool(upright) and after is not None and after.type == "CIRCUMFLEX"
+
+    def power(self, meta: Any, children: list[Any]) -> Expr:
+        """`e^{x}` is the exponential, as every paper means it."""
+        if any(children[0] is e for e in self.euler):
+            return self._at(meta, Func("exp", children[-1]))
+        return super().power(meta, children)
+
+    def exponentials_apart(self, expr: Expr) -> Expr:
+        """`expr`, unless it uses e both as Euler's number and as a name: which is meant where
+        is anybody's guess."""
+        if self.euler:
+            named = next((n for n in preorder(expr) if n == Symbol("e")), None)
+            if named is not None:
+                raise MatcalcError(
+                    "e^{…} reads as the exponential, but e is also a name here: write "
+                    "\\exp(…) for the exponential, and another name, or \\mathit{e}, for e",
+                    ErrorKind.PARSE,
+                    self.spans.get(id(named)),
+                )
+        return expr
 
     def _name(self, token: Token) -> tuple[str, str]:
         """The name and its subscript: `\\mathbf{W}_1` → ("W", "1"), `\\lambda` → ("lambda", "")."""

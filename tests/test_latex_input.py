@@ -362,6 +362,28 @@ PAPERS = [
         "sqrt(2) (X - Y) / ||X - Y||_F",
     ),
     _row(
+        "euler-quadratic",
+        r"e^{\mathbf{x}^\top A \mathbf{x}}",
+        "exp(x^T A x)",
+        "x",
+        "exp(x^T A x) A x + exp(x^T A x) A^T x",
+    ),
+    _row(
+        "euler-softplus",
+        r"\log\left(1 + e^{-y \, \mathbf{w}^\top \mathbf{x}}\right)",
+        "log(1 + exp(-y w^T x))",
+        "w",
+        "-H1 y x / (1 + H1)",
+        shapes={"y": "scalar"},
+    ),
+    _row(
+        "euler-upright-gaussian",
+        r"\mathrm{e}^{-\frac12 \|\mathbf{x} - \boldsymbol{\mu}\|^2}",
+        "exp(-1/2 ||x - mu||^2)",
+        "x",
+        "-exp(-1 / 2 ||x - mu||^2) (x - mu)",
+    ),
+    _row(
         "display-math",
         r"$$\left\|X - D R\right\|_{\mathrm{F}}^2$$",
         "||X - D R||_F^2",
@@ -596,6 +618,8 @@ SAME = [
     (r"\operatorname{sign}(x)", r"\operatorname{sgn}(x)", r"\mathrm{sgn}(x)"),
     (r"W_1 x", r"W^{(1)} x", r"W^{[1]} x", r"\mathbf{W}^{(1)} \mathbf{x}"),
     (r"W_l", r"W^{(l)}", r"W^{[l]}"),
+    (r"\exp(x)", r"e^{x}", r"e^x", r"e ^ {x}", r"\mathrm{e}^{x}", r"{\rm e}^x", r"\text{e}^{x}"),
+    (r"\exp(2)", r"e^2", r"e^{2}"),
     (r"\|X\|_F^2", r"\|X\|_F^2.", r"\|X\|_F^2,", r"\|X\|_F^2\,."),
 ]
 
@@ -799,6 +823,8 @@ ERRORS = [
     (r"\left\langle A, X \right\rangle", ErrorKind.PARSE, 1, "an inner product is a trace"),
     (r"x.y", ErrorKind.PARSE, 2, "unexpected character '.'"),
     ("X − Y", ErrorKind.PARSE, 3, "write the minus sign as -"),
+    (r"e^{x} + e^\top y", ErrorKind.PARSE, 9, r"e is also a name here: write \\exp"),
+    (r"\mathbf{e}^\top \mathbf{x} + e^{x}", ErrorKind.PARSE, 1, "e is also a name here"),
     (r"X \top", ErrorKind.PARSE, 3, r"a transpose is a superscript: X\^\\top"),
     (r"\ln (x) + sgn(x)", ErrorKind.PARSE, 11, r"write \\operatorname\{sgn\}"),
 ]
@@ -863,3 +889,14 @@ def test_both_notations_give_one_advice_for_a_character(text: str, character: st
         with pytest.raises(MatcalcError) as caught:
             reader(text)
         assert CHARACTERS[character] in caught.value.message
+
+
+def test_e_is_a_name_where_no_power_follows_it_bare() -> None:
+    e = Symbol("e")
+    assert parse_latex(r"e^\top x") == MatMul(Transpose(e), Symbol("x"))
+    assert parse_latex(r"e^{-1} + e^{\circ 2}") == parse("e^{-1} + e^{∘2}")
+    assert parse_latex(r"\mathit{e}^{2} + e_1^2") == parse("e^2 + e1^2")
+    assert parse_latex(r"\mathbf{e}^{2}") == Power(e, Number(Fraction(2)))
+    squared = Add((Power(e, Number(Fraction(2))), e))
+    assert latex(squared) == r"\mathit{e}^{2} + \mathit{e}"
+    assert parse_latex(latex(squared)) == squared

@@ -131,7 +131,7 @@ def _name(name: str) -> str:
         stem = "\\" + stem
     elif len(stem) == 1 and not stem.isascii():
         stem = _greek_command(stem)
-    elif len(stem) > 1:
+    elif len(stem) > 1 or name == "e":  # a bare e^{x} reads as Euler's number
         stem = rf"\mathit{{{stem}}}"
     return f"{stem}_{{{sub}}}" if sub else stem
 
