@@ -15,6 +15,7 @@ from matcalc.expr import Transpose
 from matcalc.limits import deep_recursion
 from matcalc.printing.python import Gradient, python_source
 from matcalc.session import diff
+from matcalc.shapes import Shapes
 from matcalc.sharing import needed
 from matcalc.simplify import factored_form
 
@@ -40,6 +41,8 @@ def python_function(
     in its variable's shape."""
     derivations = _derivations(derivations)
     _check_name(name)
+    for derivation in derivations:
+        _check_dimensions(derivation.shapes)
     first = derivations[0]
     if first.jacobian_of is not None:
         raise MatcalcError(
@@ -92,6 +95,19 @@ def _check_name(name: object) -> None:
         raise MatcalcError(
             f"{reprlib.repr(name)} is not a Python name for the function", ErrorKind.VALUE
         )
+
+
+def _check_dimensions(shapes: Shapes) -> None:
+    """The code writes dimension names into its docstring and messages: each must be a name
+    (declarations are checked so; a Shapes built by hand may hold anything)."""
+    for symbol, shape in shapes.symbols.items():
+        for dim in shape:
+            if not (isinstance(dim, int) or (isinstance(dim, str) and dim.isidentifier())):
+                raise MatcalcError(
+                    f"{symbol}: a dimension is a positive integer or a name, not "
+                    f"{reprlib.repr(dim)}",
+                    ErrorKind.SHAPE,
+                )
 
 
 _compiled = count(1)

@@ -11,16 +11,18 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 import sympy
 import sympy.parsing.sympy_parser
 from conftest import assert_gradient_correct
 
 import matcalc
-from matcalc import MatcalcError, diff
+from matcalc import ErrorKind, MatcalcError, diff
 from matcalc.cli import main
 from matcalc.functions import _custom_class, _derivative_template
 from matcalc.generate import python_function, to_function
+from matcalc.shapes import Shapes
 
 PACKAGE = Path(matcalc.__file__).parent
 RUNS_TEXT = {"eval", "exec", "compile", "__import__", "sympify", "parse_expr", "S", "lambdify"}
@@ -123,3 +125,34 @@ def test_user_text_never_reaches_what_runs_text(monkeypatch: pytest.MonkeyPatch)
     assert not [s for s in seen if MARK in s]
     for derivation in derived:
         assert_gradient_correct(derivation, positive=True)
+
+
+@pytest.mark.parametrize("dimension", ['n"); import os; ("', "n{__import__('os')}", "n m"])
+def test_dimension_names_never_reach_compiled_code(
+    dimension: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The generated size checks write dimension names into messages: a name that is not an
+    identifier is refused at the declaration, or in a Shapes built by hand when the code is
+    written, before anything is compiled."""
+    compiled: list[str] = []
+    original = builtins.compile
+
+    def spy(source: Any, filename: str, *args: Any, **kwargs: Any) -> Any:
+        compiled.append(filename)
+        return original(source, filename, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "compile", spy)
+    with pytest.raises(MatcalcError, match="a dimension is a positive integer or a name"):
+        to_function(diff("||X W||_F^2", "W", shapes={"X": (dimension, "k")}))
+    derivation = diff("||X W||_F^2", "W", shapes={"X": ("rows", "k")})
+    symbols = {**derivation.shapes.symbols, "X": (dimension, "k")}
+    hand_built = Shapes(symbols, derivation.shapes.bindings, derivation.shapes.symmetric)
+    by_hand = matcalc.derive(derivation.objective, "W", hand_built, matcalc.Options())
+    with pytest.raises(MatcalcError, match="a dimension is a positive integer or a name") as raised:
+        to_function(by_hand)
+    assert raised.value.kind is ErrorKind.SHAPE
+    assert not [name for name in compiled if name.startswith("<matcalc")]
+    function = to_function(derivation)
+    with pytest.raises(ValueError, match=r"W has shape \(5, 2\), not k×m = \(4, 2\) \(k from X\)"):
+        function(np.ones((3, 4)), np.ones((5, 2)))
+    assert_gradient_correct(derivation)
