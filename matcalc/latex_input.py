@@ -48,8 +48,11 @@ from matcalc.latex_tokens import (
     CLOSERS,
     CLOSING,
     GREEK_LETTERS,
+    SUBSCRIPT,
+    UPRIGHT_FONTS,
     Bars,
     command_word,
+    font_parts,
     latex_syntax_error,
     opened,
     read_tokens,
@@ -122,21 +125,6 @@ def parse_latex_located(text: str, defined: Collection[str] = ()) -> tuple[Expr,
         raise error.orig_exc from None
 
 
-_SUBSCRIPT = re.compile(r"\s*_\s*(?:\{\s*([A-Za-z0-9]+)\s*\}|([A-Za-z0-9]))$")
-_FONT = re.compile(
-    r"\\([A-Za-z]+)\s*(?:\{\s*([^{}]*?)\s*\}|(\\[A-Za-z]+)|\s+([A-Za-z]))"
-    r"|\{\s*\\([A-Za-z]+)\s+([^{}]*?)\s*\}"
-)
-_OPERATOR_FONTS = ("mathrm", "text", "textrm", "mathsf", "textsf", "rm", "operatorname")
-
-
-def _font_parts(found: re.Match[str]) -> tuple[str, str]:
-    """The font and what it holds, from a match of _FONT."""
-    if found.group(5) is not None:
-        return found.group(5), found.group(6)
-    return found.group(1), next(g for g in found.group(2, 3, 4) if g is not None)
-
-
 @v_args(meta=True)
 class _LatexBuilder(Builder):
     """The plain parser's builder, reading LaTeX's tokens. It refuses a product whose left
@@ -168,9 +156,10 @@ class _LatexBuilder(Builder):
     def _euler(self, token: Token) -> bool:
         """Whether an e is Euler's number: bare or upright (`\\mathrm{e}`, not `\\mathbf{e}`),
         and raised to a power (not transposed: `e^\\top x` is a vector's)."""
-        upright = token.type == "LETTER" or re.match(r"\\(mathrm|textrm|text)\b|\{\s*\\rm\b", token)
+        font = font_parts(token.strip())
+        upright = token.type == "LETTER" or (font is not None and font[0] in UPRIGHT_FONTS)
         after = next((t for t in self.tokens if (t.start_pos or 0) >= (token.end_pos or 0)), None)
-        return bool(upright) and after is not None and after.type == "CIRCUMFLEX"
+        return upright and after is not None and after.type == "CIRCUMFLEX"
 
     def power(self, meta: Any, children: list[Any]) -> Expr:
         """`e^{x}` is the exponential, as every paper means it."""
@@ -194,15 +183,14 @@ class _LatexBuilder(Builder):
 
     def _name(self, token: Token) -> tuple[str, str]:
         """The name and its subscript: `\\mathbf{W}_1` → ("W", "1"), `\\lambda` → ("lambda", "")."""
-        sub = _SUBSCRIPT.search(token)
+        sub = SUBSCRIPT.search(token)
         head = token[: sub.start()].strip() if sub else token.strip()
         subscript = (sub.group(1) or sub.group(2)) if sub else ""
         if token.type == "COMMAND":
             return GREEK_LETTERS[head[1:]], subscript
         if token.type != "FONT":
             return head, subscript
-        found = _FONT.fullmatch(head)
-        font, inner = _font_parts(found) if found else ("", "")
+        font, inner = font_parts(head) or ("", "")
         if inner.startswith("\\") and inner[1:] in GREEK_LETTERS:
             return GREEK_LETTERS[inner[1:]], subscript
         if not re.fullmatch(r"[A-Za-z][A-Za-z0-9]*|[α-ωΑ-Ω]", inner):
@@ -211,7 +199,7 @@ class _LatexBuilder(Builder):
         if font == "mathbb" and inner not in IDENTITY_NAMES:
             message = f"{head} names a set or an operator (\\mathbb{{E}}), not a matrix"
             raise MatcalcError(message, ErrorKind.PARSE, token_span(self.text, token))
-        if font in _OPERATOR_FONTS and ALIASES.get(inner, inner) in KNOWN_FUNCTIONS:
+        if font in UPRIGHT_FONTS and ALIASES.get(inner, inner) in KNOWN_FUNCTIONS:
             message = f"{inner} is a function: write its argument in parentheses, {head}(…)"
             raise MatcalcError(message, ErrorKind.PARSE, token_span(self.text, token))
         return inner, subscript
@@ -311,8 +299,8 @@ class _LatexBuilder(Builder):
         "relu" (papers capitalise), `g'` and `\\sigma'` keep their primes."""
         word, primes = command_word(token), "'" * token.count("'")
         if word is None:
-            found = _FONT.fullmatch(token.strip())
-            word = _font_parts(found)[1] if found else token.rstrip("'")
+            parts = font_parts(token.strip())
+            word = parts[1] if parts else token.rstrip("'")
         name = ALIASES.get(word, word)
         if name == "sigma" and "sigma" not in self.defined and token.startswith("\\"):
             name = "sigmoid"

@@ -44,6 +44,26 @@ KNOWN_COMMANDS = sorted(
 )
 """Commands the grammar reads, for hints (tests/test_latex_input.py reads each)."""
 
+SUBSCRIPT = re.compile(r"\s*_\s*(?:\{\s*([A-Za-z0-9]+)\s*\}|([A-Za-z0-9]))$")
+"""A name's subscript, at the end of its token: W_1, x_{ij}."""
+_FONT = re.compile(
+    r"\\([A-Za-z]+)\s*(?:\{\s*([^{}]*?)\s*\}|(\\[A-Za-z]+)|\s+([A-Za-z]))"
+    r"|\{\s*\\([A-Za-z]+)\s+([^{}]*?)\s*\}"
+)
+UPRIGHT_FONTS = ("mathrm", "text", "textrm", "mathsf", "textsf", "rm", "operatorname")
+"""Fonts that set letters upright, as function names and Euler's number are."""
+
+
+def font_parts(written: str) -> tuple[str, str] | None:
+    """The font and what it holds: `\\mathbf{W}` → ("mathbf", "W"), `{\\rm tr}` → ("rm", "tr")."""
+    found = _FONT.fullmatch(written)
+    if found is None:
+        return None
+    if found.group(5) is not None:
+        return found.group(5), found.group(6)
+    return found.group(1), next(g for g in found.group(2, 3, 4) if g is not None)
+
+
 _CHARACTER_HINTS = {
     "_": "a subscript goes on a name (W_1, \\mathbf{x}_i) or a norm (\\|x\\|_2)",
     "^": "after ^ comes T, \\top, {-1}, {-T}, {\\circ k}, one character or a group: X^{-1/2}",
