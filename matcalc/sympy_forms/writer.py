@@ -51,6 +51,7 @@ from matcalc.traversal import distinct
 if TYPE_CHECKING:
     import sympy
 
+
 def formula(sp: Any, name: str, x: Any) -> Any:
     """The named function `name` at `x` in SymPy's own classes, which SymPy can evaluate and
     differentiate."""
