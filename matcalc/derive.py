@@ -13,7 +13,8 @@ from matcalc.definitions import Definition, derivative_templates
 from matcalc.derivation import LAYOUTS, Derivation, Options, Step
 from matcalc.engine import accumulate
 from matcalc.errors import ErrorKind, MatcalcError, Span
-from matcalc.expr import Add, Div, Expr, MatMul, Symbol, Transpose, number
+from matcalc.expr import Add, Div, Expr, Func, MatMul, Symbol, Transpose, number
+from matcalc.functions import FUNCTIONS, is_generic
 from matcalc.limits import deep_recursion
 from matcalc.notes import Note, convention_notes, matrix_power_notes
 from matcalc.shapes import (
@@ -39,6 +40,7 @@ from matcalc.sharing import (
     repeated_values,
 )
 from matcalc.simplify import closed_form, linear_map
+from matcalc.traversal import distinct
 
 ShapeSpec = Mapping[str, Sequence[int | str] | str]
 """Declared shapes: {"X": ("m", "n"), "x": ("n",), "lambda": (), "S": ("n", "n", "symmetric")};
@@ -69,6 +71,7 @@ def derive(
     out first, since they depend on the variables.
     """
     check(options)
+    _check_names(objective, options.definitions)
     variable = _variable(wrt)
     shapes_given = shapes
     if where:
@@ -124,6 +127,30 @@ def derive(
         where,
         _notes(objective, typed, shapes_given, options.convention),
     )
+
+
+def _check_names(objective: Expr, defined: Mapping[str, object]) -> None:
+    """Nodes built by hand hold only names the parser could have read: a symbol's a name, a
+    function one of the table's, a generic g or the user's own (all the later stages, and the
+    code they write, rely on it)."""
+    if not isinstance(objective, Expr):
+        raise MatcalcError(
+            f"derive takes an expression (matcalc.parse's; matcalc.diff takes text), not "
+            f"{type(objective).__name__}",
+            ErrorKind.VALUE,
+        )
+    for node in distinct(objective):
+        match node:
+            case Symbol(name) if not (isinstance(name, str) and is_name(name)):
+                raise MatcalcError(f"{name!r} is not a name matcalc reads", ErrorKind.NAME)
+            case Func(name) if not (isinstance(name, str) and _known(name, defined)):
+                raise MatcalcError(f"unknown function {name!r}", ErrorKind.NAME)
+
+
+def _known(function: str, defined: Mapping[str, object]) -> bool:
+    """A function of the table, the user's, or a generic g, or a derivative of one (g')."""
+    stem = function.rstrip("'")
+    return stem in FUNCTIONS or stem in defined or is_generic(function)
 
 
 def _notes(

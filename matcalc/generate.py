@@ -42,7 +42,7 @@ def python_function(
     derivations = _derivations(derivations)
     _check_name(name)
     for derivation in derivations:
-        _check_dimensions(derivation.shapes)
+        _check_names(derivation.shapes)
     first = derivations[0]
     if first.jacobian_of is not None:
         raise MatcalcError(
@@ -97,10 +97,15 @@ def _check_name(name: object) -> None:
         )
 
 
-def _check_dimensions(shapes: Shapes) -> None:
-    """The code writes dimension names into its docstring and messages: each must be a name
-    (declarations are checked so; a Shapes built by hand may hold anything)."""
+def _check_names(shapes: Shapes) -> None:
+    """The code writes symbol names as its variables and dimension names into its docstring
+    and messages: each must be a name (the parser and declarations see to it; nodes or a
+    Shapes built by hand may hold anything, which must not reach compiled code)."""
     for symbol, shape in shapes.symbols.items():
+        if not (isinstance(symbol, str) and symbol.isidentifier()):
+            raise MatcalcError(
+                f"{reprlib.repr(symbol)} is not a name that code can hold", ErrorKind.NAME
+            )
         for dim in shape:
             if not (isinstance(dim, int) or (isinstance(dim, str) and dim.isidentifier())):
                 raise MatcalcError(

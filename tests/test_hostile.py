@@ -19,6 +19,7 @@ from conftest import assert_gradient_correct
 import matcalc
 from matcalc import Derivation, ErrorKind, MatcalcError
 from matcalc.cli import main
+from matcalc.expr import Func, Hadamard, Sum, Symbol
 
 SECONDS = 2.0
 
@@ -291,6 +292,14 @@ ROWS: list[tuple[str, Callable[[], Any], Check]] = [
      refused(ErrorKind.NAME, "--latex")),
     ("LaTeX asked for", lambda: cli("diff", "--latex", "\\|g(XW) - Y\\|_F^2", "--wrt", "W"),
      derived("2 X^T ((g(X W) - Y) ⊙ g'(X W))")),
+    ("a hand-built function with no name",
+     api(lambda: matcalc.derive(Sum(Func("g; import os", Symbol("X"))), "X")),
+     refused(ErrorKind.NAME, "unknown function")),
+    ("a hand-built symbol that is code",
+     api(lambda: matcalc.derive(Sum(Hadamard(Symbol("X"), Symbol("Q=__import__('os')"))), "X")),
+     refused(ErrorKind.NAME, "is not a name")),
+    ("text into derive", api(lambda: matcalc.derive("sum(X)", "X")),  # type: ignore[arg-type]
+     refused(ErrorKind.VALUE, "matcalc.diff takes text")),
     ("unsized ones into derive", api(lambda: matcalc.derive(matcalc.parse_latex(
         r"\mathbf{1}^\top X \mathbf{1}"), "X")), derived()),
     ("a lookalike for the variable", lambda: cli("diff", "sum(Χ)", "--wrt", "X"),

@@ -8,6 +8,7 @@ import builtins
 import contextlib
 import io
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from conftest import assert_gradient_correct
 import matcalc
 from matcalc import ErrorKind, MatcalcError, diff
 from matcalc.cli import main
+from matcalc.expr import Hadamard, Symbol
 from matcalc.functions import _custom_class, _derivative_template
 from matcalc.generate import python_function, to_function
 from matcalc.shapes import Shapes
@@ -155,4 +157,32 @@ def test_dimension_names_never_reach_compiled_code(
     function = to_function(derivation)
     with pytest.raises(ValueError, match=r"W has shape \(5, 2\), not k×m = \(4, 2\) \(k from X\)"):
         function(np.ones((3, 4)), np.ones((5, 2)))
+    assert_gradient_correct(derivation)
+
+
+@pytest.mark.parametrize("name", ["Q=__import__('os')", "X; import os", "1X"])
+def test_symbol_names_never_reach_compiled_code(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A symbol's name is a variable of the generated code: a hand-built node with a name that
+    is not one is refused by derive, and a Derivation built by hand around one by the code
+    writer, before anything is compiled."""
+    compiled: list[str] = []
+    original = builtins.compile
+
+    def spy(source: Any, filename: str, *args: Any, **kwargs: Any) -> Any:
+        compiled.append(filename)
+        return original(source, filename, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "compile", spy)
+    objective = matcalc.parse("sum(X ⊙ Y)")
+    with pytest.raises(MatcalcError, match="is not a name matcalc reads") as raised:
+        matcalc.derive(objective.rebuild((Hadamard(Symbol("X"), Symbol(name)),)), "X")
+    assert raised.value.kind is ErrorKind.NAME
+    derivation = diff("sum(X ⊙ Y)", "X")
+    symbols = {**derivation.shapes.symbols, name: derivation.shapes.symbols["Y"]}
+    renamed = Shapes(symbols, derivation.shapes.bindings, derivation.shapes.symmetric)
+    by_hand = replace(derivation, shapes=renamed)
+    with pytest.raises(MatcalcError, match="is not a name that code can hold"):
+        to_function(by_hand)
+    assert not [found for found in compiled if found.startswith("<matcalc")]
+    assert str(derivation.result) == "Y"
     assert_gradient_correct(derivation)
