@@ -14,9 +14,9 @@ from matcalc.derivation import Derivation, Options, Step
 from matcalc.derive import derive
 from matcalc.errors import ErrorKind, MatcalcError
 from matcalc.expr import Expr
-from matcalc.functions import FUNCTIONS as _FUNCTIONS
 from matcalc.latex_input import parse_latex
 from matcalc.limits import deep_recursion
+from matcalc.notation_summary import notation_summary
 from matcalc.parser import parse
 from matcalc.printing.ascii import to_ascii
 from matcalc.printing.latex import document as latex_document
@@ -32,7 +32,6 @@ if TYPE_CHECKING:
     from matcalc.numeric import evaluate
 
 __all__ = [
-    "FUNCTION_NAMES",
     "RULES",
     "Definition",
     "Derivation",
@@ -51,6 +50,7 @@ __all__ = [
     "gradcheck",
     "latex",
     "latex_document",
+    "notation_summary",
     "parse",
     "parse_definition",
     "parse_latex",
@@ -61,9 +61,6 @@ __all__ = [
     "to_sympy",
 ]
 __version__ = "0.1.0"
-
-FUNCTION_NAMES: tuple[str, ...] = tuple(_FUNCTIONS)
-"""The named elementwise functions an objective may call: exp, log, …, step, sign."""
 
 latex = deep_recursion(_latex)
 """`expr` as LaTeX math (no surrounding `$`), with the stack that deep expressions need."""

@@ -14,7 +14,6 @@ import json
 import math
 import os
 import sys
-import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,52 +45,6 @@ EXAMPLES = {
     "notation": [("", "operators, functions, norms, shapes and conventions")],
 }
 """Each command's examples for its --help: arguments after `matcalc COMMAND`, and what they do."""
-
-NOTATION: tuple[tuple[str, str, tuple[str, ...]], ...] = (
-    # (what, the seed's notation, other spellings the parser reads)
-    ("matrix product", "X W", ("X*W", "X @ W", "X·W", r"X \cdot W")),
-    ("transpose", "W^T", ("W'", "Wᵀ", r"W^\top", "W^{T}")),
-    ("elementwise product", "X ⊙ C", ("X .* C", r"X \odot C")),
-    ("elementwise division", "X ⊘ C", ("X ./ C", r"X \oslash C")),
-    ("elementwise power", "X^{∘2}", ("X.^2",)),
-    ("sum, difference, negation", "X + C - D", ()),
-    ("scalar multiple and division", "2 lambda X / 3", ()),
-    ("power of a square matrix", "X^3", ()),
-    ("power of a scalar", "s^{1/2}", ("s^(1/2)",)),
-    ("inverse", "X^{-1}", ("inv(X)", "X^-1")),
-    ("inverse transpose", "X^{-T}", ()),
-    ("squared norm (F: Frobenius)", "||G||_F^2", ("‖G‖_F^2", r"\Vert G \Vert_F^2")),
-    ("Euclidean norm of a vector", "||x||_2", ("‖x‖_2", r"\Vert x \Vert_2")),
-    ("1-norm of a vector", "||x||_1", ("‖x‖_1",)),
-    ("entrywise norms", "norm2(G) + norm1(G)", ()),
-    ("sum of entries", "sum(G)", (r"\sum G",)),
-    ("trace, determinant", "tr(X) + det(X)", ()),
-    ("log of |det|", "logdet(X)", ()),
-    ("identity, all ones", "eye(n) + ones(n, n)", ()),
-    ("diagonal matrix of a vector", "diag(x)", ()),
-    ("quadratic form", "a^T G a", ("a'*G*a",)),
-    ("broadcast a row, a column", "C + x^T + y", ()),
-)
-"""The notation summary's operators; `matcalc notation` adds each one's ASCII spelling."""
-
-NOTATION_NOTES = """\
-Functions, applied to each entry:
-{functions};
-a single letter g(X), h(X) is any smooth function, whose derivative prints as g';
---define "phi(x) = log(1 + exp(x))" adds one of your own.
-
-Precedence, loosest first: + -, unary -, ⊙ ⊘, products (juxtaposition, / c), postfix
-(^T, ^{{∘k}}, ^k). A lower-case name directly followed by ( is a call: g(X); x (A x) is a product.
-
-Shapes: upper-case names are matrices, lower-case names column vectors, Greek names
-(lambda, α) scalars; dimensions are symbolic and inferred. Declare others with
---shape X=m,n (a matrix), x=n (a column), b=1,n (a row), lambda=scalar, S=n,n,symmetric,
-once per name. --convention matrixcalculus reads a-g as scalars, h-z as vectors, A-Z as matrices.
-
-Conventions: df/dX has the shape of X (denominator layout); --layout numerator gives its
-transpose. A column objective y gets its Jacobian. A variable used several times gets the sum
-over its uses. --latex reads the objective as LaTeX (\\|X\\|_F^2, \\operatorname{{tr}}, \\frac)."""
-
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run `matcalc ARGV…`: print what the command gives, or the error; the exit code."""
@@ -178,7 +131,7 @@ def parser() -> argparse.ArgumentParser:
     root = _ArgumentParser(
         prog="matcalc",
         description="Symbolic matrix calculus that shows its work.",
-        epilog=_examples(*EXAMPLES) + "\n\n" + notation(),
+        epilog=_examples(*EXAMPLES) + "\n\n" + matcalc.notation_summary(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     root.add_argument("--version", action="version", version=f"matcalc {matcalc.__version__}")
@@ -281,19 +234,6 @@ def _examples(*commands: str) -> str:
         for example, what in EXAMPLES[name]:
             lines += [f"  # {what}", f"  matcalc {name} {example}".rstrip()]
     return "\n".join(lines)
-
-
-def notation() -> str:
-    """The notation summary: each operator in the seed's notation, in ASCII, and otherwise;
-    functions, precedence, shapes and conventions."""
-    lines = ["Notation: the seed's form, its ASCII spelling where it differs, other spellings"]
-    for what, seed, others in NOTATION:
-        spellings = dict.fromkeys([seed, matcalc.to_ascii(seed), *others])
-        lines.append(f"  {what:30} " + ", ".join(spellings))
-    functions = textwrap.fill(
-        ", ".join(matcalc.FUNCTION_NAMES), 90, initial_indent="  ", subsequent_indent="  "
-    )
-    return "\n".join(lines) + "\n\n" + NOTATION_NOTES.format(functions=functions)
 
 
 def _problem(command: argparse.ArgumentParser) -> None:
@@ -524,7 +464,7 @@ def _codegen(args: argparse.Namespace, stdin: IO[str] | None) -> tuple[str, int]
 
 
 def _notation(args: argparse.Namespace, stdin: IO[str] | None) -> tuple[str, int]:
-    return notation(), 0
+    return matcalc.notation_summary(), 0
 
 
 def _rules(args: argparse.Namespace, stdin: IO[str] | None) -> tuple[str, int]:

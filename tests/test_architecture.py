@@ -56,6 +56,7 @@ LAYERS = [
     "printing.html",
     "printing.json",
     "printing.ascii",
+    "notation_summary",
     "printing.python",
     "numeric",
     "finite_differences",

@@ -20,7 +20,8 @@ from conftest import assert_gradient_correct
 
 import matcalc
 from matcalc import RULES, ErrorKind, MatcalcError, Session, diff, gradcheck, parse, to_ascii
-from matcalc.cli import EXAMPLES, NOTATION, main, notation
+from matcalc.cli import EXAMPLES, main
+from matcalc.notation_summary import NOTATION, notation_summary
 
 
 def run(
@@ -529,16 +530,15 @@ def test_notation_spellings_parse_to_the_same_expression() -> None:
         expected = parse(seed)
         for spelling in [to_ascii(seed), *others]:
             assert parse(spelling) == expected, (what, spelling)
-        assert ", ".join(dict.fromkeys([seed, to_ascii(seed), *others])) in notation()
+        assert ", ".join(dict.fromkeys([seed, to_ascii(seed), *others])) in notation_summary()
 
 
 def test_notation_lists_every_named_function() -> None:
     from matcalc.functions import FUNCTIONS
 
-    assert tuple(FUNCTIONS) == matcalc.FUNCTION_NAMES
-    listed = notation().split("Functions, applied to each entry:\n")[1].split(";")[0]
-    assert " ".join(listed.split()) == ", ".join(matcalc.FUNCTION_NAMES)
-    for name in matcalc.FUNCTION_NAMES:
+    listed = notation_summary().split("Functions, applied to each entry:\n")[1].split(";")[0]
+    assert " ".join(listed.split()) == ", ".join(FUNCTIONS)
+    for name in FUNCTIONS:
         if name in {"step", "sign"}:  # piecewise constant: no derivative of their own
             with pytest.raises(MatcalcError) as error:
                 diff(f"sum({name}(X))", "X")
@@ -554,10 +554,10 @@ def test_notation_lists_every_named_function() -> None:
 def test_notation_command(capsys: Any) -> None:
     assert main(["notation"]) == 0
     out = capsys.readouterr().out
-    assert out == notation() + "\n"
+    assert out == notation_summary() + "\n"
     assert "X ⊙ C, X .* C" in out and "--shape X=m,n" in out and "denominator layout" in out
     assert main(["--help"]) == 0
-    assert notation() in capsys.readouterr().out
+    assert notation_summary() in capsys.readouterr().out
 
 
 def test_a_check_that_cannot_be_computed_is_valid_json_and_disagrees() -> None:
