@@ -13,9 +13,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
 
+from matcalc.declarations import declared_shape
 from matcalc.expr import Expr, Symbol
 from matcalc.parser import parse
-from matcalc.shapes import Shape, Shapes, declared_shape, infer
+from matcalc.shapes import Shape, Shapes, infer
 from matcalc.traversal import replace_nodes, symbol_names
 
 

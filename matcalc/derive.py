@@ -9,6 +9,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 
 from matcalc.cookbook import known_identity
+from matcalc.declarations import NAME_FORMS, NAMINGS, declarations, is_name
+from matcalc.declarations import convention as kind_of
 from matcalc.definitions import Definition, derivative_templates
 from matcalc.derivation import LAYOUTS, Derivation, Options, Step
 from matcalc.engine import accumulate
@@ -17,19 +19,7 @@ from matcalc.expr import Add, Div, Expr, Func, MatMul, Symbol, Transpose, number
 from matcalc.functions import FUNCTIONS, is_generic
 from matcalc.limits import deep_recursion
 from matcalc.notes import Note, convention_notes, matrix_power_notes
-from matcalc.shapes import (
-    NAME_FORMS,
-    NAMINGS,
-    SCALAR,
-    Shape,
-    Shapes,
-    declarations,
-    fill_sizes,
-    infer,
-    is_name,
-    show,
-)
-from matcalc.shapes import convention as kind_of
+from matcalc.shapes import SCALAR, Shape, Shapes, fill_sizes, infer, show
 from matcalc.sharing import (
     Binding,
     in_order,

@@ -9,7 +9,7 @@ import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from matcalc.shapes import GREEK
+from matcalc.declarations import GREEK
 
 
 @dataclass(frozen=True, slots=True)

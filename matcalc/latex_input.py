@@ -18,6 +18,7 @@ from typing import Any
 from lark import Token, Tree, v_args
 from lark.exceptions import UnexpectedToken, VisitError
 
+from matcalc.declarations import convention
 from matcalc.errors import ErrorKind, MatcalcError
 from matcalc.expr import (
     Det,
@@ -69,7 +70,6 @@ from matcalc.parser import (
     grammar_text,
     lalr,
 )
-from matcalc.shapes import convention
 from matcalc.traversal import preorder
 
 

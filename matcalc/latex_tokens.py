@@ -14,6 +14,7 @@ from lark import Token
 from lark.exceptions import UnexpectedCharacters
 from lark.lark import PostLex
 
+from matcalc.declarations import GREEK
 from matcalc.errors import ErrorKind, MatcalcError, Span
 from matcalc.functions import FUNCTIONS
 from matcalc.hints import ALIASES, CHARACTERS, LATEX_ADVICE, LATEX_FUNCTIONS
@@ -21,7 +22,6 @@ from matcalc.limits import MAX_TOKENS
 from matcalc.operations import BY_NAME
 from matcalc.parse_errors import token_span
 from matcalc.parser import KNOWN_FUNCTIONS
-from matcalc.shapes import GREEK
 
 
 def _greek_letters() -> dict[str, str]:

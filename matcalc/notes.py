@@ -7,8 +7,9 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 
+from matcalc.declarations import convention
 from matcalc.expr import Expr, Hadamard, HadamardPow, MatMul, Number, Power, Symbol
-from matcalc.shapes import SCALAR, Shapes, convention
+from matcalc.shapes import SCALAR, Shapes
 from matcalc.traversal import distinct, symbol_names
 
 

@@ -10,6 +10,7 @@ from typing import Any, assert_never
 import numpy as np
 from numpy.typing import NDArray
 
+from matcalc.declarations import Spec, declared_shape
 from matcalc.definitions import Definition, definitions, derivative_template
 from matcalc.derivation import Derivation
 from matcalc.errors import ErrorKind, MatcalcError
@@ -39,7 +40,7 @@ from matcalc.functions import FUNCTIONS, PLACEHOLDER, is_generic
 from matcalc.limits import deep_recursion
 from matcalc.operations import operation_of
 from matcalc.parser import parse
-from matcalc.shapes import Shape, Shapes, Spec, declared_shape, infer, show
+from matcalc.shapes import Shape, Shapes, infer, show
 from matcalc.sharing import Binding
 from matcalc.traversal import replace_nodes, symbol_names
 

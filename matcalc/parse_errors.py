@@ -8,6 +8,7 @@ from collections.abc import Collection, Sequence
 from lark import Token
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
+from matcalc.declarations import GREEK
 from matcalc.errors import ErrorKind, MatcalcError, Span
 from matcalc.hints import (
     SLIPS,
@@ -18,7 +19,6 @@ from matcalc.hints import (
     plain_latin,
     token_hint,
 )
-from matcalc.shapes import GREEK
 
 
 def syntax_error(text: str, error: UnexpectedInput) -> MatcalcError:

@@ -8,12 +8,11 @@ only to a size, never to another name, and nothing but a 1 is silently made 1.
 from __future__ import annotations
 
 import itertools
-import re
-import reprlib
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import assert_never
 
+from matcalc.declarations import convention
 from matcalc.errors import ErrorKind, MatcalcError, Span
 from matcalc.expr import (
     Add,
@@ -44,143 +43,7 @@ from matcalc.operations import Mismatch, Unify, operation_of
 from matcalc.operations import Shape as Shape
 from matcalc.traversal import distinct, replace_nodes, symbol_names
 
-GREEK = frozenset(
-    (
-        "alpha beta gamma delta epsilon varepsilon zeta eta theta vartheta iota kappa lambda mu "
-        "nu xi omicron pi rho sigma tau upsilon phi varphi chi psi omega"
-    ).split()
-)
-"""Names that are scalars by convention, and LaTeX commands."""
 _PRETTY_DIMS = ["m", "n", "p", "q", "r", "s", "t", "u", "v", "w", "k", "l"]
-
-
-NAMINGS = ("seed", "matrixcalculus")
-
-
-def convention(name: str, naming: str = "seed") -> str:
-    """A name's kind unless declared. The seed's naming: Greek is a scalar, lower case a
-    vector, else a matrix. matrixcalculus.org's: a–g scalars, h–z vectors, A–Z matrices."""
-    if naming == "matrixcalculus" and name[0].isascii() and name[0].isalpha():
-        return "matrix" if name[0].isupper() else "scalar" if name[0] <= "g" else "vector"
-    stem = name.split("_")[0].rstrip("0123456789")
-    if stem.lower() in GREEK or (len(name) == 1 and "α" <= name.lower() <= "ω"):
-        return "scalar"
-    return "vector" if name[0].islower() else "matrix"
-
-
-Spec = Sequence[int | str] | str
-"""A declaration: ("m", "n"), "m,n", ("n",), "scalar", or ("n", "n", "symmetric")."""
-
-SPEC_FORMS = '"m,n", ("m", "n"), "n", "scalar" or "n,n,symmetric" (a size may be a number)'
-"""How a declaration is written, for the messages that refuse one."""
-
-NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*|[α-ωΑ-Ω]")
-"""A name as grammar/matcalc.lark's NAME terminal reads it (tests/test_parse.py checks that
-they agree)."""
-
-NAME_FORMS = "a letter, then letters, digits or _ (X, W1, x_2), or one Greek letter (λ)"
-
-
-def is_name(text: str) -> bool:
-    """Whether `text` is one name as the parser reads it."""
-    return NAME.fullmatch(text) is not None
-
-
-def declarations(spec: object) -> tuple[dict[str, Shape], frozenset[str]]:
-    """The declared shapes, and the names declared symmetric, of a declaration as `diff` takes
-    it: {"X": ("m", "n"), "x": "n", "lambda": "scalar", "S": "n,n,symmetric"}. Names are
-    stripped; a name declared twice, or anything else where a name or a shape goes, is refused."""
-    if spec is None:
-        return {}, frozenset()
-    if not isinstance(spec, Mapping):
-        raise MatcalcError(
-            f'shapes map names to shapes, as {{"X": ("m", "n")}}, not {reprlib.repr(spec)}',
-            ErrorKind.SHAPE,
-        )
-    declared: dict[str, Shape] = {}
-    symmetric: set[str] = set()
-    for key, found in spec.items():
-        name = declared_name(key)
-        if name in declared:
-            raise MatcalcError(f"{name} is declared twice; declare each name once", ErrorKind.NAME)
-        declared[name] = declared_shape(name, found)
-        if is_symmetric(found):
-            symmetric.add(name)
-    return declared, frozenset(symmetric)
-
-
-def declared_name(key: object) -> str:
-    """A declared name, stripped, if the parser reads it as one name."""
-    if not isinstance(key, str):
-        raise MatcalcError(
-            f'a declared name is a string such as "X", not {reprlib.repr(key)}', ErrorKind.NAME
-        )
-    if not is_name(key.strip()):
-        raise MatcalcError(
-            f"{key!r} is not a name matcalc reads: a name is {NAME_FORMS}", ErrorKind.NAME
-        )
-    return key.strip()
-
-
-def _parts(spec: object, name: str = "") -> list[int | str]:
-    """The comma-separated or listed parts of a declaration; "scalar" has none."""
-    parts: list[int | str]
-    if isinstance(spec, str):
-        parts = [part.strip() for part in spec.split(",")]
-    elif isinstance(spec, tuple | list) and all(
-        isinstance(part, int | str) and not isinstance(part, bool) for part in spec
-    ):
-        parts = [part.strip() if isinstance(part, str) else part for part in spec]
-    else:
-        where = f"{name}: " if name else ""
-        raise MatcalcError(
-            f"{where}a shape is written {SPEC_FORMS}, not {reprlib.repr(spec)}", ErrorKind.SHAPE
-        )
-    return [] if parts == ["scalar"] else parts
-
-
-def is_symmetric(spec: Spec) -> bool:
-    """Whether a declaration ends in "symmetric", as S=n,n,symmetric."""
-    return _parts(spec)[-1:] == ["symmetric"]
-
-
-def declared_shape(name: str, spec: Spec) -> Shape:
-    """A declaration as a shape: ("m", "n") a matrix, ("n",) a column vector, () or "scalar";
-    a symmetric matrix is square."""
-    parts = _parts(spec, name)
-    if parts[-1:] == ["symmetric"]:
-        parts = parts[:-1]
-        if len(parts) != 2 or parts[0] != parts[1]:
-            raise MatcalcError(
-                f"{name}: a symmetric matrix is square, as in {name}=n,n,symmetric",
-                ErrorKind.SHAPE,
-            )
-    dims = [_dim(name, d) for d in parts]
-    if len(dims) == 0:
-        return SCALAR
-    if len(dims) == 1:
-        return (dims[0], 1)
-    if len(dims) == 2:
-        return (dims[0], dims[1])
-    raise MatcalcError(
-        f"{name}: a shape has at most two dimensions, got {len(dims)}", ErrorKind.SHAPE
-    )
-
-
-def _dim(name: str, value: int | str) -> Dim:
-    if isinstance(value, str) and value.isdecimal():
-        value = int(value)
-    if isinstance(value, int) and value > 0:
-        return value
-    if isinstance(value, str) and value.isidentifier() and value not in _WORDS:
-        return value
-    raise MatcalcError(
-        f"{name}: a dimension is a positive integer or a name, not {value!r}", ErrorKind.SHAPE
-    )
-
-
-_WORDS = ("scalar", "symmetric")
-"""Words of a declaration, which are not dimensions."""
 
 
 def show(shape: Shape) -> str:

@@ -20,6 +20,7 @@ LAYERS = [
     "traversal",
     "operations",
     "functions",
+    "declarations",
     "shapes",
     "hints",
     "parse_errors",

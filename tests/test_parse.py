@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from matcalc import ErrorKind, MatcalcError, diff, parse
+from matcalc.declarations import NAME
 from matcalc.expr import (
     Add,
     Div,
@@ -40,7 +41,6 @@ from matcalc.hints import (
     distance,
 )
 from matcalc.parser import KNOWN_FUNCTIONS, lalr, parse_located, read
-from matcalc.shapes import NAME
 
 X, W, Y, D, R, C = (Symbol(n) for n in "XWYDRC")
 a, x = Symbol("a"), Symbol("x")

@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 
 from matcalc import ErrorKind, MatcalcError, diff, parse
-from matcalc.shapes import convention, declarations, declared_shape, infer
+from matcalc.declarations import convention, declarations, declared_shape
+from matcalc.shapes import infer
 
 INFERRED = [
     ("||g(X W) - Y||_F^2", {}, {"X": ("m", "n"), "W": ("n", "p"), "Y": ("m", "p")}),

@@ -151,7 +151,7 @@ def test_cookbook_results_round_trip_through_sympy(identity: CookbookIdentity) -
 
 
 def _declared(declared: Mapping[str, Any]) -> dict[str, Shape]:
-    from matcalc.shapes import declared_shape
+    from matcalc.declarations import declared_shape
 
     return {name: declared_shape(name, spec) for name, spec in declared.items()}
 

@@ -14,11 +14,11 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from matcalc.shapes import GREEK as GREEK_NAMES
+from matcalc.declarations import GREEK as GREEK_NAMES
 
 
 def _greek() -> dict[str, str]:
-    """Each Greek letter whose name is a Greek scalar's name (shapes.GREEK) by that name:
+    """Each Greek letter whose name is a Greek scalar's name (declarations.GREEK) by that name:
     `λ` is `lambda`, `Λ` is `Lambda`, the final `ς` is `sigma`."""
     found = {}
     for code in range(ord("Α"), ord("ω") + 1):

@@ -7,6 +7,7 @@ import unicodedata
 from functools import lru_cache
 from typing import TYPE_CHECKING, assert_never
 
+from matcalc.declarations import GREEK
 from matcalc.expr import (
     Add,
     Applied,
@@ -45,7 +46,7 @@ from matcalc.printing import (
     power_base_needs_parentheses,
     sum_parts,
 )
-from matcalc.shapes import GREEK, SCALAR
+from matcalc.shapes import SCALAR
 
 if TYPE_CHECKING:
     from matcalc.derivation import Derivation, Step
