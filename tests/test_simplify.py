@@ -3,13 +3,15 @@ rewrites that each closed form says it made."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 from conftest import assert_gradient_correct, well_conditioned
 
-from matcalc import diff, evaluate, parse
+from matcalc import diff, evaluate, gradcheck, parse
 from matcalc.finite_differences import random_env
-from matcalc.limits import MAX_TERMS
+from matcalc.limits import MAX_POWER, MAX_TERMS
 from matcalc.shapes import infer
 from matcalc.simplify import REWRITES, closed_form, factored_form, signs_out
 from matcalc.traversal import symbol_names
@@ -46,6 +48,8 @@ ROWS = [
     ("logdet(X^{-1})", "-logdet(X)"),
     ("det(X^{-1}) det(X^T)", "1"),
     ("X X X", "X^3"),
+    (" ".join(["X"] * 35), "X^32 X^3"),
+    (" ".join(["(X + A)^{-1}"] * 65), "((X + A)^{-1})^32 ((X + A)^{-1})^32 (X + A)^{-1}"),
     ("(a^T x) (a^T x) X", "(a^T x)^2 X"),
     ("X / ||x||_2^3 ||x||_2", "X / ||x||_2^2"),
     ("(2 lambda)^2 X / lambda", "4 lambda X"),
@@ -136,6 +140,26 @@ def test_within_the_term_limit_products_are_expanded() -> None:
     assert str(derivation.result) == " + ".join(f"2 A{i} X X^T" for i in range(1, 31))
     assert derivation.steps[-1].wording == "we've expanded products"
     assert_gradient_correct(derivation)
+
+
+@pytest.mark.parametrize("copies", [32, 33, 35, 40])
+@pytest.mark.parametrize("factor", ["inv(X + A)", "inv(X)"])
+def test_a_long_product_of_inverses_keeps_its_powers_within_the_limit(
+    factor: str, copies: int
+) -> None:
+    """The derivative of tr of k inverses has runs of k + 1 equal factors: a power of a matrix
+    past MAX_POWER would be one nothing reads back, so a run is split (X^32 X^3)."""
+    derivation = diff(f"tr({' '.join([factor] * copies)})", "X")
+    powers = [int(p) for p in re.findall(r"\^(\d+)", str(derivation.result))]
+    assert powers and max(powers) == MAX_POWER
+    assert parse(str(derivation.result)) == derivation.result
+    rng = np.random.default_rng(copies)
+    env = {"X": np.eye(4) + 0.03 * rng.standard_normal((4, 4))}
+    if "A" in factor:
+        env["A"] = 0.03 * rng.standard_normal((4, 4))
+    assert gradcheck(derivation, env) < 1e-6
+    _value, gradient = derivation.to_function()(**env)
+    assert np.allclose(gradient, derivation.evaluate(env))
 
 
 def test_expanding_stops_at_the_limit() -> None:

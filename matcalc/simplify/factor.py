@@ -8,6 +8,7 @@ from functools import reduce
 from math import gcd
 
 from matcalc.expr import ZERO, Add, Div, Expr, FrobSq, Neg, Norm, Power, number
+from matcalc.limits import MAX_POWER
 from matcalc.simplify.terms import Powers, Term, product
 
 EUCLIDEAN = ("F", "2")
@@ -69,10 +70,11 @@ def _common_run(sequences: list[tuple[Expr, ...]], limit: int) -> tuple[Expr, ..
 
 
 def _runs(factors: tuple[Expr, ...]) -> tuple[Expr, ...]:
-    """Equal neighbours as a power: `X X X` is `X^3`."""
+    """Equal neighbours as a power: `X X X` is `X^3`. A power of a matrix goes up to MAX_POWER
+    only, the largest that reads back, so a longer run is several: 35 X's are `X^32 X^3`."""
     out: list[tuple[Expr, int]] = []
     for base in factors:
-        if out and out[-1][0] == base:
+        if out and out[-1][0] == base and out[-1][1] < MAX_POWER:
             out[-1] = (base, out[-1][1] + 1)
         else:
             out.append((base, 1))
