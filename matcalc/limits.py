@@ -50,6 +50,10 @@ MAX_POWER = 32
 """The largest whole power of a matrix (its derivative has that many terms), and the largest
 exponent to which the simplifier raises a number (2^32 is already 10 digits)."""
 
+MAX_ENTRIES = 10**8
+"""Entries of one matrix that evaluation or a numerical check makes (800 MB of float64):
+past it, a clear error before anything is allocated."""
+
 
 def deep_recursion(function: Callable[_P, _R]) -> Callable[_P, _R]:
     """`function`, given STACK_FRAMES frames beyond its caller's while it runs: Python's recursion

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import reprlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import partial
@@ -37,7 +38,7 @@ from matcalc.expr import (
     as_node,
 )
 from matcalc.functions import FUNCTIONS, PLACEHOLDER, is_generic
-from matcalc.limits import deep_recursion
+from matcalc.limits import MAX_ENTRIES, deep_recursion
 from matcalc.operations import operation_of
 from matcalc.parser import parse
 from matcalc.shapes import Shape, Shapes, infer, show
@@ -70,6 +71,7 @@ def evaluate(
     its shape. A 1×1 result is a float; a column result is 1-D when the vectors in `env` were.
     """
     defined = {found.name: found for found in definitions(functions)}
+    _check_where(where)
     if isinstance(expr, Derivation):
         shapes = expr.shapes if shapes is None else shapes
         where = (*expr.where, *where)
@@ -87,6 +89,8 @@ def evaluate(
         raise MatcalcError(f"env maps names to values, not {type(env).__name__}", ErrorKind.VALUE)
     symbolic = _symbolic(shapes)
     arrays = {name: _as_matrix(name, v) for name, v in env.items() if not callable(v)}
+    for name in arrays.keys() & symbolic.keys():
+        _check_kind(name, np.ndim(env[name]), symbolic[name])
     callables = {**elementwise_functions(defined), **{n: v for n, v in env.items() if callable(v)}}
     for binding in where:
         arrays[binding.name.name] = _matrix(binding.value, arrays, callables, symbolic)
@@ -97,14 +101,31 @@ def evaluate(
     return value[:, 0] if one_d and value.shape[1] == 1 else value
 
 
+def _check_where(where: object) -> None:
+    """`where` must hold named values, as a Derivation's `where` does."""
+    if not isinstance(where, list | tuple) or not all(isinstance(b, Binding) for b in where):
+        raise MatcalcError(
+            f"where holds named values (a Derivation's where), not {reprlib.repr(where)}",
+            ErrorKind.VALUE,
+        )
+
+
+def _check_kind(name: str, ndim: int, shape: Shape) -> None:
+    """A number may stand only for a scalar, a 1-D array only for a vector: otherwise the
+    array is blamed here, rather than another whose dimension it set to 1."""
+    if (ndim == 0 and shape != (1, 1)) or (ndim == 1 and shape[1] != 1):
+        given = "a number" if ndim == 0 else "a 1-D array"
+        raise MatcalcError(f"{name} is {show(shape)}, but its value is {given}", ErrorKind.SHAPE)
+
+
 def _matrix(
     expr: Expr,
     arrays: Mapping[str, Array],
     functions: Mapping[str, Callable[[Array], Any]],
     symbolic: Mapping[str, Shape],
 ) -> Array:
-    sizes = _bind_dimensions(expr, arrays, symbolic)
-    return _Evaluator(arrays, functions, sizes, symbolic).value(expr)
+    sizes, typed = _bind_dimensions(expr, arrays, symbolic)
+    return _Evaluator(arrays, functions, sizes, symbolic, typed).value(_sized(expr, sizes))
 
 
 def _symbolic(shapes: Mapping[str, Spec] | Shapes | None) -> dict[str, Shape]:
@@ -176,6 +197,10 @@ def _as_matrix(name: str, value: Any) -> Array:
             raise TypeError(name)
         given = np.asarray(value)
         array = None if np.iscomplexobj(given) else given.astype(np.float64)
+    except OverflowError:
+        raise MatcalcError(
+            f"{name} is beyond the largest float, about 1.8e308", ErrorKind.VALUE
+        ) from None
     except (TypeError, ValueError) as error:
         raise MatcalcError(
             f"{name} is not an array of real numbers ({type(value).__name__})", ErrorKind.VALUE
@@ -195,9 +220,10 @@ def _as_matrix(name: str, value: Any) -> Array:
 
 def _bind_dimensions(
     expr: Expr, arrays: Mapping[str, Array], symbolic: Mapping[str, Shape]
-) -> dict[str, int]:
-    """Sizes of the named dimensions, read off the arrays; arrays whose shapes do not fit the
-    expression are a MatcalcError here rather than a NumPy error later."""
+) -> tuple[dict[str, int], Shapes]:
+    """Sizes of the named dimensions, read off the arrays, and the shapes of `expr` with them;
+    arrays whose shapes do not fit the expression are a MatcalcError here rather than a NumPy
+    error later."""
     sizes: dict[str, int] = {}
     for name, shape in symbolic.items():
         if name in arrays:
@@ -217,7 +243,7 @@ def _bind_dimensions(
     given = {n: (a.shape[0], a.shape[1]) for n, a in arrays.items() if n in names}
     typed = infer(_sized(expr, sizes), given)
     sizes.update({d: v for d, v in typed.bindings.items() if isinstance(v, int)})
-    return sizes
+    return sizes, typed
 
 
 def _sized(expr: Expr, sizes: Mapping[str, int]) -> Expr:
@@ -256,13 +282,15 @@ class _Evaluator:
         functions: Mapping[str, Callable[[Array], Any]],
         sizes: Mapping[str, int],
         symbolic: Mapping[str, Shape],
+        typed: Shapes,
     ):
         self.arrays, self.functions, self.sizes = arrays, functions, sizes
-        self.symbolic = symbolic
+        self.symbolic, self.typed = symbolic, typed
 
     def value(self, expr: Expr) -> Array:
         v = self.value
         node = as_node(expr)
+        self._room(node)
         match node:
             case Symbol(name):
                 if name not in self.arrays:
@@ -300,7 +328,7 @@ class _Evaluator:
             case HadamardPow(base, exponent):
                 return v(base) ** exponent
             case Func(name, arg):
-                return np.asarray(self._function(name)(v(arg)), dtype=np.float64)
+                return self._applied(name, v(arg))
             case FrobSq(arg):
                 return np.full((1, 1), float(np.sum(v(arg) ** 2)))
             case Power(base, exponent):
@@ -314,6 +342,37 @@ class _Evaluator:
                 raise MatcalcError("a pending derivative has no value", ErrorKind.VALUE)
             case _:
                 assert_never(node)
+
+    def _room(self, node: Expr) -> None:
+        """A MatcalcError, before anything is allocated, where `node`'s value would have more
+        than MAX_ENTRIES entries."""
+        rows, cols = (
+            self.sizes.get(d, d) if isinstance(d, str) else d for d in self.typed.of(node)
+        )
+        if isinstance(rows, int) and isinstance(cols, int) and rows * cols > MAX_ENTRIES:
+            raise MatcalcError(
+                f"{reprlib.repr(str(node))} is {rows}×{cols}, too large to evaluate "
+                f"(more than {MAX_ENTRIES:,} entries)",
+                ErrorKind.VALUE,
+            )
+
+    def _applied(self, name: str, argument: Array) -> Array:
+        """The elementwise function `name` applied to `argument`: what a callable in env
+        returns must be real numbers in the argument's shape."""
+        function = self._function(name)
+        found = function(argument)
+        try:
+            value = None if np.iscomplexobj(found) else np.asarray(found, dtype=np.float64)
+        except (TypeError, ValueError):
+            value = None
+        if value is None or value.shape != argument.shape:
+            given = reprlib.repr(found) if value is None else f"shape {value.shape}"
+            raise MatcalcError(
+                f"{name} gives {given} for an argument of shape {argument.shape}: an "
+                "elementwise function returns real numbers in its argument's shape",
+                ErrorKind.VALUE,
+            )
+        return value
 
     def _size(self, dim: int | str) -> int:
         if isinstance(dim, int):

@@ -249,6 +249,45 @@ def test_numerator_layout_is_evaluated_as_derived() -> None:
             ErrorKind.VALUE,
             r"X is singular where X\^\{-1\} is evaluated",
         ),
+        (
+            lambda: evaluate("sum(ones(100000, 100000))", {}),
+            ErrorKind.VALUE,
+            r"ones\(100000, 100000\)' is 100000×100000, too large to evaluate",
+        ),
+        (lambda: evaluate("tr(eye(99999999999))", {}), ErrorKind.VALUE, "too large to evaluate"),
+        (
+            lambda: evaluate("sum(x x^T)", {"x": np.ones(20_000)}),
+            ErrorKind.VALUE,
+            "'x x\\^T' is 20000×20000, too large",
+        ),
+        (lambda: evaluate("sum(X)", {"X": X}, where="junk"), ErrorKind.VALUE, "where holds"),
+        (lambda: evaluate("sum(X)", {"X": X}, where=[1, 2]), ErrorKind.VALUE, r"not \[1, 2\]"),
+        (lambda: evaluate("sum(X)", {"X": X}, where=None), ErrorKind.VALUE, "not None"),
+        (
+            lambda: evaluate(diff("α^2", "α"), {"α": 10**400}),
+            ErrorKind.VALUE,
+            "α is beyond the largest float",
+        ),
+        (
+            lambda: evaluate("sum(g(X))", {"X": X, "g": lambda x: "abc"}),
+            ErrorKind.VALUE,
+            r"g gives 'abc' for an argument of shape \(3, 4\)",
+        ),
+        (
+            lambda: evaluate("sum(g(X))", {"X": X, "g": lambda x: np.ones(7)}),
+            ErrorKind.VALUE,
+            r"g gives shape \(7,\) for an argument of shape \(3, 4\)",
+        ),
+        (
+            lambda: evaluate(diff("||X - D R||_F^2", "D"), {"X": 2.0, "D": X, "R": W}),
+            ErrorKind.SHAPE,
+            "^shape error: X is m×n, but its value is a number$",
+        ),
+        (
+            lambda: evaluate(diff("||X - D R||_F^2", "D"), {"X": Y[0], "D": X, "R": W}),
+            ErrorKind.SHAPE,
+            "X is m×n, but its value is a 1-D array",
+        ),
     ],
 )
 def test_bad_arguments_are_clean_errors(
@@ -270,3 +309,12 @@ def test_a_derivation_at_a_singular_point_is_a_clean_error() -> None:
     expected = inverse.T - (inverse @ A @ inverse).T
     assert np.allclose(evaluate(derivation, {"X": point, "A": A}), expected)
     differences_agree(derivation, {"X": point, "A": A})
+
+
+def test_a_callable_in_its_argument_shape_and_right_kinds_of_values_evaluate() -> None:
+    """What the refusals above leave through: a generic g in shape, a number for a scalar and
+    a 1-D array for a vector, checked against central differences."""
+    derivation = diff("α ||g(A x) - b||_2^2", "x")
+    env = {"α": 2.0, "A": X, "x": W[:, 0], "b": Y[:, 0], "g": np.tanh}
+    env["g'"] = lambda z: 1 - np.tanh(z) ** 2
+    differences_agree(derivation, env)
