@@ -18,7 +18,7 @@ from typing import Any
 from lark import Token, Tree, v_args
 from lark.exceptions import UnexpectedToken, VisitError
 
-from matcalc.declarations import convention
+from matcalc.declarations import GREEK, convention
 from matcalc.errors import ErrorKind, MatcalcError
 from matcalc.expr import (
     Det,
@@ -182,17 +182,18 @@ class _LatexBuilder(Builder):
         return expr
 
     def _name(self, token: Token) -> tuple[str, str]:
-        """The name and its subscript: `\\mathbf{W}_1` → ("W", "1"), `\\lambda` → ("lambda", "")."""
+        """The name and its subscript: `\\mathbf{W}_1` → ("W", "1"), `\\lambda` → ("λ", ""),
+        `\\lambda_1` → ("lambda", "1") (the plain notation puts no index on a Greek letter)."""
         sub = SUBSCRIPT.search(token)
         head = token[: sub.start()].strip() if sub else token.strip()
         subscript = (sub.group(1) or sub.group(2)) if sub else ""
         if token.type == "COMMAND":
-            return GREEK_LETTERS[head[1:]], subscript
+            return _greek(head[1:], subscript), subscript
         if token.type != "FONT":
             return head, subscript
         font, inner = font_parts(head) or ("", "")
         if inner.startswith("\\") and inner[1:] in GREEK_LETTERS:
-            return GREEK_LETTERS[inner[1:]], subscript
+            return _greek(inner[1:], subscript), subscript
         if not re.fullmatch(r"[A-Za-z][A-Za-z0-9]*|[α-ωΑ-Ω]", inner):
             message = f"{head}: matcalc reads a name in a font, such as \\mathbf{{x}}"
             raise MatcalcError(message, ErrorKind.PARSE, token_span(self.text, token))
@@ -379,6 +380,12 @@ class _LatexBuilder(Builder):
             raise MatcalcError(message, ErrorKind.PARSE, token_span(self.text, token))
         rows, cols = (int(d) if d.isdigit() else d for d in (*dims, "1")[:2])
         return self._at(meta, Ones(rows, cols))
+
+
+def _greek(word: str, subscript: str) -> str:
+    """The name a Greek command stands for: the letter, as the plain notation writes it,
+    or with an index the word (`lambda1`), as the plain notation writes that."""
+    return word if subscript and word in GREEK else GREEK_LETTERS[word]
 
 
 def _scalar(expr: Expr) -> bool:

@@ -25,9 +25,12 @@ from matcalc.parser import KNOWN_FUNCTIONS
 
 
 def _greek_letters() -> dict[str, str]:
-    """Command word to name, as the LaTeX printer writes them: `alpha` → "alpha" (the plain
-    notation's spelling), `Sigma` → "Σ" (a capital has no other)."""
-    letters = {word: word for word in GREEK}
+    """Command word to the letter, as the plain notation writes it: `alpha` → "α",
+    `varepsilon` → "ε", `Sigma` → "Σ"; so `\\alpha` and the plain α are one name."""
+    letters = {}
+    for word in GREEK:
+        spelled = word.removeprefix("var").upper().replace("LAMBDA", "LAMDA")
+        letters[word] = unicodedata.lookup(f"GREEK SMALL LETTER {spelled}")
     for code in range(ord("Α"), ord("Ω") + 1):
         if unicodedata.category(letter := chr(code)) == "Lu":
             word = unicodedata.name(letter).split()[-1].lower().replace("lamda", "lambda")

@@ -16,6 +16,7 @@ from objectives import Objective, objectives
 
 import matcalc
 from matcalc import ErrorKind, MatcalcError, parse
+from matcalc.declarations import GREEK
 from matcalc.derive import inferred
 from matcalc.expr import (
     NODE_KINDS,
@@ -213,9 +214,9 @@ PAPERS = [
     _row(
         "ridge",
         r"\|XW - Y\|_F^2 + \lambda \|W\|_F^2",
-        "||X W - Y||_F^2 + lambda ||W||_F^2",
+        "||X W - Y||_F^2 + λ ||W||_F^2",
         "W",
-        "2 X^T X W - 2 X^T Y + 2 lambda W",
+        "2 X^T X W - 2 X^T Y + 2 λ W",
     ),
     _row("l1-norm", r"\|\mathbf{x}\|_1", "||x||_1", "x", "sign(x)", positive=True),
     _row(
@@ -238,10 +239,10 @@ PAPERS = [
         "mahalanobis",
         r"(\mathbf{x} - \boldsymbol{\mu})^\top \boldsymbol{\Sigma}^{-1}"
         r" (\mathbf{x} - \boldsymbol{\mu})",
-        "(x - mu)^T Σ^{-1} (x - mu)",
+        "(x - μ)^T Σ^{-1} (x - μ)",
         "x",
-        "Σ^{-1} x - Σ^{-1} mu + Σ^{-T} x - Σ^{-T} mu",
-        shapes={"mu": ("n",), "Σ": ("n", "n")},
+        "Σ^{-1} x - Σ^{-1} μ + Σ^{-T} x - Σ^{-T} μ",
+        shapes={"μ": ("n",), "Σ": ("n", "n")},
         positive=True,
     ),
     _row("bm-intercal", r"\bm{x}^\intercal \bm{A}\bm{x}", "x^T A x", "x", "A x + A^T x"),
@@ -318,10 +319,10 @@ PAPERS = [
     _row(
         "lasso",
         r"\frac{1}{2} \| \mathbf{y} - X\boldsymbol\beta \|_2^2 + \lambda \|\boldsymbol\beta\|_1",
-        "1/2 ||y - X beta||_2^2 + lambda ||beta||_1",
-        "beta",
-        "-X^T y + X^T X beta + lambda sign(beta)",
-        shapes={"beta": ("n",)},
+        "1/2 ||y - X β||_2^2 + λ ||β||_1",
+        "β",
+        "-X^T y + X^T X β + λ sign(β)",
+        shapes={"β": ("n",)},
         positive=True,
     ),
     _row(
@@ -342,9 +343,9 @@ PAPERS = [
     _row(
         "frac-single-tokens",
         r"\frac\lambda 2 \|W\|_F^2 + \frac x2 \|W\|_F^2",
-        "lambda/2 ||W||_F^2 + x/2 ||W||_F^2",
+        "λ/2 ||W||_F^2 + x/2 ||W||_F^2",
         "W",
-        "lambda W + x W",
+        "λ W + x W",
         shapes={"x": "scalar"},
     ),
     _row(
@@ -379,9 +380,9 @@ PAPERS = [
     _row(
         "euler-upright-gaussian",
         r"\mathrm{e}^{-\frac12 \|\mathbf{x} - \boldsymbol{\mu}\|^2}",
-        "exp(-1/2 ||x - mu||^2)",
+        "exp(-1/2 ||x - μ||^2)",
         "x",
-        "-exp(-1 / 2 ||x - mu||^2) (x - mu)",
+        "-exp(-1 / 2 ||x - μ||^2) (x - μ)",
     ),
     _row(
         "display-math",
@@ -421,10 +422,13 @@ def _as_printed(expr: Expr) -> Expr:
     ||x||_1 are both \\Vert x\\Vert_1, and norm2(x)^2 and ||x||^2 are both \\Vert x\\Vert^{2}
     (the same operation and the same number, written apart only in the plain notation). Of a
     matrix, \\Vert X\\Vert_1 reads as the induced norm, which shapes refuse: norm1(X), the sum
-    of magnitudes, is the one of the pair that every shape takes."""
+    of magnitudes, is the one of the pair that every shape takes. Likewise lambda and λ are
+    both \\lambda, which reads as λ."""
 
     def one(node: Expr) -> Expr | None:
         match node:
+            case Symbol(name) if name in GREEK and name in GREEK_LETTERS:
+                return Symbol(GREEK_LETTERS[name])
             case Norm(arg, "1"):
                 return Norm(_as_printed(arg), "norm1")
             case Power(Norm(arg, "norm2"), Number(value)) if value == 2:
@@ -465,7 +469,8 @@ def test_latex_of_random_objectives_reads_back(objective: Objective) -> None:
     _assert_reads_back(objective.expr, sized)
 
 
-NAMES = ["X", "Y", "x", "A1", "W_i", "x_ab", "lambda", "sigma", "Σ", "logits", "PA1", "e", "g"]
+NAMES = ["X", "Y", "x", "A1", "W_i", "x_ab", "λ", "σ", "lambda1", "Σ", "logits", "PA1", "e", "g"]
+"""Names of every kind; a Greek name is drawn as its letter, which \\lambda reads back as."""
 FUNCTIONS = ["exp", "log", "tanh", "sigmoid", "softplus", "relu", "abs", "sqrt", "step"]
 FUNCTIONS += ["sign", "tan", "arctan", "g", "g'", "h", "phi"]
 DECIMALS = [Fraction(0), Fraction(1), Fraction(2), Fraction(1, 2), Fraction(5, 4), Fraction(10)]
@@ -530,7 +535,7 @@ KINDS = [
     Neg(Symbol("X")),
     Add((Symbol("X"), Neg(Symbol("Y")))),
     MatMul(Symbol("A"), Symbol("X")),
-    Div(Symbol("X"), Symbol("lambda")),
+    Div(Symbol("X"), Symbol("λ")),
     Hadamard(Symbol("X"), Symbol("Y")),
     HadamardDiv(Symbol("X"), Symbol("Y")),
     HadamardPow(Symbol("X"), 3),
@@ -633,7 +638,7 @@ def test_spellings_mean_the_same(spellings: tuple[str, ...]) -> None:
 
 def test_a_name_in_a_font_is_that_name() -> None:
     assert parse_latex(r"\mathbf{x}^\top \mathbf{A}\mathbf{x}") == parse("x^T A x")
-    assert parse_latex(r"\mathbf{W}_1 \boldsymbol{\theta}") == parse("W1 theta")
+    assert parse_latex(r"\mathbf{W}_1 \boldsymbol{\theta}") == parse("W1 θ")
     assert parse_latex(r"\lambda_1 x_{ij}") == parse("lambda1 x_ij")
     assert parse_latex(r"\Sigma^{-1}") == Inverse(Symbol("Σ"))
 
@@ -671,7 +676,7 @@ def test_an_operator_takes_the_operand_after_it() -> None:
 
 def test_times_scales() -> None:
     assert parse_latex(r"2 \times X") == parse("2 X")
-    assert parse_latex(r"\lambda \times \|W\|_F^2") == parse("lambda ||W||_F^2")
+    assert parse_latex(r"\lambda \times \|W\|_F^2") == parse("λ ||W||_F^2")
     assert parse_latex(r"X \times \operatorname{tr}(A)") == parse("X tr(A)")
 
 
@@ -693,7 +698,7 @@ def test_spans_point_into_the_latex() -> None:
     assert isinstance(expr, Add)
     found = {str(node): spans[id(node)].column for node in preorder(expr) if id(node) in spans}
     assert found["x"] == text.index(r"\mathbf") + 1
-    assert found["lambda"] == text.index(r"\lambda") + 1
+    assert found["λ"] == text.index(r"\lambda") + 1
 
 
 def test_a_shape_error_points_into_the_latex() -> None:
@@ -900,3 +905,14 @@ def test_e_is_a_name_where_no_power_follows_it_bare() -> None:
     squared = Add((Power(e, Number(Fraction(2))), e))
     assert latex(squared) == r"\mathit{e}^{2} + \mathit{e}"
     assert parse_latex(latex(squared)) == squared
+
+
+def test_a_greek_command_is_the_greek_letter() -> None:
+    assert parse_latex(r"\alpha \|x\|_2^2") == parse("α ||x||_2^2")
+    assert parse_latex(r"\boldsymbol{\varepsilon} + \lambda_1") == parse("ε + lambda1")
+    assert parse_latex(latex(parse("α x"))) == parse("α x")
+    assert parse_latex(latex(parse("lambda x"))) == parse("λ x")  # both print \lambda
+    derivation = matcalc.diff(r"\alpha^2 \|x\|_2^2", "α", notation="latex")
+    assert str(derivation.result) == "2 ||x||_2^2 α"
+    for seed in (0, 1):
+        assert matcalc.gradcheck(derivation, seed=seed) < TOLERANCE
