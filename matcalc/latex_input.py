@@ -374,7 +374,8 @@ class _LatexBuilder(Builder):
         found = re.search(r"_\s*(?:\{([^{}]*)\}|(.))", token)
         if found is None:
             return self._at(meta, Ones(self._size(), 1))
-        dims = [d.strip() for d in re.split(r"\\times|×|,", found.group(1) or found.group(2))]
+        written = found.group(1) if found.group(1) is not None else found.group(2)
+        dims = [d.strip() for d in re.split(r"\\times|×|,", written)]
         if len(dims) > 2 or not all(re.fullmatch(r"[1-9]\d*|[A-Za-z]\w*", d) for d in dims):
             message = "write the ones as \\mathbf{1}, \\mathbf{1}_n or \\mathbf{1}_{m \\times n}"
             raise MatcalcError(message, ErrorKind.PARSE, token_span(self.text, token))

@@ -189,6 +189,8 @@ _LEFT_RIGHT = ("langle", "rangle")
 
 def _check_command(token: Token, text: str, defined: Collection[str]) -> None:
     word = command_word(token)
+    if word is None and token.type == "COMMAND":  # \operatorname with no name in braces
+        word = re.sub(r"[\s\\]|_.*", "", token)
     if word is None or (word in GREEK_LETTERS and token.type != "CALL"):
         return
     if token.type == "CALL" and word in GREEK_LETTERS and word not in ("sigma", *defined):
@@ -214,8 +216,15 @@ def command_word(token: Token) -> str | None:
     return re.sub(r"[\s\\]", "", found.group(1))
 
 
+_FONT_WORDS = ("mathbf", "mathit", "boldsymbol", "bm", "mathrm", "mathsf", "text")
+
+
 def _unknown_command(word: str) -> str:
     hint = next((hint for words, hint in LATEX_ADVICE.items() if word in words), None)
+    if hint is None and word in KNOWN_COMMANDS:  # known, but what follows is not its argument
+        usage = "\\operatorname{tr}(X)" if word == "operatorname" else "\\mathbf{x}, \\mathbf{W}_1"
+        what = "a function's name" if word == "operatorname" else "one name"
+        return f"\\{word} cannot be read here: it holds {what}, as in {usage}"
     if hint is None and (close := difflib.get_close_matches(word, KNOWN_COMMANDS, n=1)):
         hint = f"did you mean \\{close[0]}?"
     return f"unknown command \\{word}; {hint or 'its functions are ' + ', '.join(KNOWN_FUNCTIONS)}"
@@ -235,6 +244,8 @@ def latex_syntax_error(text: str, before: list[Token], token: Token) -> MatcalcE
         return MatcalcError(message, ErrorKind.PARSE, token_span(text, unclosed[-1]))
     if token.type == "$END":
         message = "the expression ends too early: expected an operand"
+    elif token.type in CLOSERS and unclosed and CLOSING[opened(unclosed[-1])][0] == token.type:
+        message = _missing_operand(before[-1], unclosed[-1], token)
     elif token.type in CLOSERS:
         where = (
             f"{unclosed[-1]} at column {unclosed[-1].column}, which {closing} closes"
@@ -250,3 +261,12 @@ def latex_syntax_error(text: str, before: list[Token], token: Token) -> MatcalcE
         operand = not before or before[-1].type not in OPERAND_ENDS
         message = f"unexpected {token}" + (": expected an operand" if operand else "")
     return MatcalcError(message, ErrorKind.PARSE, token_span(text, token))
+
+
+def _missing_operand(last: Token, opener: Token, closer: Token) -> str:
+    """What is missing where `closer` rightly closes `opener` but comes too early."""
+    if last is opener:
+        return f"nothing between {opener} and {closer}: expected an operand"
+    if last.type in ("SUM", "OPERATOR", "SQRT", "FRAC"):
+        return f"{last} needs an operand before {closer}"
+    return f"unexpected {closer}: expected an operand before it"
