@@ -6,6 +6,8 @@ the symbolic dimensions given distinct sizes (3, 4, 5, …) so that no mix-up of
 
 from __future__ import annotations
 
+import math
+import reprlib
 from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
@@ -16,9 +18,9 @@ from matcalc.derivation import Derivation
 from matcalc.errors import ErrorKind, MatcalcError
 from matcalc.expr import ZERO, Expr, Func, MatMul, Transpose
 from matcalc.functions import is_generic
-from matcalc.limits import deep_recursion
+from matcalc.limits import MAX_ENTRIES, deep_recursion
 from matcalc.numeric import evaluate
-from matcalc.shapes import Shape
+from matcalc.shapes import Shape, show
 from matcalc.sharing import Binding
 from matcalc.traversal import preorder
 
@@ -40,6 +42,12 @@ def random_env(
     env: dict[str, Any] = {}
     for name, shape in symbols.items():
         dims = [d if isinstance(d, int) else sizes.setdefault(d, 3 + len(sizes)) for d in shape]
+        if math.prod(dims) > MAX_ENTRIES:
+            raise MatcalcError(
+                f"{name} is {show(shape)}, too large to evaluate or check (more than "
+                f"{MAX_ENTRIES:,} entries)",
+                ErrorKind.VALUE,
+            )
         env[name] = rng.uniform(low, high, size=dims)
         if name in symmetric:
             env[name] = (env[name] + env[name].T) / 2
@@ -92,6 +100,8 @@ def _along(
 ) -> tuple[float, float, float]:
     """The two directional derivatives of `directional_derivatives`, and the rounding the
     central difference may carry (`round_off`)."""
+    if wrt not in env:
+        raise MatcalcError(f"env has no value for {wrt}, the variable", ErrorKind.VALUE)
     x = np.asarray(env[wrt], dtype=np.float64)
     if gradient == ZERO:  # 0 stands for the zero matrix of the variable's shape
         value = np.zeros_like(x)
@@ -109,18 +119,23 @@ def _along(
         direction = (direction + direction.T) / 2
 
     def f(point: Any) -> float:
-        return float(
-            evaluate(objective, {**env, wrt: point}, shapes=symbols, functions=functions)
-        )
+        return float(evaluate(objective, {**env, wrt: point}, shapes=symbols, functions=functions))
 
     def difference(step: float) -> float:
         return (f(x + step * direction) - f(x - step * direction)) / (2 * step)
 
+    at = f(x)
     numeric = difference(epsilon)
     others = [difference(epsilon / 2), difference(2 * epsilon)]
+    if not all(math.isfinite(found) for found in (at, numeric, *others)):
+        raise MatcalcError(
+            f"the objective is not real at the sampled inputs (f is {at} there or beside "
+            "them): they are outside its domain, so there is nothing to compare",
+            ErrorKind.VALUE,
+        )
     spread = max(abs(numeric - other) for other in others)
     analytic = float(np.sum(value * direction))
-    return numeric, analytic, round_off(spread, f(x), epsilon)
+    return numeric, analytic, round_off(spread, at, epsilon)
 
 
 ULPS = 4
@@ -161,8 +176,10 @@ def gradcheck(
     """The relative error of the derivation's result against central differences, beyond what
     rounding f can explain (`relative_error`, `round_off`): 0 for a zero gradient that is right.
 
-    `positive` draws inputs from [0.5, 1.5] instead of [-1, 1], for log and sqrt.
+    `positive` draws inputs from [0.5, 1.5] instead of [-1, 1], for log and sqrt. Where the
+    objective is not real at the inputs (log of a negative number), a MatcalcError says so.
     """
+    _check_arguments(derivation, env, seed)
     symbols, symmetric = derivation.shapes.symbols, derivation.shapes.symmetric
     if env is None:
         low, high = (0.5, 1.5) if positive else (-1.0, 1.0)
@@ -189,3 +206,18 @@ def gradcheck(
             derivation.functions,
         )
     )
+
+
+def _check_arguments(derivation: object, env: object, seed: object) -> None:
+    """gradcheck's arguments must be of their kinds: a clear error rather than NumPy's."""
+    if not isinstance(derivation, Derivation):
+        raise MatcalcError(
+            f"gradcheck takes a Derivation (matcalc.diff's), not {reprlib.repr(derivation)}",
+            ErrorKind.VALUE,
+        )
+    if env is not None and not isinstance(env, Mapping):
+        raise MatcalcError(f"env maps names to values, not {reprlib.repr(env)}", ErrorKind.VALUE)
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise MatcalcError(
+            f"seed is a whole number from 0, not {reprlib.repr(seed)}", ErrorKind.VALUE
+        )
