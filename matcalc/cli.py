@@ -13,6 +13,7 @@ import contextlib
 import json
 import math
 import os
+import re
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -46,13 +47,14 @@ EXAMPLES = {
 }
 """Each command's examples for its --help: arguments after `matcalc COMMAND`, and what they do."""
 
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run `matcalc ARGV…`: print what the command gives, or the error; the exit code."""
     root = parser()
     ascii_only = False
     try:
         try:
-            args = root.parse_args(argv)
+            args = parsed(root, argv)
         except SystemExit as done:  # --help, --version, or a usage error already printed
             return done.code if isinstance(done.code, int) else 2
         ascii_only = getattr(args, "ascii", False)
@@ -110,13 +112,49 @@ def encodable(text: str, stream: IO[str]) -> bool:
     return True
 
 
+def parsed(root: argparse.ArgumentParser, argv: Sequence[str] | None) -> argparse.Namespace:
+    """`argv` read by `root` (`parser()`); arguments it does not take are a usage error that
+    says what each one is (the notebook magic reads its line so too)."""
+    args, extra = root.parse_known_args(argv)
+    if extra:
+        root.error(unrecognized(extra, getattr(args, "command", None), root))
+    return args
+
+
+OPTION = re.compile(r"--?[A-Za-z][A-Za-z0-9-]*(=.*)?", re.DOTALL)
+"""An argument written as an option is, as --latex or -h; an objective such as -sum(X) is not."""
+
+
+def unrecognized(extra: Sequence[str], command: str | None, root: argparse.ArgumentParser) -> str:
+    """Why the arguments `extra` were not taken: an option of another command, or an objective
+    that starts with '-', which goes after --."""
+    message = f"unrecognized arguments: {' '.join(extra)}"
+    options = _options_by_command(root)
+    for argument in extra:
+        flag = argument.partition("=")[0]
+        owners = [name for name, flags in options.items() if flag in flags and name != command]
+        if owners and command is not None:
+            message += f"; {flag} is an option of matcalc {' and '.join(owners)}, not of {command}"
+        elif argument.startswith("-") and not OPTION.fullmatch(argument):
+            message += "; an objective that starts with '-' goes after --, as in "
+            message += "matcalc diff --wrt X -- '-sum(X)'"
+    return message
+
+
+def _options_by_command(root: argparse.ArgumentParser) -> dict[str, set[str]]:
+    """Each command's option strings (--latex, --check, …)."""
+    found: dict[str, set[str]] = {}
+    for action in root._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, command in action.choices.items():
+                found[name] = {flag for a in command._actions for flag in a.option_strings}
+    return found
+
+
 class _ArgumentParser(argparse.ArgumentParser):
     """Usage errors in one line, like every other error; help in ASCII where need be."""
 
     def error(self, message: str) -> NoReturn:
-        if "unrecognized arguments: -" in message:
-            message += "; an objective that starts with '-' goes after --, as in "
-            message += "matcalc diff --wrt X -- '-sum(X)'"
         one_line = message.replace("\n", "\\n")  # an argument may hold a line break
         write(sys.stderr, f"matcalc: usage error: {one_line}")
         raise SystemExit(2)
@@ -287,11 +325,21 @@ def objective(args: argparse.Namespace, stdin: IO[str] | None) -> str:
             "no objective: give it as an argument, with --file PATH, or on standard input"
         )
     try:
-        return stdin.read().rstrip()
-    except UnicodeDecodeError as error:
-        raise matcalc.MatcalcError(f"standard input is not {error.encoding} text") from None
+        return _utf8(stdin).rstrip()
+    except UnicodeError:
+        raise matcalc.MatcalcError("standard input: not UTF-8 text") from None
     except OSError as error:
         raise matcalc.MatcalcError(f"cannot read standard input: {error}") from None
+
+
+def _utf8(stdin: IO[str]) -> str:
+    """Standard input read as UTF-8, as --file reads its file, a byte-order mark dropped: its
+    bytes where it has them, else its text (lone surrogates stand for bytes it could not
+    decode)."""
+    buffer = getattr(stdin, "buffer", None)
+    raw = buffer.read() if buffer is not None else stdin.read().encode("utf-8", "surrogateescape")
+    text: str = raw.decode("utf-8-sig")
+    return text
 
 
 def _problem_options(args: argparse.Namespace) -> dict[str, Any]:
@@ -330,23 +378,38 @@ def _once(flag: str, named: list[tuple[str, T]], kind: matcalc.ErrorKind) -> dic
     return found
 
 
+NOT_REAL = "the objective is not real at the sampled inputs"
+"""Why a check that found no number (nan) could not be made."""
+
+
 @dataclass(frozen=True)
 class Check:
     """What --check found: the relative error of the result against central differences, and
-    the interval the random inputs were drawn from."""
+    the interval the random inputs were drawn from; or, with no error to give (nan), why not."""
 
     relative_error: float
     inputs: str
+    reason: str | None = None
 
     @property
     def agrees(self) -> bool:
         return self.relative_error < TOLERANCE
 
+    @property
+    def unchecked(self) -> str | None:
+        """Why no relative error could be measured, if none could."""
+        if self.reason is not None or math.isfinite(self.relative_error):
+            return self.reason
+        return NOT_REAL
+
     def sentence(self) -> str:
+        where = f"(random inputs in {self.inputs}, float64)"
+        if self.unchecked is not None:
+            return f"check: not checked: {self.unchecked} {where}"
         verdict = "agrees" if self.agrees else "DISAGREES"
         return (
             f"check: {verdict} with central differences, relative error "
-            f"{self.relative_error:.1e} (random inputs in {self.inputs}, float64)"
+            f"{self.relative_error:.1e} {where}"
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -356,19 +419,33 @@ class Check:
             "agrees": self.agrees,
             "tolerance": TOLERANCE,
             "inputs": self.inputs,
+            "reason": self.unchecked,
         }
 
 
 def check(derivation: matcalc.Derivation) -> Check:
     """The result against central differences, on random inputs with distinct sizes (3, 4, 5,
-    …), in float64; inputs in [0.5, 1.5] where [-1, 1] leave the domain (log, sqrt)."""
+    …), in float64; inputs in [0.5, 1.5] where [-1, 1] leave the domain (log, sqrt). A
+    disagreement measured on [-1, 1] is kept where [0.5, 1.5] gives no measure."""
     import numpy as np
 
     with np.errstate(all="ignore"):
-        found = Check(matcalc.gradcheck(derivation), "[-1, 1]")
+        found = _measured(derivation, "[-1, 1]", positive=False)
         if not found.agrees:
-            found = Check(matcalc.gradcheck(derivation, positive=True), "[0.5, 1.5]")
+            again = _measured(derivation, "[0.5, 1.5]", positive=True)
+            if again.unchecked is None or found.unchecked is not None:
+                found = again
     return found
+
+
+def _measured(derivation: matcalc.Derivation, inputs: str, *, positive: bool) -> Check:
+    """One gradcheck; a value error it raises (f not real there) is the check's verdict."""
+    try:
+        return Check(matcalc.gradcheck(derivation, positive=positive), inputs)
+    except matcalc.MatcalcError as error:
+        if error.kind is not matcalc.ErrorKind.VALUE:
+            raise
+        return Check(math.nan, inputs, error.message)
 
 
 @dataclass(frozen=True)

@@ -113,11 +113,13 @@ def is_symmetric(spec: Spec) -> bool:
 
 def declared_shape(name: str, spec: Spec) -> Shape:
     """A declaration as a shape: ("m", "n") a matrix, ("n",) a column vector, () or "scalar";
-    a symmetric matrix is square."""
+    a symmetric matrix is square, and a scalar is symmetric too (its own transpose)."""
     parts = _parts(spec, name)
     if parts[-1:] == ["symmetric"]:
         parts = parts[:-1]
-        if len(parts) != 2 or parts[0] != parts[1]:
+        if parts == ["scalar"]:
+            parts = []
+        elif len(parts) != 2 or parts[0] != parts[1]:
             raise MatcalcError(
                 f"{name}: a symmetric matrix is square, as in {name}=n,n,symmetric",
                 ErrorKind.SHAPE,

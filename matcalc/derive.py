@@ -5,8 +5,9 @@ numerator layout, a Matrix Cookbook identity); its result can be fed back in."""
 from __future__ import annotations
 
 import reprlib
+import typing
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import replace
+from dataclasses import fields, replace
 
 from matcalc.cookbook import known_identity
 from matcalc.declarations import NAME_FORMS, NAMINGS, declarations, is_name
@@ -19,6 +20,7 @@ from matcalc.expr import Add, Div, Expr, Func, MatMul, Symbol, Transpose, number
 from matcalc.functions import FUNCTIONS, is_generic
 from matcalc.limits import deep_recursion
 from matcalc.notes import Note, convention_notes, matrix_power_notes
+from matcalc.parser import IDENTITY_NAMES, KNOWN_FUNCTIONS
 from matcalc.shapes import SCALAR, Shape, Shapes, fill_sizes, infer, show
 from matcalc.sharing import (
     Binding,
@@ -62,6 +64,7 @@ def derive(
     """
     check(options)
     _check_names(objective, options.definitions)
+    _check_where(where, options.definitions)
     variable = _variable(wrt)
     shapes_given = shapes
     if where:
@@ -79,6 +82,7 @@ def derive(
         declared = {**typed.symbols, cotangent.name: typed.of(jacobian_of)}
         typed = infer(objective, declared, symmetric=typed.symmetric)
     if variable.name not in typed.symbols:
+        _not_a_variable(variable.name, options.definitions)
         kind = kind_of(variable.name, options.convention)
         example = {"scalar": "scalar", "vector": "n"}.get(kind, "m,n")
         raise MatcalcError(
@@ -120,9 +124,10 @@ def derive(
 
 
 def _check_names(objective: Expr, defined: Mapping[str, object]) -> None:
-    """Nodes built by hand hold only names the parser could have read: a symbol's a name, a
-    function one of the table's, a generic g or the user's own (all the later stages, and the
-    code they write, rely on it)."""
+    """Nodes built by hand hold what the parser's nodes hold: each field the value its
+    declaration says (an expression where one goes), a symbol's a name, a function one of the
+    table's, a generic g or the user's own (all the later stages, and the code they write,
+    rely on it)."""
     if not isinstance(objective, Expr):
         raise MatcalcError(
             f"derive takes an expression (matcalc.parse's; matcalc.diff takes text), not "
@@ -130,11 +135,75 @@ def _check_names(objective: Expr, defined: Mapping[str, object]) -> None:
             ErrorKind.VALUE,
         )
     for node in distinct(objective):
+        _check_fields(node)
         match node:
             case Symbol(name) if not (isinstance(name, str) and is_name(name)):
                 raise MatcalcError(f"{name!r} is not a name matcalc reads", ErrorKind.NAME)
             case Func(name) if not (isinstance(name, str) and _known(name, defined)):
                 raise MatcalcError(f"unknown function {name!r}", ErrorKind.NAME)
+
+
+def _check_fields(node: Expr) -> None:
+    """Each field of a hand-built node holds what the node's class declares for it."""
+    for name, declared in _declared_fields(type(node)):
+        value = getattr(node, name)
+        origin = typing.get_origin(declared)
+        if origin is tuple:
+            kind = typing.get_args(declared)[0]
+            fits = isinstance(value, tuple) and all(isinstance(item, kind) for item in value)
+        else:
+            fits = isinstance(value, declared)
+        if not fits:
+            what = "an expression" if declared is Expr or origin is tuple else f"a {declared}"
+            raise MatcalcError(
+                f"a {type(node).__name__} node's {name} is {reprlib.repr(value)}, where "
+                f"{what} goes: build nodes from expressions (matcalc.parse gives them)",
+                ErrorKind.VALUE,
+            )
+
+
+def _declared_fields(kind: type[Expr]) -> tuple[tuple[str, typing.Any], ...]:
+    """A node class's fields with their declared types, read once per class."""
+    if kind not in _FIELDS:
+        hints = typing.get_type_hints(kind)
+        _FIELDS[kind] = tuple((found.name, hints[found.name]) for found in fields(kind))  # type: ignore[arg-type]
+    return _FIELDS[kind]
+
+
+_FIELDS: dict[type[Expr], tuple[tuple[str, typing.Any], ...]] = {}
+
+
+def _check_where(where: object, defined: Mapping[str, object]) -> None:
+    """`where` is a Derivation's: a sequence of Bindings whose values are expressions."""
+    if isinstance(where, str | bytes) or not isinstance(where, Sequence):
+        raise MatcalcError(
+            f"where holds a derivation's named values (its .where), not {reprlib.repr(where)}",
+            ErrorKind.VALUE,
+        )
+    for binding in where:
+        if not isinstance(binding, Binding):
+            raise MatcalcError(
+                f"where holds Bindings (a derivation's .where), not {reprlib.repr(binding)}",
+                ErrorKind.VALUE,
+            )
+        _check_names(binding.name, defined)
+        _check_names(binding.value, defined)
+
+
+def _not_a_variable(name: str, defined: Mapping[str, object]) -> None:
+    """A variable that is a function's name, or the identity's, which no symbol can have."""
+    if name in KNOWN_FUNCTIONS or name in defined:
+        raise MatcalcError(
+            f"{name} is a function's name, not a variable: differentiate by one of the "
+            "objective's symbols",
+            ErrorKind.NAME,
+        )
+    if name in IDENTITY_NAMES:
+        raise MatcalcError(
+            f"{name} is the identity matrix, not a variable: differentiate by one of the "
+            "objective's symbols",
+            ErrorKind.NAME,
+        )
 
 
 def _known(function: str, defined: Mapping[str, object]) -> bool:
@@ -192,7 +261,19 @@ def _variable(wrt: object) -> Symbol:
 
 
 def check(options: Options) -> None:
-    """A clear error for a layout, a naming convention, a tag or functions that do not exist."""
+    """A clear error for options that are not an `Options`, and for a layout, a naming
+    convention, a tag, a symmetrise or functions that do not exist."""
+    if not isinstance(options, Options):
+        raise MatcalcError(
+            f'options is a matcalc.Options, such as Options(layout="numerator"), not '
+            f"{reprlib.repr(options)}",
+            ErrorKind.VALUE,
+        )
+    if not isinstance(options.symmetrise, bool):
+        raise MatcalcError(
+            f"symmetrise is True or False, not {reprlib.repr(options.symmetrise)}",
+            ErrorKind.VALUE,
+        )
     if options.layout not in LAYOUTS:
         raise MatcalcError(
             f"unknown layout {options.layout!r}: use denominator or numerator", ErrorKind.VALUE

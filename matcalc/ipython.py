@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import matcalc
-from matcalc.cli import Result, internal_error, json_value, parser, rendered, results
+from matcalc.cli import Result, internal_error, json_value, parsed, parser, rendered, results
 
 
 def load_ipython_extension(ipython: Any) -> None:
@@ -41,7 +41,7 @@ def matcalc_magic(line: str, cell: str | None = None) -> Any:
     the cell's text is the objective. Errors are said as on the command line, without a
     traceback, and give None."""
     try:
-        args = parser().parse_args(shlex.split(line))
+        args = parsed(parser(), shlex.split(line))
     except SystemExit:  # argparse has said what is wrong, or given the help asked for
         return None
     except ValueError as error:  # unbalanced quotes

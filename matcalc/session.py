@@ -4,10 +4,12 @@ derivations on, as the equations of one article do."""
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
+from matcalc.declarations import declared_shape
 from matcalc.definitions import Definition, definitions
 from matcalc.derivation import Derivation, Options
 from matcalc.derive import ShapeSpec, check, derive, inferred
@@ -17,6 +19,7 @@ from matcalc.latex_input import looks_like_latex, parse_latex_located
 from matcalc.limits import deep_recursion
 from matcalc.notes import lookalike_notes, star_notes
 from matcalc.parser import Parsed, read
+from matcalc.shapes import Shapes, show
 from matcalc.sympy_forms import from_sympy, is_sympy
 
 NOTATIONS = ("auto", "plain", "latex")
@@ -48,10 +51,10 @@ def diff(
     does so where the text is unambiguously LaTeX. `expr` may also be a SymPy matrix
     expression, whose symbols bring their shapes, and `wrt` one of its symbols.
     """
-    if is_sympy(wrt):
-        wrt = str(wrt)
     if is_sympy(expr):
         expr, shapes = _from_sympy(expr, shapes)
+    if is_sympy(wrt):
+        wrt, shapes = _sympy_variable(wrt, shapes)
     known = definitions(functions)
     options = Options(layout, symmetrise, convention, known, first_tag)
     check(options)  # before the text is read: the convention reads it
@@ -81,7 +84,7 @@ def _explain_absence(name: str, parsed: Parsed, text: object, notation: str) -> 
         raise MatcalcError(
             f"{name!r} does not occur in {parsed.expr}, read in matcalc's notation, where a "
             "run of letters is one name; if this is LaTeX, where XW is X times W, pass "
-            "--latex (notation=\"latex\")",
+            '--latex (notation="latex")',
             ErrorKind.NAME,
         )
 
@@ -92,7 +95,7 @@ def _read(expr: object, notation: str, defined: set[str]) -> Parsed:
         return Parsed(expr, {}, (), ())
     if not isinstance(expr, str):
         raise MatcalcError(
-            f"the objective is text, such as \"||X - D R||_F^2\", not {type(expr).__name__}",
+            f'the objective is text, such as "||X - D R||_F^2", not {type(expr).__name__}',
             ErrorKind.PARSE,
         )
     if notation not in NOTATIONS:
@@ -116,6 +119,45 @@ def _from_sympy(expr: Any, shapes: ShapeSpec | None) -> tuple[Expr, ShapeSpec]:
     return objective, {**declared, **(shapes or {})}
 
 
+def _sympy_variable(wrt: Any, shapes: ShapeSpec | Shapes | None) -> tuple[str, Any]:
+    """A SymPy variable's name, its shape declared with the others; a shape other than the
+    objective's or the declared one for the same name is an error."""
+    variable, declared = from_sympy(wrt)
+    name = str(variable)
+    if name not in declared:
+        return name, shapes
+    mine = declared_shape(name, declared[name])
+    if isinstance(shapes, Shapes):
+        theirs = shapes.symbols.get(name)
+    else:
+        given = {key.strip(): spec for key, spec in (shapes or {}).items()}
+        theirs = declared_shape(name, given[name]) if name in given else None
+    if theirs is not None and theirs != mine:
+        raise MatcalcError(
+            f"the variable {name} is {show(mine)}, but the objective's {name} is "
+            f"{show(theirs)}; differentiate by the objective's own symbol",
+            ErrorKind.SHAPE,
+        )
+    if theirs is not None or isinstance(shapes, Shapes):
+        return name, shapes
+    return name, {**(shapes or {}), name: declared[name]}
+
+
+def diff_options(options: Mapping[str, Any], caller: str) -> None:
+    """A clear error for an option `diff` does not take, before Python's TypeError: for the
+    entry points that pass their `options` on to it (`Session.diff`, `codegen`)."""
+    taken = [
+        name
+        for name, parameter in inspect.signature(diff).parameters.items()
+        if parameter.kind is inspect.Parameter.KEYWORD_ONLY
+    ]
+    if unknown := sorted(set(options) - set(taken)):
+        raise MatcalcError(
+            f"{caller} takes no option {', '.join(unknown)}: its options are {', '.join(taken)}",
+            ErrorKind.VALUE,
+        )
+
+
 class Session:
     """Derivations whose step tags run on, as the equations of one article do."""
 
@@ -124,7 +166,15 @@ class Session:
         self.derivations: list[Derivation] = []
 
     def diff(self, expr: str, wrt: str, **options: Any) -> Derivation:
-        """`diff` with the next free tag; `options` are diff's (shapes, layout, …)."""
+        """`diff` with the next free tag; `options` are diff's (shapes, layout, …), but for the
+        first tag, which the session keeps (set `next_tag` to start elsewhere)."""
+        diff_options(options, "Session.diff")
+        if "first_tag" in options:
+            raise MatcalcError(
+                f"a Session numbers the tags itself (next: ({self.next_tag})); set its "
+                "next_tag to start elsewhere, or call matcalc.diff(first_tag=…)",
+                ErrorKind.VALUE,
+            )
         derivation = diff(expr, wrt, first_tag=self.next_tag, **options)
         tags = [step.tag for step in derivation.steps if step.tag is not None]
         self.next_tag = max(tags, default=self.next_tag - 1) + 1

@@ -560,17 +560,19 @@ def test_notation_command(capsys: Any) -> None:
     assert notation_summary() in capsys.readouterr().out
 
 
-def test_a_check_that_cannot_be_computed_is_valid_json_and_disagrees() -> None:
-    from matcalc.cli import Check
+def test_a_check_that_cannot_be_computed_is_valid_json_and_says_why() -> None:
+    from matcalc.cli import NOT_REAL, Check
 
     found = Check(float("nan"), "[0.5, 1.5]")
-    assert not found.agrees and "DISAGREES" in found.sentence()
+    assert not found.agrees and "DISAGREES" not in found.sentence()
+    assert found.sentence().startswith(f"check: not checked: {NOT_REAL}")
     data = json.loads(json.dumps(found.to_dict(), allow_nan=False))
     assert data == {
         "relative_error": None,
         "agrees": False,
         "tolerance": 1e-6,
         "inputs": "[0.5, 1.5]",
+        "reason": NOT_REAL,
     }
 
 

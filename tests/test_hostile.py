@@ -14,12 +14,13 @@ from typing import Any
 
 import numpy as np
 import pytest
+import sympy
 from conftest import assert_gradient_correct
 
 import matcalc
 from matcalc import Derivation, ErrorKind, MatcalcError
 from matcalc.cli import main
-from matcalc.expr import Func, Hadamard, Sum, Symbol
+from matcalc.expr import Func, Hadamard, Sum, Symbol, Transpose
 
 SECONDS = 2.0
 
@@ -308,6 +309,58 @@ ROWS: list[tuple[str, Callable[[], Any], Check]] = [
      lambda d: None if any("Chi" in n.sentence(str) for n in d.notes) else pytest.fail(d.notes)),
     ("* between matrices", api(lambda: matcalc.diff("sum(X * Y)", "X")),
      lambda d: None if any("⊙" in n.sentence(str) for n in d.notes) else pytest.fail(d.notes)),
+    # options and hand-built nodes from Python
+    ("an option diff does not take", api(lambda: matcalc.Session().diff("sum(X)", "X", foo=1)),
+     refused(ErrorKind.VALUE, "foo", "shapes")),
+    ("a first tag for a Session", api(lambda: matcalc.Session().diff("sum(X)", "X", first_tag=5)),
+     refused(ErrorKind.VALUE, "next_tag")),
+    ("options None", api(lambda: matcalc.derive(Sum(Symbol("X")), "X", None, None)),  # type: ignore[arg-type]
+     refused(ErrorKind.VALUE, "matcalc.Options")),
+    ("options text", api(lambda: matcalc.derive(Sum(Symbol("X")), "X", None, "junk")),  # type: ignore[arg-type]
+     refused(ErrorKind.VALUE, "matcalc.Options")),
+    ("options a dict", api(lambda: matcalc.derive(Sum(Symbol("X")), "X", None,
+                                                  {"layout": "numerator"})),  # type: ignore[arg-type]
+     refused(ErrorKind.VALUE, "matcalc.Options")),
+    ("symmetrise not a bool", api(lambda: matcalc.diff("sum(X)", "X", symmetrise="no")),  # type: ignore[arg-type]
+     refused(ErrorKind.VALUE, "symmetrise", "True or False")),
+    ("a node holding None", api(lambda: matcalc.derive(Sum(None), "X")),  # type: ignore[arg-type]
+     refused(ErrorKind.VALUE, "Sum", "None", "an expression")),
+    ("a node holding text", api(lambda: matcalc.derive(Sum(Transpose("X")), "X")),  # type: ignore[arg-type]
+     refused(ErrorKind.VALUE, "Transpose", "'X'", "an expression")),
+    ("where text", api(lambda: matcalc.derive(Sum(Symbol("X")), "X", where="junk")),  # type: ignore[arg-type]
+     refused(ErrorKind.VALUE, "where")),
+    ("where numbers", api(lambda: matcalc.derive(Sum(Symbol("X")), "X", where=[1, 2])),  # type: ignore[list-item]
+     refused(ErrorKind.VALUE, "Bindings")),
+    ("to_sympy with junk shapes",
+     api(lambda: matcalc.to_sympy(matcalc.parse("X R^T"), "junk")),  # type: ignore[arg-type]
+     refused(ErrorKind.SHAPE, "shapes map names")),
+    ("a SymPy variable of another shape",
+     api(lambda: matcalc.diff(sympy.Trace(sympy.MatrixSymbol("X", 3, 3) * sympy.MatrixSymbol(
+         "A", 3, 3)), sympy.MatrixSymbol("X", 4, 4))), refused(ErrorKind.SHAPE, "4×4", "3×3")),
+    ("a SymPy variable of its shape",
+     api(lambda: matcalc.diff(sympy.Trace(sympy.MatrixSymbol("X", 3, 3) * sympy.MatrixSymbol(
+         "A", 3, 3)), sympy.MatrixSymbol("X", 3, 3))), derived("A^T")),
+    ("a function as the variable", lambda: cli("diff", "sum(exp(X))", "--wrt", "exp"),
+     refused(ErrorKind.NAME, "exp is a function's name")),
+    ("ones as the variable", lambda: cli("diff", "sum(ones(3, 3) X)", "--wrt", "ones"),
+     refused(ErrorKind.NAME, "ones is a function's name")),
+    ("a symmetric scalar", lambda: cli("diff", "α^2 tr(X)", "--wrt", "α", "--shape",
+                                       "α=scalar,symmetric"), derived("2 tr(X) α")),
+    ("a symmetric scalar from Python",
+     api(lambda: matcalc.diff("α^2 tr(X)", "α", shapes={"α": "scalar,symmetric"})),
+     derived("2 tr(X) α")),
+    # the command line's edges
+    ("--latex to codegen", lambda: cli("codegen", "sum(X)", "--wrt", "X", "--latex"),
+     lambda ran: None if ran.code == 2 and "option of matcalc diff" in ran.err
+     and "starts with '-'" not in ran.err else pytest.fail(ran.err)),
+    ("an objective starting with -", lambda: cli("diff", "--wrt", "X", "-sum(X)"),
+     lambda ran: None if ran.code == 2 and "goes after --" in ran.err else pytest.fail(ran.err)),
+    ("a check outside the domain", lambda: cli("diff", "sum(log(X - 2))", "--wrt", "X", "--check"),
+     printed("check: not checked", "not real", code=1)),
+    ("stdin with a byte-order mark", lambda: cli("diff", "--wrt", "X", stdin="\ufeffsum(X ⊙ X)\n"),
+     printed("df/dX = 2 X")),
+    ("stdin not UTF-8", lambda: cli("diff", "--wrt", "X", stdin="sum(X)\udcff\n"),
+     refused(ErrorKind.VALUE, "standard input: not UTF-8 text")),
     # using results
     ("evaluate a result with named values", api(_evaluate_named_result),
      evaluates_to(_named_result_by_hand)),

@@ -7,9 +7,10 @@ M[0, 0], where SymPy wants one. SymPy is imported only when a conversion runs.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, assert_never
 
+from matcalc.declarations import Spec, declarations
 from matcalc.errors import ErrorKind, MatcalcError
 from matcalc.expr import (
     ONE,
@@ -63,12 +64,13 @@ def formula(sp: Any, name: str, x: Any) -> Any:
 
 @deep_recursion
 def to_sympy(
-    expr: Expr, shapes: Shapes | None = None, where: Sequence[Binding] = ()
+    expr: Expr, shapes: Shapes | Mapping[str, Spec] | None = None, where: Sequence[Binding] = ()
 ) -> sympy.Basic:
     """`expr` as a SymPy matrix expression (a SymPy scalar when it is 1×1 and SymPy writes it so).
 
-    `shapes` gives the symbols' shapes (a Derivation's own); a symbol it lacks follows the
-    naming convention, and shapes that do not fit are a MatcalcError. The named values in
+    `shapes` gives the symbols' shapes (a Derivation's own, or declarations as `diff` takes
+    them; anything else is refused); a symbol it lacks follows the naming convention, and
+    shapes that do not fit are a MatcalcError. The named values in
     `where` are written out. Dimensions are positive integer Symbols; a symmetric declaration
     has no SymPy form and is not kept.
     """
@@ -80,7 +82,8 @@ def to_sympy(
 
     if where:
         expr = inlined(expr, where)
-    typed = infer(expr, None if shapes is None else shapes.symbols)
+    declared = shapes.symbols if isinstance(shapes, Shapes) else declarations(shapes)[0]
+    typed = infer(expr, declared)
     return _Writer(sympy, typed).convert(fill_sizes(expr, typed))
 
 
