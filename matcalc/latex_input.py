@@ -216,6 +216,19 @@ class _LatexBuilder(Builder):
             raise MatcalcError(message, ErrorKind.PARSE, token_span(self.text, token))
         return self.number(meta, children)
 
+    def _entrywise_fix(self, base: str, written: str, value: Fraction | None) -> str:
+        """How LaTeX writes an entrywise power with exponent `written` of `base`."""
+        if value is not None and value.denominator == 1 and value < 0:
+            return f"write 1 \\oslash {base}" + (f"^{{\\circ {-value}}}" if value < -1 else "")
+        if value == 0:
+            return "a power 0 is all ones: write \\mathbf{1}_{m \\times n}"
+        fix = f"write \\exp({written} \\log({base})) (for positive entries)"
+        if value is not None:
+            fix += (
+                f", or define a function p(x) = x^{written} and write \\operatorname{{p}}({base})"
+            )
+        return fix
+
     def layer(self, meta: Any, children: list[Any]) -> Expr:
         """`W^{(1)}` is the name W1, as papers number layers: a power would be W^1 = W."""
         base, mark = children

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection
 from dataclasses import dataclass
 from fractions import Fraction
@@ -300,15 +301,30 @@ class Builder(Transformer[Token, Expr]):
         return self._at(meta, Transpose(Inverse(children[0])))
 
     def hadamard_pow(self, meta: Any, children: list[Any]) -> Expr:
-        digits = "".join(ch for ch in str(children[1]) if ch.isdigit())
-        exponent = int(_exact(digits, token_span(self.text, children[1])))
-        if exponent < 1:
+        token = children[1]
+        written = re.sub(r"^\.?\^\s*\{?\s*(∘|\\circ|\\odot)?|[\s{}]", "", token)
+        span = token_span(self.text, token)
+        value = _exact(written, span) if _DECIMAL.fullmatch(written) else None
+        if value is None or value.denominator != 1 or value < 1:
+            base = self.text[meta.start_pos : token.start_pos].strip()
             raise MatcalcError(
-                "an elementwise power needs a positive exponent",
+                f"an elementwise power takes a whole exponent 1, 2, 3, …, not {written}: "
+                + self._entrywise_fix(base, written, value),
                 ErrorKind.PARSE,
-                Span(children[1].line, children[1].column, self.text),
+                span,
             )
-        return self._at(meta, HadamardPow(children[0], exponent))
+        return self._at(meta, HadamardPow(children[0], int(value)))
+
+    def _entrywise_fix(self, base: str, written: str, value: Fraction | None) -> str:
+        """How to write an entrywise power with exponent `written` of `base` (as written)."""
+        if value is not None and value.denominator == 1 and value < 0:
+            return f"write 1 ./ {base}" + (f".^{-value}" if value < -1 else "")
+        if value == 0:
+            return "a power 0 is all ones: write ones(m, n)"
+        fix = f"write exp({written} log({base})) (for positive entries)"
+        if value is not None:
+            fix += f", or define a function p(x) = x^{written} and write p({base})"
+        return fix
 
     def power(self, meta: Any, children: list[Any]) -> Expr:
         base, exponent = children[0], _constant(children[-1])
@@ -352,6 +368,10 @@ class Builder(Transformer[Token, Expr]):
         if operation is not None:
             return self._at(meta, operation.build(*args))
         return self._at(meta, Func(name, args[0]))
+
+
+_DECIMAL = re.compile(r"-?(\d+(\.\d+)?([eE][-+]?\d+)?|\.\d+)")
+"""A number as NUMBER reads it, or negated."""
 
 
 def _exact(number: str, span: Span) -> Fraction:

@@ -304,6 +304,46 @@ def test_numbers_that_cannot_be_meant_are_syntax_errors_at_the_number(
     assert words in caught.value.message
 
 
+ENTRYWISE_REFUSED = [
+    ("decimal", "sum(X.^2.5)", 6, "not 2.5: write exp(2.5 log(X))", "sum(exp(2.5 log(X)))"),
+    ("half", "sum(X.^0.5)", 6, "not 0.5: write exp(0.5 log(X))", "sum(exp(0.5 log(X)))"),
+    ("circle-half", "sum(X^{∘0.5})", 6, "or define a function p(x) = x^0.5", "sum(sqrt(X))"),
+    ("circle-minus-one", "sum(X^{∘-1})", 6, "not -1: write 1 ./ X", "sum(1 ./ X)"),
+    ("minus-two", "sum((A X).^-2)", 10, "write 1 ./ (A X).^2", "sum(1 ./ (A X).^2)"),
+    ("zero", "sum(X.^0 ⊙ X)", 6, "a power 0 is all ones", "sum(ones(m, n) ⊙ X)"),
+    ("a-name", "sum(X^{∘α})", 6, "not α: write exp(α log(X))", "sum(exp(α log(X)))"),
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "column", "words", "fix"), [pytest.param(*r[1:], id=r[0]) for r in ENTRYWISE_REFUSED]
+)
+def test_an_entrywise_power_that_is_not_whole_is_refused_at_it_with_a_fix(
+    text: str, column: int, words: str, fix: str, check: Any
+) -> None:
+    with pytest.raises(MatcalcError) as caught:
+        parse(text)
+    assert (caught.value.kind, caught.value.column) == (ErrorKind.PARSE, column), str(caught.value)
+    assert words in caught.value.message
+    check(diff(fix, "X"), positive=True)
+
+
+@pytest.mark.parametrize(
+    ("text", "result"),
+    [
+        ("sum(X.^3.0)", "3 X^{∘2}"),
+        ("sum(X.^1e1)", "10 X^{∘9}"),
+        ("sum(Y ⊙ X^{∘ 2.0})", "2 (Y ⊙ X)"),
+    ],
+)
+def test_an_entrywise_power_written_with_a_point_is_read_whole(
+    text: str, result: str, check: Any
+) -> None:
+    derivation = diff(text, "X")
+    assert str(derivation.result) == result
+    check(derivation)
+
+
 @pytest.mark.parametrize(
     ("text", "value"),
     [
