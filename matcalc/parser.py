@@ -347,9 +347,11 @@ class Builder(Transformer[Token, Expr]):
         name = str(token)
         span = Span(token.line, token.column, self.text)
         if name == "ones":
-            return self._at(meta, _ones(args, span))
+            rows, cols = _dims(args, 2, "ones(m, n) takes two dimensions", span, self.spans)
+            return self._at(meta, Ones(rows, cols))
         if name == "eye":
-            return self._at(meta, Identity(_dims(args, 1, "eye(n) takes one dimension", span)[0]))
+            usage = "eye(n) takes one dimension"
+            return self._at(meta, Identity(_dims(args, 1, usage, span, self.spans)[0]))
         if name in ("vector", "matrix") and len(args) == 1:
             cols = 1 if name == "vector" else self._size()
             ones = Ones(self._size(), cols)
@@ -404,12 +406,7 @@ def _constant(expr: Expr) -> Expr:
     return expr
 
 
-def _ones(args: list[Expr], span: Span) -> Ones:
-    rows, cols = _dims(args, 2, "ones(m, n) takes two dimensions", span)
-    return Ones(rows, cols)
-
-
-def _dims(args: list[Expr], count: int, usage: str, span: Span) -> list[int | str]:
+def _dims(args: list[Expr], count: int, usage: str, span: Span, spans: Spans) -> list[int | str]:
     """Arguments that are dimensions: names or positive whole numbers."""
     dims: list[int | str] = []
     for arg in args:
@@ -419,7 +416,8 @@ def _dims(args: list[Expr], count: int, usage: str, span: Span) -> list[int | st
             case Number(value) if value.denominator == 1 and value > 0:
                 dims.append(int(value))
             case _:
-                raise MatcalcError(usage, ErrorKind.PARSE, span)
+                message = f"a dimension is a name or a whole number from 1 up, not {arg}: {usage}"
+                raise MatcalcError(message, ErrorKind.PARSE, spans.get(id(arg), span))
     if len(dims) != count:
         raise MatcalcError(usage, ErrorKind.PARSE, span)
     return dims

@@ -57,6 +57,8 @@ MALFORMED: list[
         (1, 5),
         "two dimensions",
     ),
+    ("ones-zero", "sum(ones(0, 3) X)", "X", None, ErrorKind.PARSE, (1, 10), "from 1 up, not 0"),
+    ("eye-negative", "tr(eye(-2) X)", "X", None, ErrorKind.PARSE, (1, 8), "from 1 up, not -2"),
     ("non-scalar-objective", "X W", "W", None, ErrorKind.SHAPE, None, "scalar"),
     (
         "inner-dimensions",
