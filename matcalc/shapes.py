@@ -126,6 +126,11 @@ def _rule(expr: Expr, kids: list[Shape], unify: Unify, symbol: Callable[[str], S
             match node.exponent:
                 case Number(value) if value.denominator == 1 and 0 < value <= MAX_POWER:
                     pass
+                case Number(value) if value.denominator == 1 and -MAX_POWER <= value < -1:
+                    raise Mismatch(
+                        f"a matrix power's exponent is from 1 to {MAX_POWER}, or -1 for the "
+                        f"inverse: write X^{{{value}}} as (X^{{-1}})^{-value}"
+                    )
                 case _:
                     raise Mismatch(
                         f"a matrix power needs a whole exponent from 1 to {MAX_POWER}; for "

@@ -59,6 +59,7 @@ MALFORMED: list[
     ),
     ("ones-zero", "sum(ones(0, 3) X)", "X", None, ErrorKind.PARSE, (1, 10), "from 1 up, not 0"),
     ("eye-negative", "tr(eye(-2) X)", "X", None, ErrorKind.PARSE, (1, 8), "from 1 up, not -2"),
+    ("negative-power", "tr(X^{-2})", "X", None, ErrorKind.SHAPE, (1, 4), "as (X^{-1})^2"),
     ("non-scalar-objective", "X W", "W", None, ErrorKind.SHAPE, None, "scalar"),
     (
         "inner-dimensions",
@@ -293,3 +294,9 @@ def test_a_variable_is_read_stripped(wrt: Any, check: Any) -> None:
 def test_options_that_cannot_be_are_refused(options: Options) -> None:
     with pytest.raises(MatcalcError):
         derive(parse("sum(X)"), "X", None, options)
+
+
+def test_the_spelling_a_negative_matrix_power_is_told_to_take_is_right(check: Any) -> None:
+    derivation = diff("tr((X^{-1})^2)", "X")
+    assert str(derivation.result) == "-2 (X^{-T})^3"
+    check(derivation)
