@@ -12,8 +12,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from matcalc.errors import ErrorKind, MatcalcError
+from matcalc.errors import ErrorKind, MatcalcError, Span
 from matcalc.expr import (
+    ONE,
     Add,
     Div,
     Expr,
@@ -21,6 +22,7 @@ from matcalc.expr import (
     Hadamard,
     HadamardDiv,
     HadamardPow,
+    Inverse,
     MatMul,
     Neg,
     Number,
@@ -28,9 +30,9 @@ from matcalc.expr import (
     Symbol,
     Transpose,
 )
-from matcalc.functions import FUNCTIONS, from_sympy, is_generic
+from matcalc.functions import FUNCTIONS, from_sympy, is_generic, piecewise_constant
 from matcalc.parser import KNOWN_FUNCTIONS, parse
-from matcalc.traversal import symbol_names
+from matcalc.traversal import replace_nodes, symbol_names
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,15 @@ FUNCTION_NAME = re.compile(r"[a-z][a-z0-9_]+")
 """A defined function's name: what the grammar reads as a call, of two letters or more (one
 letter, as g, is any function)."""
 
+CALL = re.compile(r"(?<![\w'])([a-z][a-z0-9_]+)\s*\(")
+"""A name written as a call, `psi(`, in a formula's text."""
+
+MAX_DERIVATIVE_SIZE = 3_000
+"""Nodes that a definition's derivative may have, as `derivative_size` estimates it before SymPy
+works it out: the derivative of a chain nested k deep holds k copies of its inside, so its size
+and SymPy's time grow with k^2 and faster. The limit is far above a formula written by hand
+(softplus's derivative has under 20) and keeps the worst case within a second."""
+
 
 def definitions(functions: object) -> tuple[Definition, ...]:
     """The user's functions as `diff` takes them: {"phi": "log(1 + exp(x))"}, or Definitions
@@ -61,16 +72,18 @@ def definitions(functions: object) -> tuple[Definition, ...]:
             f"{reprlib.repr(functions)}"
         )
     found = []
+    names = tuple(name for name in functions if isinstance(name, str))
     for name, body in functions.items():
         if isinstance(body, Definition) and body.name != name:
             raise MatcalcError(f"functions[{name!r}] defines {body.name}", ErrorKind.NAME)
-        found.append(body if isinstance(body, Definition) else definition(name, body))
+        found.append(body if isinstance(body, Definition) else definition(name, body, names))
     return tuple(found)
 
 
-def definition(name: object, text: object) -> Definition:
+def definition(name: object, text: object, others: tuple[str, ...] = ()) -> Definition:
     """`name` defined by the formula `text`, whose one free name is its parameter; the CLI's
-    `phi(x) = log(1 + exp(x))` is `definition("phi", "log(1 + exp(x))")`."""
+    `phi(x) = log(1 + exp(x))` is `definition("phi", "log(1 + exp(x))")`. `others` are the names
+    of the user's other functions, which the formula may not call."""
     if not isinstance(name, str) or not FUNCTION_NAME.fullmatch(name) or is_generic(name):
         raise MatcalcError(
             f"{reprlib.repr(name)}: a defined function's name is a lower-case word of two "
@@ -83,10 +96,13 @@ def definition(name: object, text: object) -> Definition:
         raise MatcalcError(
             f'{name}: a formula is text, as "log(1 + exp(x))", not {reprlib.repr(text)}'
         )
+    _refuse_calls(name, text, {name, *others})
     try:
         body = parse(text)
     except MatcalcError as error:
         raise MatcalcError(f"in {name}: {error.message}", error.kind, error.span) from None
+    # x^{-1} is 1 / x: a scalar's reciprocal, in the nodes every reader of a formula knows
+    body = replace_nodes(body, _reciprocal)
     free = symbol_names(body)
     if len(free) > 1:
         raise MatcalcError(
@@ -94,6 +110,30 @@ def definition(name: object, text: object) -> Definition:
             ErrorKind.NAME,
         )
     return Definition(name, free[0] if free else "x", body)
+
+
+def _reciprocal(node: Expr) -> Expr | None:
+    """1 / x for x^{-1}, for `replace_nodes`."""
+    match node:
+        case Inverse(arg):
+            return Div(ONE, replace_nodes(arg, _reciprocal))
+    return None
+
+
+def _refuse_calls(name: str, text: str, defined: set[str]) -> None:
+    """A formula calling a user's function, itself or another, is refused where the call is:
+    a definition is a formula in its variable, and one calling another could go round."""
+    for call in CALL.finditer(text):
+        if call.group(1) in defined:
+            start = call.start(1)
+            line = text.count("\n", 0, start) + 1
+            column = start - (text.rfind("\n", 0, start) + 1) + 1
+            raise MatcalcError(
+                f"in {name}: a definition may not call itself or another of the user's "
+                f"functions, as {call.group(1)}: write the formula out",
+                ErrorKind.NAME,
+                Span(line, column, text),
+            )
 
 
 def parse_definition(text: str) -> Definition:
@@ -115,11 +155,57 @@ def parse_definition(text: str) -> Definition:
 
 
 def derivative_template(found: Definition) -> Expr:
-    """The derivative of the definition, worked out by SymPy, in matcalc nodes."""
+    """The derivative of the definition, worked out by SymPy, in matcalc nodes. A formula that
+    is nowhere finite or real, or whose derivative is not, is refused here: SymPy folds 1/(x - x)
+    to an infinity, which nothing downstream should meet as a number."""
+    size = derivative_size(found.body, found.parameter)
+    if size > MAX_DERIVATIVE_SIZE:
+        raise MatcalcError(
+            f"{found.name}: the derivative of this formula would have about {size:,} parts, "
+            f"more than the {MAX_DERIVATIVE_SIZE:,} a definition may have; nest it less deeply, "
+            "or write the nesting in the objective, where matcalc's own rules derive it",
+            ErrorKind.VALUE,
+        )
     import sympy
 
     x = sympy.Symbol("x", real=True)
-    return from_sympy(sympy, sympy.diff(_to_sympy(sympy, found, found.body, x), x), x)
+    body = _to_sympy(sympy, found, found.body, x)
+    _check_real(sympy, body, f"{found.name}: {found.body}")
+    derivative = sympy.diff(body, x)
+    _check_real(sympy, derivative, f"{found.name}: the derivative of {found.body}")
+    return from_sympy(sympy, derivative, x)
+
+
+def _check_real(sp: Any, value: Any, what: str) -> None:
+    """Refuses a SymPy expression that holds an infinity, an undefined value or √-1."""
+    if value.has(sp.zoo, sp.oo, -sp.oo, sp.nan):
+        raise MatcalcError(
+            f"{what} is not finite: a part of it is infinite or undefined, as 1/0 or log(0)",
+            ErrorKind.VALUE,
+        )
+    if value.has(sp.I):
+        raise MatcalcError(
+            f"{what} is not real: a part of it is complex, as log(-1) or (-1)^x",
+            ErrorKind.VALUE,
+        )
+
+
+def derivative_size(expr: Expr, parameter: str) -> int:
+    """About how many nodes the derivative of `expr` has, written out as a tree: each node's
+    derivative holds, for each operand, the operand's derivative and about a copy of the node
+    (the product rule, the chain rule); a constant part has none."""
+    sizes: dict[Expr, tuple[int, int]] = {}
+
+    def measure(e: Expr) -> tuple[int, int]:
+        if e not in sizes:
+            kids = [measure(k) for k in e.children()]
+            size = 1 + sum(s for s, _ in kids)
+            varies = isinstance(e, Symbol) and e.name == parameter
+            grown = sum(d + size for _, d in kids if d)
+            sizes[e] = (size, 1 + grown if varies or grown else 0)
+        return sizes[e]
+
+    return measure(expr)[1]
 
 
 def _to_sympy(sp: Any, found: Definition, expr: Expr, x: Any) -> Any:
@@ -145,13 +231,19 @@ def _to_sympy(sp: Any, found: Definition, expr: Expr, x: Any) -> Any:
             return go(a) ** go(b)
         case HadamardPow(a, k):
             return go(a) ** k
+        case Inverse(arg):
+            return 1 / go(arg)
         case Transpose(arg):
             return go(arg)
         case Func(name, arg) if (entry := FUNCTIONS.get(name)) and entry.sympy is not None:
             return entry.sympy(sp, go(arg))
+        case Func(name) if name in FUNCTIONS:
+            error = piecewise_constant(name)
+            raise MatcalcError(f"{found.name}: {error.message}", error.kind)
+    usable = sorted(name for name, entry in FUNCTIONS.items() if entry.sympy is not None)
     raise MatcalcError(
         f"{found.name}: {expr} is not a scalar formula; a definition may use +, -, *, /, ^, "
-        f"numbers, its variable and the functions {', '.join(sorted(FUNCTIONS))}",
+        f"numbers, its variable and the functions {', '.join(usable)}",
         ErrorKind.PARSE,
     )
 

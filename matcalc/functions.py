@@ -19,6 +19,7 @@ from matcalc.errors import ErrorKind, MatcalcError
 from matcalc.expr import (
     ONE,
     Add,
+    Div,
     Expr,
     Func,
     Hadamard,
@@ -207,15 +208,20 @@ PLACEHOLDER = Symbol("·x·")
 def _derivative_template(name: str) -> Expr:
     entry = FUNCTIONS[name]
     if entry.sympy is None:
-        raise MatcalcError(
-            f"{name} is piecewise constant: its derivative is zero almost everywhere and "
-            "undefined at its jumps",
-            ErrorKind.NOT_DIFFERENTIABLE,
-        )
+        raise piecewise_constant(name)
     import sympy
 
     x = sympy.Symbol("x", real=True)
     return from_sympy(sympy, sympy.diff(entry.sympy(sympy, x), x), x)
+
+
+def piecewise_constant(name: str) -> MatcalcError:
+    """The error for differentiating `step` or `sign`."""
+    return MatcalcError(
+        f"{name} is piecewise constant: its derivative is zero almost everywhere and "
+        "undefined at its jumps",
+        ErrorKind.NOT_DIFFERENTIABLE,
+    )
 
 
 def from_sympy(sp: Any, e: Any, x: Any) -> Expr:
@@ -225,6 +231,10 @@ def from_sympy(sp: Any, e: Any, x: Any) -> Expr:
     if e.is_Rational:
         value = Fraction(int(e.p), int(e.q))
         return Neg(number(-value)) if value < 0 else number(value)
+    if e == sp.E:
+        return Func("exp", ONE)
+    if e == sp.pi:  # π = 4 arctan(1), exactly, in the functions matcalc has
+        return MatMul(number(4), Func("arctan", ONE))
     if e.is_Add:
         terms = [from_sympy(sp, t, x) for t in e.as_ordered_terms()]
         return Add(tuple(terms))
@@ -274,18 +284,18 @@ def _hadamard_chain(factors: list[Expr]) -> Expr:
 
 
 def _power(sp: Any, base: Any, exp: Any, x: Any) -> Expr:
-    if exp == sp.Rational(1, 2):
-        return Func("sqrt", from_sympy(sp, base, x))
-    if exp == sp.Rational(-1, 2):
-        return HadamardDiv(ONE, Func("sqrt", from_sympy(sp, base, x)))
-    if exp.is_Integer and exp < 0:
+    """base^exp elementwise: a whole power as X^{∘k}, a half-whole one as sqrt(X)^{∘k}, any
+    other as exp(exp log base), which holds where SymPy's real power does, for a positive base."""
+    if exp.is_Rational and exp < 0:
         return HadamardDiv(ONE, _power(sp, base, -exp, x))
-    if exp.is_Integer:
-        inner = from_sympy(sp, base, x)
-        return inner if exp == 1 else HadamardPow(inner, int(exp))
+    if exp.is_Rational and exp.q in (1, 2):
+        inner = from_sympy(sp, base, x) if exp.q == 1 else Func("sqrt", from_sympy(sp, base, x))
+        return inner if exp.p == 1 else HadamardPow(inner, int(exp.p))
+    log = Func("log", from_sympy(sp, base, x))
+    if exp.is_Rational:  # b^{p/q} = exp(p log(b) / q), a whole numerator over a denominator
+        return Func("exp", Div(_hadamard_chain([number(int(exp.p)), log]), number(int(exp.q))))
     if not exp.is_Number:  # b^e = exp(e log b), elementwise
-        exponent = _hadamard_chain([from_sympy(sp, exp, x), Func("log", from_sympy(sp, base, x))])
-        return Func("exp", exponent)
+        return Func("exp", _hadamard_chain([from_sympy(sp, exp, x), log]))
     raise MatcalcError(
         f"cannot express the power {base}**{exp} elementwise", ErrorKind.NOT_DIFFERENTIABLE
     )
