@@ -18,6 +18,7 @@ from matcalc.session import diff
 from matcalc.shapes import Shapes
 from matcalc.sharing import needed
 from matcalc.simplify import factored_form
+from matcalc.traversal import symbol_names
 
 
 @deep_recursion
@@ -49,8 +50,7 @@ def python_function(
             f"code is written for a scalar objective; {first.jacobian_of} is a column",
             ErrorKind.SHAPE,
         )
-    if any(d.objective != first.objective for d in derivations):
-        raise MatcalcError("code is written for derivations of one objective", ErrorKind.VALUE)
+    _check_one_problem(derivations)
     gradients = []
     for derivation in derivations:
         result = derivation.factored()
@@ -82,6 +82,32 @@ def _derivations(given: object) -> list[Derivation]:
             ErrorKind.VALUE,
         )
     return list(found)
+
+
+def _check_one_problem(derivations: Sequence[Derivation]) -> None:
+    """The derivations must share the objective, its symbols' shapes and its functions: the
+    code computes f once, from the first."""
+    first = derivations[0]
+    names = symbol_names(first.objective)
+
+    def declared(d: Derivation) -> tuple[object, ...]:
+        symmetric = d.shapes.symmetric & set(names)
+        return tuple(d.shapes.symbols.get(n) for n in names), symmetric
+
+    for derivation in derivations[1:]:
+        if derivation.objective != first.objective:
+            differ = "objectives"
+        elif dict(derivation.functions) != dict(first.functions):
+            differ = "functions (functions=)"
+        elif declared(derivation) != declared(first):
+            differ = "shapes"
+        else:
+            continue
+        raise MatcalcError(
+            f"code is written for derivations of one objective, with the same shapes and "
+            f"functions; these have different {differ}",
+            ErrorKind.VALUE,
+        )
 
 
 def _check_name(name: object) -> None:

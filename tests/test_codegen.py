@@ -24,6 +24,7 @@ from networks import network
 from matcalc import ErrorKind, MatcalcError, codegen, diff, evaluate
 from matcalc.finite_differences import random_env, relative_error
 from matcalc.generate import python_function, to_function
+from matcalc.printing.ascii import to_ascii
 from matcalc.shapes import is_scalar
 from matcalc.traversal import symbol_names
 
@@ -313,7 +314,7 @@ def test_wrong_sizes_are_a_value_error_naming_the_argument(
     expression: str, wrt: list[str], shapes: dict[str, Any], arrays: tuple[Any, ...], words: str
 ) -> None:
     function = load_function(expression, wrt, shapes=shapes)
-    assert "Raises ValueError where sizes disagree" in (function.__doc__ or "")
+    assert "Raises ValueError naming the argument" in (function.__doc__ or "")
     with pytest.raises(ValueError, match=words) as raised:
         function(*arrays)
     assert type(raised.value) is ValueError  # the code does not import matcalc
@@ -360,6 +361,25 @@ REFUSED = [
     ("none-wrt", lambda: codegen("tr(X)", None), ErrorKind.NAME, 'a name such as "X", not None'),
     ("int-wrt", lambda: codegen("tr(X)", 3), ErrorKind.NAME, "not 3"),
     ("none-in-wrt", lambda: codegen("tr(X)", ["X", None]), ErrorKind.NAME, "not None"),
+    (
+        "different-functions",
+        lambda: to_function(
+            [
+                diff("sum(phi(X))", "X", functions={"phi": "exp(x)"}),
+                diff("sum(phi(X))", "X", functions={"phi": "log(x)"}),
+            ]
+        ),
+        ErrorKind.VALUE,
+        "one objective, with the same shapes and functions; these have different functions",
+    ),
+    (
+        "different-shapes",
+        lambda: python_function(
+            [diff("sum(X W)", "X", shapes={"X": (3, 4)}), diff("sum(X W)", "W")]
+        ),
+        ErrorKind.VALUE,
+        "these have different shapes",
+    ),
 ]
 """Arguments of the wrong kind: each a MatcalcError of its kind, never a TypeError."""
 
@@ -562,3 +582,82 @@ def test_names_of_the_code_own_are_left_to_it(
             return float(function(*point[:at], value, *point[at + 1 :])[0])
 
         assert differences_of(f, np.asarray(point[position[name]]), gradient) < TOLERANCE, name
+
+
+ASCII_NAMES = [
+    ("greek", "sum(λ X)", ["λ", "X"], ["lambda_", "X"]),
+    ("greek-and-its-name", "sum(α X) + alpha sum(X)", ["X", "α"], ["alpha_", "X", "alpha"]),
+    (
+        "greek-and-the-keyword",
+        "λ tr(X) + lambda sum(X)",
+        ["λ", "lambda"],
+        ["lambda__", "X", "lambda_"],
+    ),
+]
+"""The code's names are ASCII, and distinct: a Greek letter is its name, after any symbol
+already so named, so that the code read in ASCII (matcalc.to_ascii) is the same code."""
+
+
+@pytest.mark.parametrize(
+    ("expression", "wrt", "parameters"), [pytest.param(*row[1:], id=row[0]) for row in ASCII_NAMES]
+)
+def test_names_in_code_are_ascii_and_distinct(
+    expression: str, wrt: list[str], parameters: list[str], tmp_path: Path
+) -> None:
+    source = codegen(expression, wrt)
+    function = load(to_ascii(source), tmp_path)
+    assert list(inspect.signature(function).parameters) == parameters
+    assert to_function([diff(expression, w) for w in wrt]).__matcalc_source__ == source
+    env = inputs(expression, wrt, 0)
+    order = symbol_names(diff(expression, wrt[0]).objective)
+    point = [env[name] for name in order]
+    outputs = function(*point)
+    for name, gradient in zip(wrt, outputs[1:], strict=True):
+        at = order.index(name)
+
+        def f(value: np.ndarray, at: int = at) -> float:
+            return float(function(*point[:at], value, *point[at + 1 :])[0])
+
+        assert differences_of(f, np.asarray(point[at]), gradient) < TOLERANCE, name
+        expected = evaluate(diff(expression, name), env)
+        assert np.allclose(gradient, expected, rtol=1e-9)
+
+
+M4 = np.ones((4, 4))
+NOT_ARRAYS = [
+    ("1-D-for-a-matrix", (np.ones(3), M35, M54), r"^X is m×n, a 2-D array; got \(3,\)$"),
+    ("float-for-a-matrix", (2.0, M35, M54), "^X is m×n, a 2-D array; got float$"),
+    ("list-for-a-matrix", (M34, [[1.0]], M54), "^D is m×p, a 2-D array; got list$"),
+    ("none-for-a-matrix", (M34, M35, None), "^R is p×n, a 2-D array; got NoneType$"),
+    ("3-D", (np.ones((3, 4, 1)), M35, M54), r"got \(3, 4, 1\)$"),
+    ("strings", (np.full((3, 4), "a"), M35, M54), "^X holds <U1, not real numbers$"),
+    ("complex", (M34, M35 * 1j, M54), "^D holds complex128, not real numbers$"),
+]
+"""Arguments that are not real arrays of their kind: the documented ValueError naming the
+argument, before NumPy's IndexError, AttributeError or broadcast error."""
+
+
+@pytest.mark.parametrize(
+    ("arrays", "words"), [pytest.param(*row[1:], id=row[0]) for row in NOT_ARRAYS]
+)
+def test_an_argument_not_an_array_of_its_kind_is_a_value_error_naming_it(
+    arrays: tuple[Any, ...], words: str
+) -> None:
+    function = load_function("||X - D R||_F^2", ["D"])
+    with pytest.raises(ValueError, match=words) as raised:
+        function(*arrays)
+    assert type(raised.value) is ValueError
+    check(function, "||X - D R||_F^2", ["D"], inputs("||X - D R||_F^2", ["D"], 0), np.asarray)
+
+
+@pytest.mark.parametrize("x", [M4[:3, :3], np.ones((3, 2)), np.ones((1, 1, 3)), 3.0])
+def test_a_vector_is_1d_or_a_column(x: Any) -> None:
+    function = load_function("x^T A x", ["x"])
+    with pytest.raises(ValueError, match=r"^x is a vector of m entries, 1-D or a column; got "):
+        function(x, M4[:3, :3])
+    for given in (np.ones(3), np.ones((3, 1))):
+        env = {
+            "x": given * np.array([0.5, -1.0, 2.0]).reshape(given.shape),
+            "A": M4[:3, :3] + np.eye(3),
+        }
+        check(function, "x^T A x", ["x"], env, np.asarray)

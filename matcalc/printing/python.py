@@ -44,6 +44,7 @@ from matcalc.expr import (
 )
 from matcalc.functions import FUNCTIONS, is_generic
 from matcalc.operations import operation_of
+from matcalc.printing.ascii import to_ascii
 from matcalc.printing.text import text
 from matcalc.shapes import Shapes, is_scalar, show
 from matcalc.sharing import Binding
@@ -97,7 +98,8 @@ def python_source(
     scalars = [writer.names[n] for n in inputs if is_scalar(symbols[n])]
     numbers, numpy, converted = _numbers(writer, scalars) if not arrays else ("", "", [])
     anchors = arrays or scalars or [f"{numpy}.asarray(0.0)"]
-    head = [f"xp = array_namespace({', '.join(anchors)})"]
+    namespace = f"xp = array_namespace({', '.join(anchors)})"
+    head = []
     if arrays:  # a scalar may be a Python number: an array of the arrays' type from here on
         head += [f"{scalar} = xp.asarray({scalar}, dtype=dtype)" for scalar in scalars]
     vectors = [n for n in inputs if _is_column(symbols[n])]
@@ -133,20 +135,34 @@ def python_source(
             writer.lines.append(f"{target} = {found}")
         results.append(target)
     if any("dtype=dtype" in line for line in writer.lines):  # for ones, eye and scalars
-        writer.lines.insert(1, f"dtype = {anchors[0]}.dtype")
+        writer.lines.insert(0, f"dtype = {anchors[0]}.dtype")
     parameters = [writer.names[n] for n in inputs]
     if generic:
         parameters += ["*", *writer.callables.values()]
-    described = [f"    {writer.names[n]}: {_kind(symbols[n])}" for n in inputs] + [
+    described = [
+        f"    {writer.names[n]}{f' ({n})' * (writer.names[n] != n)}: {_kind(symbols[n])}"
+        for n in inputs
+    ] + [
         f"    {v}: the elementwise function {g}, a callable, passed as {v}="
         for g, v in writer.callables.items()
     ]
-    checks = _size_checks([n for n in inputs if not is_scalar(symbols[n])], symbols, writer.names)
-    if checks:
+    matrices = [n for n in inputs if not is_scalar(symbols[n])]
+    checks = _size_checks(matrices, symbols, writer.names)
+    if matrices:
         described += [
             "",
-            "    Raises ValueError where sizes disagree: each dimension has one size.",
+            "    Raises ValueError naming the argument where an array is not a real one of its",
+            "    kind (a 2-D array for a matrix, 1-D or a column for a vector) or where sizes",
+            "    disagree: each dimension has one size.",
         ]
+        checks = [
+            *_kind_checks(matrices, symbols, writer.names),
+            *checks,
+            namespace,
+            *_real_checks([writer.names[n] for n in matrices], writer),
+        ]
+    else:
+        checks = [namespace]
     returned = ", ".join(f"df/d{g.wrt}" for g in gradients)
     summary = (
         f"f and {returned}, each gradient in the shape of its variable." if gradients else "f."
@@ -193,6 +209,39 @@ def _numbers(writer: _Writer, scalars: Sequence[str]) -> tuple[str, str, list[st
             *(f"    {s} = {numpy}.asarray({s}, dtype={numpy}.float64)" for s in scalars),
         ],
     )
+
+
+def _kind_checks(
+    arrays: Sequence[str], symbols: Mapping[str, tuple[Dim, Dim]], names: Mapping[str, str]
+) -> list[str]:
+    """Lines that raise a ValueError naming the argument where it is not an array of its kind
+    (a number, a list, None, a 1-D array for a matrix, a matrix for a vector): before the size
+    checks read its shape, and before the array namespace refuses it without a name."""
+    lines: list[str] = []
+    for name in arrays:
+        variable, shape = names[name], symbols[name]
+        ndim = f'getattr({variable}, "ndim", None)'
+        if _is_column(shape):
+            test = f"{ndim} not in (1, 2) or {variable}.shape[1:] not in ((), (1,))"
+            wanted = f"a vector of {shape[0]} entries, 1-D or a column"
+        else:
+            test, wanted = f"{ndim} != 2", f"{show(shape)}, a 2-D array"
+        got = f"{{getattr({variable}, 'shape', type({variable}).__name__)}}"
+        lines += [f"if {test}:", f'    raise ValueError(f"{variable} is {wanted}; got {got}")']
+    return lines
+
+
+def _real_checks(variables: Sequence[str], writer: _Writer) -> list[str]:
+    """Lines that raise a ValueError naming the first of the arrays whose entries are not real
+    numbers (integers or floats): strings, booleans, complex numbers."""
+    name, value = writer.fresh("name"), writer.fresh("value")
+    pairs = "".join(f'("{variable}", {variable}), ' for variable in variables)
+    listed = pairs.rstrip() if len(variables) == 1 else pairs.removesuffix(", ")
+    return [
+        f"for {name}, {value} in ({listed}):",
+        f'    if not xp.isdtype({value}.dtype, ("real floating", "integral")):',
+        f'        raise ValueError(f"{{{name}}} holds {{{value}.dtype}}, not real numbers")',
+    ]
 
 
 def _size_checks(
@@ -281,8 +330,10 @@ def _atomic(code: str) -> bool:
 
 
 def _identifier(name: str) -> str:
-    """A Python name for a matcalc name: `g'` is g_prime, `lambda` is lambda_."""
-    name = name.replace("'", "_prime")
+    """A Python name in ASCII for a matcalc name, so that the code reads the same in any
+    encoding: `g'` is g_prime, `λ` is lambda_ (its letter's name, `_` after a keyword), and a
+    character ASCII lacks is `_`."""
+    name = re.sub(r"[^A-Za-z0-9_]", "_", to_ascii(name.replace("'", "_prime")))
     return f"{name}_" if keyword.iskeyword(name) else name
 
 
@@ -335,8 +386,15 @@ class _Writer:
         self.taken = {"xp", "dtype", "f", "array_namespace", function}
         self.temporaries: set[str] = set()
         self.count = 0
-        self.inputs = {name: self.fresh(_identifier(name)) for name in inputs}
-        self.callables = {name: self.fresh(_identifier(name)) for name in generic}
+        named = [*(("input", name) for name in inputs), *(("callable", name) for name in generic)]
+        # names already Python's keep themselves, then ASCII ones (lambda is lambda_); a Greek
+        # letter gives way to them: λ beside lambda is lambda__
+        first = sorted(
+            named, key=lambda found: (_identifier(found[1]) != found[1], not found[1].isascii())
+        )
+        chosen = {found: self.fresh(_identifier(found[1])) for found in first}
+        self.inputs = {name: chosen["input", name] for name in inputs}
+        self.callables = {name: chosen["callable", name] for name in generic}
         self.names = dict(self.inputs)
 
     def scope(self, gradient: Gradient | None) -> None:
