@@ -153,6 +153,8 @@ def _check_neighbours(text: str, before: Token, token: Token, defined: Collectio
             message = f"a number after a number: write {before}{token}, or {before} * 0{token}"
         elif before.type == "NAME" and touching:
             message = f"a point after {before}: write {before} 0{token} for a product"
+        elif before.type == "HADAMARD_POW" and before[-1].isdigit():
+            message = f"a number after the power {before}: write {before} * 0{token} for a product"
         if message is not None:
             raise MatcalcError(message, ErrorKind.PARSE, token_span(text, token))
     words = ("NAME", "FUNCTION")  # letters: a digit after Χ is a product, which a note shows

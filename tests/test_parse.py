@@ -281,6 +281,7 @@ NUMBERS_REFUSED = [
     ("exponent-then-point", "1.5e3.2 sum(X)", 6, "one decimal point"),
     ("spaced-point", "2 .5 sum(X)", 3, "write 2.5, or 2 * 0.5"),
     ("point-after-a-name", "sum(X.5)", 6, "write X 0.5 for a product"),
+    ("point-after-an-exponent", "sum(X.^2 .5)", 10, "write .^2 * 0.5 for a product"),
     ("huge-exponent", "sum(X) + 1e5000", 10, "more than 400 digits"),
     ("tiny-exponent", "1e-5000 sum(X)", 1, "1e-300 is fine, 1e5000 is not"),
     ("long-exponent", "1e" + "9" * 5000 + " sum(X)", 1, "more than 400 digits"),
