@@ -345,7 +345,9 @@ class _Evaluator:
 
     def _room(self, node: Expr) -> None:
         """A MatcalcError, before anything is allocated, where `node`'s value would have more
-        than MAX_ENTRIES entries."""
+        than MAX_ENTRIES entries (a pending derivative has no value, and is refused below)."""
+        if isinstance(node, Pending):
+            return
         rows, cols = (
             self.sizes.get(d, d) if isinstance(d, str) else d for d in self.typed.of(node)
         )
