@@ -136,8 +136,9 @@ def _refuse_calls(name: str, text: str, defined: set[str]) -> None:
             )
 
 
-def parse_definition(text: str) -> Definition:
-    """`phi(x) = log(1 + exp(x))`, as written after --define."""
+def parse_definition(text: str, others: tuple[str, ...] = ()) -> Definition:
+    """`phi(x) = log(1 + exp(x))`, as written after --define; `others` are the names of the
+    user's other functions, which the formula may not call."""
     head, sep, body = text.partition("=")
     name, open_, rest = head.strip().partition("(")
     parameter = rest.strip().removesuffix(")").strip()
@@ -145,7 +146,7 @@ def parse_definition(text: str) -> Definition:
         raise MatcalcError(
             f"--define {text!r}: write it as phi(x) = log(1 + exp(x))", ErrorKind.PARSE
         )
-    found = definition(name.strip(), body.strip())
+    found = definition(name.strip(), body.strip(), others)
     if symbol_names(found.body) not in ([], [parameter]):
         raise MatcalcError(
             f"--define {text!r}: the formula may use only its variable {parameter}",

@@ -85,6 +85,14 @@ def test_a_call_is_refused_where_it_is_written() -> None:
     assert (error.value.line, error.value.column) == (1, 5)
 
 
+def test_a_call_of_another_definition_is_refused_as_written_after_define() -> None:
+    with pytest.raises(MatcalcError) as error:
+        parse_definition("phi(x) = 2 psi(x)", ("phi", "psi"))
+    assert error.value.kind == ErrorKind.NAME
+    assert "may not call itself or another of the user's functions, as psi" in error.value.message
+    assert (error.value.line, error.value.column) == (1, 3)
+
+
 def test_the_functions_a_definition_may_use_are_the_differentiable_ones() -> None:
     with pytest.raises(MatcalcError) as error:
         diff("sum(phi(X))", "X", functions={"phi": "tr(x)"})
