@@ -343,7 +343,8 @@ def _utf8(stdin: IO[str]) -> str:
 
 
 def _problem_options(args: argparse.Namespace) -> dict[str, Any]:
-    definitions = [matcalc.parse_definition(text) for text in args.define]
+    names = tuple(text.partition("(")[0].strip() for text in args.define)  # each may call none
+    definitions = [matcalc.parse_definition(text, names) for text in args.define]
     return {
         "shapes": _shapes(args.shape),
         "convention": args.convention,

@@ -31,6 +31,7 @@ from matcalc.expr import (
     Transpose,
 )
 from matcalc.functions import FUNCTIONS, from_sympy, is_generic, piecewise_constant
+from matcalc.limits import MAX_DERIVATIVE_SIZE
 from matcalc.parser import KNOWN_FUNCTIONS, parse
 from matcalc.traversal import replace_nodes, symbol_names
 
@@ -54,11 +55,6 @@ letter, as g, is any function)."""
 CALL = re.compile(r"(?<![\w'])([a-z][a-z0-9_]+)\s*\(")
 """A name written as a call, `psi(`, in a formula's text."""
 
-MAX_DERIVATIVE_SIZE = 3_000
-"""Nodes that a definition's derivative may have, as `derivative_size` estimates it before SymPy
-works it out: the derivative of a chain nested k deep holds k copies of its inside, so its size
-and SymPy's time grow with k^2 and faster. The limit is far above a formula written by hand
-(softplus's derivative has under 20) and keeps the worst case within a second."""
 
 
 def definitions(functions: object) -> tuple[Definition, ...]:

@@ -75,12 +75,6 @@ def derive(
             shapes = Shapes(symbols, shapes.bindings, shapes.symmetric)
     typed = inferred(objective, shapes, options.convention)
     objective = fill_sizes(objective, typed)  # ones(?) and I read their sizes off their places
-    jacobian_of, cotangent = None, None
-    if typed.of(objective) != SCALAR:
-        jacobian_of, cotangent = objective, _cotangent(objective, variable, typed)
-        objective = MatMul(Transpose(cotangent), objective)
-        declared = {**typed.symbols, cotangent.name: typed.of(jacobian_of)}
-        typed = infer(objective, declared, symmetric=typed.symmetric)
     if variable.name not in typed.symbols:
         _not_a_variable(variable.name, options.definitions)
         kind = kind_of(variable.name, options.convention)
@@ -90,6 +84,12 @@ def derive(
             f"(--shape {variable.name}={example}) to get a zero gradient",
             ErrorKind.NAME,
         )
+    jacobian_of, cotangent = None, None
+    if typed.of(objective) != SCALAR:
+        jacobian_of, cotangent = objective, _cotangent(objective, variable, typed)
+        objective = MatMul(Transpose(cotangent), objective)
+        declared = {**typed.symbols, cotangent.name: typed.of(jacobian_of)}
+        typed = infer(objective, declared, symmetric=typed.symmetric)
     templates = derivative_templates(options.definitions)
     named = named_values(objective, variable, typed, templates)
     accumulated = accumulate(named, variable, options.first_tag, templates)

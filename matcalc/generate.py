@@ -14,7 +14,7 @@ from matcalc.errors import ErrorKind, MatcalcError
 from matcalc.expr import Transpose
 from matcalc.limits import deep_recursion
 from matcalc.printing.python import Gradient, python_source
-from matcalc.session import diff
+from matcalc.session import diff, diff_options
 from matcalc.shapes import Shapes
 from matcalc.sharing import needed
 from matcalc.simplify import factored_form
@@ -25,6 +25,7 @@ from matcalc.traversal import symbol_names
 def codegen(expr: str, wrt: str | Sequence[str], name: str = "f_and_grad", **options: Any) -> str:
     """Python source of `name(inputs…)`, which returns f and df/dW for each W in `wrt`, in that
     order; `options` are diff's (shapes, functions, convention, …)."""
+    diff_options(options, "codegen")
     several = isinstance(wrt, Sequence) and not isinstance(wrt, str | bytes)
     names = list(wrt) if several else [wrt]  # diff refuses what is not a name
     if not names:

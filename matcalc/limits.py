@@ -31,6 +31,12 @@ MAX_EXACT_DIGITS = 4000
 or a power of one: past it, a clear error rather than a number no one can print (Python will
 not write an integer of more than 4,300 digits)."""
 
+MAX_DERIVATIVE_SIZE = 3_000
+"""Nodes that a definition's derivative may have, as `derivative_size` estimates it before SymPy
+works it out: the derivative of a chain nested k deep holds k copies of its inside, so its size
+and SymPy's time grow with k^2 and faster. The limit is far above a formula written by hand
+(softplus's derivative has under 20) and keeps the worst case within a second."""
+
 MAX_DEPTH = 300
 """Operations nested inside each other, e.g. exp(exp(…)) or A1 A2 … (one level per factor):
 enough for a 128-layer network, tanh(… tanh(X W1) W2 …) W128, which nests 2 levels a layer."""

@@ -11,7 +11,8 @@ import pytest
 from conftest import assert_gradient_correct
 
 from matcalc import ErrorKind, MatcalcError, diff, evaluate, parse, parse_definition
-from matcalc.definitions import MAX_DERIVATIVE_SIZE, derivative_size
+from matcalc.definitions import derivative_size
+from matcalc.limits import MAX_DERIVATIVE_SIZE
 
 DERIVED = [
     ("exp(1) x", "exp(1) ones(m, n)", lambda x: np.e * np.ones_like(x)),
