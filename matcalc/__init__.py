@@ -14,9 +14,7 @@ from matcalc.derivation import Derivation, Options, Step
 from matcalc.derive import derive
 from matcalc.errors import ErrorKind, MatcalcError
 from matcalc.expr import Expr
-from matcalc.latex_input import parse_latex
 from matcalc.limits import deep_recursion
-from matcalc.notation_summary import notation_summary
 from matcalc.parser import parse
 from matcalc.printing.ascii import to_ascii
 from matcalc.printing.latex import document as latex_document
@@ -24,12 +22,14 @@ from matcalc.printing.latex import latex as _latex
 from matcalc.printing.latex import proof_latex
 from matcalc.rules import RULES, Rule, statement
 from matcalc.session import Session, diff
-from matcalc.sympy_forms import from_sympy, to_sympy
 
 if TYPE_CHECKING:
     from matcalc.finite_differences import gradcheck
     from matcalc.generate import codegen, to_function
+    from matcalc.latex_input import parse_latex
+    from matcalc.notation import notation_summary
     from matcalc.numeric import evaluate
+    from matcalc.sympy_forms import from_sympy, to_sympy
 
 __all__ = [
     "RULES",
@@ -66,6 +66,10 @@ latex = deep_recursion(_latex)
 """`expr` as LaTeX math (no surrounding `$`), with the stack that deep expressions need."""
 
 _LAZY = {
+    "parse_latex": "matcalc.latex_input",
+    "notation_summary": "matcalc.notation",
+    "from_sympy": "matcalc.sympy_forms",
+    "to_sympy": "matcalc.sympy_forms",
     "evaluate": "matcalc.numeric",
     "gradcheck": "matcalc.finite_differences",
     "codegen": "matcalc.generate",

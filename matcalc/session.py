@@ -5,6 +5,7 @@ derivations on, as the equations of one article do."""
 from __future__ import annotations
 
 import inspect
+import sys
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
@@ -15,12 +16,10 @@ from matcalc.derivation import Derivation, Options
 from matcalc.derive import ShapeSpec, check, derive, inferred
 from matcalc.errors import ErrorKind, MatcalcError
 from matcalc.expr import Expr
-from matcalc.latex_input import looks_like_latex, parse_latex_located
 from matcalc.limits import deep_recursion
 from matcalc.notes import lookalike_notes, star_notes
 from matcalc.parser import Parsed, read
 from matcalc.shapes import Shapes, show
-from matcalc.sympy_forms import from_sympy, is_sympy
 
 NOTATIONS = ("auto", "plain", "latex")
 """How `diff` reads text: plain is matcalc's notation, latex is LaTeX math as papers and
@@ -51,9 +50,9 @@ def diff(
     does so where the text is unambiguously LaTeX. `expr` may also be a SymPy matrix
     expression, whose symbols bring their shapes, and `wrt` one of its symbols.
     """
-    if is_sympy(expr):
+    if _is_sympy(expr):
         expr, shapes = _from_sympy(expr, shapes)
-    if is_sympy(wrt):
+    if _is_sympy(wrt):
         wrt, shapes = _sympy_variable(wrt, shapes)
     known = definitions(functions)
     options = Options(layout, symmetrise, convention, known, first_tag)
@@ -102,13 +101,27 @@ def _read(expr: object, notation: str, defined: set[str]) -> Parsed:
         raise MatcalcError(
             f"unknown notation {notation!r}: use {', '.join(NOTATIONS)}", ErrorKind.VALUE
         )
-    if notation == "latex" or (notation == "auto" and looks_like_latex(expr)):
-        return Parsed(*parse_latex_located(expr, defined), (), ())
+    if notation == "latex" or (notation == "auto" and "\\" in expr):
+        from matcalc.latex_input import looks_like_latex, parse_latex_located  # LaTeX only
+
+        if notation == "latex" or looks_like_latex(expr):
+            return Parsed(*parse_latex_located(expr, defined), (), ())
     return read(expr, defined)
+
+
+def _is_sympy(value: object) -> bool:
+    """Whether `value` is a SymPy expression; the SymPy bridge loads only once SymPy has."""
+    if "sympy" not in sys.modules:
+        return False
+    from matcalc.sympy_forms import is_sympy
+
+    return is_sympy(value)
 
 
 def _from_sympy(expr: Any, shapes: ShapeSpec | None) -> tuple[Expr, ShapeSpec]:
     """A SymPy objective as an expression, with its symbols' shapes added to `shapes`."""
+    from matcalc.sympy_forms import from_sympy
+
     objective, declared = from_sympy(expr)
     given = {name.strip() for name in shapes or {}}
     if clash := sorted(given & set(declared)):
@@ -122,6 +135,8 @@ def _from_sympy(expr: Any, shapes: ShapeSpec | None) -> tuple[Expr, ShapeSpec]:
 def _sympy_variable(wrt: Any, shapes: ShapeSpec | Shapes | None) -> tuple[str, Any]:
     """A SymPy variable's name, its shape declared with the others; a shape other than the
     objective's or the declared one for the same name is an error."""
+    from matcalc.sympy_forms import from_sympy
+
     variable, declared = from_sympy(wrt)
     name = str(variable)
     if name not in declared:

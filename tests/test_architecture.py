@@ -57,7 +57,7 @@ LAYERS = [
     "printing.html",
     "printing.json",
     "printing.ascii",
-    "notation_summary",
+    "notation",
     "printing.python",
     "numeric",
     "finite_differences",

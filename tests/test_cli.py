@@ -21,7 +21,7 @@ from conftest import assert_gradient_correct
 import matcalc
 from matcalc import RULES, ErrorKind, MatcalcError, Session, diff, gradcheck, parse, to_ascii
 from matcalc.cli import EXAMPLES, main
-from matcalc.notation_summary import NOTATION, notation_summary
+from matcalc.notation import NOTATION, notation_summary
 
 
 def run(
