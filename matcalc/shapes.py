@@ -204,12 +204,15 @@ def infer(
 ) -> Shapes:
     """Infer every symbol's shape in `expr` from the declarations and the naming convention
     (`naming`, see `convention`); `symmetric` names the declared symmetric matrices."""
-    solver = _Solver(dict(declared or {}), naming, _written_dims(expr))
+    sizes = _named_sizes(expr)
+    written = frozenset(d for d in sizes if not d.startswith("?"))  # inferred ones avoid these
+    solver = _Solver(dict(declared or {}), naming, written)
     solver.visit(expr, locate)
     order = _symbols_in_order(expr, declared or {})
     names = solver.names(order)
     bindings: dict[str, Dim] = {}
-    for d in [*solver.parent, *_placeholders(expr)]:
+    placeholders = [d for d in sizes if d.startswith(PLACEHOLDER)]
+    for d in [*solver.parent, *placeholders]:
         if not d.startswith("?") or d.startswith(PLACEHOLDER):
             root = solver.find(d)
             bindings[d] = names.get(root, root)
@@ -222,23 +225,14 @@ from where they are used."""
 
 
 def _named_sizes(expr: Expr) -> list[str]:
-    """The sizes of the all-ones and identity matrices in `expr` that are names."""
+    """The sizes of the all-ones and identity matrices in `expr` that are names: the user's
+    (ones(m, 1)), and the placeholders of those whose sizes are to be inferred."""
     found = []
     for node in distinct(expr):
         if isinstance(node, Ones | Identity):
             dims = (node.rows, node.cols) if isinstance(node, Ones) else (node.n,)
             found += [d for d in dims if isinstance(d, str)]
     return found
-
-
-def _placeholders(expr: Expr) -> list[str]:
-    return [d for d in _named_sizes(expr) if d.startswith(PLACEHOLDER)]
-
-
-def _written_dims(expr: Expr) -> frozenset[str]:
-    """The dimension names the user wrote in `expr`, as in ones(m, 1): inferred dimensions are
-    named otherwise."""
-    return frozenset(d for d in _named_sizes(expr) if not d.startswith("?"))
 
 
 def fill_sizes(expr: Expr, shapes: Shapes) -> Expr:
