@@ -7,7 +7,7 @@ from __future__ import annotations
 import reprlib
 import typing
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import fields, replace
+from dataclasses import replace
 
 from matcalc.cookbook import known_identity
 from matcalc.declarations import NAME_FORMS, NAMINGS, declarations, is_name
@@ -166,7 +166,7 @@ def _declared_fields(kind: type[Expr]) -> tuple[tuple[str, typing.Any], ...]:
     """A node class's fields with their declared types, read once per class."""
     if kind not in _FIELDS:
         hints = typing.get_type_hints(kind)
-        _FIELDS[kind] = tuple((found.name, hints[found.name]) for found in fields(kind))  # type: ignore[arg-type]
+        _FIELDS[kind] = tuple((name, hints[name]) for name in kind.__match_args__)
     return _FIELDS[kind]
 
 

@@ -162,5 +162,5 @@ def to_function(
     namespace: dict[str, Any] = {"__name__": "matcalc.generated"}
     exec(code, namespace)
     function: Callable[..., Any] = namespace[name]
-    function.__matcalc_source__ = source  # type: ignore[attr-defined]
+    function.__dict__["__matcalc_source__"] = source
     return function
