@@ -24,6 +24,7 @@ from matcalc.parser import IDENTITY_NAMES, KNOWN_FUNCTIONS
 from matcalc.shapes import SCALAR, Shape, Shapes, fill_sizes, infer, show
 from matcalc.sharing import (
     Binding,
+    bindings,
     in_order,
     inlined,
     named_values,
@@ -174,18 +175,8 @@ _FIELDS: dict[type[Expr], tuple[tuple[str, typing.Any], ...]] = {}
 
 
 def _check_where(where: object, defined: Mapping[str, object]) -> None:
-    """`where` is a Derivation's: a sequence of Bindings whose values are expressions."""
-    if isinstance(where, str | bytes) or not isinstance(where, Sequence):
-        raise MatcalcError(
-            f"where holds a derivation's named values (its .where), not {reprlib.repr(where)}",
-            ErrorKind.VALUE,
-        )
-    for binding in where:
-        if not isinstance(binding, Binding):
-            raise MatcalcError(
-                f"where holds Bindings (a derivation's .where), not {reprlib.repr(binding)}",
-                ErrorKind.VALUE,
-            )
+    """`where` is a Derivation's: Bindings of names to expressions matcalc could have read."""
+    for binding in bindings(where):
         _check_names(binding.name, defined)
         _check_names(binding.value, defined)
 

@@ -42,7 +42,7 @@ from matcalc.limits import MAX_ENTRIES, deep_recursion
 from matcalc.operations import operation_of
 from matcalc.parser import parse
 from matcalc.shapes import Shape, Shapes, infer, show
-from matcalc.sharing import Binding
+from matcalc.sharing import Binding, bindings
 from matcalc.traversal import replace_nodes, symbol_names
 
 Array = NDArray[np.float64]
@@ -71,7 +71,7 @@ def evaluate(
     its shape. A 1×1 result is a float; a column result is 1-D when the vectors in `env` were.
     """
     defined = {found.name: found for found in definitions(functions)}
-    _check_where(where)
+    where = bindings(where)
     if isinstance(expr, Derivation):
         shapes = expr.shapes if shapes is None else shapes
         where = (*expr.where, *where)
@@ -99,15 +99,6 @@ def evaluate(
         return float(value[0, 0])
     one_d = any(np.ndim(v) == 1 for v in env.values() if not callable(v))
     return value[:, 0] if one_d and value.shape[1] == 1 else value
-
-
-def _check_where(where: object) -> None:
-    """`where` must hold named values, as a Derivation's `where` does."""
-    if not isinstance(where, list | tuple) or not all(isinstance(b, Binding) for b in where):
-        raise MatcalcError(
-            f"where holds named values (a Derivation's where), not {reprlib.repr(where)}",
-            ErrorKind.VALUE,
-        )
 
 
 def _check_kind(name: str, ndim: int, shape: Shape) -> None:

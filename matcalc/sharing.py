@@ -12,12 +12,13 @@ named too, so that a result and its where-list hold each forward value once.
 
 from __future__ import annotations
 
+import reprlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from itertools import chain, count
 
-from matcalc.errors import MatcalcError
+from matcalc.errors import ErrorKind, MatcalcError
 from matcalc.expr import Expr, Func, Number, Pending, Power, Symbol
 from matcalc.rules import rule_for
 from matcalc.shapes import Shapes
@@ -33,6 +34,23 @@ class Binding:
     name: Symbol
     value: Expr
     derivative_of: Symbol | None = None
+
+
+def bindings(where: object) -> tuple[Binding, ...]:
+    """`where` as a Derivation's named values, or a clear error for anything else (text, a
+    number, a list of something else): evaluate, derive and to_sympy take it from users."""
+    if isinstance(where, str | bytes) or not isinstance(where, list | tuple):
+        raise MatcalcError(
+            f"where holds a derivation's named values (its .where), not {reprlib.repr(where)}",
+            ErrorKind.VALUE,
+        )
+    for binding in where:
+        if not isinstance(binding, Binding):
+            raise MatcalcError(
+                f"where holds Bindings (a derivation's .where), not {reprlib.repr(binding)}",
+                ErrorKind.VALUE,
+            )
+    return tuple(where)
 
 
 @dataclass(frozen=True, slots=True)

@@ -309,6 +309,9 @@ ROWS: list[tuple[str, Callable[[], Any], Check]] = [
      refused(ErrorKind.NAME, "is not a name")),
     ("text into derive", api(lambda: matcalc.derive("sum(X)", "X")),  # type: ignore[arg-type]
      refused(ErrorKind.VALUE, "matcalc.diff takes text")),
+    ("to_sympy with where that is text",
+     api(lambda: matcalc.to_sympy(matcalc.parse("sum(X)"), where="junk")),  # type: ignore[arg-type]
+     refused(ErrorKind.VALUE, "where holds a derivation's named values")),
     ("unsized ones into derive", api(lambda: matcalc.derive(matcalc.parse_latex(
         r"\mathbf{1}^\top X \mathbf{1}"), "X")), derived()),
     ("a lookalike for the variable", lambda: cli("diff", "sum(Χ)", "--wrt", "X"),

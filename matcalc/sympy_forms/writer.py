@@ -46,7 +46,7 @@ from matcalc.expr import (
 from matcalc.functions import FUNCTIONS, is_generic
 from matcalc.limits import deep_recursion
 from matcalc.shapes import SCALAR, Shape, Shapes, fill_sizes, infer
-from matcalc.sharing import Binding, inlined
+from matcalc.sharing import Binding, bindings, inlined
 from matcalc.traversal import distinct
 
 if TYPE_CHECKING:
@@ -80,7 +80,7 @@ def to_sympy(
         )
     import sympy
 
-    if where:
+    if where := bindings(where):
         expr = inlined(expr, where)
     declared = shapes.symbols if isinstance(shapes, Shapes) else declarations(shapes)[0]
     typed = infer(expr, declared)
