@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import ast
+import builtins
+import importlib
 import keyword
 import linecache
 import reprlib
 from collections.abc import Callable, Sequence
 from itertools import count
+from types import CodeType, FunctionType
 from typing import Any
 
 from matcalc.derivation import Derivation
@@ -155,12 +159,101 @@ def to_function(
     source = python_function(derivations, name)
     filename = f"<matcalc generated {name} #{next(_compiled)}>"
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-    # The one place matcalc runs code: the source it has just written itself from expression
-    # nodes, whose names the grammar admitted as identifiers; never the user's text
-    # (tests/test_no_eval.py allows exactly this compile and exec, and checks what they get).
-    code = compile(source, filename, "exec")
-    namespace: dict[str, Any] = {"__name__": "matcalc.generated"}
-    exec(code, namespace)
-    function: Callable[..., Any] = namespace[name]
+    tree = _audited(source, filename)
+    # The one place matcalc compiles code: the source it has just written from expression
+    # nodes, audited above. Nothing at its top level runs: the function is made from its
+    # compiled body, with the modules its imports name (tests/test_no_eval.py checks both).
+    module = compile(tree, filename, "exec")
+    body = next(c for c in module.co_consts if isinstance(c, CodeType) and c.co_name == name)
+    function = FunctionType(body, _imported(tree), name)
     function.__dict__["__matcalc_source__"] = source
     return function
+
+
+_IMPORTS = frozenset({"numpy", "array_api_compat"})
+"""The modules generated code imports."""
+
+_BUILTINS = frozenset(
+    {"ValueError", "all", "float", "getattr", "int", "isinstance", "len", "tuple", "type"}
+)
+"""The builtins generated code uses: the only ones its namespace holds, beside the import
+machinery its audited imports need."""
+
+_CALLS = _BUILTINS | {"array_namespace"}
+"""The functions generated code calls by name, beside its own parameters (g, g_prime)."""
+
+_STATEMENTS = (
+    ast.FunctionDef,
+    ast.Expr,
+    ast.Import,
+    ast.ImportFrom,
+    ast.Assign,
+    ast.If,
+    ast.For,
+    ast.Raise,
+    ast.Return,
+)
+"""The statements generated code is made of."""
+
+
+def _audited(source: str, filename: str) -> ast.Module:
+    """The generated source as a tree, refused unless it holds only what the code writer
+    writes: its statements, its imports, calls of its functions and of array methods, no
+    dunder names but `type(…).__name__`, nothing run when the function is made."""
+    tree = ast.parse(source, filename)
+    parameters = {
+        found.arg
+        for node in ast.walk(tree)
+        if isinstance(node, ast.FunctionDef)
+        for found in (*node.args.args, *node.args.kwonlyargs)
+    }
+    for node in ast.walk(tree):
+        if (problem := _unwritten(node, parameters)) is not None:
+            raise MatcalcError(
+                f"the generated code holds {problem}, which matcalc does not write: nothing "
+                "was run",
+                ErrorKind.VALUE,
+            )
+    return tree
+
+
+def _unwritten(node: ast.AST, parameters: set[str]) -> str | None:
+    """What in `node` the code writer never writes, if anything."""
+    match node:
+        case ast.stmt() if not isinstance(node, _STATEMENTS):
+            return f"a {type(node).__name__} statement"
+        case ast.Import(names) if any(alias.name not in _IMPORTS for alias in names):
+            return f"the import {ast.unparse(node)!r}"
+        case ast.ImportFrom(module=found) if found not in _IMPORTS:
+            return f"the import {ast.unparse(node)!r}"
+        case ast.FunctionDef(args=arguments, decorator_list=decorators) if (
+            arguments.defaults or any(arguments.kw_defaults) or decorators
+        ):
+            return "default values or decorators, run when the function is made"
+        case ast.Call(func=ast.Name(id=called)) if called not in _CALLS | parameters:
+            return f"a call of {called}"
+        case ast.Name(id=found) | ast.Attribute(attr=found) if (
+            found.startswith("__") and found != "__name__"
+        ):
+            return f"the name {found}"
+        case ast.Lambda() | ast.NamedExpr() | ast.Await() | ast.Yield() | ast.YieldFrom():
+            return f"a {type(node).__name__}"
+    return None
+
+
+def _imported(tree: ast.Module) -> dict[str, Any]:
+    """The namespace the generated function runs in: the audited imports' modules and names,
+    bound as its import statements would bind them, and of the builtins only those it uses
+    (and `__import__` for the audited imports inside its body)."""
+    allowed = {found: getattr(builtins, found) for found in [*_BUILTINS, "__import__"]}
+    namespace: dict[str, Any] = {"__name__": "matcalc.generated", "__builtins__": allowed}
+    for node in tree.body:
+        match node:
+            case ast.Import(names):
+                for alias in names:
+                    namespace[alias.asname or alias.name] = importlib.import_module(alias.name)
+            case ast.ImportFrom(module=str(found), names=names):
+                module = importlib.import_module(found)
+                for alias in names:
+                    namespace[alias.asname or alias.name] = getattr(module, alias.name)
+    return namespace

@@ -7,6 +7,7 @@ import ast
 import builtins
 import contextlib
 import io
+import re
 from collections import Counter
 from dataclasses import replace
 from pathlib import Path
@@ -19,6 +20,7 @@ import sympy.parsing.sympy_parser
 from conftest import assert_gradient_correct
 
 import matcalc
+import matcalc.generate
 from matcalc import ErrorKind, MatcalcError, diff
 from matcalc.cli import main
 from matcalc.expr import Hadamard, Symbol
@@ -30,10 +32,11 @@ PACKAGE = Path(matcalc.__file__).parent
 RUNS_TEXT = {"eval", "exec", "compile", "__import__", "sympify", "parse_expr", "S", "lambdify"}
 """Calls that turn a string into code or into a SymPy expression."""
 
-AUDITED = {"generate.py": Counter({"compile": 1, "exec": 1})}
-"""The one place allowed to run code: generate.to_function compiles and runs the source that
-python_function has just written from expression nodes (Derivation.to_function), never the
-user's text; test_to_function_compiles_only_written_source checks what it is given."""
+AUDITED = {"generate.py": Counter({"compile": 1})}
+"""The one place allowed to compile code: generate.to_function compiles the source that
+python_function has just written from expression nodes (Derivation.to_function), once it has
+audited it, never the user's text; nothing at its top level runs, the function is made from
+its compiled body. test_to_function_compiles_only_written_source checks what it is given."""
 
 
 def _called_names(tree: ast.AST) -> Counter[str]:
@@ -67,8 +70,8 @@ def test_the_scan_finds_such_calls() -> None:
 
 def test_to_function_compiles_only_written_source(monkeypatch: pytest.MonkeyPatch) -> None:
     """What generate.to_function compiles and runs is python_function's source, whose every
-    name is a Python identifier."""
-    compiled: list[str] = []
+    name is a Python identifier: read as a tree (ast.parse), audited, and that tree compiled."""
+    compiled: list[Any] = []
     original = builtins.compile
 
     def spy(source: Any, filename: str, *args: Any, **kwargs: Any) -> Any:
@@ -79,9 +82,51 @@ def test_to_function_compiles_only_written_source(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setattr(builtins, "compile", spy)
     derivations = [diff(f"||tanh({MARK} W) - Y||_F^2", w) for w in (MARK, "W")]
     function = to_function(derivations)
-    assert compiled == [python_function(derivations)] == [function.__matcalc_source__]
+    assert compiled[:1] == [python_function(derivations)] == [function.__matcalc_source__]
+    assert len(compiled) == 2 and ast.dump(compiled[1]) == ast.dump(ast.parse(compiled[0]))
     names = {node.id for node in ast.walk(ast.parse(compiled[0])) if isinstance(node, ast.Name)}
     assert {MARK, "W", "Y"} <= names and all(name.isidentifier() for name in names)
+
+
+@pytest.mark.parametrize(
+    ("line", "said"),
+    [
+        ("    eval('1')", "a call of eval"),
+        ("    __import__('os')", "a call of __import__"),
+        ("    y = X.__dict__", "the name __dict__"),
+        ("    import os", "the import 'import os'"),
+        ("    X.__class__", "the name __class__"),
+        ("    open('f')", "a call of open"),
+        ("    del X", "a Delete statement"),
+        ("    y = lambda: 0", "a Lambda"),
+        ("    @print\n    def inner(): pass", "default values or decorators"),
+    ],
+)
+def test_generated_code_is_audited_before_it_is_compiled(
+    line: str, said: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Were anything but what the code writer writes to reach the source, it is refused and
+    nothing is compiled or run: the audit is a gate, not a filter of the user's text."""
+    compiled: list[Any] = []
+    original = builtins.compile
+
+    def spy(source: Any, filename: str, *args: Any, **kwargs: Any) -> Any:
+        if filename.startswith("<matcalc") and not isinstance(source, str):
+            compiled.append(source)
+        return original(source, filename, *args, **kwargs)
+
+    derivation = diff("sum(X ⊙ X)", "X")
+    assert str(derivation.result) == "2 X"
+    assert_gradient_correct(derivation)
+    written = python_function([derivation])
+    tampered = written.replace("    xp = ", f"{line}\n    xp = ", 1)
+    assert tampered != written
+    monkeypatch.setattr(builtins, "compile", spy)
+    monkeypatch.setattr(matcalc.generate, "python_function", lambda *_: tampered)
+    with pytest.raises(MatcalcError, match=f"the generated code holds {re.escape(said)}") as raised:
+        to_function([derivation])
+    assert raised.value.kind is ErrorKind.VALUE
+    assert compiled == []
 
 
 MARK = "Zqx"
