@@ -84,20 +84,25 @@ def caret_under(column: int) -> Check:
     return check
 
 
-def derived(result: str | None = None, **gradcheck: Any) -> Check:
-    """A derivation whose result is `result` (when given) and agrees with central differences;
-    from the command line, one whose last line is `df/d… = result`."""
+def derived(*results: str, **gradcheck: Any) -> Check:
+    """A derivation whose result is the one of `results` (when given) and agrees with central
+    differences; from the command line (run with --check), each result printed as
+    `df/d… = result` and every check line saying that it agrees."""
 
     def check(outcome: Any) -> None:
         if isinstance(outcome, Ran):
             assert outcome.code == 0, outcome.err
             assert "Traceback" not in outcome.err
-            if result is not None:
-                assert outcome.out.rstrip().splitlines()[-1].endswith(f" = {result}"), outcome.out
+            lines = outcome.out.splitlines()
+            checks = [line for line in lines if line.startswith("check:")]
+            assert checks and all(" agrees " in line for line in checks), outcome.out
+            for result in results:
+                assert any(line.endswith(f" = {result}") for line in lines), outcome.out
             return
         assert isinstance(outcome, Derivation), outcome
-        if result is not None:
-            assert str(outcome.result) == result
+        assert len(results) <= 1
+        if results:
+            assert str(outcome.result) == results[0]
         assert_gradient_correct(outcome, **gradcheck)
 
     return check
@@ -286,20 +291,22 @@ ROWS: list[tuple[str, Callable[[], Any], Check]] = [
      printed("d(tr(X) a)/dt = 0", "agrees")),
     ("a zero gradient checks", lambda: cli("diff", "tr(X^{-1} A X)", "--wrt", "X", "--check"),
      printed("agrees")),
-    ("two variables", lambda: cli("diff", "||X - D R||_F^2", "--wrt", "D", "--wrt", "R"),
-     printed("df/dD = -2 X R^T + 2 D R R^T", "df/dR = -2 D^T X + 2 D^T D R")),
+    ("two variables",
+     lambda: cli("diff", "||X - D R||_F^2", "--wrt", "D", "--wrt", "R", "--check"),
+     derived("-2 X R^T + 2 D R R^T", "-2 D^T X + 2 D^T D R")),
     ("codegen of an absent variable",
      lambda: cli("codegen", "sum(X)", "--wrt", "X", "--wrt", "Y", "--shape", "Y=3,3"),
      printed("def f_and_grad")),
-    ("stdin", lambda: cli("diff", "--wrt", "X", stdin="sum(X ⊙ X)\n"),
-     printed("df/dX = 2 X")),
+    ("stdin", lambda: cli("diff", "--wrt", "X", "--check", stdin="sum(X ⊙ X)\n"),
+     derived("2 X")),
     ("stdin empty", lambda: cli("diff", "-", "--wrt", "X", stdin=""),
      refused(ErrorKind.PARSE, "empty")),
     ("version", lambda: cli("--version"), printed(matcalc.__version__)),
     ("no arguments", lambda: cli(), printed("diff", "codegen", "rules")),
     ("LaTeX read as plain text", lambda: cli("diff", "\\|g(XW) - Y\\|_F^2", "--wrt", "W"),
      refused(ErrorKind.NAME, "--latex")),
-    ("LaTeX asked for", lambda: cli("diff", "--latex", "\\|g(XW) - Y\\|_F^2", "--wrt", "W"),
+    ("LaTeX asked for",
+     lambda: cli("diff", "--latex", "\\|g(XW) - Y\\|_F^2", "--wrt", "W", "--check"),
      derived("2 X^T ((g(X W) - Y) ⊙ g'(X W))")),
     ("a hand-built function with no name",
      api(lambda: matcalc.derive(Sum(Func("g; import os", Symbol("X"))), "X")),
@@ -356,7 +363,7 @@ ROWS: list[tuple[str, Callable[[], Any], Check]] = [
     ("ones as the variable", lambda: cli("diff", "sum(ones(3, 3) X)", "--wrt", "ones"),
      refused(ErrorKind.NAME, "ones is a function's name")),
     ("a symmetric scalar", lambda: cli("diff", "α^2 tr(X)", "--wrt", "α", "--shape",
-                                       "α=scalar,symmetric"), derived("2 tr(X) α")),
+                                       "α=scalar,symmetric", "--check"), derived("2 tr(X) α")),
     ("a symmetric scalar from Python",
      api(lambda: matcalc.diff("α^2 tr(X)", "α", shapes={"α": "scalar,symmetric"})),
      derived("2 tr(X) α")),
@@ -368,8 +375,9 @@ ROWS: list[tuple[str, Callable[[], Any], Check]] = [
      lambda ran: None if ran.code == 2 and "goes after --" in ran.err else pytest.fail(ran.err)),
     ("a check outside the domain", lambda: cli("diff", "sum(log(X - 2))", "--wrt", "X", "--check"),
      printed("check: not checked", "not real", code=1)),
-    ("stdin with a byte-order mark", lambda: cli("diff", "--wrt", "X", stdin="\ufeffsum(X ⊙ X)\n"),
-     printed("df/dX = 2 X")),
+    ("stdin with a byte-order mark",
+     lambda: cli("diff", "--wrt", "X", "--check", stdin="\ufeffsum(X ⊙ X)\n"),
+     derived("2 X")),
     ("stdin not UTF-8", lambda: cli("diff", "--wrt", "X", stdin="sum(X)\udcff\n"),
      refused(ErrorKind.VALUE, "standard input: not UTF-8 text")),
     # using results
