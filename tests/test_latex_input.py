@@ -570,6 +570,8 @@ def test_a_derivation_reads_back_from_its_latex() -> None:
         if not step.expression.has_pending:
             assert parse_latex(latex(step.expression)) == step.expression
     assert parse_latex(latex(derivation.result)) == derivation.result
+    assert str(derivation.result) == "2 X^T ((g(X W) - Y) ⊙ g'(X W))"
+    assert matcalc.gradcheck(derivation) < TOLERANCE
 
 
 # --- names, calls and spellings --------------------------------------------------------------

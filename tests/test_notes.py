@@ -46,6 +46,7 @@ def test_a_variable_absent_from_the_objective_is_listed_with_its_shape() -> None
     derivation = diff("sum(X)", "Y", shapes={"Y": (3, 4)})
     assert derivation.text().splitlines()[1] == "shapes: X m×n, Y 3×4"
     assert str(derivation.result) == "0"
+    assert_gradient_correct(derivation)
 
 
 def test_a_matrix_power_is_noted_with_the_entrywise_spelling() -> None:
@@ -103,6 +104,7 @@ def test_every_public_object_has_a_short_repr() -> None:
     session = matcalc.Session()
     derivation = session.diff("||X - D R||_F^2", "D")
     assert repr(derivation) == "<Derivation df/dD = -2 X R^T + 2 D R R^T>"
+    assert_gradient_correct(derivation)
     assert repr(derivation.steps[0]) == "<Step (1) right matrix multiplication: df/d(D R) R^T>"
     assert repr(derivation.result) == "<Add -2 X R^T + 2 D R R^T>"
     assert repr(matcalc.RULES[0]) == "<Rule right matrix multiplication: G: X ↦ X W>"
