@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import ast
 import builtins
-import importlib
 import keyword
 import linecache
 import reprlib
 from collections.abc import Callable, Sequence
 from itertools import count
-from types import CodeType, FunctionType
+from types import CodeType, FunctionType, ModuleType
 from typing import Any
 
 from matcalc.derivation import Derivation
@@ -251,9 +250,19 @@ def _imported(tree: ast.Module) -> dict[str, Any]:
         match node:
             case ast.Import(names):
                 for alias in names:
-                    namespace[alias.asname or alias.name] = importlib.import_module(alias.name)
+                    namespace[alias.asname or alias.name] = _module(alias.name)
             case ast.ImportFrom(module=str(found), names=names):
-                module = importlib.import_module(found)
                 for alias in names:
-                    namespace[alias.asname or alias.name] = getattr(module, alias.name)
+                    namespace[alias.asname or alias.name] = getattr(_module(found), alias.name)
     return namespace
+
+
+def _module(name: str) -> ModuleType:
+    """One of the modules in _IMPORTS, loaded when code that imports it is made."""
+    if name == "numpy":
+        import numpy
+
+        return numpy
+    import array_api_compat
+
+    return array_api_compat
