@@ -21,7 +21,7 @@ from matcalc.printing.latex import document as latex_document
 from matcalc.printing.latex import latex as _latex
 from matcalc.printing.latex import proof_latex
 from matcalc.rules import RULES, Rule, statement
-from matcalc.session import Session, diff
+from matcalc.session import Session, diff, hessian
 
 if TYPE_CHECKING:
     from matcalc.finite_differences import gradcheck
@@ -48,6 +48,7 @@ __all__ = [
     "evaluate",
     "from_sympy",
     "gradcheck",
+    "hessian",
     "latex",
     "latex_document",
     "notation_summary",

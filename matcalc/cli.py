@@ -41,6 +41,11 @@ EXAMPLES = {
         ('--wrt X -- "-sum(log(X))"', "an objective that starts with a minus sign"),
         ("--wrt X --file objective.txt", "the objective from a file (or - for stdin)"),
     ],
+    "hessian": [
+        ('"x^T A x" --wrt x', "the Hessian of a column variable, n×n"),
+        ('"||A X B - C||_F^2" --wrt X --direction V', "the Hessian-vector product ∇²f[V]"),
+        ('"||A X - B||_F^2" --wrt X --check', "the Hessian of vec(X), checked"),
+    ],
     "codegen": [('"||X - D R||_F^2" --wrt D --wrt R', "f, df/dD and df/dR as a Python function")],
     "rules": [("--proofs", "every rule with its proof in index notation")],
     "notation": [("", "operators, functions, norms, shapes and conventions")],
@@ -192,53 +197,21 @@ def parser() -> argparse.ArgumentParser:
         )
 
     diff = command("diff", "differentiate a scalar objective, step by step")
-    diff.add_argument(
-        "--wrt",
-        required=True,
-        action="append",
-        metavar="VAR",
-        help="the variable; give --wrt once per derivative wanted",
-    )
-    _problem(diff)
-    diff.add_argument(
-        "--latex",
-        action="store_true",
-        help=r"read the objective as LaTeX: \|X W - Y\|_F^2, \operatorname{tr}(X^\top A X)",
-    )
-    diff.add_argument(
-        "--layout",
-        choices=["denominator", "numerator"],
-        default="denominator",
-        help="denominator (default): df/dX has X's shape; numerator: its transpose",
-    )
-    diff.add_argument(
-        "--unconstrained",
-        action="store_true",
-        help="for a symmetric variable, the unconstrained gradient G instead of (G + G^T)/2",
-    )
-    diff.add_argument("--format", choices=["text", "latex", "json"], default="text")
-    diff.add_argument(
-        "--factored",
-        action="store_true",
-        help="also give the result with common factors pulled out",
-    )
-    diff.add_argument(
-        "--check",
-        action="store_true",
-        help="evaluate the result on random inputs against central finite differences; "
-        "exit code 1 if they disagree",
-    )
-    diff.add_argument(
-        "--proofs",
-        action="store_true",
-        help="append the index-notation proof of every rule the derivation used",
-    )
-    diff.add_argument(
-        "--standalone",
-        action="store_true",
-        help="with --format latex: a complete LaTeX document",
-    )
+    _derivative(diff, "the variable; give --wrt once per derivative wanted")
     diff.set_defaults(run=_diff, command="diff")
+
+    hessian = command(
+        "hessian",
+        "the second derivative: a Hessian, a Hessian-vector product or Kronecker products",
+    )
+    _derivative(hessian, "the variable; give --wrt once per Hessian wanted")
+    hessian.add_argument(
+        "--direction",
+        metavar="V",
+        help="the Hessian-vector product ∇²f[V] in the direction V (the variable's shape), "
+        "not the whole Hessian",
+    )
+    hessian.set_defaults(run=_diff, command="hessian")
 
     codegen = command(
         "codegen", "write a Python function returning f and its gradients (NumPy, PyTorch, JAX, …)"
@@ -264,6 +237,50 @@ def parser() -> argparse.ArgumentParser:
     listed = command("notation", "summarise the notation an objective is written in")
     listed.set_defaults(run=_notation, command="notation")
     return root
+
+
+def _derivative(command: argparse.ArgumentParser, wrt: str) -> None:
+    """The arguments of `diff` and `hessian`: the variable, the problem, how to show the result."""
+    command.add_argument("--wrt", required=True, action="append", metavar="VAR", help=wrt)
+    _problem(command)
+    command.add_argument(
+        "--latex",
+        action="store_true",
+        help=r"read the objective as LaTeX: \|X W - Y\|_F^2, \operatorname{tr}(X^\top A X)",
+    )
+    command.add_argument(
+        "--layout",
+        choices=["denominator", "numerator"],
+        default="denominator",
+        help="denominator (default): df/dX has X's shape; numerator: its transpose",
+    )
+    command.add_argument(
+        "--unconstrained",
+        action="store_true",
+        help="for a symmetric variable, the unconstrained gradient G instead of (G + G^T)/2",
+    )
+    command.add_argument("--format", choices=["text", "latex", "json"], default="text")
+    command.add_argument(
+        "--factored",
+        action="store_true",
+        help="also give the result with common factors pulled out",
+    )
+    command.add_argument(
+        "--check",
+        action="store_true",
+        help="evaluate the result on random inputs against central finite differences (of f, "
+        "or for second order of the gradient); exit code 1 if they disagree",
+    )
+    command.add_argument(
+        "--proofs",
+        action="store_true",
+        help="append the index-notation proof of every rule the derivation used",
+    )
+    command.add_argument(
+        "--standalone",
+        action="store_true",
+        help="with --format latex: a complete LaTeX document",
+    )
 
 
 def _examples(*commands: str) -> str:
@@ -470,7 +487,11 @@ def results(args: argparse.Namespace, stdin: IO[str] | None) -> tuple[Result, ..
     session = matcalc.Session()
     found = []
     for wrt in args.wrt:
-        derivation = session.diff(text, wrt, **options, **_problem_options(args))
+        if getattr(args, "command", "diff") == "hessian":
+            options["direction"] = args.direction
+            derivation = session.hessian(text, wrt, **options, **_problem_options(args))
+        else:
+            derivation = session.diff(text, wrt, **options, **_problem_options(args))
         found.append(
             Result(
                 derivation,

@@ -56,7 +56,6 @@ CALL = re.compile(r"(?<![\w'])([a-z][a-z0-9_]+)\s*\(")
 """A name written as a call, `psi(`, in a formula's text."""
 
 
-
 def definitions(functions: object) -> tuple[Definition, ...]:
     """The user's functions as `diff` takes them: {"phi": "log(1 + exp(x))"}, or Definitions
     under their names."""

@@ -11,6 +11,7 @@ from matcalc.definitions import Definition
 from matcalc.expr import Expr, Symbol
 from matcalc.limits import deep_recursion
 from matcalc.notes import Note
+from matcalc.operations import dim_product
 from matcalc.rules import RULES_BY_NAME, Assumption, Rule
 from matcalc.shapes import Shape, Shapes, show
 from matcalc.sharing import Binding, needed
@@ -56,6 +57,8 @@ class Step:
     block: Symbol | None = None
     """The named value whose derivative the step works out (matcalc/sharing.py); None: the
     variable's."""
+    order: int = 1
+    """2 for the steps of a second derivative that follow the gradient's."""
 
     @property
     def justification(self) -> str:
@@ -95,6 +98,15 @@ class Derivation:
     """The named values the steps and the result use, each after those its value uses."""
     notes: tuple[Note, ...] = ()
     """Readings that may surprise: `*` between matrices, a matrix power, a lookalike letter."""
+    gradient: Derivation | None = None
+    """For a second derivative: the gradient's derivation, whose steps come first in `steps`
+    and whose names are this derivation's."""
+    direction: Symbol | None = None
+    """For a Hessian-vector product ∇²f[V], and for the Kronecker form read off it: V."""
+    second_objective: Expr | None = None
+    """For a second derivative: the scalar whose gradient it is, ⟨V, df/dX⟩ or u^T df/dx."""
+    vectorised: bool = False
+    """Whether the result is the Hessian of vec(X) (column-major), as Kronecker products."""
 
     @property
     def result_where(self) -> tuple[Binding, ...]:
@@ -121,24 +133,72 @@ class Derivation:
         return tuple((name, symbols[name], name in symmetric) for name in names)
 
     @property
+    def kind(self) -> str:
+        """What the result is: a gradient, a Jacobian, a second derivative (of a scalar), a
+        Hessian (of a column), a Hessian-vector product or a Hessian of vec(X)."""
+        if self.gradient is None:
+            return "gradient" if self.jacobian_of is None else "Jacobian"
+        if self.vectorised:
+            return "Hessian of vec"
+        if self.direction is not None:
+            return "Hessian-vector product"
+        return "Hessian" if self.shapes.symbols[self.wrt.name] != (1, 1) else "second derivative"
+
+    @property
     def shape(self) -> Shape:
-        """The result's shape: the variable's own, or its transpose in numerator layout."""
+        """The result's shape: the variable's own, or its transpose in numerator layout; a
+        Hessian's is square, n×n for a column of n, mn×mn for vec of an m×n matrix."""
         rows, cols = self.shapes.symbols[self.wrt.name]
+        if self.kind in ("Hessian", "second derivative"):
+            return (rows, rows)
+        if self.vectorised:
+            side = dim_product(rows, cols)
+            return (side, side)
         if self.cotangent is not None:
             rows, cols = rows, self.shapes.symbols[self.cotangent.name][0]
         return (cols, rows) if self.layout == "numerator" else (rows, cols)
 
     @property
     def result_name(self) -> str:
-        """`df/dX`, or `d(A exp(x))/dx` for a Jacobian."""
-        if self.jacobian_of is None:
-            return f"df/d{self.wrt.name}"
-        return f"d({self.jacobian_of})/d{self.wrt.name}"
+        """`df/dX`, `d(A exp(x))/dx` for a Jacobian, `d²f/dx²`, `∇²f[V]`, `d²f/dvec(X)²`."""
+        name = self.wrt.name
+        match self.kind:
+            case "gradient":
+                return f"df/d{name}"
+            case "Jacobian":
+                return f"d({self.jacobian_of})/d{name}"
+            case "Hessian-vector product":
+                return f"∇²f[{self.direction}]"
+            case "Hessian of vec":
+                return f"d²f/dvec({name})²"
+        return f"d²f/d{name}²"
 
     @property
     def layout_sentence(self) -> str:
-        """Which layout the result is in, said in every output."""
+        """Which layout the result is in, or what a second derivative is, said in every output."""
         name, size = self.wrt.name, show(self.shape)
+        match self.kind:
+            case "second derivative":
+                return f"d²f/d{name}² is the second derivative, a scalar"
+            case "Hessian":
+                return (
+                    f"d²f/d{name}² is the Hessian, {size}: entry (i, j) is the second partial "
+                    f"derivative by {name}_i and {name}_j"
+                )
+            case "Hessian-vector product":
+                where = "its transpose (numerator layout)" if self.layout == "numerator" else ""
+                shape = where or f"{name}'s shape"
+                return (
+                    f"{self.result_name} is the Hessian applied to {self.direction}, the "
+                    f"derivative of df/d{name} in the direction {self.direction}; it has "
+                    f"{shape}, {size}"
+                )
+            case "Hessian of vec":
+                return (
+                    f"{self.result_name} is the Hessian of vec({name}), {size}, where vec "
+                    f"stacks the columns of {name} (column-major): vec(∇²f[V]) is "
+                    f"{self.result_name} vec(V)"
+                )
         if self.jacobian_of is not None:
             per = "a row" if self.layout == "numerator" else "a column"
             return f"{self.result_name} is {size}, {per} per entry ({self.layout} layout)"

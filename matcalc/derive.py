@@ -407,7 +407,7 @@ def _name_repeats(
     return (
         rename(result),
         renamed,
-        [_renamed_step(step, rename) for step in steps],
+        [renamed_step(step, rename) for step in steps],
         Shapes(symbols, shapes.bindings, shapes.symmetric),
     )
 
@@ -417,7 +417,8 @@ def _symbol(expr: Expr) -> Symbol:
     return expr
 
 
-def _renamed_step(step: Step, rename: Callable[[Expr], Expr]) -> Step:
+def renamed_step(step: Step, rename: Callable[[Expr], Expr]) -> Step:
+    """The step with every name in it renamed by `rename`."""
     function = step.function and (rename(step.function[0]), rename(step.function[1]))
     assumption = step.assumption
     if assumption is not None:

@@ -199,6 +199,14 @@ class Hadamard(Expr):
 
 
 @node
+class Kron(Expr):
+    """The Kronecker product A ⊗ B: the block matrix of blocks a_ij B."""
+
+    left: Expr
+    right: Expr
+
+
+@node
 class HadamardDiv(Expr):
     """Elementwise division ⊘."""
 
@@ -294,6 +302,13 @@ class Norm(Applied):
 
 
 @node
+class Vec(Applied):
+    """vec(X): the columns of X stacked into one column (column-major, as the Cookbook's)."""
+
+    arg: Expr
+
+
+@node
 class Sum(Applied):
     """Sum of all entries."""
 
@@ -368,6 +383,7 @@ Node: TypeAlias = (
     | MatMul
     | Div
     | Hadamard
+    | Kron
     | HadamardDiv
     | HadamardPow
     | Power
@@ -379,6 +395,7 @@ Node: TypeAlias = (
     | LogDet
     | Diag
     | Norm
+    | Vec
     | Sum
     | SumRows
     | SumCols

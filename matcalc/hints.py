@@ -237,7 +237,7 @@ LATEX_ADVICE: Mapping[tuple[str, ...], str] = {
     ),
     ("left", "right"): "\\left and \\right take a delimiter matcalc reads: ( [ | \\| \\Vert",
     ("top", "intercal", "prime"): "a transpose is a superscript: X^\\top",
-    ("otimes", "oplus", "kron"): "matcalc has no Kronecker product or direct sum",
+    ("oplus",): "matcalc has no direct sum",
     ("langle", "rangle"): "an inner product is a trace: write \\operatorname{tr}(A^\\top B)",
 }
 """LaTeX commands that matcalc reads in neither notation, or not where they stand, and what to

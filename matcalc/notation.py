@@ -62,7 +62,5 @@ def notation_summary() -> str:
     for what, seed, others in NOTATION:
         spellings = dict.fromkeys([seed, to_ascii(seed), *others])
         lines.append(f"  {what:30} " + ", ".join(spellings))
-    functions = textwrap.fill(
-        ", ".join(FUNCTIONS), 90, initial_indent="  ", subsequent_indent="  "
-    )
+    functions = textwrap.fill(", ".join(FUNCTIONS), 90, initial_indent="  ", subsequent_indent="  ")
     return "\n".join(lines) + "\n\n" + NOTATION_NOTES.format(functions=functions)

@@ -71,9 +71,7 @@ def star_notes(products: Iterable[tuple[Expr, Expr]], shapes: Shapes) -> tuple[N
 
 def lookalike_notes(lookalikes: Iterable[tuple[str, str]]) -> tuple[Note, ...]:
     """A name written with a letter that looks Latin but is not: `Χ` (Greek Chi) for X."""
-    return tuple(
-        dict.fromkeys(Note("{} is " + what, (Symbol(name),)) for name, what in lookalikes)
-    )
+    return tuple(dict.fromkeys(Note("{} is " + what, (Symbol(name),)) for name, what in lookalikes))
 
 
 def _matrix_power(node: Power) -> Note:

@@ -27,6 +27,7 @@ from matcalc.expr import (
     HadamardDiv,
     HadamardPow,
     Identity,
+    Kron,
     MatMul,
     Neg,
     Number,
@@ -316,6 +317,8 @@ class _Evaluator:
                 return v(left) * v(right)
             case HadamardDiv(left, right):
                 return v(left) / v(right)
+            case Kron(left, right):
+                return np.asarray(np.kron(v(left), v(right)), dtype=np.float64)
             case HadamardPow(base, exponent):
                 return v(base) ** exponent
             case Func(name, arg):

@@ -28,6 +28,7 @@ from matcalc.expr import (
     SumCols,
     SumRows,
     Trace,
+    Vec,
 )
 
 if TYPE_CHECKING:
@@ -46,6 +47,26 @@ SCALAR: Shape = (1, 1)
 
 Unify = Callable[[Dim, Dim], Dim]
 """Makes two dimensions one, or raises Mismatch."""
+
+
+PRODUCT_SIGN = "·"
+"""Joins the factors of a dimension that is a product of names, as `m·n` (shown `mn`)."""
+
+
+def dim_product(a: Dim, b: Dim) -> Dim:
+    """The dimension a·b: a size if both are sizes, else its factors, sizes first then names in
+    order, joined by PRODUCT_SIGN, so that equal products are equal dimensions."""
+    if isinstance(a, int) and isinstance(b, int):
+        return a * b
+    size, names = 1, []
+    for dim in (a, b):
+        for factor in (dim,) if isinstance(dim, int) else dim.split(PRODUCT_SIGN):
+            if isinstance(factor, int) or factor.isdigit():
+                size *= int(factor)
+            else:
+                names.append(factor)
+    factors = ([str(size)] if size != 1 else []) + sorted(names)
+    return PRODUCT_SIGN.join(factors)
 
 
 class Mismatch(Exception):
@@ -165,6 +186,10 @@ def _scalar(unify: Unify, arg: Shape) -> Shape:
     return SCALAR
 
 
+def _vec(unify: Unify, arg: Shape) -> Shape:
+    return (dim_product(*arg), 1)
+
+
 OPERATIONS = (
     Operation(
         Trace,
@@ -215,6 +240,16 @@ OPERATIONS = (
         "xp.reshape(xp.linalg.diagonal({0}), (-1, 1))",
         lambda np, a: np.diag(a[:, 0]) if a.shape[1] == 1 else np.diag(a).reshape(-1, 1),
         code_column="xp.eye({0}.shape[0], dtype=dtype) * {0}.T",
+    ),
+    Operation(
+        Vec,
+        "vec",
+        _vec,
+        _call("vec"),
+        Notation(r"\operatorname{vec}\left({0}\right)"),
+        "xp.reshape({0}.T, (-1, 1))",
+        lambda np, a: a.reshape(-1, 1, order="F"),
+        code_scalar="{0}",
     ),
     Operation(
         Sum,

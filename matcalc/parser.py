@@ -26,6 +26,7 @@ from matcalc.expr import (
     HadamardPow,
     Identity,
     Inverse,
+    Kron,
     MatMul,
     Neg,
     Norm,
@@ -276,6 +277,9 @@ class Builder(Transformer[Token, Expr]):
 
     def hadamard(self, meta: Any, children: list[Any]) -> Expr:
         return self._at(meta, Hadamard(children[0], children[2]))
+
+    def kron(self, meta: Any, children: list[Any]) -> Expr:
+        return self._at(meta, Kron(children[0], children[2]))
 
     def hadamard_div(self, meta: Any, children: list[Any]) -> Expr:
         return self._at(meta, HadamardDiv(children[0], self._divisor(children[2])))

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import inspect
 import sys
-from collections.abc import Mapping
-from dataclasses import replace
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 from typing import Any
 
 from matcalc.declarations import declared_shape
@@ -17,8 +17,9 @@ from matcalc.derive import ShapeSpec, check, derive, inferred
 from matcalc.errors import ErrorKind, MatcalcError
 from matcalc.expr import Expr
 from matcalc.limits import deep_recursion
-from matcalc.notes import lookalike_notes, star_notes
+from matcalc.notes import Note, lookalike_notes, star_notes
 from matcalc.parser import Parsed, read
+from matcalc.second_order import second_derivative
 from matcalc.shapes import Shapes, show
 
 NOTATIONS = ("auto", "plain", "latex")
@@ -50,23 +51,95 @@ def diff(
     does so where the text is unambiguously LaTeX. `expr` may also be a SymPy matrix
     expression, whose symbols bring their shapes, and `wrt` one of its symbols.
     """
+    problem = _problem(
+        expr,
+        wrt,
+        shapes,
+        Options(layout, symmetrise, convention, (), first_tag),
+        functions,
+        notation,
+    )
+    return problem.noted(derive(problem.objective, problem.wrt, problem.shapes, problem.options))
+
+
+@deep_recursion
+def hessian(
+    expr: str | Any,
+    wrt: str | Any,
+    *,
+    direction: str | None = None,
+    shapes: ShapeSpec | None = None,
+    layout: str = "denominator",
+    symmetrise: bool = True,
+    convention: str = "seed",
+    functions: Mapping[str, str | Definition] | None = None,
+    first_tag: int = 1,
+    notation: str = "auto",
+) -> Derivation:
+    """The second derivative of the scalar objective `expr` by `wrt`, with diff's options.
+
+    By a scalar it is a scalar; by a column x, the Hessian (n×n); with `direction="V"`, the
+    Hessian-vector product ∇²f[V], of the variable's shape (V is declared so unless `shapes`
+    declares it); by a matrix X with no direction, the Hessian of vec(X) (column-major) as a sum
+    of Kronecker products, or a MatcalcError where it has no such form. The derivation shows
+    the gradient's steps, then those of the gradient of ⟨V, df/dX⟩, tags running on.
+    """
+    problem = _problem(
+        expr,
+        wrt,
+        shapes,
+        Options(layout, symmetrise, convention, (), first_tag),
+        functions,
+        notation,
+    )
+    return problem.noted(
+        second_derivative(
+            problem.objective, problem.wrt, problem.shapes, problem.options, direction
+        )
+    )
+
+
+@dataclass(frozen=True)
+class _Problem:
+    """An objective read from the user's text, with what `derive` takes and the notes on how
+    the text was read."""
+
+    objective: Expr
+    wrt: str | Any
+    shapes: ShapeSpec | None
+    options: Options
+    notes: tuple[Note, ...]
+
+    def noted(self, derivation: Derivation) -> Derivation:
+        return replace(derivation, notes=self.notes + derivation.notes)
+
+
+def _problem(
+    expr: str | Any,
+    wrt: str | Any,
+    shapes: ShapeSpec | None,
+    options: Options,
+    functions: Mapping[str, str | Definition] | None,
+    notation: str,
+) -> _Problem:
+    """The objective read in its notation (or from SymPy), its symbols' shapes inferred, and the
+    variable checked to occur in it as read."""
     if _is_sympy(expr):
         expr, shapes = _from_sympy(expr, shapes)
     if _is_sympy(wrt):
         wrt, shapes = _sympy_variable(wrt, shapes)
     known = definitions(functions)
-    options = Options(layout, symmetrise, convention, known, first_tag)
+    options = replace(options, functions=known)
     check(options)  # before the text is read: the convention reads it
     parsed = _read(expr, notation, {found.name for found in known})
     objective = parsed.expr
-    typed = inferred(objective, shapes, convention, lambda node: parsed.spans.get(id(node)))
+    typed = inferred(objective, shapes, options.convention, lambda node: parsed.spans.get(id(node)))
     if isinstance(wrt, str) and wrt.strip() not in typed.symbols:
         _explain_absence(wrt.strip(), parsed, expr, notation)
-    derivation = derive(objective, wrt, shapes, options)
     notes = lookalike_notes((name, what) for name, what, _ in parsed.lookalikes) + star_notes(
         ((left, right) for left, right, _ in parsed.starred), typed
     )
-    return replace(derivation, notes=notes + derivation.notes)
+    return _Problem(objective, wrt, shapes, options, notes)
 
 
 def _explain_absence(name: str, parsed: Parsed, text: object, notation: str) -> None:
@@ -184,13 +257,23 @@ class Session:
         """`diff` with the next free tag; `options` are diff's (shapes, layout, …), but for the
         first tag, which the session keeps (set `next_tag` to start elsewhere)."""
         diff_options(options, "Session.diff")
+        return self._numbered(diff, expr, wrt, options)
+
+    def hessian(self, expr: str, wrt: str, **options: Any) -> Derivation:
+        """`hessian` with the next free tag; `options` are hessian's, but for the first tag."""
+        diff_options({k: v for k, v in options.items() if k != "direction"}, "Session.hessian")
+        return self._numbered(hessian, expr, wrt, options)
+
+    def _numbered(
+        self, derive: Callable[..., Derivation], expr: str, wrt: str, options: dict[str, Any]
+    ) -> Derivation:
         if "first_tag" in options:
             raise MatcalcError(
                 f"a Session numbers the tags itself (next: ({self.next_tag})); set its "
                 "next_tag to start elsewhere, or call matcalc.diff(first_tag=…)",
                 ErrorKind.VALUE,
             )
-        derivation = diff(expr, wrt, first_tag=self.next_tag, **options)
+        derivation = derive(expr, wrt, first_tag=self.next_tag, **options)
         tags = [step.tag for step in derivation.steps if step.tag is not None]
         self.next_tag = max(tags, default=self.next_tag - 1) + 1
         self.derivations.append(derivation)

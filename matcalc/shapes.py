@@ -26,6 +26,7 @@ from matcalc.expr import (
     HadamardDiv,
     HadamardPow,
     Identity,
+    Kron,
     MatMul,
     Neg,
     Norm,
@@ -38,8 +39,8 @@ from matcalc.expr import (
     as_node,
 )
 from matcalc.limits import MAX_POWER
+from matcalc.operations import PRODUCT_SIGN, Mismatch, Unify, dim_product, operation_of
 from matcalc.operations import SCALAR as SCALAR
-from matcalc.operations import Mismatch, Unify, operation_of
 from matcalc.operations import Shape as Shape
 from matcalc.traversal import distinct, replace_nodes, symbol_names
 
@@ -47,8 +48,18 @@ _PRETTY_DIMS = ["m", "n", "p", "q", "r", "s", "t", "u", "v", "w", "k", "l"]
 
 
 def show(shape: Shape) -> str:
-    """`m×n`, `n×1`, `1×1`."""
-    return f"{shape[0]}×{shape[1]}"
+    """`m×n`, `n×1`, `1×1`; a product of one-letter names as `mn`, as in `mn×mn`."""
+    return f"{show_dim(shape[0])}×{show_dim(shape[1])}"
+
+
+def show_dim(dim: Dim) -> str:
+    """A dimension as written: `m·n` is `mn` when each factor is one letter or a size first."""
+    if isinstance(dim, int) or PRODUCT_SIGN not in dim:
+        return str(dim)
+    factors = dim.split(PRODUCT_SIGN)
+    if all(len(f) == 1 or f.isdigit() for f in factors):
+        return "".join(factors)
+    return dim
 
 
 def is_scalar(shape: Shape) -> bool:
@@ -108,6 +119,9 @@ def _rule(expr: Expr, kids: list[Shape], unify: Unify, symbol: Callable[[str], S
                 raise Mismatch(
                     "elementwise operands must have the same shape, or one be a scalar"
                 ) from None
+        case Kron():
+            (a, b), (c, d) = kids
+            return (dim_product(a, c), dim_product(b, d))
         case FrobSq(_, norm) | Norm(_, norm) if norm in ("1", "2") and 1 not in kids[0]:
             # bars with a number are, on a matrix, an induced norm; the table's are entrywise
             power = "^2" if isinstance(node, FrobSq) else ""

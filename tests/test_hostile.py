@@ -183,14 +183,26 @@ ROWS: list[tuple[str, Callable[[], Any], Check]] = [
     ("5000 digits", lambda: cli("diff", f"{BIG} sum(X)", "--wrt", "X"), refused(ErrorKind.PARSE)),
     ("1.2.3", lambda: cli("diff", "1.2.3 sum(X)", "--wrt", "X"), refused(ErrorKind.PARSE)),
     ("1.2.3 caret", lambda: cli("diff", "1.2.3 sum(X)", "--wrt", "X"), caret_under(4)),
-    ("constants whose product is too long", lambda: cli("diff", "1e399 " * 12 + "sum(X)", "--wrt",
-                                                         "X"), refused(ErrorKind.VALUE, "digits")),
-    ("a power too long", lambda: cli("diff", "(1e300)^32 sum(X)", "--wrt", "X"),
-     refused(ErrorKind.VALUE, "digits")),
-    ("a denominator that is 0", lambda: cli("diff", "sum(X) / sum(X - X)", "--wrt", "X"),
-     refused(ErrorKind.VALUE, "division by zero: sum(X - X) is 0")),
-    ("0 to a negative power", lambda: cli("diff", "0^{-1} sum(X)", "--wrt", "X"),
-     refused(ErrorKind.VALUE, "division by zero")),
+    (
+        "constants whose product is too long",
+        lambda: cli("diff", "1e399 " * 12 + "sum(X)", "--wrt", "X"),
+        refused(ErrorKind.VALUE, "digits"),
+    ),
+    (
+        "a power too long",
+        lambda: cli("diff", "(1e300)^32 sum(X)", "--wrt", "X"),
+        refused(ErrorKind.VALUE, "digits"),
+    ),
+    (
+        "a denominator that is 0",
+        lambda: cli("diff", "sum(X) / sum(X - X)", "--wrt", "X"),
+        refused(ErrorKind.VALUE, "division by zero: sum(X - X) is 0"),
+    ),
+    (
+        "0 to a negative power",
+        lambda: cli("diff", "0^{-1} sum(X)", "--wrt", "X"),
+        refused(ErrorKind.VALUE, "division by zero"),
+    ),
     ("1e-300 is a number", api(lambda: matcalc.diff("1e-300 sum(X)", "X")), derived()),
     ("a long exact number", api(lambda: matcalc.diff(f"{'9' * 40} tr(X)", "X")), derived()),
     # text that is not an objective
@@ -202,12 +214,18 @@ ROWS: list[tuple[str, Callable[[], Any], Check]] = [
     ("caret at the typo", lambda: cli("diff", "sum(X) + ) 2", "--wrt", "X"), caret_under(10)),
     ("objective None", api(lambda: matcalc.diff(None, "X")), refused(ErrorKind.PARSE)),  # type: ignore[arg-type]
     ("objective bytes", api(lambda: matcalc.diff(b"sum(X)", "X")), refused(ErrorKind.PARSE)),  # type: ignore[arg-type]
-    ("a 100,000-character objective", lambda: cli("diff", "X+" * 50_000 + "X", "--wrt", "X"),
-     refused(ErrorKind.PARSE, "longer")),
+    (
+        "a 100,000-character objective",
+        lambda: cli("diff", "X+" * 50_000 + "X", "--wrt", "X"),
+        refused(ErrorKind.PARSE, "longer"),
+    ),
     # hints
     ("mean", lambda: cli("diff", "mean(X)", "--wrt", "X"), refused(ErrorKind.NAME, "sum(")),
-    ("sigma", lambda: cli("diff", "sum(sigma(X))", "--wrt", "X"),
-     refused(ErrorKind.NAME, "sigmoid")),
+    (
+        "sigma",
+        lambda: cli("diff", "sum(sigma(X))", "--wrt", "X"),
+        refused(ErrorKind.NAME, "sigmoid"),
+    ),
     ("trace", lambda: cli("diff", "trace(X)", "--wrt", "X"), refused(ErrorKind.NAME, "tr(")),
     ("Tr", lambda: cli("diff", "Tr(X)", "--wrt", "X"), refused(ErrorKind.NAME, "tr(")),
     ("|x|_1", lambda: cli("diff", "|x|_1", "--wrt", "x"), refused(ErrorKind.PARSE, "||x||_1")),
@@ -215,192 +233,431 @@ ROWS: list[tuple[str, Callable[[], Any], Check]] = [
     (".T", lambda: cli("diff", "sum(X.T A)", "--wrt", "X"), refused(ErrorKind.PARSE, "^T")),
     ("np.", lambda: cli("diff", "np.sum(X)", "--wrt", "X"), refused(ErrorKind.PARSE, "np.")),
     # shapes
-    ("repeated --shape", lambda: cli("diff", "sum(X)", "--wrt", "X", "--shape", "X=3,4",
-                                     "--shape", "X=4,5"), refused(ErrorKind.SHAPE, "X")),
-    ("four dimensions", lambda: cli("diff", "sum(X)", "--wrt", "X", "--shape", "X=a,b,c,d"),
-     refused(ErrorKind.SHAPE)),
-    ("a zero dimension", lambda: cli("diff", "sum(X)", "--wrt", "X", "--shape", "X=0,3"),
-     refused(ErrorKind.SHAPE)),
-    ("a negative dimension", lambda: cli("diff", "sum(X)", "--wrt", "X", "--shape", "X=-1,3"),
-     refused(ErrorKind.SHAPE)),
-    ("shapes that do not fit", lambda: cli("diff", "sum(X Y)", "--wrt", "X", "--shape", "X=3,4",
-                                            "--shape", "Y=5,6"), refused(ErrorKind.SHAPE)),
-    ("log det of a non-square", lambda: cli("diff", "log(det(X))", "--wrt", "X", "--shape",
-                                             "X=3,4"), refused(ErrorKind.SHAPE)),
-    ("shape None", api(lambda: matcalc.diff("sum(X)", "X", shapes={"X": None})),  # type: ignore[dict-item]
-     refused(ErrorKind.SHAPE)),
-    ("shape bytes", api(lambda: matcalc.diff("sum(X)", "X", shapes={"X": b"3,4"})),  # type: ignore[dict-item]
-     refused(ErrorKind.SHAPE)),
-    ("shape int", api(lambda: matcalc.diff("sum(X)", "X", shapes={"X": 3})),  # type: ignore[dict-item]
-     refused(ErrorKind.SHAPE)),
-    ("shapes a list", api(lambda: matcalc.diff("sum(X)", "X", shapes=["X"])),  # type: ignore[arg-type]
-     refused(ErrorKind.SHAPE)),
-    ("the same name twice",
-     api(lambda: matcalc.diff("sum(X)", "X", shapes={"X": "3,4", " X": "3,4"})),
-     refused(ErrorKind.NAME, "X")),
-    ("a derivation's own shapes",
-     api(lambda: matcalc.diff("||X - D R||_F^2", "R",
-                              shapes=matcalc.diff("||X - D R||_F^2", "D").shapes)),
-     derived("-2 D^T X + 2 D^T D R")),
+    (
+        "repeated --shape",
+        lambda: cli("diff", "sum(X)", "--wrt", "X", "--shape", "X=3,4", "--shape", "X=4,5"),
+        refused(ErrorKind.SHAPE, "X"),
+    ),
+    (
+        "four dimensions",
+        lambda: cli("diff", "sum(X)", "--wrt", "X", "--shape", "X=a,b,c,d"),
+        refused(ErrorKind.SHAPE),
+    ),
+    (
+        "a zero dimension",
+        lambda: cli("diff", "sum(X)", "--wrt", "X", "--shape", "X=0,3"),
+        refused(ErrorKind.SHAPE),
+    ),
+    (
+        "a negative dimension",
+        lambda: cli("diff", "sum(X)", "--wrt", "X", "--shape", "X=-1,3"),
+        refused(ErrorKind.SHAPE),
+    ),
+    (
+        "shapes that do not fit",
+        lambda: cli("diff", "sum(X Y)", "--wrt", "X", "--shape", "X=3,4", "--shape", "Y=5,6"),
+        refused(ErrorKind.SHAPE),
+    ),
+    (
+        "log det of a non-square",
+        lambda: cli("diff", "log(det(X))", "--wrt", "X", "--shape", "X=3,4"),
+        refused(ErrorKind.SHAPE),
+    ),
+    (
+        "shape None",
+        api(lambda: matcalc.diff("sum(X)", "X", shapes={"X": None})),  # type: ignore[dict-item]
+        refused(ErrorKind.SHAPE),
+    ),
+    (
+        "shape bytes",
+        api(lambda: matcalc.diff("sum(X)", "X", shapes={"X": b"3,4"})),  # type: ignore[dict-item]
+        refused(ErrorKind.SHAPE),
+    ),
+    (
+        "shape int",
+        api(lambda: matcalc.diff("sum(X)", "X", shapes={"X": 3})),  # type: ignore[dict-item]
+        refused(ErrorKind.SHAPE),
+    ),
+    (
+        "shapes a list",
+        api(lambda: matcalc.diff("sum(X)", "X", shapes=["X"])),  # type: ignore[arg-type]
+        refused(ErrorKind.SHAPE),
+    ),
+    (
+        "the same name twice",
+        api(lambda: matcalc.diff("sum(X)", "X", shapes={"X": "3,4", " X": "3,4"})),
+        refused(ErrorKind.NAME, "X"),
+    ),
+    (
+        "a derivation's own shapes",
+        api(
+            lambda: matcalc.diff(
+                "||X - D R||_F^2", "R", shapes=matcalc.diff("||X - D R||_F^2", "D").shapes
+            )
+        ),
+        derived("-2 D^T X + 2 D^T D R"),
+    ),
     ("user dimension names", api(lambda: matcalc.diff("sum(X ones(m, 1))", "X")), derived()),
     # functions
-    ("body None", api(lambda: matcalc.diff("sum(phi(X))", "X", functions={"phi": None})),  # type: ignore[dict-item]
-     refused(ErrorKind.VALUE)),
-    ("body int", api(lambda: matcalc.diff("sum(phi(X))", "X", functions={"phi": 3})),  # type: ignore[dict-item]
-     refused(ErrorKind.VALUE)),
-    ("body bytes", api(lambda: matcalc.diff("sum(phi(X))", "X", functions={"phi": b"x"})),  # type: ignore[dict-item]
-     refused(ErrorKind.VALUE)),
-    ("functions a list", api(lambda: matcalc.diff("sum(phi(X))", "X", functions=["phi"])),  # type: ignore[arg-type]
-     refused(ErrorKind.VALUE)),
-    ("a body cut short", lambda: cli("diff", "sum(phi(X))", "--wrt", "X", "--define",
-                                     "phi(x) = x +"), refused(ErrorKind.PARSE)),
-    ("a body calling another --define", lambda: cli("diff", "sum(phi(X))", "--wrt", "X", "--define",
-                                                    "phi(x) = psi(x)", "--define",
-                                                    "psi(x) = exp(x)"),
-     refused(ErrorKind.NAME, "may not call itself or another of the user's functions")),
-    ("codegen's unknown option", api(lambda: matcalc.codegen("sum(X)", "X", foo=1)),
-     refused(ErrorKind.VALUE, "codegen takes no option foo")),
-    ("a LaTeX entry for the variable", lambda: cli("diff", "--latex", "X_{ij}", "--wrt", "X"),
-     refused(ErrorKind.NAME, "'X' does not occur")),
-    ("a body with a free name", lambda: cli("diff", "sum(phi(X))", "--wrt", "X", "--define",
-                                            "phi(x) = exp(y)"), refused(ErrorKind.NAME, "y")),
-    ("a body named as a built-in", lambda: cli("diff", "sum(tr(X))", "--wrt", "X", "--define",
-                                               "tr(x) = x"), refused(ErrorKind.NAME, "tr")),
+    (
+        "body None",
+        api(lambda: matcalc.diff("sum(phi(X))", "X", functions={"phi": None})),  # type: ignore[dict-item]
+        refused(ErrorKind.VALUE),
+    ),
+    (
+        "body int",
+        api(lambda: matcalc.diff("sum(phi(X))", "X", functions={"phi": 3})),  # type: ignore[dict-item]
+        refused(ErrorKind.VALUE),
+    ),
+    (
+        "body bytes",
+        api(lambda: matcalc.diff("sum(phi(X))", "X", functions={"phi": b"x"})),  # type: ignore[dict-item]
+        refused(ErrorKind.VALUE),
+    ),
+    (
+        "functions a list",
+        api(lambda: matcalc.diff("sum(phi(X))", "X", functions=["phi"])),  # type: ignore[arg-type]
+        refused(ErrorKind.VALUE),
+    ),
+    (
+        "a body cut short",
+        lambda: cli("diff", "sum(phi(X))", "--wrt", "X", "--define", "phi(x) = x +"),
+        refused(ErrorKind.PARSE),
+    ),
+    (
+        "a body calling another --define",
+        lambda: cli(
+            "diff",
+            "sum(phi(X))",
+            "--wrt",
+            "X",
+            "--define",
+            "phi(x) = psi(x)",
+            "--define",
+            "psi(x) = exp(x)",
+        ),
+        refused(ErrorKind.NAME, "may not call itself or another of the user's functions"),
+    ),
+    (
+        "codegen's unknown option",
+        api(lambda: matcalc.codegen("sum(X)", "X", foo=1)),
+        refused(ErrorKind.VALUE, "codegen takes no option foo"),
+    ),
+    (
+        "a LaTeX entry for the variable",
+        lambda: cli("diff", "--latex", "X_{ij}", "--wrt", "X"),
+        refused(ErrorKind.NAME, "'X' does not occur"),
+    ),
+    (
+        "a body with a free name",
+        lambda: cli("diff", "sum(phi(X))", "--wrt", "X", "--define", "phi(x) = exp(y)"),
+        refused(ErrorKind.NAME, "y"),
+    ),
+    (
+        "a body named as a built-in",
+        lambda: cli("diff", "sum(tr(X))", "--wrt", "X", "--define", "tr(x) = x"),
+        refused(ErrorKind.NAME, "tr"),
+    ),
     # options
-    ("an unknown layout", api(lambda: matcalc.diff("sum(X)", "X", layout="diagonal")),
-     refused(ErrorKind.VALUE, "layout")),
-    ("layout None", api(lambda: matcalc.diff("sum(X)", "X", layout=None)),  # type: ignore[arg-type]
-     refused(ErrorKind.VALUE, "layout")),
-    ("an unknown convention", api(lambda: matcalc.diff("sum(X)", "X", convention="numpy")),
-     refused(ErrorKind.VALUE, "convention")),
-    ("a format that is not there", lambda: cli("diff", "sum(X)", "--wrt", "X", "--format", "yaml"),
-     lambda ran: None if ran.code == 2 and "usage" in ran.err else pytest.fail(ran.err)),
-    ("standalone text", lambda: cli("diff", "sum(X)", "--wrt", "X", "--standalone"),
-     refused(ErrorKind.VALUE, "--standalone")),
+    (
+        "an unknown layout",
+        api(lambda: matcalc.diff("sum(X)", "X", layout="diagonal")),
+        refused(ErrorKind.VALUE, "layout"),
+    ),
+    (
+        "layout None",
+        api(lambda: matcalc.diff("sum(X)", "X", layout=None)),  # type: ignore[arg-type]
+        refused(ErrorKind.VALUE, "layout"),
+    ),
+    (
+        "an unknown convention",
+        api(lambda: matcalc.diff("sum(X)", "X", convention="numpy")),
+        refused(ErrorKind.VALUE, "convention"),
+    ),
+    (
+        "a format that is not there",
+        lambda: cli("diff", "sum(X)", "--wrt", "X", "--format", "yaml"),
+        lambda ran: None if ran.code == 2 and "usage" in ran.err else pytest.fail(ran.err),
+    ),
+    (
+        "standalone text",
+        lambda: cli("diff", "sum(X)", "--wrt", "X", "--standalone"),
+        refused(ErrorKind.VALUE, "--standalone"),
+    ),
     # answers that used to be errors or wrong
-    ("Jacobian by a scalar", api(lambda: matcalc.diff("t x", "t", shapes={"t": "scalar"})),
-     derived()),
-    ("exp(t x) by t", api(lambda: matcalc.diff("exp(t x)", "t", shapes={"t": "scalar"})),
-     derived()),
-    ("(A + t B)^{-1} b by t",
-     api(lambda: matcalc.diff("(A + t B)^{-1} b", "t", shapes={"t": "scalar"})), derived()),
+    (
+        "Jacobian by a scalar",
+        api(lambda: matcalc.diff("t x", "t", shapes={"t": "scalar"})),
+        derived(),
+    ),
+    (
+        "exp(t x) by t",
+        api(lambda: matcalc.diff("exp(t x)", "t", shapes={"t": "scalar"})),
+        derived(),
+    ),
+    (
+        "(A + t B)^{-1} b by t",
+        api(lambda: matcalc.diff("(A + t B)^{-1} b", "t", shapes={"t": "scalar"})),
+        derived(),
+    ),
     ("(A + x x^T)^{-1} b by x", api(lambda: matcalc.diff("(A + x x^T)^{-1} b", "x")), derived()),
     ("diag(x) A x by x", api(lambda: matcalc.diff("diag(x) A x", "x")), derived()),
-    ("a zero Jacobian checks",
-     lambda: cli("diff", "tr(X) a", "--wrt", "t", "--shape", "t=scalar", "--check"),
-     printed("d(tr(X) a)/dt = 0", "agrees")),
-    ("a zero gradient checks", lambda: cli("diff", "tr(X^{-1} A X)", "--wrt", "X", "--check"),
-     printed("agrees")),
-    ("two variables",
-     lambda: cli("diff", "||X - D R||_F^2", "--wrt", "D", "--wrt", "R", "--check"),
-     derived("-2 X R^T + 2 D R R^T", "-2 D^T X + 2 D^T D R")),
-    ("codegen of an absent variable",
-     lambda: cli("codegen", "sum(X)", "--wrt", "X", "--wrt", "Y", "--shape", "Y=3,3"),
-     printed("def f_and_grad")),
-    ("stdin", lambda: cli("diff", "--wrt", "X", "--check", stdin="sum(X ⊙ X)\n"),
-     derived("2 X")),
-    ("stdin empty", lambda: cli("diff", "-", "--wrt", "X", stdin=""),
-     refused(ErrorKind.PARSE, "empty")),
+    (
+        "a zero Jacobian checks",
+        lambda: cli("diff", "tr(X) a", "--wrt", "t", "--shape", "t=scalar", "--check"),
+        printed("d(tr(X) a)/dt = 0", "agrees"),
+    ),
+    (
+        "a zero gradient checks",
+        lambda: cli("diff", "tr(X^{-1} A X)", "--wrt", "X", "--check"),
+        printed("agrees"),
+    ),
+    (
+        "two variables",
+        lambda: cli("diff", "||X - D R||_F^2", "--wrt", "D", "--wrt", "R", "--check"),
+        derived("-2 X R^T + 2 D R R^T", "-2 D^T X + 2 D^T D R"),
+    ),
+    (
+        "codegen of an absent variable",
+        lambda: cli("codegen", "sum(X)", "--wrt", "X", "--wrt", "Y", "--shape", "Y=3,3"),
+        printed("def f_and_grad"),
+    ),
+    ("stdin", lambda: cli("diff", "--wrt", "X", "--check", stdin="sum(X ⊙ X)\n"), derived("2 X")),
+    (
+        "stdin empty",
+        lambda: cli("diff", "-", "--wrt", "X", stdin=""),
+        refused(ErrorKind.PARSE, "empty"),
+    ),
     ("version", lambda: cli("--version"), printed(matcalc.__version__)),
     ("no arguments", lambda: cli(), printed("diff", "codegen", "rules")),
-    ("LaTeX read as plain text", lambda: cli("diff", "\\|g(XW) - Y\\|_F^2", "--wrt", "W"),
-     refused(ErrorKind.NAME, "--latex")),
-    ("LaTeX asked for",
-     lambda: cli("diff", "--latex", "\\|g(XW) - Y\\|_F^2", "--wrt", "W", "--check"),
-     derived("2 X^T ((g(X W) - Y) ⊙ g'(X W))")),
-    ("a hand-built function with no name",
-     api(lambda: matcalc.derive(Sum(Func("g; import os", Symbol("X"))), "X")),
-     refused(ErrorKind.NAME, "unknown function")),
-    ("a hand-built symbol that is code",
-     api(lambda: matcalc.derive(Sum(Hadamard(Symbol("X"), Symbol("Q=__import__('os')"))), "X")),
-     refused(ErrorKind.NAME, "is not a name")),
-    ("text into derive", api(lambda: matcalc.derive("sum(X)", "X")),  # type: ignore[arg-type]
-     refused(ErrorKind.VALUE, "matcalc.diff takes text")),
-    ("to_sympy with where that is text",
-     api(lambda: matcalc.to_sympy(matcalc.parse("sum(X)"), where="junk")),  # type: ignore[arg-type]
-     refused(ErrorKind.VALUE, "where holds a derivation's named values")),
-    ("unsized ones into derive", api(lambda: matcalc.derive(matcalc.parse_latex(
-        r"\mathbf{1}^\top X \mathbf{1}"), "X")), derived()),
-    ("a lookalike for the variable", lambda: cli("diff", "sum(Χ)", "--wrt", "X"),
-     refused(ErrorKind.NAME, "Greek capital Chi", "\n    ^")),
-    ("a lookalike letter", api(lambda: matcalc.diff("sum(Χ)", "Χ")),
-     lambda d: None if any("Chi" in n.sentence(str) for n in d.notes) else pytest.fail(d.notes)),
-    ("* between matrices", api(lambda: matcalc.diff("sum(X * Y)", "X")),
-     lambda d: None if any("⊙" in n.sentence(str) for n in d.notes) else pytest.fail(d.notes)),
+    (
+        "LaTeX read as plain text",
+        lambda: cli("diff", "\\|g(XW) - Y\\|_F^2", "--wrt", "W"),
+        refused(ErrorKind.NAME, "--latex"),
+    ),
+    (
+        "LaTeX asked for",
+        lambda: cli("diff", "--latex", "\\|g(XW) - Y\\|_F^2", "--wrt", "W", "--check"),
+        derived("2 X^T ((g(X W) - Y) ⊙ g'(X W))"),
+    ),
+    (
+        "a hand-built function with no name",
+        api(lambda: matcalc.derive(Sum(Func("g; import os", Symbol("X"))), "X")),
+        refused(ErrorKind.NAME, "unknown function"),
+    ),
+    (
+        "a hand-built symbol that is code",
+        api(lambda: matcalc.derive(Sum(Hadamard(Symbol("X"), Symbol("Q=__import__('os')"))), "X")),
+        refused(ErrorKind.NAME, "is not a name"),
+    ),
+    (
+        "text into derive",
+        api(lambda: matcalc.derive("sum(X)", "X")),  # type: ignore[arg-type]
+        refused(ErrorKind.VALUE, "matcalc.diff takes text"),
+    ),
+    (
+        "to_sympy with where that is text",
+        api(lambda: matcalc.to_sympy(matcalc.parse("sum(X)"), where="junk")),  # type: ignore[arg-type]
+        refused(ErrorKind.VALUE, "where holds a derivation's named values"),
+    ),
+    (
+        "unsized ones into derive",
+        api(lambda: matcalc.derive(matcalc.parse_latex(r"\mathbf{1}^\top X \mathbf{1}"), "X")),
+        derived(),
+    ),
+    (
+        "a lookalike for the variable",
+        lambda: cli("diff", "sum(Χ)", "--wrt", "X"),
+        refused(ErrorKind.NAME, "Greek capital Chi", "\n    ^"),
+    ),
+    (
+        "a lookalike letter",
+        api(lambda: matcalc.diff("sum(Χ)", "Χ")),
+        lambda d: None if any("Chi" in n.sentence(str) for n in d.notes) else pytest.fail(d.notes),
+    ),
+    (
+        "* between matrices",
+        api(lambda: matcalc.diff("sum(X * Y)", "X")),
+        lambda d: None if any("⊙" in n.sentence(str) for n in d.notes) else pytest.fail(d.notes),
+    ),
     # options and hand-built nodes from Python
-    ("an option diff does not take", api(lambda: matcalc.Session().diff("sum(X)", "X", foo=1)),
-     refused(ErrorKind.VALUE, "foo", "shapes")),
-    ("a first tag for a Session", api(lambda: matcalc.Session().diff("sum(X)", "X", first_tag=5)),
-     refused(ErrorKind.VALUE, "next_tag")),
-    ("options None", api(lambda: matcalc.derive(Sum(Symbol("X")), "X", None, None)),  # type: ignore[arg-type]
-     refused(ErrorKind.VALUE, "matcalc.Options")),
-    ("options text", api(lambda: matcalc.derive(Sum(Symbol("X")), "X", None, "junk")),  # type: ignore[arg-type]
-     refused(ErrorKind.VALUE, "matcalc.Options")),
-    ("options a dict", api(lambda: matcalc.derive(Sum(Symbol("X")), "X", None,
-                                                  {"layout": "numerator"})),  # type: ignore[arg-type]
-     refused(ErrorKind.VALUE, "matcalc.Options")),
-    ("symmetrise not a bool", api(lambda: matcalc.diff("sum(X)", "X", symmetrise="no")),  # type: ignore[arg-type]
-     refused(ErrorKind.VALUE, "symmetrise", "True or False")),
-    ("a node holding None", api(lambda: matcalc.derive(Sum(None), "X")),  # type: ignore[arg-type]
-     refused(ErrorKind.VALUE, "Sum", "None", "an expression")),
-    ("a node holding text", api(lambda: matcalc.derive(Sum(Transpose("X")), "X")),  # type: ignore[arg-type]
-     refused(ErrorKind.VALUE, "Transpose", "'X'", "an expression")),
-    ("where text", api(lambda: matcalc.derive(Sum(Symbol("X")), "X", where="junk")),  # type: ignore[arg-type]
-     refused(ErrorKind.VALUE, "where")),
-    ("where numbers", api(lambda: matcalc.derive(Sum(Symbol("X")), "X", where=[1, 2])),  # type: ignore[list-item]
-     refused(ErrorKind.VALUE, "Bindings")),
-    ("to_sympy with junk shapes",
-     api(lambda: matcalc.to_sympy(matcalc.parse("X R^T"), "junk")),  # type: ignore[arg-type]
-     refused(ErrorKind.SHAPE, "shapes map names")),
-    ("a SymPy variable of another shape",
-     api(lambda: matcalc.diff(sympy.Trace(sympy.MatrixSymbol("X", 3, 3) * sympy.MatrixSymbol(
-         "A", 3, 3)), sympy.MatrixSymbol("X", 4, 4))), refused(ErrorKind.SHAPE, "4×4", "3×3")),
-    ("a SymPy variable of its shape",
-     api(lambda: matcalc.diff(sympy.Trace(sympy.MatrixSymbol("X", 3, 3) * sympy.MatrixSymbol(
-         "A", 3, 3)), sympy.MatrixSymbol("X", 3, 3))), derived("A^T")),
-    ("a function as the variable", lambda: cli("diff", "sum(exp(X))", "--wrt", "exp"),
-     refused(ErrorKind.NAME, "exp is a function's name")),
-    ("ones as the variable", lambda: cli("diff", "sum(ones(3, 3) X)", "--wrt", "ones"),
-     refused(ErrorKind.NAME, "ones is a function's name")),
-    ("a symmetric scalar", lambda: cli("diff", "α^2 tr(X)", "--wrt", "α", "--shape",
-                                       "α=scalar,symmetric", "--check"), derived("2 tr(X) α")),
-    ("a symmetric scalar from Python",
-     api(lambda: matcalc.diff("α^2 tr(X)", "α", shapes={"α": "scalar,symmetric"})),
-     derived("2 tr(X) α")),
+    (
+        "an option diff does not take",
+        api(lambda: matcalc.Session().diff("sum(X)", "X", foo=1)),
+        refused(ErrorKind.VALUE, "foo", "shapes"),
+    ),
+    (
+        "a first tag for a Session",
+        api(lambda: matcalc.Session().diff("sum(X)", "X", first_tag=5)),
+        refused(ErrorKind.VALUE, "next_tag"),
+    ),
+    (
+        "options None",
+        api(lambda: matcalc.derive(Sum(Symbol("X")), "X", None, None)),  # type: ignore[arg-type]
+        refused(ErrorKind.VALUE, "matcalc.Options"),
+    ),
+    (
+        "options text",
+        api(lambda: matcalc.derive(Sum(Symbol("X")), "X", None, "junk")),  # type: ignore[arg-type]
+        refused(ErrorKind.VALUE, "matcalc.Options"),
+    ),
+    (
+        "options a dict",
+        api(lambda: matcalc.derive(Sum(Symbol("X")), "X", None, {"layout": "numerator"})),  # type: ignore[arg-type]
+        refused(ErrorKind.VALUE, "matcalc.Options"),
+    ),
+    (
+        "symmetrise not a bool",
+        api(lambda: matcalc.diff("sum(X)", "X", symmetrise="no")),  # type: ignore[arg-type]
+        refused(ErrorKind.VALUE, "symmetrise", "True or False"),
+    ),
+    (
+        "a node holding None",
+        api(lambda: matcalc.derive(Sum(None), "X")),  # type: ignore[arg-type]
+        refused(ErrorKind.VALUE, "Sum", "None", "an expression"),
+    ),
+    (
+        "a node holding text",
+        api(lambda: matcalc.derive(Sum(Transpose("X")), "X")),  # type: ignore[arg-type]
+        refused(ErrorKind.VALUE, "Transpose", "'X'", "an expression"),
+    ),
+    (
+        "where text",
+        api(lambda: matcalc.derive(Sum(Symbol("X")), "X", where="junk")),  # type: ignore[arg-type]
+        refused(ErrorKind.VALUE, "where"),
+    ),
+    (
+        "where numbers",
+        api(lambda: matcalc.derive(Sum(Symbol("X")), "X", where=[1, 2])),  # type: ignore[list-item]
+        refused(ErrorKind.VALUE, "Bindings"),
+    ),
+    (
+        "to_sympy with junk shapes",
+        api(lambda: matcalc.to_sympy(matcalc.parse("X R^T"), "junk")),  # type: ignore[arg-type]
+        refused(ErrorKind.SHAPE, "shapes map names"),
+    ),
+    (
+        "a SymPy variable of another shape",
+        api(
+            lambda: matcalc.diff(
+                sympy.Trace(sympy.MatrixSymbol("X", 3, 3) * sympy.MatrixSymbol("A", 3, 3)),
+                sympy.MatrixSymbol("X", 4, 4),
+            )
+        ),
+        refused(ErrorKind.SHAPE, "4×4", "3×3"),
+    ),
+    (
+        "a SymPy variable of its shape",
+        api(
+            lambda: matcalc.diff(
+                sympy.Trace(sympy.MatrixSymbol("X", 3, 3) * sympy.MatrixSymbol("A", 3, 3)),
+                sympy.MatrixSymbol("X", 3, 3),
+            )
+        ),
+        derived("A^T"),
+    ),
+    (
+        "a function as the variable",
+        lambda: cli("diff", "sum(exp(X))", "--wrt", "exp"),
+        refused(ErrorKind.NAME, "exp is a function's name"),
+    ),
+    (
+        "ones as the variable",
+        lambda: cli("diff", "sum(ones(3, 3) X)", "--wrt", "ones"),
+        refused(ErrorKind.NAME, "ones is a function's name"),
+    ),
+    (
+        "a symmetric scalar",
+        lambda: cli("diff", "α^2 tr(X)", "--wrt", "α", "--shape", "α=scalar,symmetric", "--check"),
+        derived("2 tr(X) α"),
+    ),
+    (
+        "a symmetric scalar from Python",
+        api(lambda: matcalc.diff("α^2 tr(X)", "α", shapes={"α": "scalar,symmetric"})),
+        derived("2 tr(X) α"),
+    ),
     # the command line's edges
-    ("--latex to codegen", lambda: cli("codegen", "sum(X)", "--wrt", "X", "--latex"),
-     lambda ran: None if ran.code == 2 and "option of matcalc diff" in ran.err
-     and "starts with '-'" not in ran.err else pytest.fail(ran.err)),
-    ("an objective starting with -", lambda: cli("diff", "--wrt", "X", "-sum(X)"),
-     lambda ran: None if ran.code == 2 and "goes after --" in ran.err else pytest.fail(ran.err)),
-    ("a check outside the domain", lambda: cli("diff", "sum(log(X - 2))", "--wrt", "X", "--check"),
-     printed("check: not checked", "not real", code=1)),
-    ("stdin with a byte-order mark",
-     lambda: cli("diff", "--wrt", "X", "--check", stdin="\ufeffsum(X ⊙ X)\n"),
-     derived("2 X")),
-    ("stdin not UTF-8", lambda: cli("diff", "--wrt", "X", stdin="sum(X)\udcff\n"),
-     refused(ErrorKind.VALUE, "standard input: not UTF-8 text")),
+    (
+        "--latex to codegen",
+        lambda: cli("codegen", "sum(X)", "--wrt", "X", "--latex"),
+        lambda ran: (
+            None
+            if ran.code == 2
+            and "option of matcalc diff" in ran.err
+            and "starts with '-'" not in ran.err
+            else pytest.fail(ran.err)
+        ),
+    ),
+    (
+        "an objective starting with -",
+        lambda: cli("diff", "--wrt", "X", "-sum(X)"),
+        lambda ran: None if ran.code == 2 and "goes after --" in ran.err else pytest.fail(ran.err),
+    ),
+    (
+        "a check outside the domain",
+        lambda: cli("diff", "sum(log(X - 2))", "--wrt", "X", "--check"),
+        printed("check: not checked", "not real", code=1),
+    ),
+    (
+        "stdin with a byte-order mark",
+        lambda: cli("diff", "--wrt", "X", "--check", stdin="\ufeffsum(X ⊙ X)\n"),
+        derived("2 X"),
+    ),
+    (
+        "stdin not UTF-8",
+        lambda: cli("diff", "--wrt", "X", stdin="sum(X)\udcff\n"),
+        refused(ErrorKind.VALUE, "standard input: not UTF-8 text"),
+    ),
     # using results
-    ("evaluate a result with named values", api(_evaluate_named_result),
-     evaluates_to(_named_result_by_hand)),
-    ("evaluate a result with ones(m, n)",
-     api(lambda: (matcalc.evaluate(matcalc.diff("sum(X)", "X"), {"X": X34}), {})),
-     evaluates_to(lambda env: np.ones((3, 4)))),
-    ("evaluate with a Derivation's shapes",
-     api(lambda: (matcalc.evaluate("sum(X)", {"X": X34}, shapes=matcalc.diff("sum(X)", "X").shapes),
-                  {})),
-     evaluates_to(lambda env: X34.sum())),
-    ("evaluate a user's function",
-     api(lambda: (matcalc.evaluate("sum(phi(X))", {"X": X34},
-                                   functions={"phi": "log(1 + exp(x))"}), {})),
-     evaluates_to(lambda env: np.log1p(np.exp(X34)).sum())),
-    ("exact coefficients in code",
-     api(lambda: (matcalc.diff("99999999999999999999 tr(X) - 99999999999999999998 tr(X)", "X",
-                               shapes={"X": (3, 3)}).to_function()(ENV["A"])[0], {})),
-     evaluates_to(lambda env: np.trace(ENV["A"]))),
-    ("Python floats in code",
-     api(lambda: (matcalc.diff("log(α β)", "α").to_function()(2.0, 3.0)[1], {})),
-     evaluates_to(lambda env: 0.5)),
+    (
+        "evaluate a result with named values",
+        api(_evaluate_named_result),
+        evaluates_to(_named_result_by_hand),
+    ),
+    (
+        "evaluate a result with ones(m, n)",
+        api(lambda: (matcalc.evaluate(matcalc.diff("sum(X)", "X"), {"X": X34}), {})),
+        evaluates_to(lambda env: np.ones((3, 4))),
+    ),
+    (
+        "evaluate with a Derivation's shapes",
+        api(
+            lambda: (
+                matcalc.evaluate("sum(X)", {"X": X34}, shapes=matcalc.diff("sum(X)", "X").shapes),
+                {},
+            )
+        ),
+        evaluates_to(lambda env: X34.sum()),
+    ),
+    (
+        "evaluate a user's function",
+        api(
+            lambda: (
+                matcalc.evaluate("sum(phi(X))", {"X": X34}, functions={"phi": "log(1 + exp(x))"}),
+                {},
+            )
+        ),
+        evaluates_to(lambda env: np.log1p(np.exp(X34)).sum()),
+    ),
+    (
+        "exact coefficients in code",
+        api(
+            lambda: (
+                matcalc.diff(
+                    "99999999999999999999 tr(X) - 99999999999999999998 tr(X)",
+                    "X",
+                    shapes={"X": (3, 3)},
+                ).to_function()(ENV["A"])[0],
+                {},
+            )
+        ),
+        evaluates_to(lambda env: np.trace(ENV["A"])),
+    ),
+    (
+        "Python floats in code",
+        api(lambda: (matcalc.diff("log(α β)", "α").to_function()(2.0, 3.0)[1], {})),
+        evaluates_to(lambda env: 0.5),
+    ),
 ]
 
 

@@ -32,6 +32,7 @@ from matcalc.expr import (
     HadamardPow,
     Identity,
     Inverse,
+    Kron,
     LogDet,
     MatMul,
     Neg,
@@ -46,6 +47,7 @@ from matcalc.expr import (
     Symbol,
     Trace,
     Transpose,
+    Vec,
 )
 from matcalc.hints import ALIASES, CHARACTERS
 from matcalc.latex_input import looks_like_latex, parse_latex, parse_latex_located
@@ -551,6 +553,8 @@ KINDS = [
     Sum(Symbol("X")),
     SumRows(Symbol("X")),
     SumCols(Symbol("X")),
+    Kron(Symbol("A"), MatMul(Symbol("B"), Symbol("C"))),
+    Vec(Symbol("X")),
 ]
 
 
@@ -784,7 +788,6 @@ ERRORS = [
     (r"\sinh(x)", ErrorKind.PARSE, 1, r"unknown command \\sinh"),
     (r"\hat{y}", ErrorKind.PARSE, 1, "decorated name"),
     (r"\farc{1}{2}", ErrorKind.PARSE, 1, r"did you mean \\frac"),
-    (r"A \otimes B", ErrorKind.PARSE, 3, "Kronecker"),
     (r"\left( X - Y", ErrorKind.PARSE, 1, r"\\left\( is never closed: close it with \\right\)"),
     (r"\left( X - Y )", ErrorKind.PARSE, 14, r"\) does not close \\left\( at column 1"),
     (r"(X - Y", ErrorKind.PARSE, 1, r"\( is never closed"),

@@ -29,6 +29,7 @@ from matcalc.expr import (
     HadamardPow,
     Identity,
     Inverse,
+    Kron,
     LogDet,
     MatMul,
     Neg,
@@ -44,6 +45,7 @@ from matcalc.expr import (
     Symbol,
     Trace,
     Transpose,
+    Vec,
 )
 from matcalc.operations import BY_NAME, KINDS, OPERATIONS, Mismatch, Operation, operation_of
 from matcalc.printing.latex import latex
@@ -81,6 +83,8 @@ EXAMPLES: dict[type[Expr], tuple[Expr, Shape]] = {
     Sum: (Sum(X), (1, 1)),
     SumRows: (SumRows(X), (1, 4)),
     SumCols: (SumCols(X), (3, 1)),
+    Kron: (Kron(x, MatMul(A, X)), (9, 4)),
+    Vec: (Vec(X), (12, 1)),
     Pending: (Pending(Trace(A), A, (0,)), (3, 3)),
 }
 """A small well-shaped expression holding each node kind, and its shape."""

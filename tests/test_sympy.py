@@ -428,7 +428,6 @@ NOT_READ: list[tuple[str, Callable[[], Any], ErrorKind, str]] = [
     ("explicit-matrix", lambda: sp.Trace(sp.ImmutableMatrix([[1, 2], [3, 4]])), VALUE,
      "an explicit matrix"),
     ("explicit-objective", lambda: sp.ImmutableMatrix([[1]]), VALUE, "an explicit matrix"),
-    ("kronecker", lambda: sp.Trace(sp.KroneckerProduct(A, A)), VALUE, "KroneckerProduct"),
     ("entry", lambda: X[1, 2], VALUE, "an entry of a matrix larger than 1×1"),
     ("pi", lambda: sp.pi * sp.Trace(A), VALUE, "Pi"),
     ("integral", lambda: sp.Integral(lam, lam), VALUE, "Integral"),

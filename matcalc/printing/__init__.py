@@ -12,6 +12,7 @@ from matcalc.expr import (
     HadamardDiv,
     HadamardPow,
     Inverse,
+    Kron,
     MatMul,
     Neg,
     Norm,
@@ -21,13 +22,14 @@ from matcalc.expr import (
     Transpose,
 )
 
-SUM, NEG, HADAMARD, PRODUCT, POSTFIX, ATOM = 10, 20, 30, 40, 50, 60
+SUM, NEG, HADAMARD, KRONECKER, PRODUCT, POSTFIX, ATOM = 10, 20, 30, 35, 40, 50, 60
 
 _PRECEDENCE: dict[type[Expr], int] = {
     Add: SUM,
     Neg: NEG,
     Hadamard: HADAMARD,
     HadamardDiv: HADAMARD,
+    Kron: KRONECKER,
     MatMul: PRODUCT,
     Div: PRODUCT,
     Transpose: POSTFIX,
@@ -80,9 +82,17 @@ def elementwise_needs_parentheses(operand: Expr, *, left: bool) -> bool:
     match operand:
         case MatMul(Number(), _) | Div(_, Number()):
             pass
-        case MatMul() | Div():
+        case MatMul() | Div() | Kron():
             return True
     return needs_parentheses(operand, HADAMARD if left else POSTFIX)
+
+
+def kronecker_needs_parentheses(operand: Expr, *, left: bool) -> bool:
+    """Whether an operand of ⊗ is parenthesised: products are not (`eye(n) ⊗ A^T A`), looser
+    operators and ⊙ are, and a right operand that is itself a ⊗, which would read otherwise."""
+    if isinstance(operand, Kron):
+        return not left
+    return needs_parentheses(operand, PRODUCT)
 
 
 def decimal(value: Fraction) -> str | None:

@@ -21,6 +21,7 @@ from matcalc.expr import (
     HadamardPow,
     Identity,
     Inverse,
+    Kron,
     MatMul,
     Neg,
     Norm,
@@ -41,6 +42,7 @@ from matcalc.printing import (
     PRODUCT,
     decimal,
     elementwise_needs_parentheses,
+    kronecker_needs_parentheses,
     needs_parentheses,
     norm_subscript,
     power_base_needs_parentheses,
@@ -104,6 +106,8 @@ def latex(expr: Expr) -> str:
             return rf"{_operand(left, True)}\odot {_operand(right, False)}"
         case HadamardDiv(left, right):
             return rf"{_operand(left, True)}\oslash {_operand(right, False)}"
+        case Kron(left, right):
+            return rf"{_factor(left, True)}\otimes {_factor(right, False)}"
         case HadamardPow(base, exponent):
             return rf"{_group(base, _postfix_wraps(base))}^{{\circ {exponent}}}"
         case Power(base, exponent):
@@ -180,6 +184,10 @@ def _prefix(expr: Expr) -> bool:
 
 def _at(expr: Expr, least: int) -> str:
     return _group(expr, needs_parentheses(expr, least) or (least > NEG and _prefix(expr)))
+
+
+def _factor(expr: Expr, left: bool) -> str:
+    return _group(expr, kronecker_needs_parentheses(expr, left=left) or _prefix(expr))
 
 
 def _operand(expr: Expr, left: bool) -> str:

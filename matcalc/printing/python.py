@@ -31,6 +31,7 @@ from matcalc.expr import (
     HadamardDiv,
     HadamardPow,
     Identity,
+    Kron,
     MatMul,
     Neg,
     Number,
@@ -516,6 +517,12 @@ class _Writer:
                 return f"{kids[0]} / {kids[1]}"
             case Hadamard():
                 return f"{kids[0]} * {kids[1]}"
+            case Kron(left, right) if self._scalar(left, elementwise) or self._scalar(
+                right, elementwise
+            ):
+                return f"{kids[0]} * {kids[1]}"
+            case Kron():
+                return _kron(*kids)
             case HadamardPow(_, exponent):
                 return f"{kids[0]} ** {exponent}"
             case Power(base, Number(value)) if not self._scalar(base, elementwise):
@@ -556,3 +563,13 @@ class _Writer:
             finally:
                 self.names = outer
         return FUNCTIONS[name].source.format(value)
+
+
+def _kron(a: str, b: str) -> str:
+    """A ⊗ B in array-API calls, which have no kron: entry (i k, j l) is a_ij b_kl, a 4-index
+    product reshaped."""
+    blocks = (
+        f"xp.reshape({a}, ({a}.shape[0], 1, {a}.shape[1], 1)) "
+        f"* xp.reshape({b}, (1, {b}.shape[0], 1, {b}.shape[1]))"
+    )
+    return f"xp.reshape({blocks}, ({a}.shape[0] * {b}.shape[0], {a}.shape[1] * {b}.shape[1]))"

@@ -17,6 +17,7 @@ from matcalc.expr import (
     HadamardPow,
     Identity,
     Inverse,
+    Kron,
     MatMul,
     Neg,
     Norm,
@@ -35,13 +36,17 @@ from matcalc.printing import (
     PRODUCT,
     decimal,
     elementwise_needs_parentheses,
+    kronecker_needs_parentheses,
     needs_parentheses,
     power_base_needs_parentheses,
     sum_parts,
 )
+from matcalc.second_order import KRONECKER_FORM
 from matcalc.shapes import show
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from matcalc.derivation import Derivation
     from matcalc.sharing import Binding
 
@@ -84,6 +89,8 @@ def text(expr: Expr) -> str:
             return f"{_operand(left, True)} ⊙ {_operand(right, False)}"
         case HadamardDiv(left, right):
             return f"{_operand(left, True)} ⊘ {_operand(right, False)}"
+        case Kron(left, right):
+            return f"{_factor(left, True)} ⊗ {_factor(right, False)}"
         case HadamardPow(base, exponent):
             return f"{_at(base, POSTFIX)}^{{∘{exponent}}}"
         case Power(base, Number(value)) if value.denominator == 1 and value >= 0:
@@ -125,6 +132,10 @@ def _operand(expr: Expr, left: bool) -> str:
     return _group(expr, elementwise_needs_parentheses(expr, left=left))
 
 
+def _factor(expr: Expr, left: bool) -> str:
+    return _group(expr, kronecker_needs_parentheses(expr, left=left))
+
+
 def _group(expr: Expr, wrap: bool) -> str:
     return f"({text(expr)})" if wrap else text(expr)
 
@@ -138,12 +149,17 @@ def derivation_text(derivation: Derivation, *, proofs: bool = False) -> str:
     lines[1:1] = [f"where {binding_text(b)}" for b in derivation.where]
     lines[1:1] = [f"note: {note.sentence(text)}" for note in derivation.notes]
     lines.insert(1, f"shapes: {shapes_text(derivation)}")
-    if derivation.cotangent is not None:
+    if derivation.kind == "Jacobian":
         u = derivation.cotangent
         lines[0] += f", for any column {u}: its gradient is (the Jacobian's transpose) {u}"
-    block = derivation.wrt
+    block, order = derivation.wrt, 1
     for step in derivation.steps:
-        if (step.block or derivation.wrt) != block:
+        if step.order != order:
+            order = step.order
+            lines += ["", *second_order_head(derivation, text)]
+        elif step.rule == KRONECKER_FORM:
+            lines += ["", f"vec(∇²f[{derivation.direction}])"]
+        elif (step.block or derivation.wrt) != block:
             block = step.block or derivation.wrt
             lines += ["", f"df/d{block}"]
         tag = f"({step.tag})" if step.tag is not None else ""
@@ -157,6 +173,39 @@ def derivation_text(derivation: Derivation, *, proofs: bool = False) -> str:
     for rule in derivation.rules if proofs else ():
         lines += ["", f"proof of {rule.name}:", *(f"  {line}" for line in rule.proof)]
     return "\n".join(lines)
+
+
+def second_order_head(derivation: Derivation, show: Callable[[Expr], str]) -> list[str]:
+    """Where the second part of a second derivative starts: the gradient found, then the scalar
+    whose gradient the second derivative is, and the name of what the steps work out."""
+    gradient, name = derivation.gradient, derivation.wrt
+    assert gradient is not None and derivation.second_objective is not None
+    inner = show(derivation.second_objective)
+    match derivation.kind:
+        case "second derivative":
+            says = f"its derivative by {name} again:"
+        case "Hessian":
+            u = derivation.cotangent
+            says = (
+                f"the Hessian is the Jacobian of df/d{name}: for any column {u}, the gradient "
+                f"of f₂ = {inner} is the Hessian times {u}"
+            )
+        case _:
+            v = derivation.direction
+            says = (
+                f"with {v} held fixed, ∇²f[{v}] is the gradient of f₂ = {inner}; below, df/dH "
+                "is the derivative of f₂"
+            )
+    return [f"df/d{name} = {show(gradient.result)}", "", f"{says}", _head(derivation)]
+
+
+def _head(derivation: Derivation) -> str:
+    """What the second part's steps are equal to."""
+    if derivation.kind == "Hessian":
+        return f"d(f₂)/d{derivation.wrt}"
+    if derivation.kind == "second derivative":
+        return derivation.result_name
+    return f"∇²f[{derivation.direction}]"
 
 
 def shapes_text(derivation: Derivation) -> str:

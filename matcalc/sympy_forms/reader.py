@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from fractions import Fraction
+from functools import reduce
 from typing import Any
 
 from matcalc.errors import ErrorKind, MatcalcError
@@ -24,6 +25,7 @@ from matcalc.expr import (
     HadamardPow,
     Identity,
     Inverse,
+    Kron,
     LogDet,
     MatMul,
     Neg,
@@ -53,7 +55,8 @@ def from_sympy(expr: Any) -> tuple[Expr, Declared]:
     """matcalc's expression for the SymPy objective `expr`, and the shapes to declare for it.
 
     Only SymPy's nodes are walked, never text: MatrixSymbol, MatMul, MatAdd, Transpose,
-    Inverse, MatPow, Trace, Determinant, HadamardProduct, HadamardPower, Identity, OneMatrix,
+    Inverse, MatPow, Trace, Determinant, HadamardProduct, HadamardPower, KroneckerProduct,
+    Identity, OneMatrix,
     ZeroMatrix, DiagMatrix, DiagonalOf, elementwise functions, a 1×1 value's entry [0, 0],
     numbers, scalar Symbols, and the scalar functions matcalc knows. Anything else is a
     MatcalcError naming it.
@@ -145,6 +148,7 @@ class _Reader:
             (sp.Mul, self._product),
             (sp.HadamardProduct, self._hadamard),
             (sp.HadamardPower, self._hadamard_power),
+            (sp.KroneckerProduct, lambda e: self._folded(Kron, e.args)),
             (sp.Trace, lambda e: Trace(self.read(e.arg))),
             (sp.Determinant, lambda e: Det(self.read(e.arg))),
             (ElementwiseApplyFunction, self._applied),
@@ -296,6 +300,10 @@ class _Reader:
         if divisor is not None:
             body = Div(body, divisor)
         return Neg(body) if negative else body
+
+    def _folded(self, node: Callable[[Expr, Expr], Expr], args: Any) -> Expr:
+        """A product of several arguments, left to right."""
+        return reduce(node, (self.read(arg) for arg in args))
 
     def _hadamard(self, e: Any) -> Expr:
         """G1 ⊙ G2 ⊙ …, left to right; a factor to the power -1 as a division."""

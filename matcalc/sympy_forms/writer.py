@@ -27,6 +27,7 @@ from matcalc.expr import (
     HadamardPow,
     Identity,
     Inverse,
+    Kron,
     LogDet,
     MatMul,
     Neg,
@@ -41,6 +42,7 @@ from matcalc.expr import (
     Symbol,
     Trace,
     Transpose,
+    Vec,
     as_node,
 )
 from matcalc.functions import FUNCTIONS, is_generic
@@ -165,6 +167,10 @@ class _Writer:
                 return self._product(left, right, *kids)
             case HadamardDiv(left, right):
                 return self._quotient(left, right, kids[0], kids[1])
+            case Kron(left, right):
+                if all(self._is_matrix(kid) for kid in kids):
+                    return sp.KroneckerProduct(*kids)
+                return self._product(left, right, *kids)
             case HadamardPow(_, exponent):
                 if self._is_matrix(kids[0]):
                     return sp.HadamardPower(kids[0], exponent)
@@ -197,6 +203,10 @@ class _Writer:
                 return self._inverse_of_scalar(kids[0])
             case Diag(arg):
                 return self._diagonal(self._shape(arg), kids[0])
+            case Vec(arg):
+                raise MatcalcError(
+                    f"SymPy has no vec of a matrix expression, as in {node}", ErrorKind.VALUE
+                )
             case Sum():
                 return self._entry_sum(kids[0])
             case SumRows(arg):
