@@ -16,7 +16,8 @@ from matcalc.derivation import Derivation
 from matcalc.errors import ErrorKind, MatcalcError
 from matcalc.expr import Transpose
 from matcalc.limits import deep_recursion
-from matcalc.printing.python import Gradient, python_source
+from matcalc.printing.python import python_source
+from matcalc.printing.python_writer import Gradient
 from matcalc.session import diff, diff_options
 from matcalc.shapes import Shapes
 from matcalc.sharing import needed

@@ -60,6 +60,7 @@ LAYERS = [
     "printing.json",
     "printing.ascii",
     "notation",
+    "printing.python_writer",
     "printing.python",
     "numeric",
     "finite_differences",

@@ -1,66 +1,21 @@
 """Python source for an objective and its gradients, written in array-API calls on `xp`: it runs
 on NumPy arrays, and through array-api-compat on PyTorch, JAX, CuPy and other arrays.
 
-Each operation is one line. An operation met again on the same values reuses the variable of
-its first line (value numbering), so each shared subexpression is computed once and the
-gradients reuse the forward values, as reverse-mode differentiation does.
+The lines that compute values are printing/python_writer.py's; this module writes the function
+around them: its parameters, docstring, argument checks and what it returns.
 """
 
 from __future__ import annotations
 
-import keyword
-import re
-from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from fractions import Fraction
-from typing import assert_never
 
 from matcalc.definitions import Definition
-from matcalc.errors import ErrorKind, MatcalcError
-from matcalc.expr import (
-    ZERO,
-    Add,
-    Applied,
-    Dim,
-    Div,
-    Expr,
-    FrobSq,
-    Func,
-    Hadamard,
-    HadamardDiv,
-    HadamardPow,
-    Identity,
-    Kron,
-    MatMul,
-    Neg,
-    Number,
-    Ones,
-    Pending,
-    Power,
-    Symbol,
-    Trace,
-    Transpose,
-    as_node,
-)
-from matcalc.functions import FUNCTIONS, is_generic
-from matcalc.operations import operation_of
-from matcalc.printing.ascii import to_ascii
+from matcalc.expr import ZERO, Dim, Expr, Func, Number
+from matcalc.functions import is_generic
+from matcalc.printing.python_writer import Gradient, Writer, inline_temporaries, is_column
 from matcalc.printing.text import text
 from matcalc.shapes import Shapes, is_scalar, show
-from matcalc.sharing import Binding
 from matcalc.traversal import preorder, symbol_names
-
-
-@dataclass(frozen=True, slots=True)
-class Gradient:
-    """df/d`wrt` = `result`, using the named values `where`, with the shapes of its symbols
-    (each derivation names values of its own)."""
-
-    wrt: Symbol
-    result: Expr
-    where: tuple[Binding, ...]
-    shapes: Shapes
 
 
 def python_source(
@@ -94,7 +49,7 @@ def python_source(
             if isinstance(n, Func) and is_generic(n.name)
         }
     )
-    writer = _Writer(shapes, functions, inputs, generic, name)
+    writer = Writer(shapes, functions, inputs, generic, name)
     arrays = [writer.names[n] for n in inputs if not is_scalar(symbols[n])]
     scalars = [writer.names[n] for n in inputs if is_scalar(symbols[n])]
     numbers, numpy, converted = _numbers(writer, scalars) if not arrays else ("", "", [])
@@ -103,7 +58,7 @@ def python_source(
     head = []
     if arrays:  # a scalar may be a Python number: an array of the arrays' type from here on
         head += [f"{scalar} = xp.asarray({scalar}, dtype=dtype)" for scalar in scalars]
-    vectors = [n for n in inputs if _is_column(symbols[n])]
+    vectors = [n for n in inputs if is_column(symbols[n])]
     shape_of = {vector: writer.fresh(f"{writer.names[vector]}_shape") for vector in vectors}
     for vector in vectors:
         v = writer.names[vector]
@@ -184,13 +139,13 @@ def python_source(
         '    """',
         *(f"    {line}".rstrip() for line in converted),
         *(f"    {line}" for line in checks),
-        *(f"    {line}" for line in _inlined(writer.lines, writer.temporaries)),
+        *(f"    {line}" for line in inline_temporaries(writer.lines, writer.temporaries)),
         *(f"    {line}" for line in returns),
     ]
     return "\n".join(lines) + "\n"
 
 
-def _numbers(writer: _Writer, scalars: Sequence[str]) -> tuple[str, str, list[str]]:
+def _numbers(writer: Writer, scalars: Sequence[str]) -> tuple[str, str, list[str]]:
     """Where every input is a scalar: a flag for Python numbers (which no array namespace
     claims), the name NumPy is imported as, and the lines that make the numbers NumPy's 0-d
     float64 arrays; the values go back as floats. With no input at all, NumPy computes f."""
@@ -222,7 +177,7 @@ def _kind_checks(
     for name in arrays:
         variable, shape = names[name], symbols[name]
         ndim = f'getattr({variable}, "ndim", None)'
-        if _is_column(shape):
+        if is_column(shape):
             test = f"{ndim} not in (1, 2) or {variable}.shape[1:] not in ((), (1,))"
             wanted = f"a vector of {shape[0]} entries, 1-D or a column"
         else:
@@ -232,7 +187,7 @@ def _kind_checks(
     return lines
 
 
-def _real_checks(variables: Sequence[str], writer: _Writer) -> list[str]:
+def _real_checks(variables: Sequence[str], writer: Writer) -> list[str]:
     """Lines that raise a ValueError naming the first of the arrays whose entries are not real
     numbers (integers or floats): strings, booleans, complex numbers."""
     name, value = writer.fresh("name"), writer.fresh("value")
@@ -256,7 +211,7 @@ def _size_checks(
     lines: list[str] = []
     for name in arrays:
         variable, shape = names[name], symbols[name]
-        axes = (0,) if _is_column(shape) else (0, 1)
+        axes = (0,) if is_column(shape) else (0, 1)
         tests, sizes, sources = [], [], []
         for axis in axes:
             dim, size = shape[axis], f"{variable}.shape[{axis}]"
@@ -287,289 +242,9 @@ def _size_checks(
     return lines
 
 
-def _inlined(lines: list[str], temporaries: set[str]) -> list[str]:
-    """The lines with each temporary used once written where it is used: shorter, and NumPy
-    then works on its intermediate arrays in place instead of allocating new ones."""
-    uses = Counter(word for line in lines for word in re.findall(_WORD, line.partition(" = ")[2]))
-    once = {name for name in temporaries if uses[name] == 1}
-    kept: list[str] = []
-    codes: dict[str, str] = {}
-    for line in lines:
-        name, _, code = line.partition(" = ")
-        code = re.sub(_WORD, lambda word: codes.pop(word[0], word[0]), code)
-        if name in once:
-            codes[name] = code if _atomic(code) else f"({code})"
-        else:
-            kept.append(f"{name} = {re.sub(_DOUBLED, _single, code)}")
-    return kept
-
-
-_DOUBLED = r"\(\(([^()]*)\)\)"
-"""((a @ b)), as a parenthesised temporary makes it in a call: (a @ b) is the same."""
-
-
-def _single(doubled: re.Match[str]) -> str:
-    return f"({doubled[1]})"
-
-
-_WORD = r"\b\w+\b"
-
-
-def _atomic(code: str) -> bool:
-    """Whether `code` needs no parentheses as an operand: a name, or one call."""
-    code = re.sub(r"(\.\w+)+$", "", code)  # an attribute of a call, f(x).T, is one too
-    if re.fullmatch(r"[\w.]+", code):
-        return True
-    if not re.match(r"[\w.]+\(", code) or not code.endswith(")"):
-        return False
-    depth = 0
-    for index, char in enumerate(code):
-        depth += {"(": 1, ")": -1}.get(char, 0)
-        if depth == 0 and char == ")":
-            return index == len(code) - 1
-    return False
-
-
-def _identifier(name: str) -> str:
-    """A Python name in ASCII for a matcalc name, so that the code reads the same in any
-    encoding: `g'` is g_prime, `λ` is lambda_ (its letter's name, `_` after a keyword), and a
-    character ASCII lacks is `_`."""
-    name = re.sub(r"[^A-Za-z0-9_]", "_", to_ascii(name.replace("'", "_prime")))
-    return f"{name}_" if keyword.iskeyword(name) else name
-
-
-def _is_column(shape: tuple[Dim, Dim]) -> bool:
-    return shape[1] == 1 and shape[0] != 1
-
-
 def _kind(shape: tuple[Dim, Dim]) -> str:
     if is_scalar(shape):
         return "scalar (a number, or a 0-d array)"
-    if _is_column(shape):
+    if is_column(shape):
         return f"vector of {shape[0]} entries (1-D, or a column)"
     return f"{show(shape)} matrix"
-
-
-def _literal(value: Fraction) -> str:
-    """The float nearest `value`, as Python reads it: a literal, or a division of integers."""
-    try:
-        exact = float(value)
-    except OverflowError:
-        digits = str(value)
-        shown = digits if len(digits) <= 24 else f"{digits[:12]}… ({len(digits)} characters)"
-        raise MatcalcError(
-            f"the number {shown} is beyond the largest float, about 1.8e308", ErrorKind.VALUE
-        ) from None
-    if Fraction(exact) == value:
-        return repr(exact)
-    if value.denominator == 1:
-        return f"{value.numerator}.0"
-    return f"({value.numerator} / {value.denominator})"
-
-
-class _Writer:
-    """The lines computing expressions, one operation per line, each operation once."""
-
-    def __init__(
-        self,
-        shapes: Shapes,
-        functions: Mapping[str, Definition],
-        inputs: Sequence[str],
-        generic: Sequence[str],
-        function: str = "f_and_grad",
-    ):
-        self.shapes = self.objective_shapes = shapes
-        self.functions = functions
-        self.lines: list[str] = []
-        self.numbered: dict[str, str] = {}
-        self.codes: dict[str, str] = {}
-        """The other way round: the code of each variable."""
-        self.taken = {"xp", "dtype", "f", "array_namespace", function}
-        self.temporaries: set[str] = set()
-        self.count = 0
-        named = [*(("input", name) for name in inputs), *(("callable", name) for name in generic)]
-        # names already Python's keep themselves, then ASCII ones (lambda is lambda_); a Greek
-        # letter gives way to them: λ beside lambda is lambda__
-        first = sorted(
-            named, key=lambda found: (_identifier(found[1]) != found[1], not found[1].isascii())
-        )
-        chosen = {found: self.fresh(_identifier(found[1])) for found in first}
-        self.inputs = {name: chosen["input", name] for name in inputs}
-        self.callables = {name: chosen["callable", name] for name in generic}
-        self.names = dict(self.inputs)
-
-    def scope(self, gradient: Gradient | None) -> None:
-        """The names of one derivation's values, on top of the inputs (None: the inputs')."""
-        self.names = dict(self.inputs)
-        self.shapes = self.objective_shapes if gradient is None else gradient.shapes
-        for binding in gradient.where if gradient is not None else ():
-            self.names[binding.name.name] = self.atom(binding.value, binding.name.name)
-
-    def fresh(self, wanted: str | None = None) -> str:
-        """An unused Python name: `wanted` (with _ appended while taken), or a temporary."""
-        if wanted is not None:
-            while wanted in self.taken:
-                wanted += "_"
-            self.taken.add(wanted)
-            return wanted
-        while f"t{self.count}" in self.taken:
-            self.count += 1
-        self.taken.add(f"t{self.count}")
-        self.temporaries.add(f"t{self.count}")
-        return f"t{self.count}"
-
-    def atom(self, expr: Expr, wanted: str | None = None, *, elementwise: bool = False) -> str:
-        """A variable (or a number) holding the value of `expr`, written out if new."""
-        match expr:
-            case Symbol(name):
-                return self.names[name]
-            case Number(value):
-                return _literal(value)
-        if isinstance(expr, Add):  # a - b rather than a + (-b)
-            code = self._sum(expr.terms, elementwise)
-        elif isinstance(expr, MatMul) and not elementwise:
-            code = self._product(expr)
-        elif isinstance(expr, Trace) and self._traceable(expr.arg):
-            assert isinstance(expr.arg, MatMul)
-            code = self._product(expr.arg, traced=True)
-        else:
-            kids = [self.atom(kid, elementwise=elementwise) for kid in expr.children()]
-            code = self._code(expr, kids, elementwise)
-        return self.atom_of(code, wanted)
-
-    def _sum(self, terms: tuple[Expr, ...], elementwise: bool) -> str:
-        parts = [
-            ("-", self.atom(term.arg, elementwise=elementwise))
-            if isinstance(term, Neg)
-            else ("+", self.atom(term, elementwise=elementwise))
-            for term in terms
-        ]
-        first_sign, first = parts[0]
-        code = f"-{first}" if first_sign == "-" else first
-        return code + "".join(f" {sign} {value}" for sign, value in parts[1:])
-
-    def _product(self, product: MatMul, *, traced: bool = False) -> str:
-        """The matrices multiplied in order, then the scalars: scaling the (often smaller)
-        result rather than a factor, and never a transposed copy of one. `traced`: the trace
-        of the product, tr(P M) as the sum of P ⊙ M^T, without multiplying P by M."""
-        factors: list[Expr] = []
-        stack: list[Expr] = [product]
-        while stack:
-            node = stack.pop()
-            if isinstance(node, MatMul) and (node is product or not self._scalar(node, False)):
-                stack += [node.right, node.left]  # a 1×1 product inside is a scalar factor
-            else:
-                factors.append(node)
-        scalars = [self.atom(f) for f in factors if self._scalar(f, False)]
-        matrices = [self.atom(f) for f in factors if not self._scalar(f, False)]
-        last = len(matrices) - 1 if traced else len(matrices)
-        code = matrices[0] if matrices else ""
-        for index, matrix in enumerate(matrices[1:last], 2):
-            code = f"{code} @ {matrix}"
-            if index < last or scalars or traced:  # one product a line, the last one's here
-                code = self.atom_of(code)
-        if traced:
-            code = f"xp.tensordot({code}, {self._transposed(matrices[-1])}, axes=2)"
-            code = self.atom_of(code) if scalars else code
-        return " * ".join([*scalars, code] if code else scalars)
-
-    def _transposed(self, atom: str) -> str:
-        """`atom.T`, or the name it is the transpose of."""
-        code = self.codes.get(atom, "")
-        return code.removesuffix(".T") if re.fullmatch(r"\w+\.T", code) else f"{atom}.T"
-
-    def _traceable(self, arg: Expr) -> bool:
-        """A product of two or more matrices (scalars aside)."""
-        if not isinstance(arg, MatMul):
-            return False
-        return not (self._scalar(arg.left, False) or self._scalar(arg.right, False))
-
-    def atom_of(self, code: str, wanted: str | None = None) -> str:
-        """A variable holding the value of `code`, written out (as `wanted`) if new: the same
-        code on the same variables is the same value."""
-        if code not in self.numbered:
-            self.numbered[code] = self.fresh(wanted)
-            self.codes[self.numbered[code]] = code
-            self.lines.append(f"{self.numbered[code]} = {code}")
-        return self.numbered[code]
-
-    def _scalar(self, expr: Expr, elementwise: bool) -> bool:
-        return elementwise or is_scalar(self.shapes.of(expr))
-
-    def _dim(self, dim: Dim) -> str:
-        if isinstance(dim, int):
-            return str(dim)
-        for name, variable in self.inputs.items():
-            if dim in self.shapes.symbols[name]:
-                return f"{variable}.shape[{self.shapes.symbols[name].index(dim)}]"
-        raise AssertionError(f"no input has the dimension {dim}")
-
-    def _code(self, expr: Expr, kids: list[str], elementwise: bool) -> str:
-        node = as_node(expr)
-        match node:
-            case Transpose(arg):
-                return kids[0] if self._scalar(arg, elementwise) else f"{kids[0]}.T"
-            case Neg():
-                return f"-{kids[0]}"
-            case MatMul():  # inside a user's formula, entry by entry (see _product)
-                return f"{kids[0]} * {kids[1]}"
-            case Div() | HadamardDiv():
-                return f"{kids[0]} / {kids[1]}"
-            case Hadamard():
-                return f"{kids[0]} * {kids[1]}"
-            case Kron(left, right) if self._scalar(left, elementwise) or self._scalar(
-                right, elementwise
-            ):
-                return f"{kids[0]} * {kids[1]}"
-            case Kron():
-                return _kron(*kids)
-            case HadamardPow(_, exponent):
-                return f"{kids[0]} ** {exponent}"
-            case Power(base, Number(value)) if not self._scalar(base, elementwise):
-                return f"xp.linalg.matrix_power({kids[0]}, {int(value)})"
-            case Power():
-                return f"{kids[0]} ** {kids[1]}"
-            case Func(name, arg):
-                return self._function(name, arg, kids[0])
-            case FrobSq(arg) if self._scalar(arg, elementwise):
-                return f"{kids[0]} * {kids[0]}"
-            case FrobSq():  # the sum of the squares, as one dot product
-                return f"xp.tensordot({kids[0]}, {kids[0]}, axes=2)"
-            case Applied():
-                first = node.children()[0]
-                scalar = self._scalar(first, elementwise)
-                column = not scalar and _is_column(self.shapes.of(first))
-                return operation_of(node).source(kids, scalar=scalar, column=column)
-            case Ones(rows, cols):
-                return f"xp.ones(({self._dim(rows)}, {self._dim(cols)}), dtype=dtype)"
-            case Identity(n):
-                return f"xp.eye({self._dim(n)}, dtype=dtype)"
-            case Pending():
-                raise MatcalcError(f"a pending derivative, {expr}, has no code", ErrorKind.VALUE)
-            case Symbol() | Number() | Add():  # written by `atom`
-                raise AssertionError(f"no code for {expr}")
-            case _:
-                assert_never(node)
-
-    def _function(self, name: str, arg: Expr, value: str) -> str:
-        if is_generic(name):
-            return f"{self.callables[name]}({value})"
-        if name in self.functions:  # the user's formula, entry by entry
-            definition = self.functions[name]
-            outer = self.names
-            self.names = {**outer, definition.parameter: value}
-            try:
-                return self.atom(definition.body, elementwise=True)
-            finally:
-                self.names = outer
-        return FUNCTIONS[name].source.format(value)
-
-
-def _kron(a: str, b: str) -> str:
-    """A ⊗ B in array-API calls, which have no kron: entry (i k, j l) is a_ij b_kl, a 4-index
-    product reshaped."""
-    blocks = (
-        f"xp.reshape({a}, ({a}.shape[0], 1, {a}.shape[1], 1)) "
-        f"* xp.reshape({b}, (1, {b}.shape[0], 1, {b}.shape[1]))"
-    )
-    return f"xp.reshape({blocks}, ({a}.shape[0] * {b}.shape[0], {a}.shape[1] * {b}.shape[1]))"
