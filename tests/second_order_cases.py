@@ -59,6 +59,10 @@ SCALAR = [
         SecondCase("log(λ) sum(X)", "λ", expected="-sum(X) / λ^2", domain="positive"),
     ),
     ("scaled-least-squares", SecondCase("||λ X - Y||_F^2", "λ", expected="2 sum(X ⊙ X)")),
+    (
+        "log-one-plus-square",
+        SecondCase("log(1 + λ^2)", "λ", expected="2 / (1 + λ^2) - 4 λ^2 / (1 + λ^2)^2"),
+    ),
     # right, though (x^T x)^2 exp(λ x^T x) would read better
     (
         "exp-of-scaled-quadratic",
@@ -127,6 +131,19 @@ COLUMN = [
     ("linear", SecondCase("sum(A x)", "x", expected="0")),
     ("inverse-quadratic", SecondCase("1 / (x^T x)", "x", domain="positive")),
     ("softplus-sum", SecondCase("sum(log(1 + exp(A x)))", "x")),
+    (
+        "logistic-ridge",
+        SecondCase(
+            "sum(log(1 + exp(-y ⊙ (X w)))) + lambda w^T w",
+            "w",
+            expected=(
+                "X^T diag(y ⊙ (H1 ⊙ (1 - H1)) ⊙ y) X + 2 lambda eye(n); H1 = sigmoid(-y ⊙ (X w))"
+            ),
+        ),
+    ),
+    ("hadamard-quadratic-form", SecondCase("x^T (A ⊙ B) x", "x", expected="A ⊙ B + A^T ⊙ B^T")),
+    ("reciprocals", SecondCase("sum(1 ⊘ x)", "x", domain="positive")),
+    ("tanh-sum", SecondCase("sum(tanh(x))", "x", expected="-2 diag(tanh(x) ⊙ (1 - tanh(x)^{∘2}))")),
     ("exp-quadratic-form", SecondCase("exp(x^T A x)", "x")),
     ("rational", SecondCase("sum(x ⊘ (1 + x ⊙ x))", "x")),
     ("rayleigh-quotient", SecondCase("||A x||_2^2 / (x^T x)", "x", domain="positive")),
@@ -187,6 +204,29 @@ DIRECTION = [
     ("scalar-direction", SecondCase("sin(λ) tr(A)", "λ", "ν")),
     ("gram-penalty", SecondCase("||X^T X - B||_F^2", "X", "V")),
     ("linear-trace", SecondCase("tr(A X)", "X", "V", expected="0")),
+    (
+        "symmetric-log-det",
+        SecondCase(
+            "logdet(S)", "S", "V", SYMMETRIC_N, expected="-S^{-1} V S^{-1}", domain="positive"
+        ),
+    ),
+    (
+        "trace-of-inverse",
+        SecondCase(
+            "tr(X^{-1})",
+            "X",
+            "V",
+            expected="(X^{-T})^2 V^T X^{-T} + X^{-T} V^T (X^{-T})^2",
+            domain="positive",
+        ),
+    ),
+    (
+        "trace-gram-squared",
+        SecondCase("tr((X^T X)^2)", "X", "V", expected="4 V X^T X + 4 X V^T X + 4 X X^T V"),
+    ),
+    ("squared-bilinear", SecondCase("(a^T X b)^2", "X", "V", expected="2 (b^T V^T a) a b^T")),
+    ("matrix-square-fit", SecondCase("||X^2 - A||_F^2", "X", "V")),
+    ("generic-function", SecondCase("sum(g(X W))", "W", "V", expected="X^T ((X V) ⊙ g''(X W))")),
 ]
 
 KRONECKER = [
@@ -209,6 +249,24 @@ KRONECKER = [
         ),
     ),
     ("linear-trace", SecondCase("tr(A X)", "X", expected="0")),
+    ("trace-quadratic-two-sided", SecondCase("tr(X^T A X B)", "X", expected="B ⊗ A^T + B^T ⊗ A")),
+    (
+        "two-least-squares",
+        SecondCase(
+            "||A X||_F^2 + ||X B||_F^2",
+            "X",
+            expected="2 (eye(p) ⊗ A^T A) + 2 (B B^T ⊗ eye(n))",
+        ),
+    ),
+    (
+        "symmetric-trace-two-sided",
+        SecondCase(
+            "tr(S A S B)",
+            "S",
+            shapes=SYMMETRIC_N,
+            expected="(A^T ⊗ B) / 2 + (B^T ⊗ A) / 2 + (B ⊗ A^T) / 2 + (A ⊗ B^T) / 2",
+        ),
+    ),
 ]
 
 ALL = [

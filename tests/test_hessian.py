@@ -257,3 +257,20 @@ def test_a_wrong_second_derivative_fails_by_any_small_factor() -> None:
     d = hessian(case)
     scaled = matcalc.parse(f"1.0001 ({d.result})")
     assert disagreement(replace(d, result=scaled), case, 0) > TOLERANCE
+
+
+@pytest.mark.parametrize("case", rows(ALL, *BROKEN))
+def test_numerator_layout_is_the_transpose(case: SecondCase) -> None:
+    """In numerator layout ∇²f[V] comes transposed; a Hessian, symmetric, is the same matrix."""
+    d = hessian(case)
+    flipped = matcalc.hessian(
+        case.objective, case.wrt, direction=case.direction, shapes=case.shapes, layout="numerator"
+    )
+    assert flipped.layout == "numerator" and flipped.kind == d.kind
+    env = inputs(d, case, 0)
+    _, v = directions(d, env, 0)
+    if d.kind == "Hessian-vector product":
+        assert d.direction is not None
+        env[d.direction.name] = v
+    one, other = matcalc.evaluate(d, env), matcalc.evaluate(flipped, env)
+    assert np.allclose(np.transpose(one), other, rtol=1e-10, atol=1e-12)
