@@ -13,10 +13,14 @@ if TYPE_CHECKING:
 
 
 def derivation_html(derivation: Derivation) -> str:
-    """The derivation's LaTeX as HTML paragraphs, then a collapsible proof per rule used."""
-    body, *sentences = derivation.latex().split("\n\n")
-    parts = [f"<div>$${escape(body, quote=False)}$$</div>"]
-    parts += [f"<p>{escape(sentence, quote=False)}</p>" for sentence in sentences]
+    """The derivation's LaTeX as HTML: each align* displayed (a second derivative has two), each
+    sentence a paragraph, then a collapsible proof per rule used."""
+    parts = [
+        f"<div>$${escape(chunk, quote=False)}$$</div>"
+        if chunk.startswith("\\begin{align*}")
+        else f"<p>{escape(chunk, quote=False)}</p>"
+        for chunk in derivation.latex().split("\n\n")
+    ]
     for rule in derivation.rules:
         proof = escape(proof_latex(rule), quote=False)
         parts.append(

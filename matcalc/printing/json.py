@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from matcalc.printing.latex import latex
+from matcalc.printing.latex import latex, result_name_latex
 from matcalc.printing.text import text
 
 if TYPE_CHECKING:
@@ -15,8 +15,18 @@ if TYPE_CHECKING:
 def derivation_dict(derivation: Derivation) -> dict[str, Any]:
     """expression, wrt, shape, shapes (each symbol's), notes, layout, result, citation,
     assumptions, where (the named values the result uses), names (those the steps use) and the
-    steps."""
-    return {
+    steps; for a second derivative also what it is (`second_order`), each step's order."""
+    steps: list[dict[str, Any]] = [
+        {
+            "tag": step.tag,
+            "rule": step.rule,
+            "expression": text(step.expression),
+            "latex": latex(step.expression),
+            "justification": step.justification,
+        }
+        for step in derivation.steps
+    ]
+    found = {
         "expression": text(derivation.objective),
         "wrt": derivation.wrt.name,
         "shape": "×".join(map(str, derivation.shape)),
@@ -32,16 +42,32 @@ def derivation_dict(derivation: Derivation) -> dict[str, Any]:
         "assumptions": [assumption.sentence(text) for assumption in derivation.assumptions],
         "where": [_binding(b) for b in derivation.result_where],
         "names": [_binding(b) for b in derivation.where],
-        "steps": [
-            {
-                "tag": step.tag,
-                "rule": step.rule,
-                "expression": text(step.expression),
-                "latex": latex(step.expression),
-                "justification": step.justification,
-            }
-            for step in derivation.steps
-        ],
+        "steps": steps,
+    }
+    if derivation.gradient is not None:
+        found |= _second_order(derivation)
+        for step, shown in zip(derivation.steps, steps, strict=True):
+            shown["order"] = step.order
+    return found
+
+
+def _second_order(derivation: Derivation) -> dict[str, Any]:
+    """order 2, the kind (second derivative, Hessian, Hessian-vector product, Hessian of vec),
+    the result's name, the direction, the gradient and the scalar whose gradient the second
+    part works out."""
+    gradient, inner = derivation.gradient, derivation.second_objective
+    assert gradient is not None and inner is not None
+    direction = derivation.direction
+    return {
+        "order": 2,
+        "kind": derivation.kind,
+        "result_name": derivation.result_name,
+        "result_name_latex": result_name_latex(derivation),
+        "direction": direction.name if direction is not None else None,
+        "gradient": {"result": text(gradient.result), "result_latex": latex(gradient.result)},
+        "second_objective": text(inner),
+        "second_objective_latex": latex(inner),
+        "layout_sentence": derivation.layout_sentence,
     }
 
 
