@@ -19,6 +19,7 @@ from matcalc.limits import deep_recursion
 from matcalc.printing.python import python_source
 from matcalc.printing.python_writer import Gradient
 from matcalc.session import diff, diff_options
+from matcalc.session import hessian as hessian_derivation
 from matcalc.shapes import Shapes
 from matcalc.sharing import needed
 from matcalc.simplify import factored_form
@@ -26,15 +27,46 @@ from matcalc.traversal import symbol_names
 
 
 @deep_recursion
-def codegen(expr: str, wrt: str | Sequence[str], name: str = "f_and_grad", **options: Any) -> str:
+def codegen(
+    expr: str,
+    wrt: str | Sequence[str],
+    name: str | None = None,
+    *,
+    hessian: bool = False,
+    direction: str | None = None,
+    **options: Any,
+) -> str:
     """Python source of `name(inputs…)`, which returns f and df/dW for each W in `wrt`, in that
-    order; `options` are diff's (shapes, functions, convention, …)."""
+    order; `options` are diff's (shapes, functions, convention, …).
+
+    With `hessian=True` it returns f, each gradient, then each second derivative, from
+    `matcalc.hessian`: d²f/dt² for a scalar t, the Hessian of a column (n×n) or of vec(X) for a
+    matrix X (mn×mn, column-major, as Kronecker products); with `direction="V"`, a function
+    `hvp(V)` (`hvp_W` for each W, for several) that computes ∇²f[V] in W's shape for any V,
+    from the values it shares with f and the gradient, computed once, outside it, so that
+    conjugate gradients can call it often. `name` is f_and_grad by default, f_grad_hess or
+    f_grad_hvp with `hessian` (None: the default).
+    """
     diff_options(options, "codegen")
     several = isinstance(wrt, Sequence) and not isinstance(wrt, str | bytes)
     names = list(wrt) if several else [wrt]  # diff refuses what is not a name
     if not names:
         raise MatcalcError("name at least one variable to differentiate by", ErrorKind.VALUE)
-    return python_function([diff(expr, w, **options) for w in names], name)
+    if hessian is not True and hessian is not False:
+        raise MatcalcError(
+            f"hessian is True or False, not {reprlib.repr(hessian)}", ErrorKind.VALUE
+        )
+    if not hessian:
+        if direction is not None:
+            raise MatcalcError(
+                "a direction is for a Hessian-vector product: pass hessian=True too",
+                ErrorKind.VALUE,
+            )
+        return python_function(
+            [diff(expr, w, **options) for w in names], "f_and_grad" if name is None else name
+        )
+    derived = [hessian_derivation(expr, w, direction=direction, **options) for w in names]
+    return python_function(derived, _default_name(derived) if name is None else name)
 
 
 @deep_recursion
@@ -44,7 +76,8 @@ def python_function(
     """The source for one derivation, or several of one objective: f from the objective's
     closed form (its like terms collected in exact arithmetic, before any number becomes a
     float), and their factored results, which reuse common factors such as the residual, each
-    in its variable's shape."""
+    in its variable's shape. Of second derivatives (matcalc.hessian's), f, the gradients, then
+    each Hessian, or each Hessian-vector product as a function of the direction."""
     derivations = _derivations(derivations)
     _check_name(name)
     for derivation in derivations:
@@ -56,18 +89,60 @@ def python_function(
             ErrorKind.SHAPE,
         )
     _check_one_problem(derivations)
-    gradients = []
-    for derivation in derivations:
-        result = derivation.factored()
-        if derivation.layout == "numerator":
-            result = Transpose(result)
-        where = needed(result, derivation.where)  # not those only the steps use
-        gradients.append(Gradient(derivation.wrt, result, where, derivation.shapes))
+    seconds = [_second(d) for d in derivations if d.gradient is not None]
+    if seconds and len(seconds) != len(derivations):
+        raise MatcalcError(
+            "code is written for gradients or for second derivatives, not both: give each "
+            "variable's matcalc.hessian, whose code returns its gradient too",
+            ErrorKind.VALUE,
+        )
+    gradients = [_gradient(d.gradient or d) for d in derivations]
     functions = {k: v for d in derivations for k, v in d.functions.items()}
     computed = factored_form(first.objective, first.shapes)
     return python_source(
-        first.objective, gradients, first.shapes, functions, name, computed=computed
+        first.objective,
+        gradients,
+        first.shapes,
+        functions,
+        name,
+        computed=computed,
+        seconds=seconds,
     )
+
+
+def _gradient(derivation: Derivation) -> Gradient:
+    """The gradient's factored result in its variable's shape, with the named values it uses
+    (not those only the steps use)."""
+    result = derivation.factored()
+    if derivation.layout == "numerator":
+        result = Transpose(result)
+    return Gradient(derivation.wrt, result, needed(result, derivation.where), derivation.shapes)
+
+
+def _second(derivation: Derivation) -> Gradient:
+    """A second derivative's factored result, ∇²f[V] in the variable's shape; its named values
+    and the gradient's share their names, so that each shared value is computed once."""
+    # the Kronecker form is written as it is: it is one already, and has no expanded form
+    result = derivation.result if derivation.vectorised else derivation.factored()
+    direction = derivation.direction if derivation.kind == "Hessian-vector product" else None
+    if direction is not None and direction.name in symbol_names(derivation.objective):
+        raise MatcalcError(
+            f"the direction {direction} is a symbol of the objective: name another, such as "
+            f"{direction}1, so that the Hessian-vector product is a function of it alone",
+            ErrorKind.NAME,
+        )
+    if direction is not None and derivation.layout == "numerator":
+        result = Transpose(result)
+    where = needed(result, derivation.where)
+    return Gradient(derivation.wrt, result, where, derivation.shapes, direction)
+
+
+def _default_name(derivations: Sequence[Derivation]) -> str:
+    """f_and_grad for gradients, f_grad_hvp for Hessian-vector products, else f_grad_hess."""
+    kinds = {d.kind for d in derivations}
+    if kinds <= {"gradient", "Jacobian"}:
+        return "f_and_grad"
+    return "f_grad_hvp" if kinds == {"Hessian-vector product"} else "f_grad_hess"
 
 
 def _derivations(given: object) -> list[Derivation]:
@@ -154,8 +229,8 @@ def to_function(
     derivations: Derivation | Sequence[Derivation], name: str = "f_and_grad"
 ) -> Callable[..., Any]:
     """The function that `python_function` writes, ready to call: f and the gradient of one
-    Derivation, or of each of several. Its source is its `__matcalc_source__`, and tracebacks
-    show its lines."""
+    Derivation, or of each of several (and their second derivatives, for matcalc.hessian's).
+    Its source is its `__matcalc_source__`, and tracebacks show its lines."""
     source = python_function(derivations, name)
     filename = f"<matcalc generated {name} #{next(_compiled)}>"
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
@@ -198,12 +273,13 @@ _STATEMENTS = (
 
 def _audited(source: str, filename: str) -> ast.Module:
     """The generated source as a tree, refused unless it holds only what the code writer
-    writes: its statements, its imports, calls of its functions and of array methods, no
-    dunder names but `type(…).__name__`, nothing run when the function is made."""
+    writes: its statements (a function may define another, such as `hvp(V)`), its imports,
+    calls of its functions, of the callables the top-level function takes and of array
+    methods, no dunder names but `type(…).__name__`, nothing run when the function is made."""
     tree = ast.parse(source, filename)
-    parameters = {
+    parameters = {  # a nested function's parameters are arrays, never called
         found.arg
-        for node in ast.walk(tree)
+        for node in tree.body
         if isinstance(node, ast.FunctionDef)
         for found in (*node.args.args, *node.args.kwonlyargs)
     }

@@ -7,12 +7,22 @@ around them: its parameters, docstring, argument checks and what it returns.
 
 from __future__ import annotations
 
+import re
+import textwrap
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 
 from matcalc.definitions import Definition
 from matcalc.expr import ZERO, Dim, Expr, Func, Number
 from matcalc.functions import is_generic
-from matcalc.printing.python_writer import Gradient, Writer, inline_temporaries, is_column
+from matcalc.operations import dim_product
+from matcalc.printing.python_writer import (
+    Gradient,
+    Writer,
+    identifier,
+    inline_temporaries,
+    is_column,
+)
 from matcalc.printing.text import text
 from matcalc.shapes import Shapes, is_scalar, show
 from matcalc.traversal import preorder, symbol_names
@@ -26,11 +36,14 @@ def python_source(
     name: str = "f_and_grad",
     *,
     computed: Expr | None = None,
+    seconds: Sequence[Gradient] = (),
 ) -> str:
     """A module defining `name(inputs…)`, which returns f and then each gradient, each in the
-    shape of its variable (vectors as 1-D or as columns, as they were given). `computed` is the
-    form f is computed from (the objective with its like terms collected exactly, say); the
-    objective itself by default. A variable absent from the objective is an input too."""
+    shape of its variable (vectors as 1-D or as columns, as they were given), then each second
+    derivative in `seconds`: a Hessian as a matrix (a scalar's as a scalar), and ∇²f[V] as a
+    function of V, which computes only what depends on V. `computed` is the form f is computed
+    from (the objective with its like terms collected exactly, say); the objective itself by
+    default. A variable absent from the objective is an input too."""
     inputs = [n for n in symbol_names(objective) if n in shapes.symbols]
     inputs += [g.wrt.name for g in gradients if g.wrt.name not in inputs]
     symbols = {**{g.wrt.name: g.shapes.symbols[g.wrt.name] for g in gradients}, **shapes.symbols}
@@ -38,8 +51,8 @@ def python_source(
     computed = objective if computed is None else computed
     roots = [
         computed,
-        *(g.result for g in gradients),
-        *(b.value for g in gradients for b in g.where),
+        *(g.result for g in (*gradients, *seconds)),
+        *(b.value for g in (*gradients, *seconds) for b in g.where),
     ]
     generic = sorted(
         {
@@ -66,6 +79,8 @@ def python_source(
     writer.lines = head
     for gradient in gradients:  # the named values first, under their names
         writer.scope(gradient)
+    for second in seconds:  # but those computed from a direction, which its function takes
+        writer.scope(_fixed(second))
     writer.scope(None)
     value = writer.atom(computed)
     if isinstance(computed, Number):
@@ -90,7 +105,19 @@ def python_source(
             target = writer.fresh(target)
             writer.lines.append(f"{target} = {found}")
         results.append(target)
-    if any("dtype=dtype" in line for line in writer.lines):  # for ones, eye and scalars
+    closures: list[str] = []
+    functions_of: set[str] = set()  # the results that are functions of a direction
+    for second in seconds:
+        if second.direction is None:
+            results.append(_hessian(writer, second, symbols[second.wrt.name]))
+        else:
+            function, closure = _closure(writer, second, len(seconds) > 1, numbers)
+            functions_of.add(function)
+            results.append(function)
+            closures += closure
+    if any(
+        "dtype=dtype" in line for line in [*writer.lines, *closures]
+    ):  # for ones, eye and scalars
         writer.lines.insert(0, f"dtype = {anchors[0]}.dtype")
     parameters = [writer.names[n] for n in inputs]
     if generic:
@@ -123,12 +150,17 @@ def python_source(
     summary = (
         f"f and {returned}, each gradient in the shape of its variable." if gradients else "f."
     )
+    if seconds:
+        summary = f"f, {returned}, each gradient in the shape of its variable, and"
+        said = zip(seconds, results[-len(seconds) :], strict=True)
+        described = [*(line for s, r in said for line in _said(s, r, symbols)), "", *described]
     returns = [f"return {', '.join(results)}"]
     if numbers:
-        floats = ", ".join(f"float({result})" for result in results)
+        floats = ", ".join(r if r in functions_of else f"float({r})" for r in results)
         returns = [f"if {numbers}:", f"    return {floats}", *returns]
     lines = [
-        f'"""f = {text(objective)} and its gradients, written by matcalc."""',
+        f'"""f = {text(objective)} and its {"derivatives" if seconds else "gradients"}, '
+        'written by matcalc."""',
         "",
         "from array_api_compat import array_namespace",
         "",
@@ -139,10 +171,137 @@ def python_source(
         '    """',
         *(f"    {line}".rstrip() for line in converted),
         *(f"    {line}" for line in checks),
-        *(f"    {line}" for line in inline_temporaries(writer.lines, writer.temporaries)),
+        *(f"    {line}" for line in _outer(writer, closures)),
+        *(f"    {line}".rstrip() for line in closures),
         *(f"    {line}" for line in returns),
     ]
     return "\n".join(lines) + "\n"
+
+
+def _fixed(second: Gradient) -> Gradient:
+    """The second derivative with only the named values that do not depend on its direction:
+    those computed once, outside the function of the direction."""
+    if second.direction is None:
+        return second
+    varying, fixed = {second.direction.name}, []
+    for binding in second.where:  # each after those its value uses
+        if varying.isdisjoint(symbol_names(binding.value)):
+            fixed.append(binding)
+        else:
+            varying.add(binding.name.name)
+    return replace(second, where=tuple(fixed))
+
+
+def _hessian(writer: Writer, second: Gradient, shape: tuple[Dim, Dim]) -> str:
+    """The variable holding d²f/dt² for a scalar t, the Hessian of a column, or that of vec(X)
+    for a matrix X, written out."""
+    writer.scope(second)
+    variable = writer.names[second.wrt.name]
+    target = f"hess_{variable}"
+    found = writer.atom(second.result, None if is_scalar(shape) else target)
+    if isinstance(second.result, Number) and is_scalar(shape):
+        found = f"{found} + xp.zeros_like({variable})"
+    elif isinstance(second.result, Number):  # a constant Hessian, say 0
+        size = f"{variable}.shape[0]" + f" * {variable}.shape[1]" * (not is_column(shape))
+        found = f"{found} + xp.zeros(({size}, {size}), dtype=dtype)"
+    if is_scalar(shape):
+        found = f"xp.reshape({found}, ())"
+    if found != target:
+        target = writer.fresh(target)
+        writer.lines.append(f"{target} = {found}")
+    return target
+
+
+def _closure(
+    writer: Writer, second: Gradient, several: bool, numbers: str
+) -> tuple[str, list[str]]:
+    """The name and the lines of `hvp(V)`, the function that computes ∇²f[V] for any V, from
+    the values it shares with f and the gradients, written before it and computed once."""
+    assert second.direction is not None
+    variable = writer.names[second.wrt.name]
+    function = writer.fresh(f"hvp_{variable}" if several else "hvp")
+    argument = writer.fresh(identifier(second.direction.name))
+    shape = second.shapes.symbols[second.wrt.name]
+    writer.open_closure(argument)
+    head, reshaped = _direction_checks(argument, variable, shape, writer)
+    writer.scope(second, argument)
+    found = writer.atom(second.result)
+    if isinstance(second.result, Number):  # a constant product, say 0
+        found = f"{found} + xp.zeros_like({argument})"
+    if is_column(shape):
+        found = f"xp.reshape({found}, {reshaped})"
+    elif is_scalar(shape):
+        found = f"xp.reshape({found}, ())"
+    lines = writer.close_closure()
+    returns = [f"if {numbers}:", f"    return float({found})"] if numbers else []
+    body = [
+        f'"""∇²f[{argument}], the Hessian by {second.wrt} applied to {argument}, in '
+        f'{second.wrt}\'s shape."""',
+        *head,
+        *inline_temporaries(lines, writer.temporaries - {found}),
+        *returns,
+        f"return {found}",
+    ]
+    return function, ["", f"def {function}({argument}):", *(f"    {line}" for line in body)]
+
+
+def _direction_checks(
+    argument: str, variable: str, shape: tuple[Dim, Dim], writer: Writer
+) -> tuple[list[str], str]:
+    """Lines that raise a ValueError where the direction is not of the variable's shape, and
+    make it an array of the variable's kind; with the name of its given shape, for a vector."""
+    if is_scalar(shape):
+        return [f"{argument} = xp.asarray({argument}, dtype=dtype)"], ""
+    got = f"{{getattr({argument}, 'shape', type({argument}).__name__)}}"
+    ndim = f'getattr({argument}, "ndim", None)'
+    if is_column(shape):
+        reshaped = writer.fresh(f"{argument}_shape")
+        test = (
+            f"{ndim} not in (1, 2) or {argument}.shape[1:] not in ((), (1,)) "
+            f"or {argument}.shape[0] != {variable}.shape[0]"
+        )
+        wanted = f"a vector of {{{variable}.shape[0]}} entries, as {variable}"
+        made = [f"{reshaped} = {argument}.shape", f"{argument} = xp.reshape({argument}, (-1, 1))"]
+    else:
+        reshaped = ""
+        test = f"{ndim} != 2 or tuple({argument}.shape) != tuple({variable}.shape)"
+        wanted = f"{show(shape)} = {{tuple({variable}.shape)}}, as {variable}"
+        made = []
+    raised = f'    raise ValueError(f"{argument} is {wanted}; got {got}")'
+    return [f"if {test}:", raised, *made], reshaped
+
+
+def _outer(writer: Writer, closures: Sequence[str]) -> list[str]:
+    """The function's own lines, with its temporaries used once written where they are used,
+    except those a closure uses: computed once, not on each call."""
+    used = {word for line in closures for word in re.findall(r"\b\w+\b", line)}
+    return inline_temporaries(writer.lines, writer.temporaries - used)
+
+
+def _said(second: Gradient, result: str, symbols: Mapping[str, tuple[Dim, Dim]]) -> list[str]:
+    """The docstring's lines on a second derivative the function returns."""
+    wrt, shape = second.wrt.name, symbols[second.wrt.name]
+    if second.direction is not None:
+        v = second.direction.name
+        said = (
+            f"{result}: a function of {v} ({show(shape)}, as {wrt}) that returns ∇²f[{v}], the "
+            f"Hessian by {wrt} applied to {v}, in {wrt}'s shape; it computes only what depends "
+            f"on {v}, and the rest once, here"
+        )
+    elif is_scalar(shape):
+        said = f"{result}: d²f/d{wrt}², a scalar"
+    elif is_column(shape):
+        said = (
+            f"{result}: d²f/d{wrt}², the Hessian, {show((shape[0], shape[0]))}: entry (i, j) is "
+            f"the second partial derivative by {wrt}_i and {wrt}_j"
+        )
+    else:
+        side = dim_product(*shape)
+        said = (
+            f"{result}: d²f/dvec({wrt})², the Hessian of vec({wrt}), {show((side, side))}, "
+            f"where vec stacks the columns of {wrt} (column-major)"
+        )
+    return textwrap.wrap(said, 92, initial_indent="    ", subsequent_indent="        ")
 
 
 def _numbers(writer: Writer, scalars: Sequence[str]) -> tuple[str, str, list[str]]:

@@ -55,6 +55,8 @@ class Gradient:
     result: Expr
     where: tuple[Binding, ...]
     shapes: Shapes
+    direction: Symbol | None = None
+    """For a Hessian-vector product ∇²f[V]: V, the argument of the function that computes it."""
 
 
 def inline_temporaries(lines: list[str], temporaries: set[str]) -> list[str]:
@@ -159,13 +161,34 @@ class Writer:
         self.inputs = {name: chosen["input", name] for name in inputs}
         self.callables = {name: chosen["callable", name] for name in generic}
         self.names = dict(self.inputs)
+        self.closure: list[str] | None = None
+        """The lines of the function of a direction being written, if one is."""
+        self.varying: set[str] = set()
+        """The variables whose values depend on that function's argument."""
 
-    def scope(self, gradient: Gradient | None) -> None:
-        """The names of one derivation's values, on top of the inputs (None: the inputs')."""
+    def scope(self, gradient: Gradient | None, argument: str | None = None) -> None:
+        """The names of one derivation's values, on top of the inputs (None: the inputs');
+        `argument` is the variable holding the gradient's direction, in its closure."""
         self.names = dict(self.inputs)
         self.shapes = self.objective_shapes if gradient is None else gradient.shapes
+        if argument is not None and gradient is not None and gradient.direction is not None:
+            self.names[gradient.direction.name] = argument
         for binding in gradient.where if gradient is not None else ():
             self.names[binding.name.name] = self.atom(binding.value, binding.name.name)
+
+    def open_closure(self, argument: str) -> None:
+        """From here on, a value computed from `argument` is written into the closure's lines,
+        and any other value before the closure, computed once for every call."""
+        self.closure, self.varying = [], {argument}
+
+    def close_closure(self) -> list[str]:
+        """The closure's lines; the values computed in it are not reused after it."""
+        assert self.closure is not None
+        lines, self.closure = self.closure, None
+        for variable in self.varying:
+            self.numbered.pop(self.codes.get(variable, ""), None)
+        self.varying = set()
+        return lines
 
     def fresh(self, wanted: str | None = None) -> str:
         """An unused Python name: `wanted` (with _ appended while taken), or a temporary."""
@@ -224,6 +247,8 @@ class Writer:
                 factors.append(node)
         scalars = [self.atom(f) for f in factors if self._scalar(f, False)]
         matrices = [self.atom(f) for f in factors if not self._scalar(f, False)]
+        if self.closure is not None and not traced:
+            matrices = self._hoisted(matrices)
         last = len(matrices) - 1 if traced else len(matrices)
         code = matrices[0] if matrices else ""
         for index, matrix in enumerate(matrices[1:last], 2):
@@ -234,6 +259,19 @@ class Writer:
             code = f"xp.tensordot({code}, {self._transposed(matrices[-1])}, axes=2)"
             code = self.atom_of(code) if scalars else code
         return " * ".join([*scalars, code] if code else scalars)
+
+    def _hoisted(self, matrices: list[str]) -> list[str]:
+        """In a closure, each run of factors that do not depend on its argument multiplied
+        once, before it: A^T A V B B^T as (A^T A) V (B B^T), two products a call, not four."""
+        if all(self._varies(m) for m in matrices) or not any(map(self._varies, matrices)):
+            return matrices
+        grouped: list[str] = []
+        for matrix in matrices:
+            if grouped and not self._varies(matrix) and not self._varies(grouped[-1]):
+                grouped[-1] = self.atom_of(f"{grouped[-1]} @ {matrix}")
+            else:
+                grouped.append(matrix)
+        return grouped
 
     def _transposed(self, atom: str) -> str:
         """`atom.T`, or the name it is the transpose of."""
@@ -250,10 +288,18 @@ class Writer:
         """A variable holding the value of `code`, written out (as `wanted`) if new: the same
         code on the same variables is the same value."""
         if code not in self.numbered:
-            self.numbered[code] = self.fresh(wanted)
-            self.codes[self.numbered[code]] = code
-            self.lines.append(f"{self.numbered[code]} = {code}")
+            variable = self.numbered[code] = self.fresh(wanted)
+            self.codes[variable] = code
+            if self.closure is not None and self._varies(code):
+                self.varying.add(variable)
+                self.closure.append(f"{variable} = {code}")
+            else:
+                self.lines.append(f"{variable} = {code}")
         return self.numbered[code]
+
+    def _varies(self, code: str) -> bool:
+        """Whether `code` reads the closure's argument or a value computed from it."""
+        return not self.varying.isdisjoint(re.findall(_WORD, code))
 
     def _scalar(self, expr: Expr, elementwise: bool) -> bool:
         return elementwise or is_scalar(self.shapes.of(expr))
