@@ -233,6 +233,7 @@ def _closure(
     elif is_scalar(shape):
         found = f"xp.reshape({found}, ())"
     lines = writer.close_closure()
+    writer.taken -= {argument, reshaped}  # each closure's own: the next may take them again
     returns = [f"if {numbers}:", f"    return float({found})"] if numbers else []
     body = [
         f'"""∇²f[{argument}], the Hessian by {second.wrt} applied to {argument}, in '
