@@ -96,7 +96,8 @@ def derive(
     accumulated = accumulate(named, variable, options.first_tag, templates)
     shapes = accumulated.shapes
     steps = list(accumulated.steps)
-    result = _simplified(steps, named.written_out(steps[-1].expression), shapes)
+    values: dict[Expr, Expr] = {b.name: b.value for b in named.where}
+    result = _simplified(steps, named.written_out(steps[-1].expression), shapes, values)
     citation = None
     if cotangent is not None:  # the Jacobian is read off u, which the kept derivatives hold
         transposed = linear_map(inlined(result, accumulated.derivatives), cotangent, shapes)
@@ -300,10 +301,10 @@ def inferred(
     return infer(objective, declared, locate, symmetric, convention)
 
 
-def _simplified(steps: list[Step], last: Expr, shapes: Shapes) -> Expr:
+def _simplified(steps: list[Step], last: Expr, shapes: Shapes, values: Mapping[Expr, Expr]) -> Expr:
     """The closed form of the last step, recorded as a step of its own when it differs; the
-    step says which simplifications it made."""
-    closed = closed_form(last, shapes)
+    step says which simplifications it made (identities may look through the named `values`)."""
+    closed = closed_form(last, shapes, values)
     if closed.expr != steps[-1].expression:
         steps.append(Step(None, SIMPLIFICATION, closed.expr, closed.sentence))
     return closed.expr

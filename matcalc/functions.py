@@ -255,7 +255,11 @@ def from_sympy(sp: Any, e: Any, x: Any) -> Expr:
 def _product(sp: Any, e: Any, x: Any) -> Expr:
     coeff, factors = e.as_coeff_mul()
     coeff = Fraction(int(coeff.p), int(coeff.q))
-    numerator = [from_sympy(sp, f, x) for f in factors if not _is_reciprocal(f)]
+    # a function's value before a sum, as textbooks write σ(x) (1 - σ(x))
+    numerator = sorted(
+        (from_sympy(sp, f, x) for f in factors if not _is_reciprocal(f)),
+        key=lambda f: isinstance(f, Add),
+    )
     denominator = [_power(sp, f.base, -f.exp, x) for f in factors if _is_reciprocal(f)]
     negative = coeff < 0
     coeff = abs(coeff)

@@ -9,21 +9,25 @@ products. Tags run on from the gradient's, and the named values are one list for
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import replace
 
 from matcalc.derivation import Derivation, Options, Step
 from matcalc.derive import DEFAULT, ShapeSpec, derive, renamed_step
 from matcalc.errors import ErrorKind, MatcalcError
-from matcalc.expr import Expr, MatMul, Symbol, Trace, Transpose, Vec
+from matcalc.expr import Expr, Func, MatMul, Symbol, Trace, Transpose, Vec
 from matcalc.limits import deep_recursion
 from matcalc.shapes import SCALAR, Shapes, show
-from matcalc.sharing import Binding, in_order, inlined, renamer
+from matcalc.sharing import Binding, in_order, inlined, prefix_for, renamer
 from matcalc.simplify import closed_form
 from matcalc.simplify.kronecker import VEC_OF_PRODUCT, kronecker_form
-from matcalc.traversal import symbol_names
+from matcalc.simplify.through import through
+from matcalc.traversal import preorder, symbol_names
 
 KRONECKER_FORM = "Kronecker form"
+THROUGH_GRADIENT = "through the gradient"
+NUMERATOR_LAYOUT = "numerator layout"
 SECOND_ORDER = "second order"
 
 
@@ -56,43 +60,51 @@ def second_derivative(
         second = derive(
             gradient.result, variable, typed, replace(later, layout="numerator"), gradient.where
         )
-        inner: Expr = second.objective
     else:
         v = _direction(direction, variable, typed, vectorised)
-        inner = _inner(v, gradient.result, kind)
         second = derive(
-            inner, variable, typed, replace(later, layout="denominator"), gradient.where
+            _inner(v, gradient.result, kind),
+            variable,
+            typed,
+            replace(later, layout="denominator"),
+            gradient.where,
         )
     gradient = _renamed(gradient, second.where)
-    steps = (*gradient.steps, *(replace(step, order=2) for step in second.steps))
-    result = second.result
-    if vectorised:
-        assert v is not None
-        result = kronecker_form(inlined(result, _with(second.where, v)), v, second.shapes)
-        steps += (Step(None, KRONECKER_FORM, MatMul(result, Vec(v)), _KRONECKER, order=2),)
-    elif v is not None and options.layout == "numerator":
-        result = closed_form(Transpose(result), second.shapes).expr
-    if v is not None or kind == SCALAR:
-        inner = _inner(v, gradient.result, kind) if v is not None else gradient.result
-    else:
-        inner = MatMul(Transpose(second.cotangent or variable), gradient.result)
     shapes_all = Shapes(
         {**gradient.shapes.symbols, **second.shapes.symbols},
         second.shapes.bindings,
         second.shapes.symmetric,
     )
+    steps = [*gradient.steps, *(replace(step, order=2) for step in second.steps)]
+    where = in_order([*second.where, *gradient.where])
+    result = second.result
+    if vectorised:
+        assert v is not None
+        result = kronecker_form(inlined(result, _with(second.where, v)), v, second.shapes)
+        steps.append(Step(None, KRONECKER_FORM, MatMul(result, Vec(v)), _KRONECKER, order=2))
+    elif v is not None and options.layout == "numerator":
+        result = closed_form(Transpose(result), shapes_all).expr
+        steps.append(Step(None, NUMERATOR_LAYOUT, result, _NUMERATOR, order=2))
+    elif kind[1] == 1 and kind != SCALAR:
+        result, where = _through_gradient(result, gradient, where, shapes_all, steps)
+    if v is not None:
+        inner = _inner(v, gradient.result, kind)
+    elif kind == SCALAR:
+        inner = gradient.result
+    else:
+        inner = MatMul(Transpose(second.cotangent or variable), gradient.result)
     return Derivation(
         gradient.objective,
         variable,
         shapes_all,
-        steps,
+        tuple(steps),
         result,
         options.layout,
         None,
         None,
         second.cotangent,
         gradient.functions,
-        in_order([*second.where, *gradient.where]),
+        where,
         gradient.notes,
         gradient,
         v,
@@ -100,6 +112,61 @@ def second_derivative(
         vectorised,
     )
 
+
+def _through_gradient(
+    result: Expr,
+    gradient: Derivation,
+    where: tuple[Binding, ...],
+    shapes: Shapes,
+    steps: list[Step],
+) -> tuple[Expr, tuple[Binding, ...]]:
+    """The Hessian written through the gradient's value where it holds it with the scalars to
+    spare (`diag(p) - p p^T`), recorded as a step; and the gradient's function values that it
+    writes more than once named (s = sigmoid(…) in `diag(s ⊙ (1 - s))`)."""
+    taken = set(shapes.symbols) | {b.name.name for b in where}
+    forward = [b.name.name for b in where if b.derivative_of is None]
+    prefix = forward[0].rstrip("0123456789") if forward else prefix_for(taken)
+    name = _fresh(prefix, taken)
+    found = through(inlined(result, where), inlined(gradient.result, where), name, shapes)
+    if found is not None:
+        shapes.symbols[name.name] = shapes.of(gradient.result)
+        where = in_order([*where, Binding(name, gradient.result)])
+        taken.add(name.name)
+        result = found
+        wording = f"{_THROUGH} ({name} = df/d{gradient.wrt})"
+        steps.append(Step(None, THROUGH_GRADIENT, result, wording, order=2))
+    shared = _shared_functions(result, gradient.result, where)
+    if shared:
+        names: dict[Expr, Expr] = {}
+        for value in shared:
+            fresh = _fresh(prefix, taken)
+            taken.add(fresh.name)
+            shapes.symbols[fresh.name] = shapes.of(value)
+            names[value] = fresh
+        rename = renamer(names)
+        result = rename(result)
+        where = in_order([*where, *(Binding(_symbol(n), v) for v, n in names.items())])
+        steps[-1] = replace(steps[-1], expression=rename(steps[-1].expression))
+    return result, where
+
+
+def _shared_functions(result: Expr, gradient: Expr, where: Sequence[Binding]) -> list[Expr]:
+    """The elementwise function values, not of a name alone, that the gradient writes and the
+    result writes more than once."""
+    in_gradient = {n for n in preorder(inlined(gradient, where)) if isinstance(n, Func)}
+    counts = Counter(n for n in preorder(result) if isinstance(n, Func))
+    return [
+        value
+        for value, count in counts.items()
+        if count > 1 and value in in_gradient and not isinstance(value.arg, Symbol)
+    ]
+
+
+_THROUGH = (
+    "we've written the result through the gradient's value, where a term holds its factor with "
+    "the gradient's scalars to spare"
+)
+_NUMERATOR = "in numerator layout the Hessian-vector product is transposed, as the gradient is"
 
 _KRONECKER = (
     f"vec(A V B) = (B^T ⊗ A) vec(V) ({VEC_OF_PRODUCT}): each term of the line above, linear in "
@@ -197,5 +264,11 @@ def _renamed(gradient: Derivation, where: Sequence[Binding]) -> Derivation:
 
 
 def _fresh(name: str, taken: set[str]) -> Symbol:
+    """The name's letters with the first number that is not taken."""
     stem = name.rstrip("0123456789")
     return Symbol(next(f"{stem}{i}" for i in range(1, 10_000) if f"{stem}{i}" not in taken))
+
+
+def _symbol(expr: Expr) -> Symbol:
+    assert isinstance(expr, Symbol), expr
+    return expr

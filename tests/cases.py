@@ -79,7 +79,7 @@ DERIVATIVES = [
     ("sin", Case("sum(sin(X))", "X", "cos(X)")),
     ("cos", Case("sum(cos(X))", "X", "-sin(X)")),
     ("tanh", Case("||tanh(X W) - Y||_F^2", "W", "2 X^T ((tanh(X W) - Y) ⊙ (1 - tanh(X W)^{∘2}))")),
-    ("sigmoid", Case("sum(sigmoid(X))", "X", "(1 - sigmoid(X)) ⊙ sigmoid(X)")),
+    ("sigmoid", Case("sum(sigmoid(X))", "X", "sigmoid(X) ⊙ (1 - sigmoid(X))")),
     ("tan", Case("sum(tan(X))", "X", "tan(X)^{∘2} + 1")),
     ("arcsin", Case("sum(arcsin(X))", "X", "1 ⊘ sqrt(1 - X^{∘2})")),
     ("arccos", Case("sum(arccos(X))", "X", "-1 ⊘ sqrt(1 - X^{∘2})")),
@@ -123,7 +123,7 @@ DERIVATIVES = [
         Case(
             "sum(log(1 + exp(-y ⊙ (X w))))",
             "w",
-            "-X^T (1 ⊘ (1 + H1) ⊙ H1 ⊙ y); H1 = exp(-y ⊙ (X w))",
+            "-X^T (sigmoid(-y ⊙ (X w)) ⊙ y)",
         ),
     ),
     (

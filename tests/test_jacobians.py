@@ -73,8 +73,8 @@ CASES = [
         Case(
             "sigmoid(t x + b)",
             "t",
-            "x^T ⊙ ((1 - sigmoid(t x + b)^T) ⊙ sigmoid(t x + b)^T)",
-            "x ⊙ ((1 - sigmoid(t x + b)) ⊙ sigmoid(t x + b))",
+            "x^T ⊙ (sigmoid(t x + b)^T ⊙ (1 - sigmoid(t x + b)^T))",
+            "x ⊙ (sigmoid(t x + b) ⊙ (1 - sigmoid(t x + b)))",
             SCALAR_T,
         ),
     ),
@@ -112,8 +112,8 @@ CASES = [
         Case(
             "phi(x)",
             "x",
-            "diag(exp(x) ⊘ (exp(x) + 1))",
-            "diag(exp(x) ⊘ (exp(x) + 1))",
+            "diag(sigmoid(x))",
+            "diag(sigmoid(x))",
             functions=SOFTPLUS,
         ),
     ),
@@ -135,8 +135,8 @@ CASES = [
         Case(
             "sigmoid(W x + b)",
             "b",
-            "diag((1 - sigmoid(W x + b)) ⊙ sigmoid(W x + b))",
-            "diag((1 - sigmoid(W x + b)) ⊙ sigmoid(W x + b))",
+            "diag(sigmoid(W x + b) ⊙ (1 - sigmoid(W x + b)))",
+            "diag(sigmoid(W x + b) ⊙ (1 - sigmoid(W x + b)))",
         ),
     ),
     (
@@ -144,8 +144,8 @@ CASES = [
         Case(
             "sigmoid(W x + b)",
             "x",
-            "W^T diag((1 - sigmoid(W x + b)) ⊙ sigmoid(W x + b))",
-            "diag((1 - sigmoid(W x + b)) ⊙ sigmoid(W x + b)) W",
+            "W^T diag(sigmoid(W x + b) ⊙ (1 - sigmoid(W x + b)))",
+            "diag(sigmoid(W x + b) ⊙ (1 - sigmoid(W x + b))) W",
         ),
     ),
     ("outer-product-times", Case("x x^T b", "x", "b^T x eye(m) + b x^T", "b^T x eye(m) + x b^T")),

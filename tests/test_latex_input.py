@@ -139,21 +139,21 @@ PAPERS = [
         r"\mathbf{y}^\top \log \sigma(X \mathbf{w})",
         "y^T log(sigmoid(X w))",
         "w",
-        "X^T (y ⊙ (1 ⊘ H1) ⊙ ((1 - H1) ⊙ H1))",
+        "X^T (y ⊙ (1 ⊘ H1) ⊙ (H1 ⊙ (1 - H1)))",
     ),
     _row(
         "sigmoid-regression",
         r"\|\sigma(W \mathbf{x}) - \mathbf{y}\|^2",
         "||sigmoid(W x) - y||^2",
         "W",
-        "2 ((sigmoid(W x) - y) ⊙ ((1 - sigmoid(W x)) ⊙ sigmoid(W x))) x^T",
+        "2 ((sigmoid(W x) - y) ⊙ (sigmoid(W x) ⊙ (1 - sigmoid(W x)))) x^T",
     ),
     _row(
         "ones-sigma",
         r"\mathbf{1}^\top \sigma(X\mathbf{w})",
         "vector(1)^T sigmoid(X w)",
         "w",
-        "X^T ((1 - sigmoid(X w)) ⊙ sigmoid(X w))",
+        "X^T (sigmoid(X w) ⊙ (1 - sigmoid(X w)))",
     ),
     _row(
         "inverse-of-gram",
@@ -203,7 +203,7 @@ PAPERS = [
         r"\log\left(1 + \exp\left(-y \, \mathbf{w}^\top\mathbf{x}\right)\right)",
         "log(1 + exp(-y w^T x))",
         "w",
-        "-H1 y x / (1 + H1)",
+        "-sigmoid(-y w^T x) y x",
         shapes={"y": "scalar"},
     ),
     _row(
@@ -376,7 +376,7 @@ PAPERS = [
         r"\log\left(1 + e^{-y \, \mathbf{w}^\top \mathbf{x}}\right)",
         "log(1 + exp(-y w^T x))",
         "w",
-        "-H1 y x / (1 + H1)",
+        "-sigmoid(-y w^T x) y x",
         shapes={"y": "scalar"},
     ),
     _row(

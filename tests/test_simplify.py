@@ -211,6 +211,8 @@ REWRITTEN = [
     ("logdet(X^{-1})", "-logdet(X)", ("inverse determinants",)),
     ("sum(x ⊙ y) A", "x^T y A", ("inner products",)),
     ("lambda ⊙ A", "lambda A", ("scalar operations",)),
+    ("exp(E) ⊘ (1 + exp(E)) ⊙ A", "sigmoid(E) ⊙ A", ("sigmoid",)),
+    ("A ⊘ (exp(-E) + 1)", "A ⊙ sigmoid(E)", ("sigmoid",)),
     ("x (y^T x)", "y^T x x", ("scalars first",)),
     ("mu lambda A", "lambda mu A", ("sort scalars",)),
     ("(2 A) ⊙ (3 E)", "6 (A ⊙ E)", ("scalars first", "fold numbers")),

@@ -161,7 +161,7 @@ def derivation_text(derivation: Derivation, *, proofs: bool = False) -> str:
             lines += ["", f"vec(∇²f[{derivation.direction}])"]
         elif (step.block or derivation.wrt) != block:
             block = step.block or derivation.wrt
-            lines += ["", f"df/d{block}"]
+            lines += ["", f"d(f₂)/d{block}" if order == 2 else f"df/d{block}"]
         tag = f"({step.tag})" if step.tag is not None else ""
         lines.append(f"  = {text(step.expression)}")
         lines.append(f"    {tag + ' ' if tag else ''}{step.rule}: {step.justification}")

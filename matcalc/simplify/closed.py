@@ -4,7 +4,9 @@ were multiplied out, and the rewrites that made it, in the words of the simplifi
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 
 from matcalc.expr import Expr
 from matcalc.shapes import Shapes
@@ -12,6 +14,9 @@ from matcalc.simplify.factor import factored, sum_of
 from matcalc.simplify.rewrites import REWRITES, sentence
 from matcalc.simplify.simplifier import Simplifier, TooManyTerms
 from matcalc.simplify.terms import Term
+
+NONE: Mapping[Expr, Expr] = MappingProxyType({})
+"""No named values to look through."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,9 +40,10 @@ class ClosedForm:
         return sentence(counts, self.expanded)
 
 
-def closed_form(expr: Expr, shapes: Shapes) -> ClosedForm:
-    """The expanded, collected closed form of `expr`, or a factored one past MAX_TERMS terms."""
-    simplifier, terms = _bounded_terms(expr, shapes)
+def closed_form(expr: Expr, shapes: Shapes, values: Mapping[Expr, Expr] = NONE) -> ClosedForm:
+    """The expanded, collected closed form of `expr`, or a factored one past MAX_TERMS terms;
+    `values` holds the values of the names `expr` uses, which identities may look through."""
+    simplifier, terms = _bounded_terms(expr, shapes, values)
     result = sum_of(terms) if simplifier.expand else factored(terms)
     applied = simplifier.applied if result != expr else Counter[str]()
     names = tuple(r.name for r in REWRITES if applied[r.name])
@@ -50,12 +56,18 @@ def factored_form(expr: Expr, shapes: Shapes) -> Expr:
     return factored(_bounded_terms(expr, shapes)[1])
 
 
-def _bounded_terms(expr: Expr, shapes: Shapes) -> tuple[Simplifier, list[Term]]:
+def _bounded_terms(
+    expr: Expr, shapes: Shapes, values: Mapping[Expr, Expr] = NONE
+) -> tuple[Simplifier, list[Term]]:
     """`expr` as collected terms, by a simplifier that multiplied out its products of sums if
     that gives at most MAX_TERMS terms."""
+
+    def look(name: Expr) -> Expr:
+        return values.get(name, name)
+
     try:
-        simplifier = Simplifier(shapes, expand=True)
+        simplifier = Simplifier(shapes, expand=True, look=look)
         return simplifier, simplifier.terms(expr)
     except TooManyTerms:
-        simplifier = Simplifier(shapes, expand=False)
+        simplifier = Simplifier(shapes, expand=False, look=look)
         return simplifier, simplifier.terms(expr)

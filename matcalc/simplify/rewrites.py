@@ -50,6 +50,11 @@ REWRITES = (
         "written elementwise operations with scalars as ordinary ones",
         "c ⊙ A = c A, A ⊘ c = A / c, c^{∘2} = c^2",
     ),
+    Rewrite(
+        "sigmoid",
+        "written the logistic function through exp as sigmoid",
+        "exp(u) ⊘ (1 + exp(u)) = sigmoid(u), 1 ⊘ (1 + exp(u)) = sigmoid(-u)",
+    ),
     Rewrite("scalars first", "moved scalars to the front", "A (c B) = c A B, c ⊙ A = c A"),
     Rewrite("sort scalars", "sorted the scalar factors", "b a = a b"),
     Rewrite("fold numbers", "multiplied numbers together", "2 (3 A) / 4 = 3 A / 2"),

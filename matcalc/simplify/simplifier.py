@@ -43,6 +43,7 @@ from matcalc.limits import MAX_TERMS
 from matcalc.shapes import SCALAR, Shapes
 from matcalc.simplify.atoms import WHOLE, inner_product, square, vanishes
 from matcalc.simplify.factor import EUCLIDEAN, factor, sum_of, term_expr
+from matcalc.simplify.identities import Look, sigmoid_form
 from matcalc.simplify.rewrites import REWRITE_NAMES
 from matcalc.simplify.terms import (
     UNIT,
@@ -68,9 +69,10 @@ class Simplifier:
     `applied` counts the rewrites that changed the expression (a part that comes out as it
     went in counts none)."""
 
-    def __init__(self, shapes: Shapes, *, expand: bool):
+    def __init__(self, shapes: Shapes, *, expand: bool, look: Look = lambda expr: expr):
         self.shapes = shapes
         self.expand = expand
+        self.look = look
         self.applied: Counter[str] = Counter()
 
     def _did(self, rewrite: str, times: int = 1) -> None:
@@ -79,7 +81,7 @@ class Simplifier:
 
     def _probe(self) -> Simplifier:
         """A simplifier like this one for trying something out, whose rewrites do not count."""
-        return Simplifier(self.shapes, expand=self.expand)
+        return Simplifier(self.shapes, expand=self.expand, look=self.look)
 
     def closed(self, expr: Expr) -> Expr:
         """`expr` in closed form; rewrites inside it count only if it comes out changed."""
@@ -103,6 +105,9 @@ class Simplifier:
 
     def _expand(self, expr: Expr) -> list[Term]:
         match expr:
+            case Hadamard() | HadamardDiv() if shorter := sigmoid_form(expr, self.look):
+                self._did("sigmoid")
+                return self._expand(shorter)
             case Number(value):
                 return [Term(value, (), ())]
             case Neg(arg):
