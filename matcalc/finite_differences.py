@@ -1,25 +1,27 @@
-"""Numerical check of a derived gradient: central differences in a random direction.
+"""Numerical check of a derivation: central differences in a random direction.
 
 For a random direction U, ⟨df/dX, U⟩ must equal (f(X + εU) − f(X − εU)) / 2ε, in float64, with
 the symbolic dimensions given distinct sizes (3, 4, 5, …) so that no mix-up of dimensions hides.
+A second derivative applied to U must equal (∇f(X + εU) − ∇f(X − εU)) / 2ε, entry by entry.
 """
 
 from __future__ import annotations
 
 import math
 import reprlib
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
+from matcalc.central_differences import central_difference, norm
 from matcalc.definitions import Definition
 from matcalc.derivation import Derivation
 from matcalc.errors import ErrorKind, MatcalcError
 from matcalc.expr import ZERO, Expr, Func, MatMul, Transpose
 from matcalc.functions import is_generic
 from matcalc.limits import MAX_ENTRIES, deep_recursion
-from matcalc.numeric import evaluate
+from matcalc.numeric import Array, evaluate
 from matcalc.shapes import Shape, show
 from matcalc.sharing import Binding
 from matcalc.traversal import preorder
@@ -36,7 +38,7 @@ def random_env(
 ) -> dict[str, Any]:
     """Random values for every symbol (distinct sizes 3, 4, 5, … per named dimension; the
     `symmetric` ones made symmetric), and sin and cos for every generic function g and its g'
-    in `expr`."""
+    in `expr` (`generic_functions`)."""
     rng = np.random.default_rng(seed)
     sizes: dict[int | str, int] = {}
     env: dict[str, Any] = {}
@@ -51,16 +53,32 @@ def random_env(
         env[name] = rng.uniform(low, high, size=dims)
         if name in symmetric:
             env[name] = (env[name] + env[name].T) / 2
-    for name in _generic_functions(expr) if expr is not None else ():
-        env[name], env[name + "'"] = np.sin, np.cos
-    return env
+    return {**env, **(generic_functions(expr) if expr is not None else {})}
 
 
-def _generic_functions(expr: Expr) -> set[str]:
+def _negative_sine(x: Array) -> Array:
+    return -np.sin(x)
+
+
+def _negative_cosine(x: Array) -> Array:
+    return -np.cos(x)
+
+
+_SINE_DERIVATIVES = (np.sin, np.cos, _negative_sine, _negative_cosine)
+
+
+def generic_functions(expr: Expr) -> dict[str, Callable[[Array], Array]]:
+    """Values for each generic function g of `expr`: g is sin, g' cos, g'' -sin, and so on,
+    from g to g' or to the most primes `expr` writes (a second derivative's g'')."""
+    primes: dict[str, int] = {}
+    for node in preorder(expr):
+        if isinstance(node, Func) and is_generic(node.name):
+            name = node.name.rstrip("'")
+            primes[name] = max(primes.get(name, 1), len(node.name) - len(name))
     return {
-        node.name.rstrip("'")
-        for node in preorder(expr)
-        if isinstance(node, Func) and is_generic(node.name)
+        name + "'" * k: _SINE_DERIVATIVES[k % 4]
+        for name, most in primes.items()
+        for k in range(most + 1)
     }
 
 
@@ -100,69 +118,60 @@ def _along(
 ) -> tuple[float, float, float]:
     """The two directional derivatives of `directional_derivatives`, and the rounding the
     central difference may carry (`round_off`)."""
-    if wrt not in env:
-        raise MatcalcError(f"env has no value for {wrt}, the variable", ErrorKind.VALUE)
-    x = np.asarray(env[wrt], dtype=np.float64)
-    if gradient == ZERO:  # 0 stands for the zero matrix of the variable's shape
-        value = np.zeros_like(x)
-    else:
-        found = evaluate(gradient, env, shapes=symbols, where=where, functions=functions)
-        value = np.asarray(found, dtype=np.float64)
-        if value.ndim == 0 and x.size == 1:  # a 1×1 value comes back as a float
-            value = value.reshape(x.shape)
+    x = _variable(env, wrt)
+    value = _value(gradient, env, symbols, where, functions, x.shape)
     if value.shape != x.shape:
         raise MatcalcError(
             f"the gradient has shape {value.shape} but {wrt} has {x.shape}", ErrorKind.SHAPE
         )
-    direction = np.random.default_rng(seed + 1).normal(size=x.shape)
-    if symmetric:
-        direction = (direction + direction.T) / 2
+    direction = _direction(x.shape, seed, symmetric)
 
-    def f(point: Any) -> float:
-        return float(evaluate(objective, {**env, wrt: point}, shapes=symbols, functions=functions))
-
-    def difference(step: float) -> float:
-        return (f(x + step * direction) - f(x - step * direction)) / (2 * step)
-
-    at = f(x)
-    numeric = difference(epsilon)
-    others = [difference(epsilon / 2), difference(2 * epsilon)]
-    if not all(math.isfinite(found) for found in (at, numeric, *others)):
-        raise MatcalcError(
-            f"the objective is not real at the sampled inputs (f is {at} there or beside "
-            "them): they are outside its domain, so there is nothing to compare",
-            ErrorKind.VALUE,
+    def f(point: Any) -> Array:
+        return np.asarray(
+            evaluate(objective, {**env, wrt: point}, shapes=symbols, functions=functions),
+            dtype=np.float64,
         )
-    spread = max(abs(numeric - other) for other in others)
-    analytic = float(np.sum(value * direction))
-    return numeric, analytic, round_off(spread, at, epsilon)
+
+    numeric, noise = central_difference(f, x, direction, epsilon, "the objective", "f")
+    return float(numeric), float(np.sum(value * direction)), noise
 
 
-ULPS = 4
-"""Units in the last place of f that its evaluation may lose, at the least."""
-
-MARGIN = 4
-"""How far past the rounding it shows a central difference's rounding may reach: it is drawn
-anew at each step, and its estimates can fall short."""
+def _variable(env: Mapping[str, Any], wrt: str) -> Array:
+    if wrt not in env:
+        raise MatcalcError(f"env has no value for {wrt}, the variable", ErrorKind.VALUE)
+    return np.asarray(env[wrt], dtype=np.float64)
 
 
-def round_off(spread: float, f: float, epsilon: float) -> float:
-    """What rounding alone may make of a central difference: at least a few units in the last
-    place of f over 2ε, and a few times as much as the difference moves when ε is halved or
-    doubled (`spread`), which truncation, of order ε², cannot explain but rounding, of order
-    1/ε, does. So a right zero gradient, whose difference is all rounding, agrees even where f
-    is computed with cancellation (tr(X^{-1} A X) - tr(A)); a wrong gradient does not, however
-    large f is."""
-    least = ULPS * float(np.finfo(np.float64).eps) * abs(f) / epsilon
-    return MARGIN * spread + least
+def _value(
+    expr: Expr,
+    env: Mapping[str, Any],
+    symbols: Mapping[str, Shape],
+    where: Sequence[Binding],
+    functions: Mapping[str, Definition] | None,
+    shape: tuple[int, ...],
+) -> Array:
+    """The value of `expr` in float64; 0 stands for the zero matrix of `shape`, and a 1×1
+    value, which comes back as a float, is given `shape` when that is 1×1."""
+    if expr == ZERO:
+        return np.zeros(shape)
+    found = evaluate(expr, env, shapes=symbols, where=where, functions=functions)
+    value = np.asarray(found, dtype=np.float64)
+    return value.reshape(shape) if value.ndim == 0 and math.prod(shape) == 1 else value
 
 
-def relative_error(numeric: float, analytic: float, noise: float = 0.0) -> float:
-    """How far apart a central difference and ⟨gradient, U⟩ are beyond the difference's
-    rounding `noise` (`round_off`), relative to the larger of them; 1e-8 keeps two
-    round-off-sized values from counting as far apart."""
-    apart = max(0.0, abs(numeric - analytic) - noise)
-    return apart / max(abs(numeric), abs(analytic), 1e-8)
+def _direction(shape: tuple[int, ...], seed: int, symmetric: bool) -> Array:
+    """The random direction U of the check: symmetric for a variable that is."""
+    direction = np.random.default_rng(seed + 1).normal(size=shape)
+    return (direction + direction.T) / 2 if symmetric else direction
+
+
+def relative_error(numeric: float | Array, analytic: float | Array, noise: float = 0.0) -> float:
+    """How far apart a central difference and ⟨gradient, U⟩ (or, for a second derivative, two
+    arrays, in the Frobenius norm) are beyond the difference's rounding `noise` (`round_off`),
+    relative to the larger of them; 1e-8 keeps two round-off-sized values from counting as far
+    apart."""
+    apart = max(0.0, norm(np.subtract(numeric, analytic)) - noise)
+    return apart / max(norm(numeric), norm(analytic), 1e-8)
 
 
 @deep_recursion
@@ -175,6 +184,8 @@ def gradcheck(
 ) -> float:
     """The relative error of the derivation's result against central differences, beyond what
     rounding f can explain (`relative_error`, `round_off`): 0 for a zero gradient that is right.
+    A second derivative is checked against central differences of its gradient's result, all
+    entries at once (`_second_order_error`).
 
     `positive` draws inputs from [0.5, 1.5] instead of [-1, 1], for log and sqrt. Where the
     objective is not real at the inputs (log of a negative number), a MatcalcError says so.
@@ -186,6 +197,10 @@ def gradcheck(
         env = random_env(
             symbols, derivation.objective, seed=seed, low=low, high=high, symmetric=symmetric
         )
+        if derivation.gradient is not None:
+            env |= generic_functions(derivation.result)
+    if derivation.gradient is not None:
+        return _second_order_error(derivation, env, seed, 1e-6)
     result = derivation.result
     if derivation.layout == "numerator":
         result = Transpose(result)
@@ -206,6 +221,62 @@ def gradcheck(
             derivation.functions,
         )
     )
+
+
+def _second_order_error(
+    derivation: Derivation, env: Mapping[str, Any], seed: int, epsilon: float
+) -> float:
+    """How far the second derivative applied to a random U is from (∇f(X + εU) − ∇f(X − εU))
+    / 2ε, ∇f being the gradient's result with its named values: relative, in the Frobenius
+    norm, beyond what rounding ∇f can explain."""
+    gradient = derivation.gradient
+    assert gradient is not None
+    wrt = derivation.wrt.name
+    x = _variable(env, wrt)
+    direction = _direction(x.shape, seed, wrt in derivation.shapes.symmetric)
+    symbols, where, functions = gradient.shapes.symbols, gradient.where, gradient.functions
+
+    def differentiated(point: Array) -> Array:
+        return _value(gradient.result, {**env, wrt: point}, symbols, where, functions, x.shape)
+
+    numeric, noise = central_difference(differentiated, x, direction, epsilon, "the gradient", "∇f")
+    return relative_error(numeric, _applied(derivation, env, direction), noise)
+
+
+def _applied(derivation: Derivation, env: Mapping[str, Any], direction: Array) -> Array:
+    """The second derivative applied to the direction U, in U's shape: d²f/dt² u, H u,
+    ∇²f[U] (transposed back from numerator layout), or the Hessian of vec(X) times vec(U),
+    unstacked (column-major)."""
+    values = {**env}
+    if derivation.direction is not None:
+        values[derivation.direction.name] = direction
+    numerator = derivation.layout == "numerator"
+    side = direction.size
+    shape = {"second derivative": (1, 1), "Hessian": (side, side), "Hessian of vec": (side, side)}
+    expected = shape.get(derivation.kind, direction.T.shape if numerator else direction.shape)
+    found = _value(
+        derivation.result,
+        values,
+        derivation.shapes.symbols,
+        derivation.where,
+        derivation.functions,
+        expected,
+    )
+    if found.shape != expected:
+        raise MatcalcError(
+            f"the {derivation.kind} has shape {found.shape}, but {derivation.wrt} is "
+            f"{direction.shape}, so it must be {expected}",
+            ErrorKind.SHAPE,
+        )
+    match derivation.kind:
+        case "second derivative":
+            return found * direction
+        case "Hessian":
+            return found @ direction
+        case "Hessian of vec":
+            vec = direction.reshape(-1, 1, order="F")
+            return (found @ vec).reshape(direction.shape, order="F")
+    return found.T if numerator else found
 
 
 def _check_arguments(derivation: object, env: object, seed: object) -> None:
