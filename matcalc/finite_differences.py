@@ -232,12 +232,13 @@ def _second_order_error(
     gradient = derivation.gradient
     assert gradient is not None
     wrt = derivation.wrt.name
-    x = _variable(env, wrt)
+    x = _as_matrix(_variable(env, wrt))
     direction = _direction(x.shape, seed, wrt in derivation.shapes.symmetric)
     symbols, where, functions = gradient.shapes.symbols, gradient.where, gradient.functions
 
     def differentiated(point: Array) -> Array:
-        return _value(gradient.result, {**env, wrt: point}, symbols, where, functions, x.shape)
+        moved = {**env, wrt: point}
+        return _as_matrix(_value(gradient.result, moved, symbols, where, functions, x.shape))
 
     numeric, noise = central_difference(differentiated, x, direction, epsilon, "the gradient", "∇f")
     return relative_error(numeric, _applied(derivation, env, direction), noise)
@@ -254,13 +255,15 @@ def _applied(derivation: Derivation, env: Mapping[str, Any], direction: Array) -
     side = direction.size
     shape = {"second derivative": (1, 1), "Hessian": (side, side), "Hessian of vec": (side, side)}
     expected = shape.get(derivation.kind, direction.T.shape if numerator else direction.shape)
-    found = _value(
-        derivation.result,
-        values,
-        derivation.shapes.symbols,
-        derivation.where,
-        derivation.functions,
-        expected,
+    found = _as_matrix(
+        _value(
+            derivation.result,
+            values,
+            derivation.shapes.symbols,
+            derivation.where,
+            derivation.functions,
+            expected,
+        )
     )
     if found.shape != expected:
         raise MatcalcError(
@@ -277,6 +280,11 @@ def _applied(derivation: Derivation, env: Mapping[str, Any], direction: Array) -
             vec = direction.reshape(-1, 1, order="F")
             return (found @ vec).reshape(direction.shape, order="F")
     return found.T if numerator else found
+
+
+def _as_matrix(value: Array) -> Array:
+    """A column given or computed 1-D (as `evaluate` gives where env's vectors are) as n×1."""
+    return value.reshape(-1, 1) if value.ndim == 1 else value
 
 
 def _check_arguments(derivation: object, env: object, seed: object) -> None:

@@ -284,3 +284,19 @@ def test_the_command_line_checks_a_second_derivative(
 ) -> None:
     assert main(arguments) == 0
     assert "check: agrees with central differences" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{}, {"direction": "v"}, {"direction": "v", "layout": "numerator"}],
+    ids=["hessian", "hessian-vector-product", "numerator"],
+)
+def test_inputs_given_with_one_dimensional_vectors(options: dict[str, Any]) -> None:
+    """env as `evaluate` takes it: vectors 1-D, no value for the direction, which the check
+    draws; a column result, computed 1-D, is compared as the column it is."""
+    rng = np.random.default_rng(3)
+    env = {"x": rng.normal(size=4), "b": rng.normal(size=3), "A": rng.normal(size=(3, 4))}
+    derivation = _derived("||A x - b||_2^2", "x", options)
+    assert gradcheck(derivation, env) < TOLERANCE
+    wrong = replace(derivation, result=MatMul(Number(Fraction(2)), derivation.result))
+    assert gradcheck(wrong, env) == pytest.approx(0.5, rel=1e-2)
