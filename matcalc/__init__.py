@@ -21,6 +21,7 @@ from matcalc.printing.latex import document as latex_document
 from matcalc.printing.latex import latex as _latex
 from matcalc.printing.latex import proof_latex
 from matcalc.rules import RULES, Rule, statement
+from matcalc.rules.second_order import SECOND_ORDER, SecondOrderRule
 from matcalc.session import Session, diff, hessian
 
 if TYPE_CHECKING:
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "RULES",
+    "SECOND_ORDER",
     "Definition",
     "Derivation",
     "ErrorKind",
@@ -40,6 +42,7 @@ __all__ = [
     "MatcalcError",
     "Options",
     "Rule",
+    "SecondOrderRule",
     "Session",
     "Step",
     "codegen",

@@ -46,7 +46,11 @@ EXAMPLES = {
         ('"||A X B - C||_F^2" --wrt X --direction V', "the Hessian-vector product ∇²f[V]"),
         ('"||A X - B||_F^2" --wrt X --check', "the Hessian of vec(X), checked"),
     ],
-    "codegen": [('"||X - D R||_F^2" --wrt D --wrt R', "f, df/dD and df/dR as a Python function")],
+    "codegen": [
+        ('"||X - D R||_F^2" --wrt D --wrt R', "f, df/dD and df/dR as a Python function"),
+        ('"sum(softplus(-y ⊙ (X w)))" --wrt w --hessian', "f, the gradient and the Hessian"),
+        ('"||tanh(X W1) W2 - Y||_F^2" --wrt W1 --hessian --direction V', "f, grad, hvp(V)"),
+    ],
     "rules": [("--proofs", "every rule with its proof in index notation")],
     "notation": [("", "operators, functions, norms, shapes and conventions")],
 }
@@ -225,7 +229,19 @@ def parser() -> argparse.ArgumentParser:
     )
     _problem(codegen)
     codegen.add_argument(
-        "--name", default="f_and_grad", help="the function's name (default: f_and_grad)"
+        "--name",
+        help="the function's name (default: f_and_grad; f_grad_hess or f_grad_hvp with --hessian)",
+    )
+    codegen.add_argument(
+        "--hessian",
+        action="store_true",
+        help="also return each second derivative: the Hessian of a scalar or column variable, "
+        "of vec(X) for a matrix (as Kronecker products), or with --direction a function hvp(V)",
+    )
+    codegen.add_argument(
+        "--direction",
+        metavar="V",
+        help="with --hessian: return hvp(V), the Hessian-vector product, for any V",
     )
     codegen.set_defaults(run=_codegen, command="codegen")
 
@@ -556,8 +572,15 @@ def _diff(args: argparse.Namespace, stdin: IO[str] | None) -> tuple[str, int]:
 
 
 def _codegen(args: argparse.Namespace, stdin: IO[str] | None) -> tuple[str, int]:
+    if args.direction is not None and not args.hessian:
+        raise matcalc.MatcalcError("--direction goes with --hessian", matcalc.ErrorKind.VALUE)
     source: str = matcalc.codegen(
-        objective(args, stdin), args.wrt, args.name, **_problem_options(args)
+        objective(args, stdin),
+        args.wrt,
+        args.name,
+        hessian=args.hessian,
+        direction=args.direction,
+        **_problem_options(args),
     )
     return source.rstrip("\n"), 0
 
@@ -585,4 +608,11 @@ def _rules(args: argparse.Namespace, stdin: IO[str] | None) -> tuple[str, int]:
             lines.append(f"{rule.name:36} {mapping:26} df/d{x} = {d_x}{cited}")
             if args.proofs:
                 lines += [f"    {line}" for line in rule.proof] + [""]
+    lines += ["", "second order (the second part of a derivation uses the rules above):"]
+    for found in matcalc.SECOND_ORDER:
+        cited = f"   (Matrix Cookbook eq. ({found.cites}))" if found.cites else ""
+        if args.format == "latex":
+            lines.append(rf"\textbf{{{found.name}}}: ${found.latex}$")
+        else:
+            lines.append(f"{found.name:36} {found.statement}{cited}")
     return "\n".join(lines).rstrip(), 0

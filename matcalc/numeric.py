@@ -75,7 +75,7 @@ def evaluate(
     where = bindings(where)
     if isinstance(expr, Derivation):
         shapes = expr.shapes if shapes is None else shapes
-        where = (*expr.where, *where)
+        where = (*expr.result_where, *where)
         defined = {**expr.functions, **defined}
         expr = expr.result if expr.result != ZERO else MatMul(ZERO, Ones(*expr.shape))
     elif isinstance(expr, str):

@@ -18,15 +18,17 @@ from matcalc.derive import DEFAULT, ShapeSpec, derive, renamed_step
 from matcalc.errors import ErrorKind, MatcalcError
 from matcalc.expr import Expr, Func, MatMul, Symbol, Trace, Transpose, Vec
 from matcalc.limits import deep_recursion
+from matcalc.rules.second_order import KRONECKER_FORM as KRONECKER
+from matcalc.rules.second_order import THROUGH_GRADIENT as THROUGH
 from matcalc.shapes import SCALAR, Shapes, show
 from matcalc.sharing import Binding, in_order, inlined, prefix_for, renamer
 from matcalc.simplify import closed_form
-from matcalc.simplify.kronecker import VEC_OF_PRODUCT, kronecker_form
+from matcalc.simplify.kronecker import kronecker_form
 from matcalc.simplify.through import through
 from matcalc.traversal import preorder, symbol_names
 
-KRONECKER_FORM = "Kronecker form"
-THROUGH_GRADIENT = "through the gradient"
+KRONECKER_FORM = KRONECKER.name
+THROUGH_GRADIENT = THROUGH.name
 NUMERATOR_LAYOUT = "numerator layout"
 SECOND_ORDER = "second order"
 
@@ -81,7 +83,7 @@ def second_derivative(
     if vectorised:
         assert v is not None
         result = kronecker_form(inlined(result, _with(second.where, v)), v, second.shapes)
-        steps.append(Step(None, KRONECKER_FORM, MatMul(result, Vec(v)), _KRONECKER, order=2))
+        steps.append(Step(None, KRONECKER_FORM, MatMul(result, Vec(v)), KRONECKER.wording, order=2))
     elif v is not None and options.layout == "numerator":
         result = closed_form(Transpose(result), shapes_all).expr
         steps.append(Step(None, NUMERATOR_LAYOUT, result, _NUMERATOR, order=2))
@@ -133,7 +135,7 @@ def _through_gradient(
         where = in_order([*where, Binding(name, gradient.result)])
         taken.add(name.name)
         result = found
-        wording = f"{_THROUGH} ({name} = df/d{gradient.wrt})"
+        wording = f"{THROUGH.wording} ({name} = df/d{gradient.wrt})"
         steps.append(Step(None, THROUGH_GRADIENT, result, wording, order=2))
     shared = _shared_functions(result, gradient.result, where)
     if shared:
@@ -162,18 +164,7 @@ def _shared_functions(result: Expr, gradient: Expr, where: Sequence[Binding]) ->
     ]
 
 
-_THROUGH = (
-    "we've written the result through the gradient's value, where a term holds its factor with "
-    "the gradient's scalars to spare"
-)
 _NUMERATOR = "in numerator layout the Hessian-vector product is transposed, as the gradient is"
-
-_KRONECKER = (
-    f"vec(A V B) = (B^T ⊗ A) vec(V) ({VEC_OF_PRODUCT}): each term of the line above, linear in "
-    "V, is a Kronecker product times vec(V), with vec stacking columns; the terms with the "
-    "same right factor share one Kronecker product, and the matrix that multiplies vec(V) is "
-    "the Hessian of vec(X)"
-)
 
 
 def _inner(v: Symbol, gradient: Expr, kind: tuple[object, object]) -> Expr:

@@ -19,7 +19,17 @@ from cases import DERIVATIVES
 from conftest import assert_gradient_correct
 
 import matcalc
-from matcalc import RULES, ErrorKind, MatcalcError, Session, diff, gradcheck, parse, to_ascii
+from matcalc import (
+    RULES,
+    SECOND_ORDER,
+    ErrorKind,
+    MatcalcError,
+    Session,
+    diff,
+    gradcheck,
+    parse,
+    to_ascii,
+)
 from matcalc.cli import EXAMPLES, main
 from matcalc.notation import NOTATION, notation_summary
 
@@ -107,12 +117,16 @@ def test_rules_lists_the_table() -> None:
     assert "f: G ↦ ||G||_F^2" in done.stdout
     latex = run("rules", "--format", "latex")
     assert "\\mapsto" in latex.stdout
-    listed = done.stdout.splitlines()
-    assert len(listed) == len(RULES) == len(latex.stdout.splitlines())
-    for rule, line, tex in zip(RULES, listed, latex.stdout.splitlines(), strict=True):
+    listed, typeset = done.stdout.splitlines(), latex.stdout.splitlines()
+    first = len(RULES)
+    assert len(listed) == len(typeset) == first + 2 + len(SECOND_ORDER)
+    for rule, line, tex in zip(RULES, listed[:first], typeset[:first], strict=True):
         assert line.startswith(rule.name) and rule.name in tex
         if rule.cites:
             assert f"Matrix Cookbook eq. ({rule.cites})" in line
+    assert listed[first + 1].startswith("second order")
+    for found, line, tex in zip(SECOND_ORDER, listed[-5:], typeset[-5:], strict=True):
+        assert line.startswith(found.name) and found.statement in line and found.latex in tex
 
 
 def test_console_script_entry_point() -> None:

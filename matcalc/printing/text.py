@@ -41,6 +41,7 @@ from matcalc.printing import (
     power_base_needs_parentheses,
     sum_parts,
 )
+from matcalc.rules.second_order import HESSIAN, HESSIAN_VECTOR_PRODUCT, SECOND_DERIVATIVE
 from matcalc.second_order import KRONECKER_FORM
 from matcalc.shapes import show
 
@@ -181,21 +182,12 @@ def second_order_head(derivation: Derivation, show: Callable[[Expr], str]) -> li
     gradient, name = derivation.gradient, derivation.wrt
     assert gradient is not None and derivation.second_objective is not None
     inner = show(derivation.second_objective)
-    match derivation.kind:
-        case "second derivative":
-            says = f"its derivative by {name} again:"
-        case "Hessian":
-            u = derivation.cotangent
-            says = (
-                f"the Hessian is the Jacobian of df/d{name}: for any column {u}, the gradient "
-                f"of f₂ = {inner} is the Hessian times {u}"
-            )
-        case _:
-            v = derivation.direction
-            says = (
-                f"with {v} held fixed, ∇²f[{v}] is the gradient of f₂ = {inner}; below, df/dH "
-                "is the derivative of f₂"
-            )
+    rule = {"second derivative": SECOND_DERIVATIVE, "Hessian": HESSIAN}.get(
+        derivation.kind, HESSIAN_VECTOR_PRODUCT
+    )
+    says = rule.wording.format(x=name, u=derivation.cotangent, v=derivation.direction, inner=inner)
+    if rule is HESSIAN_VECTOR_PRODUCT:
+        says += "; below, df/dH is the derivative of f₂"
     return [f"df/d{name} = {show(gradient.result)}", "", f"{says}", _head(derivation)]
 
 

@@ -5,16 +5,13 @@ Kronecker product, `eye(n) ⊗ (A + A^T)`."""
 from __future__ import annotations
 
 from matcalc.errors import ErrorKind, MatcalcError
-from matcalc.expr import Add, Expr, Identity, Kron, Symbol, Transpose
+from matcalc.expr import ZERO, Add, Expr, Identity, Kron, MatMul, Symbol, Transpose
 from matcalc.shapes import Shapes
 from matcalc.simplify.closed import closed_form
 from matcalc.simplify.factor import factor, sum_of, term_expr
 from matcalc.simplify.simplifier import Simplifier, TooManyTerms
 from matcalc.simplify.terms import Term, product
 from matcalc.traversal import preorder, symbol_names
-
-VEC_OF_PRODUCT = "Matrix Cookbook eq. (520)"
-"""vec(A X B) = (B^T ⊗ A) vec(X)."""
 
 
 def kronecker_form(hvp: Expr, direction: Symbol, shapes: Shapes) -> Expr:
@@ -32,6 +29,8 @@ def kronecker_form(hvp: Expr, direction: Symbol, shapes: Shapes) -> Expr:
         left_term = Term(term.coefficient, term.scalars, left or (Identity(rows),))
         groups.setdefault(right_t, []).append(left_term)
     parts = [_kron(right_t, lefts) for right_t, lefts in groups.items()]
+    if not parts:  # f is linear in X: the zero matrix, mn×mn
+        return MatMul(ZERO, Kron(Identity(cols), Identity(rows)))
     return parts[0] if len(parts) == 1 else Add(tuple(parts))
 
 
