@@ -24,6 +24,8 @@ from matcalc.traversal import symbol_names
 
 STEP = 1e-5
 
+HVP_SYMMETRIC = "(V A + A V + A^T V + V A^T) / 2"
+KRONECKER_SYMMETRIC = "(A^T ⊗ B) / 2 + (B^T ⊗ A) / 2 + (B ⊗ A^T) / 2 + (A ⊗ B^T) / 2"
 CASES = [
     # id, objective, variable, direction, kind, the result's text (None: checked by numbers)
     ("quadratic", "x^T A x", "x", None, "Hessian", "A + A^T"),
@@ -36,16 +38,28 @@ CASES = [
     ("hvp-logdet", "logdet(X)", "X", "V", "Hessian-vector product", "-X^{-T} V^T X^{-T}"),
     ("hvp-network", "||tanh(X W1) W2 - Y||_F^2", "W1", "V", "Hessian-vector product", None),
     ("hvp-logistic", "sum(log(1 + exp(-y ⊙ (X w))))", "w", "v", "Hessian-vector product", None),
+    ("hvp-generic", "sum(g(X W))", "W", "V", "Hessian-vector product", "X^T ((X V) ⊙ g''(X W))"),
+    ("hvp-symmetric", "tr(S A S)", "S", "V", "Hessian-vector product", HVP_SYMMETRIC),
+    ("kronecker-symmetric", "tr(S A S B)", "S", None, "Hessian of vec", KRONECKER_SYMMETRIC),
 ]
 """The results whose text is None are long; their code's shape is pinned in SHARED below."""
 
+SHAPES = {
+    "tr(S A S)": {"S": ("n", "n", "symmetric")},
+    "tr(S A S B)": {"S": ("n", "n", "symmetric")},
+}
+"""Declarations: S symmetric, its gradient and Hessian among symmetric matrices."""
 
-def _inputs(derivation: Derivation, seed: int) -> dict[str, np.ndarray]:
+
+def _inputs(derivation: Derivation, seed: int) -> dict[str, Any]:
     """Float64 inputs of distinct sizes 3, 4, 5, … in [0.5, 1.5], square matrices with 3 I
-    added (logdet's argument positive definite enough); vectors 1-D, scalars 0-D."""
+    added (logdet's argument positive definite enough), those declared symmetric symmetric;
+    vectors 1-D, scalars 0-D; a generic g is sin, with its derivatives."""
     names = [*symbol_names(derivation.objective)]
     symbols = {n: derivation.shapes.symbols[n] for n in names}
-    env = well_conditioned(random_env(symbols, seed=seed, low=0.5, high=1.5))
+    symmetric = derivation.shapes.symmetric & set(names)
+    env = random_env(symbols, derivation.result, seed=seed, low=0.5, high=1.5, symmetric=symmetric)
+    env = well_conditioned(env)
     for name, shape in symbols.items():
         if shape == (1, 1):
             env[name] = np.reshape(env[name], ())
@@ -60,12 +74,26 @@ def _called(function: Callable[..., Any], env: dict[str, Any]) -> Any:
     return function(**{identifier(name): value for name, value in env.items()})
 
 
+def _strict(value: Any) -> Any:
+    """`value` as array_api_strict's array; a function of arrays, as one of its arrays."""
+    if callable(value):
+        return lambda x: array_api_strict.asarray(value(_numpy(x)))
+    return array_api_strict.asarray(value)
+
+
 def _numpy(value: Any) -> np.ndarray:
     return np.asarray(np.from_dlpack(value), dtype=np.float64)
 
 
 def _moved(env: dict[str, Any], name: str, by: np.ndarray) -> dict[str, Any]:
     return {**env, name: env[name] + by}
+
+
+def _direction(derivation: Derivation, x: np.ndarray) -> np.ndarray:
+    """A random direction of x's shape; symmetric for a symmetric variable, whose gradient is
+    among symmetric matrices."""
+    u = np.random.default_rng(5).normal(size=np.shape(x))
+    return (u + u.T) / 2 if derivation.wrt.name in derivation.shapes.symmetric else u
 
 
 def _close(numeric: np.ndarray, analytic: np.ndarray) -> bool:
@@ -83,8 +111,7 @@ def _check(function: Callable[..., Any], derivation: Derivation, env: dict[str, 
     assert np.shape(f) == () and np.isclose(float(f), evaluate(derivation.objective, env))
     x = env[name]
     assert np.shape(grad) == np.shape(x)
-    rng = np.random.default_rng(5)
-    u = rng.normal(size=np.shape(x))
+    u = _direction(derivation, x)
     ahead, behind = (_called(function, _moved(env, name, s * STEP * u)) for s in (1, -1))
     numeric_f = (ahead[0] - behind[0]) / (2 * STEP)
     assert _close(np.asarray(numeric_f), np.asarray(np.sum(grad * u)))
@@ -117,7 +144,7 @@ def _check(function: Callable[..., Any], derivation: Derivation, env: dict[str, 
 def test_generated_second_derivatives(
     expression: str, wrt: str, direction: str | None, kind: str, expected: str | None
 ) -> None:
-    derivation = hessian(expression, wrt, direction=direction)
+    derivation = hessian(expression, wrt, direction=direction, shapes=SHAPES.get(expression))
     assert derivation.kind == kind
     if expected is not None:
         assert str(derivation.result) == expected
@@ -131,10 +158,10 @@ def test_generated_second_derivatives(
     for seed in (0, 1):
         env = _inputs(derivation, seed)
         in_numpy = _check(function, derivation, env)
-        strict = {k: array_api_strict.asarray(v) for k, v in env.items()}
+        strict = {k: _strict(v) for k, v in env.items()}
         outputs = list(_called(function, strict))
         if direction:
-            u = np.random.default_rng(5).normal(size=np.shape(env[wrt]))
+            u = _direction(derivation, env[wrt])
             outputs[2] = outputs[2](array_api_strict.asarray(u))
         for mine, theirs in zip(outputs, in_numpy, strict=True):
             assert np.allclose(_numpy(mine), theirs, rtol=1e-12, atol=1e-12)
