@@ -187,7 +187,19 @@ def _scalar(unify: Unify, arg: Shape) -> Shape:
 
 
 def _vec(unify: Unify, arg: Shape) -> Shape:
-    return (dim_product(*arg), 1)
+    return (dim_product(*known_dims("vec", arg)), 1)
+
+
+def known_dims(operation: str, *shapes: Shape) -> tuple[Dim, ...]:
+    """The dimensions of `shapes`, which a product of sizes needs known: declared, or read off
+    the objective, not yet to be inferred (`?…`)."""
+    dims = tuple(d for shape in shapes for d in shape)
+    if any(isinstance(d, str) and d.startswith("?") for d in dims):
+        raise Mismatch(
+            f"{operation} multiplies its argument's sizes, so they must be known: declare "
+            "the shapes (--shape X=m,n)"
+        )
+    return dims
 
 
 OPERATIONS = (

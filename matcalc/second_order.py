@@ -10,18 +10,20 @@ products. Tags run on from the gradient's, and the named values are one list for
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
+from matcalc.declarations import NAME_FORMS, is_name
 from matcalc.derivation import Derivation, Options, Step
 from matcalc.derive import DEFAULT, ShapeSpec, derive, renamed_step
 from matcalc.errors import ErrorKind, MatcalcError
 from matcalc.expr import Expr, Func, MatMul, Symbol, Trace, Transpose, Vec
 from matcalc.limits import deep_recursion
+from matcalc.parser import IDENTITY_NAMES, KNOWN_FUNCTIONS
 from matcalc.rules.second_order import KRONECKER_FORM as KRONECKER
 from matcalc.rules.second_order import THROUGH_GRADIENT as THROUGH
 from matcalc.shapes import SCALAR, Shapes, show
-from matcalc.sharing import Binding, in_order, inlined, prefix_for, renamer
+from matcalc.sharing import Binding, in_order, inlined, prefix_for, renamer, written_values
 from matcalc.simplify import closed_form
 from matcalc.simplify.kronecker import kronecker_form
 from matcalc.simplify.through import through
@@ -63,7 +65,7 @@ def second_derivative(
             gradient.result, variable, typed, replace(later, layout="numerator"), gradient.where
         )
     else:
-        v = _direction(direction, variable, typed, vectorised)
+        v = _direction(direction, variable, typed, symbol_names(gradient.objective))
         second = derive(
             _inner(v, gradient.result, kind),
             variable,
@@ -177,10 +179,10 @@ def _inner(v: Symbol, gradient: Expr, kind: tuple[object, object]) -> Expr:
 
 
 def _direction(
-    given: str | Symbol | None, variable: Symbol, typed: Shapes, vectorised: bool
+    given: str | Symbol | None, variable: Symbol, typed: Shapes, used: Iterable[str]
 ) -> Symbol:
-    """The direction V, of the variable's shape (and symmetric with it); a fresh name for the
-    Kronecker form, which only reads it."""
+    """The direction V, of the variable's shape (and symmetric with it), a name the objective
+    does not use; a fresh one where none is given (the Kronecker form only reads it)."""
     shape = typed.symbols[variable.name]
     if given is None:
         taken = set(typed.symbols)
@@ -188,12 +190,22 @@ def _direction(
         name = next(n for n in (first, *(f"{first}{i}" for i in range(1, 99))) if n not in taken)
     else:
         name = given.name if isinstance(given, Symbol) else given
-        if not isinstance(name, str) or not name.strip().isidentifier():
-            raise MatcalcError(f'the direction is a name such as "V", not {name!r}', ErrorKind.NAME)
-        name = name.strip()
-        if name == variable.name:
+        if not isinstance(name, str) or not is_name(name.strip()):
             raise MatcalcError(
-                f"the direction {name} is the variable itself; name another symbol",
+                f'the direction is a name such as "V", not {name!r}: a name is {NAME_FORMS}',
+                ErrorKind.NAME,
+            )
+        name = name.strip()
+        if name in KNOWN_FUNCTIONS or name in IDENTITY_NAMES:
+            raise MatcalcError(
+                f"the direction {name} is the name of a function or of the identity; name a "
+                "symbol such as V",
+                ErrorKind.NAME,
+            )
+        if name in set(used):
+            what = "the variable itself" if name == variable.name else "a symbol of the objective"
+            raise MatcalcError(
+                f"the direction {name} is {what}; name a symbol of its own, such as V",
                 ErrorKind.NAME,
             )
         declared = typed.symbols.get(name)
@@ -224,13 +236,13 @@ def _with(where: Sequence[Binding], v: Symbol) -> tuple[Binding, ...]:
 def _renamed(gradient: Derivation, where: Sequence[Binding]) -> Derivation:
     """The gradient's derivation with each named value called as the second part calls the same
     value, and the others by names the second part does not use."""
-    theirs = {inlined(b.value, where): b.name for b in where}
+    theirs = {value: name for name, value in written_values(where).items()}
+    mine = written_values(gradient.where)
     taken = {b.name.name for b in where} | set(gradient.shapes.symbols)
     names: dict[Symbol, Symbol] = {}
     for binding in gradient.where:
-        value = inlined(binding.value, gradient.where)
-        name = theirs.get(value)
-        if name is None:
+        name = theirs.get(mine[binding.name])
+        if not isinstance(name, Symbol):
             name = _fresh(binding.name.name, taken)
         names[binding.name] = name
         taken.add(name.name)

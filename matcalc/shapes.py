@@ -39,7 +39,14 @@ from matcalc.expr import (
     as_node,
 )
 from matcalc.limits import MAX_POWER
-from matcalc.operations import PRODUCT_SIGN, Mismatch, Unify, dim_product, operation_of
+from matcalc.operations import (
+    PRODUCT_SIGN,
+    Mismatch,
+    Unify,
+    dim_product,
+    known_dims,
+    operation_of,
+)
 from matcalc.operations import SCALAR as SCALAR
 from matcalc.operations import Shape as Shape
 from matcalc.traversal import distinct, replace_nodes, symbol_names
@@ -120,7 +127,7 @@ def _rule(expr: Expr, kids: list[Shape], unify: Unify, symbol: Callable[[str], S
                     "elementwise operands must have the same shape, or one be a scalar"
                 ) from None
         case Kron():
-            (a, b), (c, d) = kids
+            a, b, c, d = known_dims("a Kronecker product", *kids)
             return (dim_product(a, c), dim_product(b, d))
         case FrobSq(_, norm) | Norm(_, norm) if norm in ("1", "2") and 1 not in kids[0]:
             # bars with a number are, on a matrix, an induced norm; the table's are entrywise

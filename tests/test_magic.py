@@ -191,7 +191,8 @@ def test_magic_writes_code(capsys: Any) -> None:
 
 def test_magic_lists_the_rules_and_the_notation(capsys: Any) -> None:
     assert matcalc_magic("rules") is None
-    assert len(capsys.readouterr().out.splitlines()) == len(matcalc.RULES)
+    listed = capsys.readouterr().out.splitlines()
+    assert len(listed) == len(matcalc.RULES) + 2 + len(matcalc.SECOND_ORDER)
     assert matcalc_magic("notation") is None
     assert capsys.readouterr().out.startswith("Notation:")
     assert matcalc_magic("") is None

@@ -25,6 +25,7 @@ from matcalc.expr import (
     HadamardPow,
     Identity,
     Inverse,
+    Kron,
     LogDet,
     MatMul,
     Neg,
@@ -38,6 +39,7 @@ from matcalc.expr import (
     Symbol,
     Trace,
     Transpose,
+    Vec,
 )
 from matcalc.limits import MAX_TERMS
 from matcalc.shapes import SCALAR, Shapes
@@ -350,8 +352,11 @@ class Simplifier:
             case Sum(arg) | SumRows(arg) | SumCols(arg):
                 a, arg = self._inside(arg)
                 return a, expr.rebuild((arg,))
-            case Det(arg) | LogDet(arg) | Inverse(arg):
+            case Det(arg) | LogDet(arg) | Inverse(arg) | Vec(arg):
                 return UNIT, expr.rebuild((self.closed(arg),))
+            case Kron(left, right):  # (a A) ⊗ (b B) = a b (A ⊗ B)
+                (a, left), (b, right) = self._inside(left), self._inside(right)
+                return self._times(a, b), Kron(left, right)
             case Diag(arg):
                 a, arg = self._inside(arg)
                 match arg:
