@@ -21,7 +21,7 @@ from hypothesis import given, settings
 from objectives import Objective, objectives
 from test_parity import MATRIXCALCULUS
 
-from matcalc import RULES, Derivation, diff, latex, statement
+from matcalc import RULES, SECOND_ORDER, Derivation, diff, hessian, latex, statement
 from matcalc.cookbook import IDENTITIES
 from matcalc.printing.text import text
 
@@ -87,6 +87,15 @@ def derivations() -> list[Derivation]:
     found.append(diff("||(X - D R)^2||_F^2", "D"))  # a note with a matrix power
     found.append(diff("sum(X * Y) + sum(X ⊙ Χ)", "X"))  # notes on * and a lookalike letter
     found.append(diff("λ tr(S A) + x^T x", "S", shapes={"S": "n,n,symmetric", "x": (3,)}))
+    found += [  # each kind of second derivative (test_hessian checks their numbers)
+        hessian("lambda^3 + sin(lambda)", "lambda"),
+        hessian("log(sum(exp(x)))", "x"),
+        hessian("sum(log(1 + exp(-y ⊙ (X w))))", "w"),
+        hessian("||A X B - C||_F^2", "X", direction="V"),
+        hessian("logdet(X)", "X", direction="V", layout="numerator"),
+        hessian("||A X - B||_F^2", "X", shapes={"X": "m,n"}),
+        hessian("tr(S A S)", "S", direction="V", shapes={"S": "n,n,symmetric"}),
+    ]
     return found
 
 
@@ -99,6 +108,7 @@ def test_katex_renders_every_derivation_result_and_rule() -> None:
         x, g, d_x = statement(rule)
         pieces += [(latex(x), False), (latex(g), False), (latex(d_x), False)]
         pieces.append(("\\begin{aligned}" + "\\\\\n".join(rule.proof) + "\\end{aligned}", True))
+    pieces += [(found.latex, True) for found in SECOND_ORDER]
     assert len(pieces) > 1000
     failures = render(pieces)
     assert not failures, "\n".join(f"{f['error']}\n    {f['tex']}" for f in failures[:10])
