@@ -22,7 +22,7 @@ from matcalc.errors import ErrorKind, MatcalcError
 from matcalc.expr import Expr, Func, Number, Pending, Power, Symbol
 from matcalc.rules import rule_for
 from matcalc.shapes import Shapes
-from matcalc.traversal import distinct, preorder, replace_nodes, symbol_names
+from matcalc.traversal import distinct, replace_nodes, symbol_names
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +88,9 @@ def named_values(
     more than once, and the elementwise functions' values inside other ones on that way;
     `defined` holds the derivatives of the user's functions."""
     live: set[Expr] = set()
+    known: dict[Expr, int] = {}  # how many times each node writes df/dG: the objective's none
     for node in distinct(objective):  # each node after its operands
+        known[node] = (node == _D_G) + sum(known[kid] for kid in node.children())
         if node == variable or not live.isdisjoint(node.children()):
             live.add(node)
     nodes = list(live)
@@ -101,7 +103,7 @@ def named_values(
             if isinstance(node, Func) and node in inside_function:
                 chosen[node] = False
             elif uses[node] > 1 or (
-                parent[node] is not objective and _needs(node, live, shapes, defined) > 1
+                parent[node] is not objective and _needs(node, live, shapes, defined, known) > 1
             ):
                 chosen[node] = True
         written = 1 if node in chosen else uses[node]
@@ -144,8 +146,16 @@ def rebuilt(expr: Expr, after: Callable[[Expr, Expr], Expr | None]) -> Expr:
     return done[expr]
 
 
-def _needs(node: Expr, live: set[Expr], shapes: Shapes, defined: Mapping[str, Expr]) -> int:
-    """How many times the derivations through `node`'s operands use df/d(node)."""
+def _needs(
+    node: Expr,
+    live: set[Expr],
+    shapes: Shapes,
+    defined: Mapping[str, Expr],
+    known: dict[Expr, int],
+) -> int:
+    """How many times the derivations through `node`'s operands use df/d(node); `known` counts
+    df/dG in the nodes met before, so that a formula's operands, which may be large (a
+    gradient, differentiated again), are not walked again."""
     total = 0
     for index, kid in enumerate(node.children()):
         if kid in live:
@@ -153,8 +163,26 @@ def _needs(node: Expr, live: set[Expr], shapes: Shapes, defined: Mapping[str, Ex
                 rule, site = rule_for(node, (index,), shapes, defined)
             except MatcalcError:  # the engine says so, with the whole objective
                 return 1
-            total += sum(n == _D_G for n in preorder(rule.vjp(site, _D_G)))
+            total += _occurrences(_D_G, rule.vjp(site, _D_G), known)
     return total
+
+
+def _occurrences(target: Expr, expr: Expr, known: dict[Expr, int]) -> int:
+    """How many times `target` is written in `expr`, each copy counted; `known` holds the
+    counts of nodes met before and gains those of `expr`'s other nodes."""
+    stack = [expr]
+    while stack:
+        node = stack[-1]
+        if node in known:
+            stack.pop()
+            continue
+        unknown = [kid for kid in node.children() if kid not in known]
+        if unknown:
+            stack.extend(unknown)
+        else:
+            known[node] = (node == target) + sum(known[kid] for kid in node.children())
+            stack.pop()
+    return known[expr]
 
 
 def prefix_for(taken: Iterable[str], candidates: Iterable[str] = "HZVQK") -> str:
