@@ -424,6 +424,8 @@ class Check:
     relative_error: float
     inputs: str
     reason: str | None = None
+    differenced: str = "f"
+    """What the central differences are of: f, or for a second derivative the gradient."""
 
     @property
     def agrees(self) -> bool:
@@ -442,9 +444,13 @@ class Check:
             return f"check: not checked: {self.unchecked} {where}"
         verdict = "agrees" if self.agrees else "DISAGREES"
         return (
-            f"check: {verdict} with central differences, relative error "
+            f"check: {verdict} with central differences{self._of}, relative error "
             f"{self.relative_error:.1e} {where}"
         )
+
+    @property
+    def _of(self) -> str:
+        return "" if self.differenced == "f" else f" of {self.differenced}"
 
     def to_dict(self) -> dict[str, Any]:
         error = self.relative_error if math.isfinite(self.relative_error) else None
@@ -454,6 +460,7 @@ class Check:
             "tolerance": TOLERANCE,
             "inputs": self.inputs,
             "reason": self.unchecked,
+            "differences_of": self.differenced,
         }
 
 
@@ -475,7 +482,8 @@ def check(derivation: matcalc.Derivation) -> Check:
 def _measured(derivation: matcalc.Derivation, inputs: str, *, positive: bool) -> Check:
     """One gradcheck; a value error it raises (f not real there) is the check's verdict."""
     try:
-        return Check(matcalc.gradcheck(derivation, positive=positive), inputs)
+        of = "f" if derivation.gradient is None else "the gradient"
+        return Check(matcalc.gradcheck(derivation, positive=positive), inputs, differenced=of)
     except matcalc.MatcalcError as error:
         if error.kind is not matcalc.ErrorKind.VALUE:
             raise

@@ -587,7 +587,18 @@ def test_a_check_that_cannot_be_computed_is_valid_json_and_says_why() -> None:
         "tolerance": 1e-6,
         "inputs": "[0.5, 1.5]",
         "reason": NOT_REAL,
+        "differences_of": "f",
     }
+
+
+def test_a_second_derivative_is_checked_against_differences_of_the_gradient(capsys: Any) -> None:
+    assert main(["hessian", "log(sum(exp(x)))", "--wrt", "x", "--check"]) == 0
+    assert capsys.readouterr().out.splitlines()[-1].startswith(
+        "check: agrees with central differences of the gradient, relative error"
+    )
+    assert main(["hessian", "x^T A x", "--wrt", "x", "--check", "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["check"]["agrees"] and data["check"]["differences_of"] == "the gradient"
 
 
 @pytest.mark.parametrize(
