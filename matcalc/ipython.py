@@ -1,5 +1,6 @@
 """The notebook magic: `%load_ext matcalc`, then `%matcalc diff "||X W - Y||_F^2" --wrt W`
-shows the derivation (typeset, each rule's proof folded) with every flag of `matcalc diff`;
+shows the derivation (typeset, each rule's proof folded) with every flag of `matcalc diff`, and
+`%matcalc hessian …` a second derivative;
 `%%matcalc diff --wrt W` takes the objective from the cell, over several lines. `%matcalc
 codegen …`, `rules` and `notation` print what the command line does."""
 
@@ -36,7 +37,7 @@ class Shown:
 
 
 def matcalc_magic(line: str, cell: str | None = None) -> Any:
-    """`%matcalc diff …` gives what the notebook displays: the Derivation itself, or a `Shown`
+    """`%matcalc diff …` (or `hessian …`) gives what the notebook displays: the Derivation itself, or a `Shown`
     for several --wrt, --format, --factored or --check; the other commands print. With a cell,
     the cell's text is the objective. Errors are said as on the command line, without a
     traceback, and give None."""
@@ -68,7 +69,7 @@ def _run(args: argparse.Namespace, cell: str | None) -> Any:
                 "give the objective in the cell or on the %%matcalc line, not both"
             )
         args.expression = cell.strip()
-    if args.command != "diff":
+    if args.command not in ("diff", "hessian"):
         output, _ = args.run(args, None)
         print(output)
         return None

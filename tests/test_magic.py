@@ -197,3 +197,11 @@ def test_magic_lists_the_rules_and_the_notation(capsys: Any) -> None:
     assert capsys.readouterr().out.startswith("Notation:")
     assert matcalc_magic("") is None
     assert capsys.readouterr().out.startswith("usage: matcalc")
+
+
+def test_magic_shows_a_second_derivative() -> None:
+    shown = matcalc_magic('hessian "x^T A x" --wrt x')
+    assert isinstance(shown, matcalc.Derivation) and str(shown.result) == "A + A^T"
+    assert matcalc.gradcheck(shown) < 1e-6
+    bundle = matcalc_magic('hessian "||A X B - C||_F^2" --wrt X --direction V --check')
+    assert "agrees with central differences of the gradient" in bundle.bundle["text/plain"]
