@@ -37,8 +37,9 @@ class Shown:
 
 
 def matcalc_magic(line: str, cell: str | None = None) -> Any:
-    """`%matcalc diff …` (or `hessian …`) gives what the notebook displays: the Derivation itself, or a `Shown`
-    for several --wrt, --format, --factored or --check; the other commands print. With a cell,
+    """`%matcalc diff …` (or `hessian …`) gives what the notebook displays: the Derivation
+    itself, or a `Shown` for several --wrt, --format, --factored or --check; the other commands
+    print. With a cell,
     the cell's text is the objective. Errors are said as on the command line, without a
     traceback, and give None."""
     try:
