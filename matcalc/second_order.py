@@ -32,7 +32,6 @@ from matcalc.traversal import preorder, symbol_names
 KRONECKER_FORM = KRONECKER.name
 THROUGH_GRADIENT = THROUGH.name
 NUMERATOR_LAYOUT = "numerator layout"
-SECOND_ORDER = "second order"
 
 
 @deep_recursion
