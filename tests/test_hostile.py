@@ -167,6 +167,24 @@ def _named_result_by_hand(env: dict[str, Any]) -> Any:
     return h1.T @ (2 * (h2 - env["Y"]) * (1 - h2**2))
 
 
+def _network(layers: int) -> str:
+    """The objective ||tanh(… tanh(X W1) W2 …) - Y||_F^2 of `layers` layers."""
+    inner = "X W1"
+    for i in range(1, layers + 1):
+        inner = f"tanh({inner})" + (f" W{i + 1}" if i < layers else "")
+    return f"||{inner} - Y||_F^2"
+
+
+_SX = sympy.MatrixSymbol("X", 3, 3)
+_KRON_SHAPES = {"X": (3, 4), "A": (3, 3)}
+
+
+def _kronecker_through_sympy() -> tuple[Any, dict[str, Any]]:
+    d = matcalc.hessian("||A X - B||_F^2", "X", shapes={"A": (3, 3), "X": (3, 4), "B": (3, 4)})
+    value = d.to_sympy().subs({sympy.MatrixSymbol("A", 3, 3): sympy.Matrix(ENV["A"])}).doit()
+    return np.array(value, dtype=float), ENV
+
+
 ROWS: list[tuple[str, Callable[[], Any], Check]] = [
     # the variable
     ("empty wrt", lambda: cli("diff", "sum(X)", "--wrt", ""), refused(ErrorKind.NAME)),
@@ -658,6 +676,229 @@ ROWS: list[tuple[str, Callable[[], Any], Check]] = [
         api(lambda: (matcalc.diff("log(α β)", "α").to_function()(2.0, 3.0)[1], {})),
         evaluates_to(lambda env: 0.5),
     ),
+    # second order: the direction
+    (
+        "the variable as direction",
+        lambda: cli("hessian", "x^T A x", "--wrt", "x", "--direction", "x"),
+        refused(ErrorKind.NAME, "the variable itself"),
+    ),
+    (
+        "the objective's symbol as direction",
+        lambda: cli("hessian", "x^T A x", "--wrt", "x", "--direction", "A"),
+        refused(ErrorKind.NAME, "a symbol of the objective"),
+    ),
+    (
+        "a function as direction",
+        lambda: cli("hessian", "x^T A x", "--wrt", "x", "--direction", "exp"),
+        refused(ErrorKind.NAME, "exp", "function"),
+    ),
+    (
+        "an empty direction",
+        lambda: cli("hessian", "x^T A x", "--wrt", "x", "--direction", ""),
+        refused(ErrorKind.NAME, "the direction is a name"),
+    ),
+    (
+        "direction 3",
+        api(lambda: matcalc.hessian("x^T A x", "x", direction=3)),  # type: ignore[arg-type]
+        refused(ErrorKind.NAME, "the direction is a name"),
+    ),
+    (
+        "direction bytes",
+        api(lambda: matcalc.Session().hessian("x^T A x", "x", direction=b"v")),
+        refused(ErrorKind.NAME, "the direction is a name"),
+    ),
+    (
+        "a direction of another shape",
+        lambda: cli("hessian", "x^T A x", "--wrt", "x", "--direction", "V", "--shape", "V=3,3"),
+        refused(ErrorKind.SHAPE, "must have the variable x's shape"),
+    ),
+    (
+        "a Greek direction",
+        lambda: cli("hessian", "x^T A x", "--wrt", "x", "--direction", "ν", "--check"),
+        derived("A^T ν + A ν"),
+    ),
+    (
+        "a direction for a scalar",
+        lambda: cli("hessian", "α^3 tr(X)", "--wrt", "α", "--direction", "v", "--check"),
+        derived("6 tr(X) v α"),
+    ),
+    (
+        "a Session's hessian by a direction",
+        api(lambda: matcalc.Session().hessian("||A X B - C||_F^2", "X", direction="V")),
+        derived("2 A^T A V B B^T"),
+    ),
+    # second order: the objective and the variable
+    (
+        "a Hessian of a column",
+        lambda: cli("hessian", "A x", "--wrt", "x"),
+        refused(ErrorKind.SHAPE, "a Hessian is of a scalar objective"),
+    ),
+    (
+        "a Hessian by an absent variable",
+        lambda: cli("hessian", "tr(X)", "--wrt", "Y"),
+        refused(ErrorKind.NAME, "'Y' does not occur"),
+    ),
+    (
+        "a zero Hessian of vec",
+        lambda: cli("hessian", "tr(X)", "--wrt", "Y", "--shape", "Y=3,3", "--check"),
+        derived("0 (eye(3) ⊗ eye(3))"),
+    ),
+    (
+        "a zero Hessian of a column",
+        lambda: cli("hessian", "a^T x", "--wrt", "x", "--check"),
+        derived("0"),
+    ),
+    (
+        "a symmetric variable's Kronecker form",
+        lambda: cli("hessian", "tr(S A S)", "--wrt", "S", "--shape", "S=n,n,symmetric", "--check"),
+        derived("(A^T ⊗ eye(n)) / 2 + (eye(n) ⊗ (A + A^T)) / 2 + (A ⊗ eye(n)) / 2"),
+    ),
+    (
+        "a numerator-layout HVP",
+        lambda: cli(
+            "hessian",
+            "||A X B - C||_F^2",
+            "--wrt",
+            "X",
+            "--direction",
+            "V",
+            "--layout",
+            "numerator",
+            "--check",
+        ),
+        derived("2 B B^T V^T A^T A"),
+    ),
+    (
+        "logdet has no Kronecker form",
+        lambda: cli("hessian", "logdet(X)", "--wrt", "X"),
+        refused(ErrorKind.NOT_DIFFERENTIABLE, "commutation matrix", "--direction V"),
+    ),
+    (
+        "det has no Kronecker form",
+        lambda: cli("hessian", "det(X)", "--wrt", "X"),
+        refused(ErrorKind.NOT_DIFFERENTIABLE, "sum(V ⊙ X^{-T})", "--direction V"),
+    ),
+    ("det by a direction", api(lambda: matcalc.hessian("det(X)", "X", direction="V")), derived()),
+    (
+        "g'' of a generic g",
+        lambda: cli("hessian", "sum(g(A x))", "--wrt", "x", "--check"),
+        derived("A^T diag(g''(A x)) A"),
+    ),
+    (
+        "a user's function twice",
+        lambda: cli(
+            "hessian",
+            "sum(phi(A x))",
+            "--wrt",
+            "x",
+            "--define",
+            "phi(x) = log(1 + exp(x))",
+            "--check",
+        ),
+        derived("A^T diag(H1 ⊙ (1 - H1)) A"),
+    ),
+    (
+        "relu twice",
+        lambda: cli("hessian", "sum(relu(A x))", "--wrt", "x"),
+        refused(ErrorKind.NOT_DIFFERENTIABLE, "step is piecewise constant"),
+    ),
+    (
+        "an HVP of a 32-layer network",
+        api(lambda: matcalc.hessian(_network(32), "W1", direction="V")),
+        derived(),
+    ),
+    (
+        "a SymPy objective's Hessian",
+        api(lambda: matcalc.hessian(sympy.Trace(_SX.T * sympy.MatrixSymbol("A", 3, 3) * _SX), _SX)),
+        derived("eye(3) ⊗ (A + A^T)"),
+    ),
+    # Kronecker products and vec in the input
+    (
+        "⊗ of undeclared shapes",
+        lambda: cli("diff", "sum(A ⊗ B)", "--wrt", "A"),
+        refused(ErrorKind.SHAPE, "declare the shapes"),
+    ),
+    ("⊗ caret", lambda: cli("diff", "sum(A ⊗ B)", "--wrt", "A"), caret_under(5)),
+    (
+        "\\otimes in plain text",
+        lambda: cli("hessian", "sum(A \\otimes B)", "--wrt", "A"),
+        refused(ErrorKind.SHAPE, "Kronecker"),
+    ),
+    (
+        "⊗ is not differentiated",
+        lambda: cli("diff", "sum(A ⊗ B)", "--wrt", "A", "--shape", "A=2,3", "--shape", "B=4,5"),
+        refused(ErrorKind.NOT_DIFFERENTIABLE, "no rule differentiates A ⊗ B"),
+    ),
+    (
+        "⊗ twice",
+        lambda: cli("diff", "sum(A ⊗⊗ B)", "--wrt", "A"),
+        refused(ErrorKind.PARSE, "'⊗'"),
+    ),
+    ("⊗ twice caret", lambda: cli("diff", "sum(A ⊗⊗ B)", "--wrt", "A"), caret_under(8)),
+    (
+        "vec of undeclared shapes",
+        lambda: cli("hessian", "vec(X)^T vec(X)", "--wrt", "X"),
+        refused(ErrorKind.SHAPE, "vec multiplies"),
+    ),
+    (
+        "vec is not differentiated",
+        lambda: cli("hessian", "vec(X)^T vec(X)", "--wrt", "X", "--shape", "X=3,4"),
+        refused(ErrorKind.NOT_DIFFERENTIABLE, "no rule differentiates vec(X)"),
+    ),
+    (
+        "vec of two",
+        lambda: cli("diff", "sum(vec(X, Y))", "--wrt", "X"),
+        refused(ErrorKind.PARSE, "vec takes one argument"),
+    ),
+    (
+        "⊗ and vec beside the variable",
+        api(
+            lambda: matcalc.hessian(
+                "sum(A ⊗ B) vec(A)^T vec(A) tr(X^T X)", "X", shapes={"A": (2, 2), "B": (2, 2)}
+            )
+        ),
+        derived(),
+    ),
+    (
+        "evaluate a chain of ⊗",
+        api(lambda: (matcalc.evaluate("A ⊗ X ⊗ vec(X)", ENV, shapes=_KRON_SHAPES), ENV)),
+        evaluates_to(
+            lambda env: np.kron(np.kron(env["A"], env["X"]), env["X"].reshape(-1, 1, order="F"))
+        ),
+    ),
+    (
+        "a Kronecker Hessian through SymPy",
+        api(_kronecker_through_sympy),
+        evaluates_to(lambda env: 2 * np.kron(np.eye(4), env["A"].T @ env["A"])),
+    ),
+    # second-order code
+    (
+        "--direction without --hessian",
+        lambda: cli("codegen", "x^T A x", "--wrt", "x", "--direction", "v"),
+        refused(ErrorKind.VALUE, "--direction goes with --hessian"),
+    ),
+    (
+        "codegen's direction is the variable",
+        lambda: cli("codegen", "x^T A x", "--wrt", "x", "--hessian", "--direction", "x"),
+        refused(ErrorKind.NAME, "the variable itself"),
+    ),
+    (
+        "codegen of a Hessian without Kronecker form",
+        lambda: cli("codegen", "logdet(X)", "--wrt", "X", "--hessian"),
+        refused(ErrorKind.NOT_DIFFERENTIABLE, "--direction V"),
+    ),
+    (
+        "an HVP in code",
+        api(
+            lambda: (
+                matcalc.hessian("x^T A x", "x", direction="v").to_function()(
+                    ENV["X"][:, 0], ENV["A"]
+                )[2](ENV["X"][:, 1]),
+                ENV,
+            )
+        ),
+        evaluates_to(lambda env: (env["A"] + env["A"].T) @ env["X"][:, 1]),
+    ),
 ]
 
 
@@ -670,4 +911,4 @@ def test_hostile_input(run: Callable[[], Any], check: Check) -> None:
 
 
 def test_the_table_is_large_enough() -> None:
-    assert len(ROWS) >= 60
+    assert len(ROWS) >= 120
