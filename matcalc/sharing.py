@@ -260,11 +260,12 @@ def repeated_values(roots: list[Expr], prefix: str, taken: set[str]) -> list[tup
             default=0,
         )
     written: Counter[Expr] = Counter(roots)
+    tops = set(roots)
     chosen: list[Expr] = []
     for node in reversed(nodes):
         kids = node.children()
         # 2 T^T wraps T, which is written more often: T is the value to name
-        big = names_in[node] >= REPEATED and not node.has_pending and node not in roots
+        big = names_in[node] >= REPEATED and not node.has_pending and node not in tops
         if written[node] > 1 and big and inner[node] <= copies[node]:
             chosen.append(node)
         once = 1 if chosen and chosen[-1] is node else written[node]
