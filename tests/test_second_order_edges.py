@@ -1,0 +1,185 @@
+"""Known bugs of the second-order features found by the hostile-input hunt of issue 14, each
+kept as a strict xfail in test_hostile's style (a clean error of the right kind, or a right
+answer checked by numbers) so that the fix flips it."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pytest
+from test_hostile import SECONDS, Check, Ran, api, cli, derived, printed, refused
+
+import matcalc
+from matcalc import ErrorKind, MatcalcError
+
+
+def either(*checks: Check) -> Check:
+    """The outcome passes one of `checks`."""
+
+    def check(outcome: Any) -> None:
+        failures = []
+        for one in checks:
+            try:
+                one(outcome)
+            except AssertionError as failure:
+                failures.append(str(failure))
+            else:
+                return
+        pytest.fail("\n".join(failures))
+
+    return check
+
+
+def ascii_that_reads_back(outcome: Any) -> None:
+    """--ascii printed no escaped character, and the result line reads back as the result."""
+    assert isinstance(outcome, Ran) and outcome.code == 0, outcome
+    assert "\\u" not in outcome.out, outcome.out
+    result = outcome.out.splitlines()[-1].split(" = ", 1)[1]
+    assert matcalc.parse(result) == matcalc.parse("2 (eye(p) ⊗ A^T A)")
+
+
+def no_first_tag(outcome: Any) -> None:
+    """The message lists the options Session.hessian takes, and not first_tag, which it
+    refuses."""
+    refused(ErrorKind.VALUE, "direction")(outcome)
+    assert "first_tag" not in str(outcome), outcome
+
+
+def unconstrained(expr: str, direction: str | None = None) -> Callable[[], Any]:
+    """The unconstrained second derivative of `expr` by the symmetric S."""
+    return api(
+        lambda: matcalc.hessian(
+            expr, "S", direction=direction, shapes={"S": "n,n,symmetric"}, symmetrise=False
+        )
+    )
+
+
+def hvp_by_hand(derivation: Any) -> None:
+    """The unconstrained HVP of tr(S A S) is V A^T + A^T V, the derivative of the unconstrained
+    gradient S A^T + A^T S along a symmetric V (independent of gradcheck)."""
+    assert not isinstance(derivation, MatcalcError), derivation
+    rng = np.random.default_rng(0)
+    a, s, v = rng.standard_normal((3, 4, 4))
+    s, v = s + s.T, v + v.T
+    found = derivation.evaluate({"A": a, "S": s, "V": v})
+    assert np.allclose(found, v @ a.T + a.T @ v, rtol=1e-12, atol=1e-12), found
+
+
+BUGS: list[tuple[str, Callable[[], Any], Check, str]] = [
+    (
+        "a direction named as the gradient's named value",
+        lambda: cli(
+            "hessian",
+            "||tanh(tanh(X W1) W2) - Y||_F^2",
+            "--wrt",
+            "W1",
+            "--direction",
+            "H1",
+            "--check",
+        ),
+        either(derived(), refused(ErrorKind.NAME, "H1")),
+        "the direction H1 collides with the gradient's named value H1 = tanh(X W1): a shape "
+        "error about tanh(X W1)^T (2 X^T …) where the HVP (as with --direction G1) or a name "
+        "error is expected",
+    ),
+    (
+        "an unconstrained HVP of a symmetric variable",
+        unconstrained("tr(S A S)", "V"),
+        hvp_by_hand,
+        "symmetrise=False gives V A + A V; the derivative of the unconstrained gradient "
+        "S A^T + A^T S along V is V A^T + A^T V (gradcheck: relative error 0.3)",
+    ),
+    (
+        "an unconstrained HVP of a symmetric variable, by gradcheck",
+        unconstrained("tr(S A S)", "V"),
+        derived(),
+        "symmetrise=False gives V A + A V, where V A^T + A^T V is right",
+    ),
+    (
+        "an unconstrained Kronecker form of a symmetric variable",
+        lambda: cli(
+            "hessian",
+            "tr(S A S)",
+            "--wrt",
+            "S",
+            "--shape",
+            "S=n,n,symmetric",
+            "--unconstrained",
+            "--check",
+        ),
+        derived(),
+        "--unconstrained gives A^T ⊗ eye(n) + eye(n) ⊗ A, which --check finds wrong (7e-2); "
+        "vec(V A^T + A^T V) is (A ⊗ eye(n) + eye(n) ⊗ A^T) vec(V)",
+    ),
+    (
+        "a zero Hessian by a non-square variable absent from the objective",
+        lambda: cli("hessian", "tr(X)", "--wrt", "Y", "--shape", "Y=3,4", "--check"),
+        derived("0 (eye(4) ⊗ eye(3))"),
+        "shape error 'in tr(V^T 0): it needs a square matrix; V^T 0 is 4×3' (an internal "
+        "expression) where the zero Hessian is expected; a square Y=3,3 works",
+    ),
+    (
+        "a zero HVP by a symbolic non-square variable",
+        api(lambda: matcalc.hessian("sum(A)", "X", shapes={"X": "m,n"}, direction="V")),
+        derived("0"),
+        "shape error 'in tr(V^T 0)' for a declared m×n variable the objective does not use",
+    ),
+    (
+        "a Hessian of a matrix objective",
+        lambda: cli("hessian", "X^T X", "--wrt", "X"),
+        refused(ErrorKind.SHAPE, "a Hessian is of a scalar objective"),
+        "the message speaks of the Jacobian d(X^T X)/dX having no matrix form, where a column "
+        "objective gets 'a Hessian is of a scalar objective'",
+    ),
+    (
+        "a Kronecker product in ASCII",
+        lambda: cli("hessian", "||A X - B||_F^2", "--wrt", "X", "--ascii"),
+        ascii_that_reads_back,
+        "--ascii prints ⊗ as \\u2297 and ∇ as \\u2207, which the parser cannot read; the plain "
+        "notation reads \\otimes",
+    ),
+    (
+        "kron(A, B)",
+        lambda: cli("diff", "sum(kron(A, B))", "--wrt", "A"),
+        refused(ErrorKind.NAME, "⊗"),
+        "NumPy's kron gets the list of known functions, with no hint to write A ⊗ B",
+    ),
+    (
+        "the notation summary",
+        lambda: cli("notation"),
+        printed("⊗", "vec("),
+        "matcalc notation lists neither ⊗ (nor its place in the precedence) nor vec",
+    ),
+    (
+        "an option Session.hessian does not take",
+        api(lambda: matcalc.Session().hessian("x^T A x", "x", foo=1)),
+        no_first_tag,
+        "the message lists first_tag, which a Session refuses, and not direction, which it takes",
+    ),
+    (
+        "an option hessian does not take",
+        api(lambda: matcalc.hessian("x^T A x", "x", foo=1)),
+        refused(ErrorKind.VALUE, "foo"),
+        "TypeError from Python's call, not a MatcalcError (matcalc.diff does the same)",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("run", "check"),
+    [
+        pytest.param(run, check, id=name, marks=pytest.mark.xfail(strict=True, reason=reason))
+        for name, run, check, reason in BUGS
+    ],
+)
+def test_known_second_order_bug(run: Callable[[], Any], check: Check) -> None:
+    start = time.perf_counter()
+    try:
+        outcome = run()
+    except TypeError as error:
+        pytest.fail(f"not a MatcalcError: {error}")
+    assert time.perf_counter() - start < SECONDS
+    check(outcome)
