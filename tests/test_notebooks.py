@@ -47,11 +47,12 @@ def shown(notebook: Any) -> list[list[str]]:
     return cells
 
 
-def test_there_are_three_notebooks() -> None:
+def test_there_are_four_notebooks() -> None:
     assert [path.name for path in NOTEBOOKS] == [
         "01-seed-walkthrough.ipynb",
         "02-formula-list.ipynb",
         "03-machine-learning-gallery.ipynb",
+        "04-second-order.ipynb",
     ]
 
 
@@ -118,3 +119,18 @@ def test_seed_walkthrough_follows_the_article_step_for_step() -> None:
     listed = [line for line in printed.splitlines() if line.startswith("(")]
     assert listed == SEED_STEPS
     assert printed.count("relative error below 1e-6: True") == 3
+
+
+def test_second_order_notebook_shows_its_results_checked() -> None:
+    """The stored notebook shows the closed forms the issue names, every numeric check True,
+    Newton's method converged and the conjugate-gradient step equal to a dense solve."""
+    stored = shown(nbformat.read(NOTEBOOKS[3], as_version=4))
+    printed = "\n".join(text for cell in stored for text in cell)
+    assert "d²f/dw² = X^T diag(y ⊙ (H1 ⊙ (1 - H1)) ⊙ y) X + lambda eye(n)" in printed
+    assert "d²f/dvec(X)² = 2 (eye(n) ⊗ A^T A)" in printed
+    assert "d²f/dx² = A + A^T" in printed
+    assert printed.count(": True") == 11
+    assert "False" not in printed
+    assert "|g| = 7.2e-09" in printed
+    assert "CG step agrees with the dense solve: True" in printed
+    assert "check: agrees with central differences" in printed
