@@ -108,11 +108,11 @@ def _blocks(named: Named, variable: Symbol, context: Context, tag: int) -> Itera
     """df/d(variable), then df/dH for each named value H it flows into, one block each and
     each in terms of the next."""
     blocks = [variable, *_downstream(named.where, variable)]
+    uses: dict[Expr, list[Use]] = {block: [] for block in blocks}
     owners: list[tuple[Symbol | None, Expr]] = [
-        (b.name, b.value) for b in named.where if b.name in blocks
+        (b.name, b.value) for b in named.where if b.name in uses
     ]
     owners.append((None, named.body))
-    uses: dict[Expr, list[Use]] = {block: [] for block in blocks}
     for owner, value in owners:
         for node, path in with_paths(value):
             if node in uses:
