@@ -22,6 +22,9 @@ _EXACT_BITS = int(MAX_EXACT_DIGITS / 0.30103)
 Dim = int | str
 """A dimension: a known size, or a symbolic name such as "m"."""
 
+_set = object.__setattr__
+"""Sets a field of a frozen node, once, as it is built."""
+
 
 class Expr:
     """Base of all nodes: structural equality, a hash computed once, generic traversal."""
@@ -35,18 +38,18 @@ class Expr:
     __match_args__: ClassVar[tuple[str, ...]] = ()
 
     def __post_init__(self) -> None:
-        fields = tuple(getattr(self, name) for name in self.__match_args__)
+        # every node is built here, many thousands of times in a derivation: no generators
+        fields = tuple([getattr(self, name) for name in self.__match_args__])
         kids = self._gathered(fields)
-        object.__setattr__(self, "_values", fields)
-        object.__setattr__(self, "_children", kids)
-        object.__setattr__(self, "_hash", hash((type(self).__name__, *fields)))
-        object.__setattr__(self, "_size", 1 + sum(child._size for child in kids))
-        pending = isinstance(self, Pending) or any(child._pending for child in kids)
-        object.__setattr__(self, "_pending", pending)
-
-    def _fields(self) -> tuple[Any, ...]:
-        """The values of the fields, in order, gathered once when the node is built."""
-        return self._values
+        size, pending = 1, False
+        for child in kids:
+            size += child._size
+            pending = pending or child._pending
+        _set(self, "_values", fields)
+        _set(self, "_children", kids)
+        _set(self, "_hash", hash((type(self).__name__, *fields)))
+        _set(self, "_size", size)
+        _set(self, "_pending", pending)
 
     def __hash__(self) -> int:
         return self._hash
@@ -57,7 +60,7 @@ class Expr:
         return (
             type(self) is type(other)
             and self._hash == other._hash
-            and self._fields() == other._fields()
+            and self._values == other._values
         )
 
     @property
@@ -76,22 +79,29 @@ class Expr:
 
     def _gathered(self, fields: tuple[Any, ...]) -> tuple[Expr, ...]:
         out: list[Expr] = []
+        operands = True  # every field an operand: the fields are the children
         for value in fields:
             if isinstance(value, Expr):
                 out.append(value)
-            elif isinstance(value, tuple) and value and isinstance(value[0], Expr):
-                out.extend(value)
-        return tuple(out)
+            else:
+                operands = False
+                if isinstance(value, tuple) and value and isinstance(value[0], Expr):
+                    out.extend(value)
+        return fields if operands else tuple(out)
 
     def rebuild(self, children: tuple[Expr, ...]) -> Expr:
         """The same node with new children (in the order of `children()`)."""
-        queue = list(children)
+        if self._values is self._children:  # every field an operand
+            return type(self)(*children)
         values: list[Any] = []
-        for value in self._fields():
+        taken = 0
+        for value in self._values:
             if isinstance(value, Expr):
-                values.append(queue.pop(0))
+                values.append(children[taken])
+                taken += 1
             elif isinstance(value, tuple) and value and isinstance(value[0], Expr):
-                values.append(tuple(queue.pop(0) for _ in value))
+                values.append(children[taken : taken + len(value)])
+                taken += len(value)
             else:
                 values.append(value)
         return type(self)(*values)
