@@ -22,7 +22,7 @@ from matcalc.errors import ErrorKind, MatcalcError
 from matcalc.expr import Expr, Func, Number, Pending, Power, Symbol
 from matcalc.rules import rule_for
 from matcalc.shapes import Shapes
-from matcalc.traversal import distinct, replace_nodes, symbol_names
+from matcalc.traversal import distinct, replace_nodes, symbol_names, with_children
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,9 +138,7 @@ def rebuilt(expr: Expr, after: Callable[[Expr, Expr], Expr | None]) -> Expr:
     put something else in the rebuilt node's place."""
     done: dict[Expr, Expr] = {}
     for node in distinct(expr):
-        kids = node.children()
-        new = tuple(done[kid] for kid in kids)
-        value = node if all(a is b for a, b in zip(new, kids, strict=True)) else node.rebuild(new)
+        value = with_children(node, tuple([done[kid] for kid in node.children()]))
         replaced = after(node, value)
         done[node] = value if replaced is None else replaced
     return done[expr]
@@ -301,10 +299,7 @@ def renamer(names: Mapping[Expr, Expr]) -> Callable[[Expr], Expr]:
                     within if isinstance(within, Symbol) else node.within,
                 )
             else:
-                kids = node.children()
-                new = tuple(rename(kid) for kid in kids)
-                same = all(a is b for a, b in zip(new, kids, strict=True))
-                found = node if same else node.rebuild(new)
+                found = with_children(node, tuple([rename(kid) for kid in node.children()]))
             done[node] = found
         return found
 

@@ -86,13 +86,19 @@ def replace_nodes(expr: Expr, replacement: Callable[[Expr], Expr | None]) -> Exp
             found = replacement(node)
             if found is None:
                 kids = node.children()
-                rebuilt = tuple(replaced(child) for child in kids)
-                unchanged = all(new is old for new, old in zip(rebuilt, kids, strict=True))
-                found = node if unchanged else node.rebuild(rebuilt)
+                found = with_children(node, tuple([replaced(child) for child in kids]))
             done[node] = found
         return found
 
     return replaced(expr)
+
+
+def with_children(node: Expr, kids: tuple[Expr, ...]) -> Expr:
+    """`node` with the children `kids`: `node` itself where each is the one it has."""
+    for new, old in zip(kids, node.children(), strict=True):
+        if new is not old:
+            return node.rebuild(kids)
+    return node
 
 
 def distinct(expr: Expr) -> list[Expr]:
