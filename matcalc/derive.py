@@ -390,7 +390,7 @@ def _name_repeats(
     named = renamer({node: binding.name for node, binding in found})
     bound = in_order([*(b for _, b in found), *(replace(b, value=named(b.value)) for b in where)])
     forward = [b.name for b in bound if b.derivative_of is None]
-    numbering = {old: Symbol(f"{prefix}{i}") for i, old in enumerate(forward, 1)}
+    numbering: dict[Expr, Expr] = {old: Symbol(f"{prefix}{i}") for i, old in enumerate(forward, 1)}
     numbers = renamer(numbering)
     # naming, then numbering, in one pass: a value named is never a symbol to number
     rename = renamer({**{node: numbers(b.name) for node, b in found}, **numbering})
