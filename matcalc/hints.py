@@ -65,6 +65,7 @@ SLIPS: Mapping[str, Slip] = {
     "hadamard": Slip("$1 ⊙ $2", ("X", "Y")),
     "divide": Slip("$1 ⊘ $2", ("X", "Y")),
     "outer": Slip("$1 $2^T", ("x", "y")),
+    "kron": Slip("$1 ⊗ $2", ("A", "B"), "the Kronecker product"),
     "square": Slip("$1.^2"),
     "identity": Slip("eye($1)", ("n",)),
 }
@@ -74,6 +75,7 @@ namespace, np.trace(X), is looked up here too)."""
 NUMPY_FUNCTIONS: Mapping[str, Slip] = {
     "inv": Slip("$1^{-1}"),
     "dot": Slip("$1 $2", ("X", "Y"), "the matrix product; x^T y for two vectors"),
+    "kron": Slip("$1 ⊗ $2", ("A", "B"), "the Kronecker product"),
 }
 """NumPy's functions that matcalc writes otherwise than SLIPS does, as np.linalg.inv(X)."""
 

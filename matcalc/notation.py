@@ -31,6 +31,8 @@ NOTATION: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("log of |det|", "logdet(X)", ()),
     ("identity, all ones", "eye(n) + ones(n, n)", ()),
     ("diagonal matrix of a vector", "diag(x)", ()),
+    ("Kronecker product", "A ⊗ B", (r"A \otimes B",)),
+    ("columns stacked (column-major)", "vec(X)", ()),
     ("quadratic form", "a^T G a", ("a'*G*a",)),
     ("broadcast a row, a column", "C + x^T + y", ()),
 )
@@ -42,7 +44,7 @@ Functions, applied to each entry:
 a single letter g(X), h(X) is any smooth function, whose derivative prints as g';
 --define "phi(x) = log(1 + exp(x))" adds one of your own.
 
-Precedence, loosest first: + -, unary -, ⊙ ⊘, products (juxtaposition, / c), postfix
+Precedence, loosest first: + -, unary -, ⊙ ⊘, ⊗, products (juxtaposition, / c), postfix
 (^T, ^{{∘k}}, ^k). A lower-case name directly followed by ( is a call: g(X); x (A x) is a product.
 
 Shapes: upper-case names are matrices, lower-case names column vectors, Greek names
@@ -52,7 +54,9 @@ once per name. --convention matrixcalculus reads a-g as scalars, h-z as vectors,
 
 Conventions: df/dX has the shape of X (denominator layout); --layout numerator gives its
 transpose. A column objective y gets its Jacobian. A variable used several times gets the sum
-over its uses. --latex reads the objective as LaTeX (\\|X\\|_F^2, \\operatorname{{tr}}, \\frac)."""
+over its uses. matcalc hessian gives second derivatives: a column's Hessian, ∇²f[V] with
+--direction V, or a matrix's Hessian of vec(X) as Kronecker products.
+--latex reads the objective as LaTeX (\\|X\\|_F^2, \\operatorname{{tr}}, \\frac)."""
 
 
 def notation_summary() -> str:

@@ -15,9 +15,9 @@ from dataclasses import replace
 
 from matcalc.declarations import NAME_FORMS, is_name
 from matcalc.derivation import Derivation, Options, Step
-from matcalc.derive import DEFAULT, ShapeSpec, derive, renamed_step
+from matcalc.derive import DEFAULT, ShapeSpec, check, derive, inferred, renamed_step
 from matcalc.errors import ErrorKind, MatcalcError
-from matcalc.expr import Expr, Func, MatMul, Symbol, Trace, Transpose, Vec
+from matcalc.expr import ZERO, Expr, Func, MatMul, Symbol, Trace, Transpose, Vec
 from matcalc.limits import deep_recursion
 from matcalc.parser import IDENTITY_NAMES, KNOWN_FUNCTIONS
 from matcalc.rules.second_order import KRONECKER_FORM as KRONECKER
@@ -32,6 +32,7 @@ from matcalc.traversal import preorder, symbol_names
 KRONECKER_FORM = KRONECKER.name
 THROUGH_GRADIENT = THROUGH.name
 NUMERATOR_LAYOUT = "numerator layout"
+SYMMETRIC_VARIABLE = "symmetric variable"
 
 
 @deep_recursion
@@ -45,26 +46,39 @@ def second_derivative(
     """d²f/dt² of a scalar t, the Hessian of a column x, ∇²f[V] in a direction V (of the
     variable's shape, declared so unless `shapes` declares it), or, for a matrix X and no
     direction, the Hessian of vec(X) as a sum of Kronecker products."""
-    gradient = derive(objective, wrt, shapes, replace(options, layout="denominator"))
-    if gradient.jacobian_of is not None:
+    check(options)
+    declared = inferred(objective, shapes, options.convention)
+    if declared.of(objective) != SCALAR:
         raise MatcalcError(
-            f"a Hessian is of a scalar objective, but {gradient.jacobian_of} is "
-            f"{show(gradient.shapes.of(gradient.jacobian_of))}",
+            f"a Hessian is of a scalar objective, but {objective} is "
+            f"{show(declared.of(objective))}",
             ErrorKind.SHAPE,
         )
+    symmetric = declared.symmetric
+    unconstrained = not options.symmetrise and _name(wrt) in symmetric
+    if unconstrained:  # the gradient as a function of every matrix, to differentiate again
+        shapes = Shapes(dict(declared.symbols), dict(declared.bindings), symmetric - {_name(wrt)})
+    gradient = derive(objective, wrt, shapes, replace(options, layout="denominator"))
     variable = gradient.wrt
     kind = gradient.shapes.symbols[variable.name]
     tags = [step.tag for step in gradient.steps if step.tag is not None]
     later = replace(options, first_tag=max(tags, default=options.first_tag - 1) + 1)
-    typed = _without(gradient.shapes, gradient.where)
     vectorised = direction is None and kind != SCALAR and kind[1] != 1
-    if direction is None and not vectorised:  # d²f/dt², or the Jacobian of df/dx
-        v = None
+    v = None
+    if direction is not None or vectorised:
+        typed = _without(gradient.shapes, gradient.where)
+        v = _direction(direction, variable, typed, symbol_names(gradient.objective))
+        if v.name in {b.name.name for b in gradient.where}:  # the gradient's H1 is not V
+            gradient = _renamed(gradient, (), avoid={v.name})
+    typed = _without(gradient.shapes, gradient.where)
+    if v is None:  # d²f/dt², or the Jacobian of df/dx
         second = derive(
             gradient.result, variable, typed, replace(later, layout="numerator"), gradient.where
         )
     else:
-        v = _direction(direction, variable, typed, symbol_names(gradient.objective))
+        typed.symbols[v.name] = kind
+        if variable.name in symmetric:  # directions among symmetric matrices
+            typed.symmetric = typed.symmetric | {v.name}
         second = derive(
             _inner(v, gradient.result, kind),
             variable,
@@ -76,11 +90,14 @@ def second_derivative(
     shapes_all = Shapes(
         {**gradient.shapes.symbols, **second.shapes.symbols},
         second.shapes.bindings,
-        second.shapes.symmetric,
+        second.shapes.symmetric | symmetric,
     )
     steps = [*gradient.steps, *(replace(step, order=2) for step in second.steps)]
     where = in_order([*second.where, *gradient.where])
     result = second.result
+    if unconstrained and (found := closed_form(result, shapes_all).expr) != result:
+        result = found
+        steps.append(Step(None, SYMMETRIC_VARIABLE, result, _SYMMETRIC, order=2))
     if vectorised:
         assert v is not None
         result = kronecker_form(inlined(result, _with(second.where, v)), v, second.shapes)
@@ -165,11 +182,17 @@ def _shared_functions(result: Expr, gradient: Expr, where: Sequence[Binding]) ->
     ]
 
 
+_SYMMETRIC = (
+    "the variable is symmetric: the unconstrained second derivative, worked out for every "
+    "matrix, is written with S^T = S at the symmetric point"
+)
 _NUMERATOR = "in numerator layout the Hessian-vector product is transposed, as the gradient is"
 
 
 def _inner(v: Symbol, gradient: Expr, kind: tuple[object, object]) -> Expr:
-    """⟨V, G⟩: v G for a scalar, v^T g for a column, tr(V^T G) for a matrix."""
+    """⟨V, G⟩: v G for a scalar, v^T g for a column, tr(V^T G) for a matrix (0 for G = 0)."""
+    if gradient == ZERO:
+        return ZERO
     if kind == SCALAR:
         return MatMul(v, gradient)
     if kind[1] == 1:
@@ -214,9 +237,6 @@ def _direction(
                 f"{variable.name}'s shape, {show(shape)}",
                 ErrorKind.SHAPE,
             )
-    typed.symbols[name] = shape
-    if variable.name in typed.symmetric:
-        typed.symmetric = typed.symmetric | {name}
     return Symbol(name)
 
 
@@ -232,12 +252,14 @@ def _with(where: Sequence[Binding], v: Symbol) -> tuple[Binding, ...]:
     return tuple(b for b in where if v.name in symbol_names(inlined(b.value, where)))
 
 
-def _renamed(gradient: Derivation, where: Sequence[Binding]) -> Derivation:
+def _renamed(
+    gradient: Derivation, where: Sequence[Binding], avoid: Iterable[str] = ()
+) -> Derivation:
     """The gradient's derivation with each named value called as the second part calls the same
-    value, and the others by names the second part does not use."""
+    value, and the others by names the second part does not use, nor `avoid`."""
     theirs = {value: name for name, value in written_values(where).items()}
     mine = written_values(gradient.where)
-    taken = {b.name.name for b in where} | set(gradient.shapes.symbols)
+    taken = {b.name.name for b in where} | set(gradient.shapes.symbols) | set(avoid)
     names: dict[Symbol, Symbol] = {}
     for binding in gradient.where:
         name = theirs.get(mine[binding.name])
@@ -263,6 +285,11 @@ def _renamed(gradient: Derivation, where: Sequence[Binding]) -> Derivation:
             for b in gradient.where
         ),
     )
+
+
+def _name(wrt: object) -> str:
+    """The variable's name as derive reads it (derive refuses what is not one)."""
+    return wrt.name if isinstance(wrt, Symbol) else str(wrt).strip()
 
 
 def _fresh(name: str, taken: set[str]) -> Symbol:

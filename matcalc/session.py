@@ -231,13 +231,19 @@ def _sympy_variable(wrt: Any, shapes: ShapeSpec | Shapes | None) -> tuple[str, A
     return name, {**(shapes or {}), name: declared[name]}
 
 
-def diff_options(options: Mapping[str, Any], caller: str) -> None:
-    """A clear error for an option `diff` does not take, before Python's TypeError: for the
-    entry points that pass their `options` on to it (`Session.diff`, `codegen`)."""
+def diff_options(
+    options: Mapping[str, Any],
+    caller: str,
+    of: Callable[..., Derivation] = diff,
+    but: tuple[str, ...] = (),
+) -> None:
+    """A clear error for an option `of` (`diff`) does not take, or that the caller keeps for
+    itself (`but`), before Python's TypeError: for the entry points that pass their `options`
+    on (`Session.diff`, `Session.hessian`, `codegen`)."""
     taken = [
         name
-        for name, parameter in inspect.signature(diff).parameters.items()
-        if parameter.kind is inspect.Parameter.KEYWORD_ONLY
+        for name, parameter in inspect.signature(of).parameters.items()
+        if parameter.kind is inspect.Parameter.KEYWORD_ONLY and name not in but
     ]
     if unknown := sorted(set(options) - set(taken)):
         raise MatcalcError(
@@ -256,12 +262,14 @@ class Session:
     def diff(self, expr: str, wrt: str, **options: Any) -> Derivation:
         """`diff` with the next free tag; `options` are diff's (shapes, layout, …), but for the
         first tag, which the session keeps (set `next_tag` to start elsewhere)."""
-        diff_options(options, "Session.diff")
+        known = {k: v for k, v in options.items() if k != "first_tag"}
+        diff_options(known, "Session.diff", but=("first_tag",))
         return self._numbered(diff, expr, wrt, options)
 
     def hessian(self, expr: str, wrt: str, **options: Any) -> Derivation:
         """`hessian` with the next free tag; `options` are hessian's, but for the first tag."""
-        diff_options({k: v for k, v in options.items() if k != "direction"}, "Session.hessian")
+        known = {k: v for k, v in options.items() if k != "first_tag"}
+        diff_options(known, "Session.hessian", hessian, but=("first_tag",))
         return self._numbered(hessian, expr, wrt, options)
 
     def _numbered(
