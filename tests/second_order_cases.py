@@ -24,27 +24,9 @@ class SecondCase(NamedTuple):
     domain: str = "any"
 
 
-class Known(NamedTuple):
-    """Known bugs: the reason for each case they break, and the exception they raise."""
-
-    reasons: dict[str, str]
-    raises: type[Exception]
-
-
-def rows(cases: list[tuple[str, SecondCase]], *known: Known) -> list[Any]:
-    """pytest params, those a `known` bug breaks marked as strict xfails raising its exception."""
-    return [
-        pytest.param(
-            case,
-            id=name,
-            marks=[
-                pytest.mark.xfail(strict=True, raises=bug.raises, reason=bug.reasons[name])
-                for bug in known
-                if name in bug.reasons
-            ],
-        )
-        for name, case in cases
-    ]
+def rows(cases: list[tuple[str, SecondCase]]) -> list[Any]:
+    """pytest params, each named by its case's id."""
+    return [pytest.param(case, id=name) for name, case in cases]
 
 
 SCALAR = [

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 from cases import written
 from conftest import well_conditioned
-from second_order_cases import ALL, NO_KRONECKER, Known, SecondCase, rows
+from second_order_cases import ALL, NO_KRONECKER, SecondCase, rows
 
 import matcalc
 from matcalc import Derivation, MatcalcError
@@ -32,8 +32,6 @@ extrapolation its error is of order h⁴ = 1e-12, and rounding about eps |f| / h
 TOLERANCE = 1e-6
 """Agreement asked of the two, relative to the larger: a result off by a factor, a transposed
 term or a missing term is off by far more (`test_a_wrong_result_fails_the_check`)."""
-
-BROKEN: tuple[Known, ...] = ()
 
 
 def hessian(case: SecondCase) -> Derivation:
@@ -120,7 +118,7 @@ def disagreement(d: Derivation, case: SecondCase, seed: int, **extra: Any) -> fl
     return apart / max(abs(numeric), abs(analytic), 1e-8)
 
 
-@pytest.mark.parametrize("case", rows(ALL, *BROKEN))
+@pytest.mark.parametrize("case", rows(ALL))
 def test_second_derivative_matches_mixed_differences(case: SecondCase) -> None:
     d = hessian(case)
     for seed in (0, 1):
@@ -145,9 +143,7 @@ KINDS = {
 }
 
 
-@pytest.mark.parametrize(
-    "name, case", ALL, ids=str
-)
+@pytest.mark.parametrize("name, case", ALL, ids=str)
 def test_kind(name: str, case: SecondCase) -> None:
     d = hessian(case)
     assert d.kind == KINDS[name.split("-")[0]]
@@ -162,7 +158,7 @@ def square(d: Derivation, env: dict[str, Any]) -> Any:
 MATRICES = [(n, c) for n, c in ALL if n.startswith(("column-", "kronecker-"))]
 
 
-@pytest.mark.parametrize("case", rows(MATRICES, *BROKEN))
+@pytest.mark.parametrize("case", rows(MATRICES))
 def test_hessian_matrix_is_symmetric(case: SecondCase) -> None:
     d = hessian(case)
     for seed in (0, 1):
@@ -171,7 +167,7 @@ def test_hessian_matrix_is_symmetric(case: SecondCase) -> None:
         assert np.allclose(h, h.T, rtol=1e-10, atol=1e-12), f"{d.result} is not symmetric"
 
 
-@pytest.mark.parametrize("case", rows(ALL, *BROKEN))
+@pytest.mark.parametrize("case", rows(ALL))
 def test_hessian_vector_products_are_symmetric(case: SecondCase) -> None:
     """⟨W, ∇²f[V]⟩ = ⟨V, ∇²f[W]⟩, for every kind of result."""
     d = hessian(case)
@@ -252,7 +248,7 @@ def test_a_wrong_second_derivative_fails_by_any_small_factor() -> None:
     assert disagreement(replace(d, result=scaled), case, 0) > TOLERANCE
 
 
-@pytest.mark.parametrize("case", rows(ALL, *BROKEN))
+@pytest.mark.parametrize("case", rows(ALL))
 def test_numerator_layout_is_the_transpose(case: SecondCase) -> None:
     """In numerator layout ∇²f[V] comes transposed; a Hessian, symmetric, is the same matrix."""
     d = hessian(case)

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pytest
 from second_order_cases import ALL, SecondCase
-from test_hessian import BROKEN, TOLERANCE, disagreement
+from test_hessian import TOLERANCE, disagreement
 from test_hessian import hessian as table_hessian
 from test_katex import math_of, render
 
@@ -290,9 +290,8 @@ def test_katex_renders_every_second_order_string() -> None:
 
 
 def _table() -> list[tuple[str, SecondCase]]:
-    """The shared second-order table, less the cases a known bug breaks."""
-    broken = {name for bug in BROKEN for name in bug.reasons}
-    return [(name, case) for name, case in ALL if name not in broken]
+    """The shared second-order table."""
+    return list(ALL)
 
 
 def _checked(case: SecondCase) -> Derivation:
