@@ -289,11 +289,6 @@ def test_katex_renders_every_second_order_string() -> None:
     assert not failures, "\n".join(f"{f['error']}\n    {f['tex']}" for f in failures[:10])
 
 
-def _table() -> list[tuple[str, SecondCase]]:
-    """The shared second-order table."""
-    return list(ALL)
-
-
 def _checked(case: SecondCase) -> Derivation:
     derivation = table_hessian(case)
     for seed in (0, 1):
@@ -301,7 +296,7 @@ def _checked(case: SecondCase) -> Derivation:
     return derivation
 
 
-@pytest.mark.parametrize("case", [pytest.param(case, id=name) for name, case in _table()])
+@pytest.mark.parametrize("case", [pytest.param(case, id=name) for name, case in ALL])
 def test_every_case_of_the_table_displays_in_latex_html_and_json(case: SecondCase) -> None:
     derivation = _checked(case)
     out = derivation.latex()
@@ -320,7 +315,7 @@ def test_every_case_of_the_table_displays_in_latex_html_and_json(case: SecondCas
 
 def test_katex_renders_the_whole_table() -> None:
     pieces: list[tuple[str, bool]] = []
-    for _, case in _table():
+    for _, case in ALL:
         derivation = table_hessian(case)
         pieces += math_of(derivation.latex(proofs=True))
         found = derivation.to_dict()
