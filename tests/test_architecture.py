@@ -200,7 +200,8 @@ def test_an_upward_import_is_found_wherever_it_runs(
 
 
 def test_cli_imports_only_the_public_api() -> None:
-    assert {target for _, target in _imports(_source("cli"))} == {"matcalc"}
+    assert {target for _, target in _imports(_source("cli"))} == {"matcalc", "cli_check"}
+    assert {target for _, target in _imports(_source("cli_check"))} == {"matcalc"}
 
 
 def _modules_after(expression: str) -> set[str]:

@@ -576,7 +576,7 @@ def test_notation_command(capsys: Any) -> None:
 
 
 def test_a_check_that_cannot_be_computed_is_valid_json_and_says_why() -> None:
-    from matcalc.cli import NOT_REAL, Check
+    from matcalc.cli_check import NOT_REAL, Check
 
     found = Check(float("nan"), "[0.5, 1.5]")
     assert not found.agrees and "DISAGREES" not in found.sentence()
