@@ -15,7 +15,16 @@ from dataclasses import replace
 
 from matcalc.declarations import NAME_FORMS, is_name
 from matcalc.derivation import Derivation, Options, Step
-from matcalc.derive import DEFAULT, ShapeSpec, check, derive, inferred, renamed_step
+from matcalc.derive import (
+    DEFAULT,
+    NUMERATOR_LAYOUT,
+    SYMMETRIC_VARIABLE,
+    ShapeSpec,
+    check,
+    derive,
+    inferred,
+    renamed_step,
+)
 from matcalc.errors import ErrorKind, MatcalcError
 from matcalc.expr import ZERO, Expr, Func, MatMul, Symbol, Trace, Transpose, Vec
 from matcalc.limits import deep_recursion
@@ -31,8 +40,6 @@ from matcalc.traversal import preorder, symbol_names
 
 KRONECKER_FORM = KRONECKER.name
 THROUGH_GRADIENT = THROUGH.name
-NUMERATOR_LAYOUT = "numerator layout"
-SYMMETRIC_VARIABLE = "symmetric variable"
 
 
 @deep_recursion
@@ -77,7 +84,7 @@ def second_derivative(
         )
     else:
         typed.symbols[v.name] = kind
-        if variable.name in symmetric:  # directions among symmetric matrices
+        if variable.name in symmetric and not unconstrained:  # among symmetric matrices
             typed.symmetric = typed.symmetric | {v.name}
         second = derive(
             _inner(v, gradient.result, kind),
@@ -95,17 +102,15 @@ def second_derivative(
     steps = [*gradient.steps, *(replace(step, order=2) for step in second.steps)]
     where = in_order([*second.where, *gradient.where])
     result = second.result
-    if unconstrained and (found := closed_form(result, shapes_all).expr) != result:
-        result = found
-        steps.append(Step(None, SYMMETRIC_VARIABLE, result, _SYMMETRIC, order=2))
+    if unconstrained:
+        result = _rewritten(steps, result, shapes_all, SYMMETRIC_VARIABLE, _SYMMETRIC)
     if vectorised:
         assert v is not None
-        result = kronecker_form(inlined(result, _with(second.where, v)), v, second.shapes)
+        result = kronecker_form(inlined(result, _with(second.where, v)), v, shapes_all)
         steps.append(Step(None, KRONECKER_FORM, MatMul(result, Vec(v)), KRONECKER.wording, order=2))
     elif v is not None and options.layout == "numerator":
-        result = closed_form(Transpose(result), shapes_all).expr
-        steps.append(Step(None, NUMERATOR_LAYOUT, result, _NUMERATOR, order=2))
-    elif kind[1] == 1 and kind != SCALAR:
+        result = _rewritten(steps, Transpose(result), shapes_all, NUMERATOR_LAYOUT, _NUMERATOR)
+    elif v is None and kind[1] == 1 and kind != SCALAR:
         result, where = _through_gradient(result, gradient, where, shapes_all, steps)
     if v is not None:
         inner = _inner(v, gradient.result, kind)
@@ -114,23 +119,30 @@ def second_derivative(
     else:
         inner = MatMul(Transpose(second.cotangent or variable), gradient.result)
     return Derivation(
-        gradient.objective,
-        variable,
-        shapes_all,
-        tuple(steps),
-        result,
-        options.layout,
-        None,
-        None,
-        second.cotangent,
-        gradient.functions,
-        where,
-        gradient.notes,
-        gradient,
-        v,
-        inner,
-        vectorised,
+        objective=gradient.objective,
+        wrt=variable,
+        shapes=shapes_all,
+        steps=tuple(steps),
+        result=result,
+        layout=options.layout,
+        cotangent=second.cotangent,
+        functions=gradient.functions,
+        where=where,
+        notes=gradient.notes,
+        gradient=gradient,
+        direction=v,
+        second_objective=inner,
+        vectorised=vectorised,
     )
+
+
+def _rewritten(steps: list[Step], expr: Expr, shapes: Shapes, rule: str, wording: str) -> Expr:
+    """The closed form of `expr`, recorded as a second-order step where it differs from the
+    last step's."""
+    result = closed_form(expr, shapes).expr
+    if result != steps[-1].expression:
+        steps.append(Step(None, rule, result, wording, order=2))
+    return result
 
 
 def _through_gradient(
@@ -157,7 +169,7 @@ def _through_gradient(
         steps.append(Step(None, THROUGH_GRADIENT, result, wording, order=2))
     shared = _shared_functions(result, gradient.result, where)
     if shared:
-        names: dict[Expr, Expr] = {}
+        names: dict[Expr, Symbol] = {}
         for value in shared:
             fresh = _fresh(prefix, taken)
             taken.add(fresh.name)
@@ -165,7 +177,12 @@ def _through_gradient(
             names[value] = fresh
         rename = renamer(names)
         result = rename(result)
-        where = in_order([*where, *(Binding(_symbol(n), v) for v, n in names.items())])
+        where = in_order(
+            [
+                *(replace(b, value=rename(b.value)) for b in where),
+                *(Binding(n, v) for v, n in names.items()),
+            ]
+        )
         steps[-1] = replace(steps[-1], expression=rename(steps[-1].expression))
     return result, where
 
@@ -296,8 +313,3 @@ def _fresh(name: str, taken: set[str]) -> Symbol:
     """The name's letters with the first number that is not taken."""
     stem = name.rstrip("0123456789")
     return Symbol(next(f"{stem}{i}" for i in range(1, 10_000) if f"{stem}{i}" not in taken))
-
-
-def _symbol(expr: Expr) -> Symbol:
-    assert isinstance(expr, Symbol), expr
-    return expr

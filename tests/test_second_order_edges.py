@@ -96,7 +96,7 @@ CASES: list[tuple[str, Callable[[], Any], Check, str | None]] = [
         None,
     ),
     (
-        "an unconstrained Kronecker form of a symmetric variable",
+        "an unconstrained Kronecker form of a symmetric variable (V^T: none)",
         lambda: cli(
             "hessian",
             "tr(S A S)",
@@ -107,7 +107,7 @@ CASES: list[tuple[str, Callable[[], Any], Check, str | None]] = [
             "--unconstrained",
             "--check",
         ),
-        derived(),
+        refused(ErrorKind.NOT_DIFFERENTIABLE, "commutation matrix"),
         None,
     ),
     (
@@ -150,6 +150,24 @@ CASES: list[tuple[str, Callable[[], Any], Check, str | None]] = [
         "an option Session.hessian does not take",
         api(lambda: matcalc.Session().hessian("x^T A x", "x", foo=1)),
         no_first_tag,
+        None,
+    ),
+    (
+        "a row variable's Hessian, with no eye(1) factor",
+        api(lambda: matcalc.hessian("x A x^T", "x", shapes={"x": (1, "n")})),
+        derived("A^T + A"),
+        None,
+    ),
+    (
+        "a 1×1 factor holding V, which matcalc does not turn",
+        api(lambda: matcalc.hessian("(a^T X b)^2", "X")),
+        refused(ErrorKind.NOT_DIFFERENTIABLE, "cannot write", "--direction"),
+        None,
+    ),
+    (
+        "a column's HVP in numerator layout, the transpose of the denominator one",
+        api(lambda: matcalc.hessian("||x||_2", "x", direction="v", layout="numerator")),
+        derived("v^T / ||x||_2 - v^T x x^T / (||x||_2)^3"),
         None,
     ),
     (

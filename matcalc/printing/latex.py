@@ -50,7 +50,7 @@ from matcalc.printing import (
     sum_parts,
 )
 from matcalc.printing.text import second_order_head, text
-from matcalc.second_order import KRONECKER_FORM
+from matcalc.rules.second_order import KRONECKER_FORM
 from matcalc.shapes import SCALAR
 
 if TYPE_CHECKING:
@@ -249,9 +249,10 @@ def derivation_latex(derivation: Derivation, *, proofs: bool = False) -> str:
         if step.tag is not None
     ]
     notes += [
-        f"{KRONECKER_FORM.capitalize()}: {_kronecker_sentence(derivation, step.justification)}."
+        f"{KRONECKER_FORM.name.capitalize()}: "
+        f"{_kronecker_sentence(derivation, step.justification)}."
         for step in derivation.steps
-        if step.rule == KRONECKER_FORM
+        if step.rule == KRONECKER_FORM.name
     ]
     notes += [f"Note: {assumption.sentence(_inline)}." for assumption in derivation.assumptions]
     if derivation.citation:
@@ -274,7 +275,7 @@ def _step_lines(derivation: Derivation, steps: list[Step]) -> list[str]:
         f = "f_2" if step.order == 2 else "f"
         tag = rf" \tag{{{step.tag}}}" if step.tag is not None else ""
         head = ""
-        if step.rule == KRONECKER_FORM:
+        if step.rule == KRONECKER_FORM.name:
             head = rf"\operatorname{{vec}}\left({_hvp(derivation)}\right) "
         elif (step.block or derivation.wrt) != block:
             block = step.block or derivation.wrt

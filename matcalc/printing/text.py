@@ -41,8 +41,12 @@ from matcalc.printing import (
     power_base_needs_parentheses,
     sum_parts,
 )
-from matcalc.rules.second_order import HESSIAN, HESSIAN_VECTOR_PRODUCT, SECOND_DERIVATIVE
-from matcalc.second_order import KRONECKER_FORM
+from matcalc.rules.second_order import (
+    HESSIAN,
+    HESSIAN_VECTOR_PRODUCT,
+    KRONECKER_FORM,
+    SECOND_DERIVATIVE,
+)
 from matcalc.shapes import show
 
 if TYPE_CHECKING:
@@ -158,7 +162,7 @@ def derivation_text(derivation: Derivation, *, proofs: bool = False) -> str:
         if step.order != order:
             order = step.order
             lines += ["", *second_order_head(derivation, text)]
-        elif step.rule == KRONECKER_FORM:
+        elif step.rule == KRONECKER_FORM.name:
             lines += ["", f"vec(∇²f[{derivation.direction}])"]
         elif (step.block or derivation.wrt) != block:
             block = step.block or derivation.wrt

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from matcalc.errors import ErrorKind, MatcalcError
 from matcalc.expr import ZERO, Add, Expr, Identity, Kron, MatMul, Symbol, Transpose
-from matcalc.shapes import Shapes
+from matcalc.shapes import SCALAR, Shapes
 from matcalc.simplify.closed import closed_form
 from matcalc.simplify.factor import factor, sum_of, term_expr
 from matcalc.simplify.simplifier import Simplifier, TooManyTerms
@@ -26,9 +26,11 @@ def kronecker_form(hvp: Expr, direction: Symbol, shapes: Shapes) -> Expr:
     for term in terms:
         left, right = _around(term, direction, hvp)
         right_t = closed_form(Transpose(product(right)), shapes).expr if right else Identity(cols)
-        left_term = Term(term.coefficient, term.scalars, left or (Identity(rows),))
+        # nothing multiplies a row V from the left but scalars: R^T ⊗ c is c R^T
+        alone = () if rows == 1 else (Identity(rows),)
+        left_term = Term(term.coefficient, term.scalars, left or alone)
         groups.setdefault(right_t, []).append(left_term)
-    parts = [_kron(right_t, lefts) for right_t, lefts in groups.items()]
+    parts = [_kron(right_t, lefts, shapes) for right_t, lefts in groups.items()]
     if not parts:  # f is linear in X: the zero matrix, mn×mn
         return MatMul(ZERO, Kron(Identity(cols), Identity(rows)))
     return parts[0] if len(parts) == 1 else Add(tuple(parts))
@@ -54,12 +56,16 @@ def _holds(expr: Expr, direction: Symbol) -> bool:
     return direction.name in symbol_names(expr)
 
 
-def _kron(right_t: Expr, lefts: list[Term]) -> Expr:
+def _kron(right_t: Expr, lefts: list[Term], shapes: Shapes) -> Expr:
     """Σ c L ⊗-multiplied by R^T, the common number outside: `2 (eye(n) ⊗ A^T A)`; the left
-    factors a term and then its transposes, `A + A^T`."""
+    factors a term and then its transposes, `A + A^T`. For a row variable L is 1×1, and
+    R^T ⊗ L is L R^T."""
     outside, _ = factor(lefts)
     ordered = sorted(lefts, key=_transposes)
     inner = sum_of([t.scaled(1 / outside.coefficient) for t in ordered])
+    if shapes.of(inner) == SCALAR:
+        scaled = term_expr(Term(outside.coefficient, (), (inner,)))
+        return closed_form(MatMul(scaled, right_t), shapes).expr
     return term_expr(Term(outside.coefficient, (), (Kron(right_t, inner),)))
 
 
@@ -69,7 +75,7 @@ def _transposes(term: Term) -> int:
 
 def _none(hvp: Expr, direction: Symbol, why: str) -> MatcalcError:
     return MatcalcError(
-        f"the Hessian of vec has no form as a sum of Kronecker products here: in "
+        f"matcalc cannot write the Hessian of vec as a sum of Kronecker products here: in "
         f"∇²f[{direction}] = {hvp}, {why}; ask for the Hessian-vector product instead, with "
         f'--direction {direction} (direction="{direction}")',
         ErrorKind.NOT_DIFFERENTIABLE,
