@@ -194,10 +194,13 @@ class Derivation:
                     f"{shape}, {size}"
                 )
             case "Hessian of vec":
+                among = ""
+                if self.direction is not None and self.direction.name in self.shapes.symmetric:
+                    among = f" for symmetric V, as {name} is symmetric"
                 return (
                     f"{self.result_name} is the Hessian of vec({name}), {size}, where vec "
                     f"stacks the columns of {name} (column-major): vec(∇²f[V]) is "
-                    f"{self.result_name} vec(V)"
+                    f"{self.result_name} vec(V){among}"
                 )
         if self.jacobian_of is not None:
             per = "a row" if self.layout == "numerator" else "a column"

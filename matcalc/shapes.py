@@ -60,13 +60,22 @@ def show(shape: Shape) -> str:
 
 
 def show_dim(dim: Dim) -> str:
-    """A dimension as written: `m·n` is `mn` when each factor is one letter or a size first."""
+    """A dimension as written: `m·n` is `mn` when each factor is one letter or a size first,
+    `n·n` is `n²`."""
     if isinstance(dim, int) or PRODUCT_SIGN not in dim:
         return str(dim)
     factors = dim.split(PRODUCT_SIGN)
+    powers = [f + _power(factors.count(f)) for f in dict.fromkeys(factors)]
     if all(len(f) == 1 or f.isdigit() for f in factors):
-        return "".join(factors)
-    return dim
+        return "".join(powers)
+    return PRODUCT_SIGN.join(powers)
+
+
+def _power(count: int) -> str:
+    return str(count).translate(_SUPERSCRIPTS) if count > 1 else ""
+
+
+_SUPERSCRIPTS = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 
 def is_scalar(shape: Shape) -> bool:
