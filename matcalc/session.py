@@ -39,6 +39,7 @@ def diff(
     functions: Mapping[str, str | Definition] | None = None,
     first_tag: int = 1,
     notation: str = "auto",
+    **unknown: Any,
 ) -> Derivation:
     """Differentiate the scalar objective `expr` with respect to the variable `wrt`.
 
@@ -51,6 +52,7 @@ def diff(
     does so where the text is unambiguously LaTeX. `expr` may also be a SymPy matrix
     expression, whose symbols bring their shapes, and `wrt` one of its symbols.
     """
+    diff_options(unknown, "diff")
     problem = _problem(
         expr,
         wrt,
@@ -75,6 +77,7 @@ def hessian(
     functions: Mapping[str, str | Definition] | None = None,
     first_tag: int = 1,
     notation: str = "auto",
+    **unknown: Any,
 ) -> Derivation:
     """The second derivative of the scalar objective `expr` by `wrt`, with diff's options.
 
@@ -84,6 +87,7 @@ def hessian(
     of Kronecker products, or a MatcalcError where it has no such form. The derivation shows
     the gradient's steps, then those of the gradient of ⟨V, df/dX⟩, tags running on.
     """
+    diff_options(unknown, "hessian", hessian)
     problem = _problem(
         expr,
         wrt,
