@@ -17,9 +17,9 @@ from matcalc.expr import Expr
 from matcalc.limits import deep_recursion
 from matcalc.parser import parse
 from matcalc.printing.ascii import to_ascii
-from matcalc.printing.latex import document as latex_document
 from matcalc.printing.latex import latex as _latex
-from matcalc.printing.latex import proof_latex
+from matcalc.printing.latex_derivation import document as latex_document
+from matcalc.printing.latex_derivation import proof_latex
 from matcalc.rules import RULES, Rule, statement
 from matcalc.rules.second_order import SECOND_ORDER, SecondOrderRule
 from matcalc.session import Session, diff, hessian

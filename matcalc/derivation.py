@@ -229,7 +229,7 @@ class Derivation:
     def latex(self, *, proofs: bool = False, standalone: bool = False) -> str:
         """An align* with a tag per step and the seed's sentences; `proofs` appends each rule's
         proof, `standalone` makes a complete LaTeX document."""
-        from matcalc.printing.latex import derivation_latex, document
+        from matcalc.printing.latex_derivation import derivation_latex, document
 
         body = derivation_latex(self, proofs=proofs)
         return document(body) if standalone else body

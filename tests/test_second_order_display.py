@@ -17,7 +17,7 @@ from test_hessian import hessian as table_hessian
 from test_katex import math_of, render
 
 from matcalc import Derivation, diff, evaluate, hessian, latex, parse_latex
-from matcalc.printing.latex import result_name_latex
+from matcalc.printing.latex_derivation import result_name_latex
 from matcalc.printing.text import text
 
 SIZES = (3, 4, 5, 6)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from html import escape
 from typing import TYPE_CHECKING
 
-from matcalc.printing.latex import proof_latex
+from matcalc.printing.latex_derivation import proof_latex
 
 if TYPE_CHECKING:
     from matcalc.derivation import Derivation

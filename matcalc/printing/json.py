@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from matcalc.printing.latex import latex, result_name_latex
+from matcalc.printing.latex import latex
+from matcalc.printing.latex_derivation import result_name_latex
 from matcalc.printing.text import text
 
 if TYPE_CHECKING:
