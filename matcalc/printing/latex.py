@@ -1,11 +1,12 @@
-"""LaTeX in the seed's notation: \\frac{df}{dW}, \\cdot, \\odot, ^T, \\Vert G\\Vert_F^2."""
+"""Expressions as LaTeX in the seed's notation: \\cdot, \\odot, \\otimes, ^T, \\Vert G\\Vert_F^2
+(printing/latex_derivation.py sets them into derivations)."""
 
 from __future__ import annotations
 
 import re
 import unicodedata
 from functools import lru_cache
-from typing import TYPE_CHECKING, assert_never
+from typing import assert_never
 
 from matcalc.declarations import GREEK
 from matcalc.expr import (
@@ -47,9 +48,6 @@ from matcalc.printing import (
     power_base_needs_parentheses,
     sum_parts,
 )
-
-if TYPE_CHECKING:
-    pass
 
 
 def _greek_command(letter: str) -> str:
