@@ -33,6 +33,7 @@ from matcalc.sharing import (
     repeated_values,
 )
 from matcalc.simplify import closed_form, linear_map
+from matcalc.simplify.simplifier import Memo
 from matcalc.traversal import distinct
 
 ShapeSpec = Mapping[str, Sequence[int | str] | str]
@@ -93,11 +94,12 @@ def derive(
         typed = infer(objective, declared, symmetric=typed.symmetric)
     templates = derivative_templates(options.definitions)
     named = named_values(objective, variable, typed, templates)
-    accumulated = accumulate(named, variable, options.first_tag, templates)
+    memo: Memo = {}  # the blocks' closed forms and the result's share their work
+    accumulated = accumulate(named, variable, options.first_tag, templates, memo)
     shapes = accumulated.shapes
     steps = list(accumulated.steps)
     values: dict[Expr, Expr] = {b.name: b.value for b in named.where}
-    result = _simplified(steps, named.written_out(steps[-1].expression), shapes, values)
+    result = _simplified(steps, named.written_out(steps[-1].expression), shapes, values, memo)
     citation = None
     if cotangent is not None:  # the Jacobian is read off u, which the kept derivatives hold
         transposed = linear_map(inlined(result, accumulated.derivatives), cotangent, shapes)
@@ -301,10 +303,12 @@ def inferred(
     return infer(objective, declared, locate, symmetric, convention)
 
 
-def _simplified(steps: list[Step], last: Expr, shapes: Shapes, values: Mapping[Expr, Expr]) -> Expr:
+def _simplified(
+    steps: list[Step], last: Expr, shapes: Shapes, values: Mapping[Expr, Expr], memo: Memo
+) -> Expr:
     """The closed form of the last step, recorded as a step of its own when it differs; the
     step says which simplifications it made (identities may look through the named `values`)."""
-    closed = closed_form(last, shapes, values)
+    closed = closed_form(last, shapes, values, memo)
     if closed.expr != steps[-1].expression:
         steps.append(Step(None, SIMPLIFICATION, closed.expr, closed.sentence))
     return closed.expr

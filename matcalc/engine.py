@@ -26,6 +26,7 @@ from matcalc.sharing import (
     substituted,
 )
 from matcalc.simplify import closed_form, lift_sign, signs_out
+from matcalc.simplify.simplifier import Memo
 from matcalc.traversal import preorder, replace_at, symbol_names, with_paths
 
 KEPT = 24
@@ -51,10 +52,11 @@ class Accumulated:
 
 
 def accumulate(
-    named: Named, variable: Symbol, tag: int, defined: Mapping[str, Expr]
+    named: Named, variable: Symbol, tag: int, defined: Mapping[str, Expr], memo: Memo | None = None
 ) -> Accumulated:
     """The blocks' steps for df/d(variable), then, where there are several blocks, the step
-    that puts them back together; `defined` holds the derivatives of the user's functions."""
+    that puts them back together; `defined` holds the derivatives of the user's functions, and
+    `memo` keeps what the closed forms of the blocks work out, for the result's closed form."""
     shapes = named.shapes
     steps = _bounded(_blocks(named, variable, Context(shapes, defined), tag))
     ends = {step.block or variable: step.expression for step in steps}
@@ -63,7 +65,7 @@ def accumulate(
     blocks = list(ends)
     shapes = Shapes(dict(shapes.symbols), shapes.bindings, shapes.symmetric)
     references = _references(ends)
-    together, derivatives = _put_back(blocks, ends, references, named, shapes)
+    together, derivatives = _put_back(blocks, ends, references, named, shapes, memo)
     wording = (
         "we've put each derivative with respect to a named value, worked out above, back "
         "where it is used, from the last to the first"
@@ -139,6 +141,7 @@ def _put_back(
     references: Counter[Expr],
     named: Named,
     shapes: Shapes,
+    memo: Memo | None,
 ) -> tuple[Expr, tuple[Binding, ...]]:
     """The first block's expression with each df/dH replaced by H's own block, last first; a
     block written out more than once keeps a name, which joins `shapes`, where it is not
@@ -149,7 +152,7 @@ def _put_back(
     for block in reversed(blocks):
         value = _referenced(ends[block], done)
         if references[block] > 1:  # written out again in closed form, or kept by a name
-            value = closed_form(named.written_out(value), shapes).expr
+            value = closed_form(named.written_out(value), shapes, memo=memo).expr
             if value.size * (references[block] - 1) > KEPT:
                 name = Symbol(f"{prefix}{len(kept) + 1}")
                 kept.append(Binding(name, value, block))

@@ -12,7 +12,7 @@ from matcalc.expr import Expr
 from matcalc.shapes import Shapes
 from matcalc.simplify.factor import factored, sum_of
 from matcalc.simplify.rewrites import REWRITES, sentence
-from matcalc.simplify.simplifier import Simplifier, TooManyTerms
+from matcalc.simplify.simplifier import Memo, Simplifier, TooManyTerms
 from matcalc.simplify.terms import Term
 
 NONE: Mapping[Expr, Expr] = MappingProxyType({})
@@ -40,10 +40,13 @@ class ClosedForm:
         return sentence(counts, self.expanded)
 
 
-def closed_form(expr: Expr, shapes: Shapes, values: Mapping[Expr, Expr] = NONE) -> ClosedForm:
+def closed_form(
+    expr: Expr, shapes: Shapes, values: Mapping[Expr, Expr] = NONE, memo: Memo | None = None
+) -> ClosedForm:
     """The expanded, collected closed form of `expr`, or a factored one past MAX_TERMS terms;
-    `values` holds the values of the names `expr` uses, which identities may look through."""
-    simplifier, terms = _bounded_terms(expr, shapes, values)
+    `values` holds the values of the names `expr` uses, which identities may look through, and
+    `memo` what earlier closed forms of the same shapes worked out."""
+    simplifier, terms = _bounded_terms(expr, shapes, values, memo)
     result = sum_of(terms) if simplifier.expand else factored(terms)
     applied = simplifier.applied if result != expr else Counter[str]()
     names = tuple(r.name for r in REWRITES if applied[r.name])
@@ -57,7 +60,7 @@ def factored_form(expr: Expr, shapes: Shapes) -> Expr:
 
 
 def _bounded_terms(
-    expr: Expr, shapes: Shapes, values: Mapping[Expr, Expr] = NONE
+    expr: Expr, shapes: Shapes, values: Mapping[Expr, Expr] = NONE, memo: Memo | None = None
 ) -> tuple[Simplifier, list[Term]]:
     """`expr` as collected terms, by a simplifier that multiplied out its products of sums if
     that gives at most MAX_TERMS terms."""
@@ -66,8 +69,8 @@ def _bounded_terms(
         return values.get(name, name)
 
     try:
-        simplifier = Simplifier(shapes, expand=True, look=look)
+        simplifier = Simplifier(shapes, expand=True, look=look, memo=memo)
         return simplifier, simplifier.terms(expr)
     except TooManyTerms:
-        simplifier = Simplifier(shapes, expand=False, look=look)
+        simplifier = Simplifier(shapes, expand=False, look=look, memo=memo)
         return simplifier, simplifier.terms(expr)

@@ -65,17 +65,37 @@ class TooManyTerms(Exception):
     """Expanding would pass MAX_TERMS terms."""
 
 
+Memo = dict[tuple[Expr, bool], tuple[tuple[Term, ...], tuple[tuple[str, int], ...]]]
+"""Expressions already expanded, by whether products were multiplied out: their terms and the
+rewrites counted on the way, for simplifiers of the same shapes to share (the closed forms of
+one derivation write the same values many times)."""
+
+SMALL = 2
+"""Expressions of fewer nodes are expanded again rather than looked up in the memo."""
+
+
 class Simplifier:
     """Expands with `expand`, and gives up past MAX_TERMS terms; without it, a product keeps
     an operand that is a sum whole, so the number of terms cannot grow by multiplying.
     `applied` counts the rewrites that changed the expression (a part that comes out as it
-    went in counts none)."""
+    went in counts none). `memo` holds what simplifiers of the same shapes worked out before;
+    an expansion that looked through a named value (a sigmoid's) is not kept, since another
+    simplifier may look elsewhere."""
 
-    def __init__(self, shapes: Shapes, *, expand: bool, look: Look = lambda expr: expr):
+    def __init__(
+        self,
+        shapes: Shapes,
+        *,
+        expand: bool,
+        look: Look = lambda expr: expr,
+        memo: Memo | None = None,
+    ):
         self.shapes = shapes
         self.expand = expand
         self.look = look
         self.applied: Counter[str] = Counter()
+        self.memo: Memo = {} if memo is None else memo
+        self._looks = 0
 
     def _did(self, rewrite: str, times: int = 1) -> None:
         assert rewrite in REWRITE_NAMES, rewrite
@@ -83,7 +103,11 @@ class Simplifier:
 
     def _probe(self) -> Simplifier:
         """A simplifier like this one for trying something out, whose rewrites do not count."""
-        return Simplifier(self.shapes, expand=self.expand, look=self.look)
+        return Simplifier(self.shapes, expand=self.expand, look=self.look, memo=self.memo)
+
+    def _look(self, expr: Expr) -> Expr:
+        self._looks += 1
+        return self.look(expr)
 
     def closed(self, expr: Expr) -> Expr:
         """`expr` in closed form; rewrites inside it count only if it comes out changed."""
@@ -106,8 +130,34 @@ class Simplifier:
         return result.terms
 
     def _expand(self, expr: Expr) -> list[Term]:
+        """`expr` as terms, as the memo has them (its rewrites counted again) or worked out."""
+        if expr._size < SMALL:  # quicker worked out than looked up
+            return self._expanded(expr)
+        key = (expr, self.expand)
+        known = self.memo.get(key)
+        if known is not None:
+            terms, counted = known
+            for rewrite, times in counted:
+                self.applied[rewrite] += times
+            return list(terms)
+        before, looks = dict(self.applied), self._looks
+        result = self._expanded(expr)
+        if self._looks == looks:
+            counted = () if self.applied == before else self._since(before)
+            self.memo[key] = (tuple(result), counted)
+        return result
+
+    def _since(self, before: dict[str, int]) -> tuple[tuple[str, int], ...]:
+        """The rewrites counted since `before`, with how many times."""
+        return tuple(
+            (rewrite, times - before.get(rewrite, 0))
+            for rewrite, times in self.applied.items()
+            if times != before.get(rewrite, 0)
+        )
+
+    def _expanded(self, expr: Expr) -> list[Term]:
         match expr:
-            case Hadamard() | HadamardDiv() if shorter := sigmoid_form(expr, self.look):
+            case Hadamard() | HadamardDiv() if shorter := sigmoid_form(expr, self._look):
                 self._did("sigmoid")
                 return self._expand(shorter)
             case Number(value):
