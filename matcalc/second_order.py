@@ -32,7 +32,15 @@ from matcalc.parser import IDENTITY_NAMES, KNOWN_FUNCTIONS
 from matcalc.rules.second_order import KRONECKER_FORM as KRONECKER
 from matcalc.rules.second_order import THROUGH_GRADIENT as THROUGH
 from matcalc.shapes import SCALAR, Shapes, show
-from matcalc.sharing import Binding, in_order, inlined, prefix_for, renamer, written_values
+from matcalc.sharing import (
+    Binding,
+    in_order,
+    inlined,
+    prefix_for,
+    renamer,
+    substituted,
+    written_values,
+)
 from matcalc.simplify import closed_form
 from matcalc.simplify.kronecker import kronecker_form
 from matcalc.simplify.through import through
@@ -274,17 +282,26 @@ def _renamed(
 ) -> Derivation:
     """The gradient's derivation with each named value called as the second part calls the same
     value, and the others by names the second part does not use, nor `avoid`."""
-    theirs = {value: name for name, value in written_values(where).items()}
-    mine = written_values(gradient.where)
+    theirs: dict[Expr, Expr] = {b.value: b.name for b in where}
+    written: tuple[dict[Expr, Expr], dict[Expr, Expr]] | None = None
     taken = {b.name.name for b in where} | set(gradient.shapes.symbols) | set(avoid)
     names: dict[Symbol, Symbol] = {}
+    renaming: dict[Expr, Expr] = {}
     for binding in gradient.where:
-        name = theirs.get(mine[binding.name])
+        # the same value in the second part's names, or else written out in full
+        name = theirs.get(substituted(binding.value, renaming))
+        if name is None:
+            if written is None:
+                values = written_values(where).items()
+                written = ({v: n for n, v in values}, written_values(gradient.where))
+            name = written[0].get(written[1][binding.name])
         if not isinstance(name, Symbol):
             name = _fresh(binding.name.name, taken)
-        names[binding.name] = name
+        names[binding.name] = renaming[binding.name] = name
         taken.add(name.name)
-    rename = renamer({old: new for old, new in names.items()})
+    if all(old == new for old, new in names.items()):
+        return gradient
+    rename = renamer(renaming)
     symbols = {
         names.get(Symbol(k), Symbol(k)).name: shape for k, shape in gradient.shapes.symbols.items()
     }
