@@ -9,7 +9,9 @@ expression that every printer can print.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from dataclasses import fields as dataclass_fields
 from fractions import Fraction
+from operator import attrgetter
 from typing import Any, ClassVar, TypeAlias, TypeVar, dataclass_transform, get_args
 
 from matcalc.errors import ErrorKind, MatcalcError
@@ -36,15 +38,23 @@ class Expr:
     _pending: bool
     _values: tuple[Any, ...]
     __match_args__: ClassVar[tuple[str, ...]] = ()
+    _operands: ClassVar[bool] = False
+    """Whether every field is an operand, so that the fields are the children (set by `node`)."""
+
+    @staticmethod
+    def _fields(node: Expr) -> tuple[Any, ...]:
+        """The node's field values, in order (each node class has its own, from `node`)."""
+        return ()
 
     def __post_init__(self) -> None:
         # every node is built here, many thousands of times in a derivation: no generators
-        fields = tuple([getattr(self, name) for name in self.__match_args__])
-        kids = self._gathered(fields)
+        fields = self._fields(self)
+        kids = fields if self._operands else self._gathered(fields)
         size, pending = 1, False
         for child in kids:
             size += child._size
-            pending = pending or child._pending
+            if child._pending:
+                pending = True
         _set(self, "_values", fields)
         _set(self, "_children", kids)
         _set(self, "_hash", hash((type(self).__name__, *fields)))
@@ -125,7 +135,13 @@ class Expr:
 @dataclass_transform(frozen_default=True, eq_default=False)
 def node(cls: type[_T]) -> type[_T]:
     """A node class: frozen and slotted, with Expr's equality, cached hash and printing."""
-    return dataclass(frozen=True, slots=True, eq=False, repr=False)(cls)
+    made = dataclass(frozen=True, slots=True, eq=False, repr=False)(cls)
+    names = made.__match_args__  # type: ignore[attr-defined]
+    getter = attrgetter(*names)
+    one = len(names) == 1
+    made._fields = staticmethod((lambda e: (getter(e),)) if one else getter)  # type: ignore[attr-defined]
+    made._operands = all(f.type == "Expr" for f in dataclass_fields(made))  # type: ignore[arg-type, attr-defined]
+    return made
 
 
 @node
