@@ -5,6 +5,7 @@ no more than once."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from operator import is_
 
 from matcalc.expr import Expr, Symbol
 
@@ -95,10 +96,9 @@ def replace_nodes(expr: Expr, replacement: Callable[[Expr], Expr | None]) -> Exp
 
 def with_children(node: Expr, kids: tuple[Expr, ...]) -> Expr:
     """`node` with the children `kids`: `node` itself where each is the one it has."""
-    for new, old in zip(kids, node.children(), strict=True):
-        if new is not old:
-            return node.rebuild(kids)
-    return node
+    if all(map(is_, kids, node.children())):  # compared in C: this runs for every node renamed
+        return node
+    return node.rebuild(kids)
 
 
 def distinct(expr: Expr) -> list[Expr]:
