@@ -242,33 +242,35 @@ def repeated_values(roots: list[Expr], prefix: str, taken: set[str]) -> list[tup
     """Names for the subexpressions of at least REPEATED names that `roots` (a result and its
     named values) write more than once, each with the value it names, innermost first. The
     largest are named first: what they hold is then written once, inside them."""
-    nodes = sorted({n: None for root in roots for n in distinct(root)}, key=lambda n: n.size)
-    names_in: dict[Expr, int] = {}
-    for node in nodes:
-        own = isinstance(node, Symbol | Func)
-        names_in[node] = own + sum(names_in[kid] for kid in node.children())
-    copies: Counter[Expr] = Counter(roots)
-    for node in reversed(nodes):  # each node after all that hold it
-        for kid in node.children():
-            copies[kid] += copies[node]
-    inner: dict[Expr, int] = {}  # the most copies of a value to name inside each node
-    for node in nodes:
-        inner[node] = max(
-            (max(inner[k], copies[k] if names_in[k] >= REPEATED else 0) for k in node.children()),
-            default=0,
-        )
-    written: Counter[Expr] = Counter(roots)
-    tops = set(roots)
+    nodes = sorted(distinct(*roots), key=lambda n: n.size)
+    # the counts below are kept by each node's place in `nodes`: a list index costs no hash
+    place = {node: i for i, node in enumerate(nodes)}
+    kids = [[place[kid] for kid in node.children()] for node in nodes]
+    names_in = [0] * len(nodes)
+    for i, node in enumerate(nodes):
+        names_in[i] = isinstance(node, Symbol | Func) + sum([names_in[k] for k in kids[i]])
+    copies = [0] * len(nodes)
+    for root in roots:
+        copies[place[root]] += 1
+    written = copies.copy()
+    for i in reversed(range(len(nodes))):  # each node after all that hold it
+        for k in kids[i]:
+            copies[k] += copies[i]
+    inner = [0] * len(nodes)  # the most copies of a value to name inside each node
+    for i in range(len(nodes)):
+        for k in kids[i]:
+            inner[i] = max(inner[i], inner[k], copies[k] if names_in[k] >= REPEATED else 0)
+    tops = {place[root] for root in roots}
     chosen: list[Expr] = []
-    for node in reversed(nodes):
-        kids = node.children()
+    for i in reversed(range(len(nodes))):
+        node = nodes[i]
         # 2 T^T wraps T, which is written more often: T is the value to name
-        big = names_in[node] >= REPEATED and not node.has_pending and node not in tops
-        if written[node] > 1 and big and inner[node] <= copies[node]:
+        big = names_in[i] >= REPEATED and not node.has_pending and i not in tops
+        if written[i] > 1 and big and inner[i] <= copies[i]:
             chosen.append(node)
-        once = 1 if chosen and chosen[-1] is node else written[node]
-        for kid in kids:
-            written[kid] += once
+        once = 1 if chosen and chosen[-1] is node else written[i]
+        for k in kids[i]:
+            written[k] += once
     numbers = (f"{prefix}{i}" for i in count(1))
     names = {node: Symbol(next(n for n in numbers if n not in taken)) for node in reversed(chosen)}
     named = renamer(names)

@@ -101,12 +101,12 @@ def with_children(node: Expr, kids: tuple[Expr, ...]) -> Expr:
     return node.rebuild(kids)
 
 
-def distinct(expr: Expr) -> list[Expr]:
-    """Each distinct node of `expr` once, every node after its children: linear in the number
-    of distinct nodes even where a value is shared many times."""
+def distinct(*roots: Expr) -> list[Expr]:
+    """Each distinct node of `roots` once, every node after its children, those of the first
+    root first: linear in the number of distinct nodes even where a value is shared many times."""
     seen: set[Expr] = set()
     order: list[Expr] = []
-    stack: list[tuple[Expr, bool]] = [(expr, False)]
+    stack: list[tuple[Expr, bool]] = [(root, False) for root in reversed(roots)]
     while stack:
         node, expanded = stack.pop()
         if expanded:
