@@ -140,7 +140,9 @@ def node(cls: type[_T]) -> type[_T]:
     getter = attrgetter(*names)
     one = len(names) == 1
     made._fields = staticmethod((lambda e: (getter(e),)) if one else getter)  # type: ignore[attr-defined]
-    made._operands = all(f.type == "Expr" for f in dataclass_fields(made))  # type: ignore[arg-type, attr-defined]
+    own_children = made._gathered is not Expr._gathered  # type: ignore[attr-defined]
+    operands = all(f.type == "Expr" for f in dataclass_fields(made))  # type: ignore[arg-type]
+    made._operands = operands and not own_children  # type: ignore[attr-defined]
     return made
 
 
