@@ -51,10 +51,15 @@ class Expr:
         fields = self._fields(self)
         kids = fields if self._operands else self._gathered(fields)
         size, pending = 1, False
-        for child in kids:
-            size += child._size
-            if child._pending:
-                pending = True
+        try:
+            for child in kids:
+                size += child._size
+                if child._pending:
+                    pending = True
+        except AttributeError:  # a field of no expression, built by hand: derive refuses it
+            kids = self._gathered(fields)
+            size = 1 + sum(child._size for child in kids)
+            pending = any(child._pending for child in kids)
         _set(self, "_values", fields)
         _set(self, "_children", kids)
         _set(self, "_hash", hash((type(self).__name__, *fields)))
