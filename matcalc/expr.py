@@ -8,16 +8,17 @@ expression that every printer can print.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import Field, dataclass
 from dataclasses import fields as dataclass_fields
 from fractions import Fraction
 from operator import attrgetter
-from typing import Any, ClassVar, TypeAlias, TypeVar, dataclass_transform, get_args
+from typing import Any, ClassVar, TypeAlias, TypeVar, cast, dataclass_transform, get_args
 
 from matcalc.errors import ErrorKind, MatcalcError
 from matcalc.limits import MAX_EXACT_DIGITS, deep_recursion
 
-_T = TypeVar("_T")
+_N = TypeVar("_N", bound="Expr")
 _EXACT_BITS = int(MAX_EXACT_DIGITS / 0.30103)
 """MAX_EXACT_DIGITS in bits: a number's bit length is free to read, its digits are not."""
 
@@ -41,10 +42,8 @@ class Expr:
     _operands: ClassVar[bool] = False
     """Whether every field is an operand, so that the fields are the children (set by `node`)."""
 
-    @staticmethod
-    def _fields(node: Expr) -> tuple[Any, ...]:
-        """The node's field values, in order (each node class has its own, from `node`)."""
-        return ()
+    _fields: ClassVar[Callable[..., tuple[Any, ...]]] = staticmethod(lambda node: ())
+    """The node's field values, in order (each node class has its own, from `node`)."""
 
     def __post_init__(self) -> None:
         # every node is built here, many thousands of times in a derivation: no generators
@@ -138,16 +137,19 @@ class Expr:
 
 
 @dataclass_transform(frozen_default=True, eq_default=False)
-def node(cls: type[_T]) -> type[_T]:
-    """A node class: frozen and slotted, with Expr's equality, cached hash and printing."""
+def node(cls: type[_N]) -> type[_N]:
+    """A node class: frozen and slotted, with Expr's equality, cached hash and printing; it
+    reads its fields with one getter, and knows whether its fields are its children."""
     made = dataclass(frozen=True, slots=True, eq=False, repr=False)(cls)
-    names = made.__match_args__  # type: ignore[attr-defined]
+    names = made.__match_args__
     getter = attrgetter(*names)
-    one = len(names) == 1
-    made._fields = staticmethod((lambda e: (getter(e),)) if one else getter)  # type: ignore[attr-defined]
-    own_children = made._gathered is not Expr._gathered  # type: ignore[attr-defined]
-    operands = all(f.type == "Expr" for f in dataclass_fields(made))  # type: ignore[arg-type]
-    made._operands = operands and not own_children  # type: ignore[attr-defined]
+    read: Callable[[Expr], tuple[Any, ...]] = (
+        (lambda e: (getter(e),)) if len(names) == 1 else getter
+    )
+    made._fields = staticmethod(read)
+    own_children = made._gathered is not Expr._gathered
+    declared: tuple[Field[Any], ...] = dataclass_fields(cast(Any, made))
+    made._operands = all(f.type == "Expr" for f in declared) and not own_children
     return made
 
 
