@@ -67,7 +67,7 @@ def derive(
     check(options)
     _check_names(objective, options.definitions)
     _check_where(where, options.definitions)
-    variable = _variable(wrt)
+    variable = variable_named(wrt)
     shapes_given = shapes
     if where:
         objective = inlined(objective, where)
@@ -104,7 +104,7 @@ def derive(
     if cotangent is not None:  # the Jacobian is read off u, which the kept derivatives hold
         transposed = linear_map(inlined(result, accumulated.derivatives), cotangent, shapes)
         jacobian = Transpose(transposed) if options.layout == "numerator" else transposed
-        result = _rewritten(steps, jacobian, shapes, JACOBIAN)
+        result = rewritten(steps, jacobian, shapes, JACOBIAN)
     else:
         result, citation = _gradient(steps, result, objective, variable, shapes, options)
     where = in_order([*named.where, *accumulated.derivatives])
@@ -230,15 +230,15 @@ def _gradient(
     if variable.name in shapes.symmetric:
         if options.symmetrise:
             symmetrised = Div(Add((result, Transpose(result))), number(2))
-            result = _rewritten(steps, symmetrised, shapes)
+            result = rewritten(steps, symmetrised, shapes)
     elif options.layout == "denominator":
         citation = _cite(steps, objective, variable, shapes)
     if options.layout == "numerator":
-        result = _rewritten(steps, Transpose(result), shapes, NUMERATOR_LAYOUT)
+        result = rewritten(steps, Transpose(result), shapes, NUMERATOR_LAYOUT)
     return result, citation
 
 
-def _variable(wrt: object) -> Symbol:
+def variable_named(wrt: object) -> Symbol:
     """The variable to differentiate by, if it is one name as the parser reads names."""
     name = wrt.name if isinstance(wrt, Symbol) else wrt
     if not isinstance(name, str):
@@ -363,13 +363,21 @@ def _no_jacobian(objective: Expr, shape: Shape, name: str, kind: Shape) -> str:
     )
 
 
-def _rewritten(
-    steps: list[Step], expr: Expr, shapes: Shapes, rule: str = SYMMETRIC_VARIABLE
+def rewritten(
+    steps: list[Step],
+    expr: Expr,
+    shapes: Shapes,
+    rule: str = SYMMETRIC_VARIABLE,
+    *,
+    wording: str | None = None,
+    order: int = 1,
 ) -> Expr:
-    """The closed form of `expr`, recorded as a step when it differs from the last."""
+    """The closed form of `expr`, recorded as an untagged step (`rule`, in its own words or
+    `wording`) when it differs from the last."""
     result = closed_form(expr, shapes).expr
     if result != steps[-1].expression:
-        steps.append(Step(None, rule, result, _REWRITINGS[rule]))
+        said = _REWRITINGS[rule] if wording is None else wording
+        steps.append(Step(None, rule, result, said, order=order))
     return result
 
 

@@ -24,6 +24,8 @@ from matcalc.derive import (
     derive,
     inferred,
     renamed_step,
+    rewritten,
+    variable_named,
 )
 from matcalc.errors import ErrorKind, MatcalcError
 from matcalc.expr import ZERO, Expr, Func, MatMul, Symbol, Trace, Transpose, Vec
@@ -41,7 +43,6 @@ from matcalc.sharing import (
     substituted,
     written_values,
 )
-from matcalc.simplify import closed_form
 from matcalc.simplify.kronecker import kronecker_form
 from matcalc.simplify.through import through
 from matcalc.traversal import preorder, symbol_names
@@ -70,9 +71,10 @@ def second_derivative(
             ErrorKind.SHAPE,
         )
     symmetric = declared.symmetric
-    unconstrained = not options.symmetrise and _name(wrt) in symmetric
+    name = variable_named(wrt).name
+    unconstrained = not options.symmetrise and name in symmetric
     if unconstrained:  # the gradient as a function of every matrix, to differentiate again
-        shapes = Shapes(dict(declared.symbols), dict(declared.bindings), symmetric - {_name(wrt)})
+        shapes = Shapes(dict(declared.symbols), dict(declared.bindings), symmetric - {name})
     gradient = derive(objective, wrt, shapes, replace(options, layout="denominator"))
     variable = gradient.wrt
     kind = gradient.shapes.symbols[variable.name]
@@ -111,13 +113,17 @@ def second_derivative(
     where = in_order([*second.where, *gradient.where])
     result = second.result
     if unconstrained:
-        result = _rewritten(steps, result, shapes_all, SYMMETRIC_VARIABLE, _SYMMETRIC)
+        result = rewritten(
+            steps, result, shapes_all, SYMMETRIC_VARIABLE, wording=_SYMMETRIC, order=2
+        )
     if vectorised:
         assert v is not None
         result = kronecker_form(inlined(result, _with(second.where, v)), v, shapes_all)
         steps.append(Step(None, KRONECKER_FORM, MatMul(result, Vec(v)), KRONECKER.wording, order=2))
     elif v is not None and options.layout == "numerator":
-        result = _rewritten(steps, Transpose(result), shapes_all, NUMERATOR_LAYOUT, _NUMERATOR)
+        result = rewritten(
+            steps, Transpose(result), shapes_all, NUMERATOR_LAYOUT, wording=_NUMERATOR, order=2
+        )
     elif v is None and kind[1] == 1 and kind != SCALAR:
         result, where = _through_gradient(result, gradient, where, shapes_all, steps)
     if v is not None:
@@ -142,15 +148,6 @@ def second_derivative(
         second_objective=inner,
         vectorised=vectorised,
     )
-
-
-def _rewritten(steps: list[Step], expr: Expr, shapes: Shapes, rule: str, wording: str) -> Expr:
-    """The closed form of `expr`, recorded as a second-order step where it differs from the
-    last step's."""
-    result = closed_form(expr, shapes).expr
-    if result != steps[-1].expression:
-        steps.append(Step(None, rule, result, wording, order=2))
-    return result
 
 
 def _through_gradient(
@@ -319,11 +316,6 @@ def _renamed(
             for b in gradient.where
         ),
     )
-
-
-def _name(wrt: object) -> str:
-    """The variable's name as derive reads it (derive refuses what is not one)."""
-    return wrt.name if isinstance(wrt, Symbol) else str(wrt).strip()
 
 
 def _fresh(name: str, taken: set[str]) -> Symbol:
