@@ -21,7 +21,8 @@ from hypothesis import given, settings
 from objectives import Objective, objectives
 from test_parity import MATRIXCALCULUS
 
-from matcalc import RULES, SECOND_ORDER, Derivation, diff, hessian, latex, statement
+from matcalc import RULES, SECOND_ORDER, Derivation, diff, gradcheck, hessian, latex, statement
+from matcalc.cli_check import TOLERANCE
 from matcalc.cookbook import IDENTITIES
 from matcalc.printing.text import text
 
@@ -87,7 +88,14 @@ def derivations() -> list[Derivation]:
     found.append(diff("||(X - D R)^2||_F^2", "D"))  # a note with a matrix power
     found.append(diff("sum(X * Y) + sum(X ⊙ Χ)", "X"))  # notes on * and a lookalike letter
     found.append(diff("λ tr(S A) + x^T x", "S", shapes={"S": "n,n,symmetric", "x": (3,)}))
-    found += [  # each kind of second derivative (test_hessian checks their numbers)
+    return found + second_derivations()
+
+
+def second_derivations() -> list[Derivation]:
+    """Each kind of second derivative: by a scalar, a column's Hessian (written through the
+    gradient, and the logistic one), HVPs in both layouts and of a symmetric variable, a
+    Kronecker form."""
+    return [
         hessian("lambda^3 + sin(lambda)", "lambda"),
         hessian("log(sum(exp(x)))", "x"),
         hessian("sum(log(1 + exp(-y ⊙ (X w))))", "w"),
@@ -96,7 +104,11 @@ def derivations() -> list[Derivation]:
         hessian("||A X - B||_F^2", "X", shapes={"X": "m,n"}),
         hessian("tr(S A S)", "S", direction="V", shapes={"S": "n,n,symmetric"}),
     ]
-    return found
+
+
+def test_the_second_derivatives_rendered_are_right() -> None:
+    for derivation in second_derivations():
+        assert gradcheck(derivation, positive=True) < TOLERANCE, derivation
 
 
 def test_katex_renders_every_derivation_result_and_rule() -> None:
