@@ -524,7 +524,8 @@ def test_every_help_example_runs(
         assert f"  # {what}\n  {line}\n" in help_text + "\n"
         if "--latex" in example and "notation" not in inspect.signature(matcalc.diff).parameters:
             continue
-        checked = ["--check"] if command == "diff" else []
+        derives = command in ("diff", "hessian")  # each derivative checked by numbers
+        checked = ["--check"] if derives else []
         argv = shlex.split(line)[1:]
         if "--" in argv:
             argv[argv.index("--") : argv.index("--")] = checked
@@ -533,7 +534,7 @@ def test_every_help_example_runs(
         assert main(argv) == 0, line
         out = capsys.readouterr().out
         assert out.strip()
-        if command == "diff":
+        if derives:
             agreed = (
                 out.count('"agrees": true') if "json" in example else out.count("check: agrees")
             )
