@@ -400,15 +400,20 @@ def _name_repeats(
     if not found:
         return result, where, steps, shapes
     named = renamer({node: binding.name for node, binding in found})
-    bound = in_order([*(b for _, b in found), *(replace(b, value=named(b.value)) for b in where)])
+    # each found value goes just before its first use: the names bound before keep their numbers
+    bound = in_order([*(replace(b, value=named(b.value)) for b in where), *(b for _, b in found)])
     forward = [b.name for b in bound if b.derivative_of is None]
-    numbering: dict[Expr, Expr] = {old: Symbol(f"{prefix}{i}") for i, old in enumerate(forward, 1)}
+    numbering: dict[Expr, Expr] = {
+        old: Symbol(f"{prefix}{i}")
+        for i, old in enumerate(forward, 1)
+        if old != Symbol(f"{prefix}{i}")
+    }
     numbers = renamer(numbering)
     # naming, then numbering, in one pass: a value named is never a symbol to number
     rename = renamer({**{node: numbers(b.name) for node, b in found}, **numbering})
 
     old_shapes = {**shapes.symbols, **{b.name.name: shapes.of(node) for node, b in found}}
-    symbols = {str(numbers(Symbol(name))): shape for name, shape in old_shapes.items()}
+    symbols = {_symbol(numbers(Symbol(name))).name: shape for name, shape in old_shapes.items()}
     renamed = tuple(
         Binding(
             _symbol(numbers(b.name)),
@@ -437,10 +442,14 @@ def renamed_step(step: Step, rename: Callable[[Expr], Expr]) -> Step:
     if assumption is not None:
         assumption = replace(assumption, subject=rename(assumption.subject))
     block = None if step.block is None else _symbol(rename(step.block))
+    expression = rename(step.expression)
+    if (expression, function, assumption, block) == (
+        step.expression,
+        step.function,
+        step.assumption,
+        step.block,
+    ):
+        return step
     return replace(
-        step,
-        expression=rename(step.expression),
-        function=function,
-        assumption=assumption,
-        block=block,
+        step, expression=expression, function=function, assumption=assumption, block=block
     )

@@ -22,7 +22,7 @@ from matcalc.errors import ErrorKind, MatcalcError
 from matcalc.expr import Expr, Func, Number, Pending, Power, Symbol
 from matcalc.rules import rule_for
 from matcalc.shapes import Shapes
-from matcalc.traversal import distinct, replace_nodes, symbol_names, with_children
+from matcalc.traversal import NOT_SEEN, distinct, replace_nodes, symbol_names, with_children
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,7 +198,8 @@ def derivative_prefix(taken: Iterable[str]) -> str:
 def small_values(where: Iterable[Binding], names: frozenset[Symbol]) -> dict[Expr, Expr]:
     """The values of the names among `names` that are small, written out, by name."""
     return written_values(
-        where, lambda b, value: b.name in names and _expanded_size(value) <= WRITTEN_OUT
+        [b for b in where if b.name in names],
+        lambda b, value: _expanded_size(value) <= WRITTEN_OUT,
     )
 
 
@@ -217,7 +218,9 @@ def written_values(
 
 def _expanded_size(expr: Expr) -> int:
     """The size of `expr` with its whole powers multiplied out, as the simplifier does to
-    powers of matrices: (X^3)^3 is nine factors."""
+    powers of matrices: (X^3)^3 is nine factors; past WRITTEN_OUT, some size past it."""
+    if expr.size > 3 * WRITTEN_OUT // 2:  # a power's number, of its three nodes, may go
+        return expr.size
     sizes: dict[Expr, int] = {}
     for node in distinct(expr):
         inner = sum(sizes[kid] for kid in node.children())
@@ -284,25 +287,24 @@ def renamer(names: Mapping[Expr, Expr]) -> Callable[[Expr], Expr]:
     """A function that replaces each key of `names` by its value, inside pending derivatives
     too, remembering what it has done across calls (the steps of a derivation share most of
     their subtrees)."""
-    done: dict[Expr, Expr] = {}
+    done: dict[Expr, Expr | None] = {}  # None: the node comes out as it is
 
     def rename(node: Expr) -> Expr:
-        found = done.get(node)
-        if found is None:
+        found = done.get(node, NOT_SEEN)
+        if found is None:  # `node` itself, not the equal node seen before, keeps its parents
+            return node
+        if found is NOT_SEEN:
             if node in names:
                 found = names[node]
             elif isinstance(node, Pending):
+                of, wrt = rename(node.of), rename(node.wrt)
                 within = node.within and names.get(node.within, node.within)
-                found = Pending(
-                    rename(node.of),
-                    rename(node.wrt),
-                    node.path,
-                    node.occurrence,
-                    within if isinstance(within, Symbol) else node.within,
-                )
+                within = within if isinstance(within, Symbol) else node.within
+                unchanged = of is node.of and wrt is node.wrt and within is node.within
+                found = node if unchanged else Pending(of, wrt, node.path, node.occurrence, within)
             else:
                 found = with_children(node, tuple([rename(kid) for kid in node.children()]))
-            done[node] = found
+            done[node] = None if found is node else found
         return found
 
     return rename

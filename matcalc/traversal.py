@@ -9,6 +9,9 @@ from operator import is_
 
 from matcalc.expr import Expr, Symbol
 
+NOT_SEEN = Symbol("·not seen·")
+"""What a memo of rewritten nodes gives for a node it has not met."""
+
 
 def subexpression(expr: Expr, path: tuple[int, ...]) -> Expr:
     """The node at `path` (child indices from the root)."""
@@ -79,16 +82,18 @@ def symbol_names(expr: Expr) -> list[str]:
 def replace_nodes(expr: Expr, replacement: Callable[[Expr], Expr | None]) -> Expr:
     """`expr` with each node for which `replacement` gives an expression replaced by it; each
     distinct node is looked at once, so a value shared many times costs no more than once."""
-    done: dict[Expr, Expr] = {}
+    done: dict[Expr, Expr | None] = {}  # None: the node comes out as it is
 
     def replaced(node: Expr) -> Expr:
-        found = done.get(node)
-        if found is None:
+        found = done.get(node, NOT_SEEN)
+        if found is None:  # `node` itself, not the equal node seen before, keeps its parents
+            return node
+        if found is NOT_SEEN:
             found = replacement(node)
             if found is None:
                 kids = node.children()
                 found = with_children(node, tuple([replaced(child) for child in kids]))
-            done[node] = found
+            done[node] = None if found is node else found
         return found
 
     return replaced(expr)

@@ -86,7 +86,7 @@ RESULTS = {
         "125",
         "tr((X^T C X)^{-1} A)",
         "X",
-    ): "-H1 A (X^T C X)^{-1} - H1 A^T (X^T C X)^{-1}; H1 = C X (X^T C X)^{-1}",
+    ): "-H2 A (X^T C X)^{-1} - H2 A^T (X^T C X)^{-1}; H2 = C X (X^T C X)^{-1}",
     (
         "126",
         "tr((X^T C X)^{-1} (X^T B X))",
