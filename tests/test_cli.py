@@ -595,8 +595,10 @@ def test_a_check_that_cannot_be_computed_is_valid_json_and_says_why() -> None:
 
 def test_a_second_derivative_is_checked_against_differences_of_the_gradient(capsys: Any) -> None:
     assert main(["hessian", "log(sum(exp(x)))", "--wrt", "x", "--check"]) == 0
-    assert capsys.readouterr().out.splitlines()[-1].startswith(
-        "check: agrees with central differences of the gradient, relative error"
+    assert (
+        capsys.readouterr()
+        .out.splitlines()[-1]
+        .startswith("check: agrees with central differences of the gradient, relative error")
     )
     assert main(["hessian", "x^T A x", "--wrt", "x", "--check", "--format", "json"]) == 0
     data = json.loads(capsys.readouterr().out)
