@@ -86,6 +86,19 @@ def derive(
             f"(--shape {variable.name}={example}) to get a zero gradient",
             ErrorKind.NAME,
         )
+    notes = _notes(objective, typed, shapes_given, options.convention)
+    return derived(objective, variable, typed, options, notes)
+
+
+def derived(
+    objective: Expr,
+    variable: Symbol,
+    typed: Shapes,
+    options: Options = DEFAULT,
+    notes: tuple[Note, ...] = (),
+) -> Derivation:
+    """`derive`'s work on an objective it has checked and typed, every value written out:
+    second order hands it the gradient's own, which needs neither again."""
     jacobian_of, cotangent = None, None
     if typed.of(objective) != SCALAR:
         jacobian_of, cotangent = objective, _cotangent(objective, variable, typed)
@@ -123,7 +136,7 @@ def derive(
         cotangent,
         options.definitions,
         where,
-        _notes(objective, typed, shapes_given, options.convention),
+        notes,
     )
 
 

@@ -22,6 +22,7 @@ from matcalc.derive import (
     ShapeSpec,
     check,
     derive,
+    derived,
     inferred,
     renamed_step,
     rewritten,
@@ -89,19 +90,21 @@ def second_derivative(
             gradient = _renamed(gradient, (), avoid={v.name})
     typed = _without(gradient.shapes, gradient.where)
     if v is None:  # d²f/dt², or the Jacobian of df/dx
-        second = derive(
-            gradient.result, variable, typed, replace(later, layout="numerator"), gradient.where
+        second = derived(
+            inlined(gradient.result, gradient.where),
+            variable,
+            typed,
+            replace(later, layout="numerator"),
         )
     else:
         typed.symbols[v.name] = kind
         if variable.name in symmetric and not unconstrained:  # among symmetric matrices
             typed.symmetric = typed.symmetric | {v.name}
-        second = derive(
-            _inner(v, gradient.result, kind),
+        second = derived(
+            inlined(_inner(v, gradient.result, kind), gradient.where),
             variable,
             typed,
             replace(later, layout="denominator"),
-            gradient.where,
         )
     gradient = _renamed(gradient, second.where)
     shapes_all = Shapes(
