@@ -227,8 +227,9 @@ def _block(
         elif pending.within is not None:
             d_parent = Pending(body, pending.within, ())
         new = rule.vjp(site, d_parent)
-        if pending.within is not None and new.size >= owner.size:
-            new = substituted(new, {owner: pending.within})  # a rule may use the value: by name
+        if pending.within is not None and not parent_path:
+            # the operation is the named value's own (tanh' as 1 - tanh(u)^{∘2}): call it by name
+            new = substituted(new, {owner: pending.within})
         # the rest of the expression has its signs out already: only the path up needs a look
         expression = replace_at(expression, where, signs_out(new), lift_sign)
         tagged = rule.kind is not Kind.REARRANGEMENT
