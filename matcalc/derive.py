@@ -34,7 +34,7 @@ from matcalc.sharing import (
 )
 from matcalc.simplify import closed_form, linear_map
 from matcalc.simplify.simplifier import Memo
-from matcalc.traversal import distinct
+from matcalc.traversal import distinct, symbol_names
 
 ShapeSpec = Mapping[str, Sequence[int | str] | str]
 """Declared shapes: {"X": ("m", "n"), "x": ("n",), "lambda": (), "S": ("n", "n", "symmetric")};
@@ -121,8 +121,10 @@ def derived(
     else:
         result, citation = _gradient(steps, result, objective, variable, shapes, options)
     where = in_order([*named.where, *accumulated.derivatives])
+    # the blocks' steps come before the kept derivatives' names (G1 = df/dH1) do
+    blocks = len(accumulated.steps) - 1 if accumulated.derivatives else 0
     result, where, steps, shapes = _name_repeats(
-        result, where, steps, shapes, prefix_for(typed.symbols)
+        result, where, steps, shapes, prefix_for(typed.symbols), blocks
     )
     return Derivation(
         objective,
@@ -405,10 +407,18 @@ _REWRITINGS = {
 
 
 def _name_repeats(
-    result: Expr, where: tuple[Binding, ...], steps: list[Step], shapes: Shapes, prefix: str
+    result: Expr,
+    where: tuple[Binding, ...],
+    steps: list[Step],
+    shapes: Shapes,
+    prefix: str,
+    blocks: int = 0,
 ) -> tuple[Expr, tuple[Binding, ...], list[Step], Shapes]:
     """Each value of more than a few symbols that the result and its named values write more
-    than once, named, in every step too; the names then numbered in the order they are bound."""
+    than once, named, in every step too; the names then numbered in the order they are bound.
+    The first `blocks` steps were written before the kept derivatives had names (G1 = df/dH1):
+    where no name bound before is numbered again, only the values named that hold none of
+    those names can be in them."""
     found = repeated_values([result, *(b.value for b in where)], prefix, set(shapes.symbols))
     if not found:
         return result, where, steps, shapes
@@ -435,10 +445,19 @@ def _name_repeats(
         )
         for b in bound
     )
+    earlier = rename
+    if {b.name for _, b in found}.issuperset(numbering):  # no name in the blocks is numbered
+        kept = {b.name.name for b in where if b.derivative_of is not None}
+        earlier = renamer(
+            {node: numbers(b.name) for node, b in found if kept.isdisjoint(symbol_names(node))}
+        )
     return (
         rename(result),
         renamed,
-        [renamed_step(step, rename) for step in steps],
+        [
+            *(renamed_step(step, earlier) for step in steps[:blocks]),
+            *(renamed_step(step, rename) for step in steps[blocks:]),
+        ],
         Shapes(symbols, shapes.bindings, shapes.symmetric),
     )
 

@@ -12,6 +12,7 @@ named too, so that a result and its where-list hold each forward value once.
 
 from __future__ import annotations
 
+import math
 import reprlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
@@ -288,8 +289,11 @@ def renamer(names: Mapping[Expr, Expr]) -> Callable[[Expr], Expr]:
     too, remembering what it has done across calls (the steps of a derivation share most of
     their subtrees)."""
     done: dict[Expr, Expr | None] = {}  # None: the node comes out as it is
+    smallest = min((key.size for key in names), default=math.inf)
 
     def rename(node: Expr) -> Expr:
+        if node.size < smallest:  # too small to hold a key (or there is none)
+            return node
         found = done.get(node, NOT_SEEN)
         if found is None:  # `node` itself, not the equal node seen before, keeps its parents
             return node
