@@ -27,7 +27,7 @@ from matcalc.sharing import (
 )
 from matcalc.simplify import closed_form, lift_sign, signs_out
 from matcalc.simplify.simplifier import Memo
-from matcalc.traversal import preorder, replace_at, symbol_names, with_paths
+from matcalc.traversal import preorder, replace_at, replace_nodes, symbol_names, with_paths
 
 KEPT = 24
 """A derivative used more than once keeps a name when writing it out again would add more than
@@ -174,14 +174,13 @@ def _references(ends: Mapping[Symbol, Expr]) -> Counter[Expr]:
 
 def _referenced(expr: Expr, done: Mapping[Expr, Expr]) -> Expr:
     """`expr` with each df/dH of a named value H replaced by `done[H]`."""
-    return substituted(
-        expr,
-        {
-            node: done[node.wrt]
-            for node in preorder(expr)
-            if isinstance(node, Pending) and not node.path and node.wrt in done
-        },
-    )
+
+    def reference(node: Expr) -> Expr | None:
+        if isinstance(node, Pending) and not node.path:
+            return done.get(node.wrt)
+        return None
+
+    return replace_nodes(expr, reference)
 
 
 def _block(
