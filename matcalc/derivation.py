@@ -64,6 +64,20 @@ class Step:
     def justification(self) -> str:
         return self.sentence(str, "{}: {} ↦ {}")
 
+    def at_order(self, order: int) -> Step:
+        """The same step, as one of the derivative of order `order`."""
+        return Step(
+            self.tag,
+            self.rule,
+            self.expression,
+            self.wording,
+            self.function,
+            self.letter,
+            self.assumption,
+            self.block,
+            order,
+        )
+
     def __repr__(self) -> str:
         tag = f"({self.tag}) " if self.tag is not None else ""
         return f"<Step {tag}{self.rule}: {self.expression}>"

@@ -423,8 +423,11 @@ def _name_repeats(
     if not found:
         return result, where, steps, shapes
     named = renamer({node: binding.name for node, binding in found})
+    fresh = {b.name for _, b in found}
+    where_named = [_valued(b, named(b.value)) for b in where]
+    holding = fresh | {b.name for b, old in zip(where_named, where, strict=True) if b is not old}
     # each found value goes just before its first use: the names bound before keep their numbers
-    bound = in_order([*(replace(b, value=named(b.value)) for b in where), *(b for _, b in found)])
+    bound = in_order([*where_named, *(b for _, b in found)])
     forward = [b.name for b in bound if b.derivative_of is None]
     numbering: dict[Expr, Expr] = {
         old: Symbol(f"{prefix}{i}")
@@ -437,8 +440,11 @@ def _name_repeats(
 
     old_shapes = {**shapes.symbols, **{b.name.name: shapes.of(node) for node, b in found}}
     symbols = {_symbol(numbers(Symbol(name))).name: shape for name, shape in old_shapes.items()}
+    only_fresh = fresh.issuperset(numbering)  # the names bound before keep their numbers
     renamed = tuple(
-        Binding(
+        b
+        if only_fresh and b.name not in holding
+        else Binding(
             _symbol(numbers(b.name)),
             numbers(b.value),
             None if b.derivative_of is None else _symbol(numbers(b.derivative_of)),
@@ -446,7 +452,7 @@ def _name_repeats(
         for b in bound
     )
     earlier = rename
-    if {b.name for _, b in found}.issuperset(numbering):  # no name in the blocks is numbered
+    if only_fresh:  # no name in the blocks is numbered
         kept = {b.name.name for b in where if b.derivative_of is not None}
         earlier = renamer(
             {node: numbers(b.name) for node, b in found if kept.isdisjoint(symbol_names(node))}
@@ -460,6 +466,11 @@ def _name_repeats(
         ],
         Shapes(symbols, shapes.bindings, shapes.symmetric),
     )
+
+
+def _valued(binding: Binding, value: Expr) -> Binding:
+    """The binding with `value`: itself where that is its own."""
+    return binding if value is binding.value else replace(binding, value=value)
 
 
 def _symbol(expr: Expr) -> Symbol:

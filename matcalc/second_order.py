@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
-from matcalc.declarations import NAME_FORMS, is_name
+from matcalc.declarations import NAME_FORMS, declarations, is_name
 from matcalc.derivation import Derivation, Options, Step
 from matcalc.derive import (
     DEFAULT,
@@ -64,19 +64,19 @@ def second_derivative(
     variable's shape, declared so unless `shapes` declares it), or, for a matrix X and no
     direction, the Hessian of vec(X) as a sum of Kronecker products."""
     check(options)
-    declared = inferred(objective, shapes, options.convention)
-    if declared.of(objective) != SCALAR:
-        raise MatcalcError(
-            f"a Hessian is of a scalar objective, but {objective} is "
-            f"{show(declared.of(objective))}",
-            ErrorKind.SHAPE,
-        )
-    symmetric = declared.symmetric
+    symmetric = shapes.symmetric if isinstance(shapes, Shapes) else declarations(shapes)[1]
     name = variable_named(wrt).name
     unconstrained = not options.symmetrise and name in symmetric
     if unconstrained:  # the gradient as a function of every matrix, to differentiate again
+        declared = _scalar(objective, shapes, options)
         shapes = Shapes(dict(declared.symbols), dict(declared.bindings), symmetric - {name})
-    gradient = derive(objective, wrt, shapes, replace(options, layout="denominator"))
+    try:
+        gradient = derive(objective, wrt, shapes, replace(options, layout="denominator"))
+    except MatcalcError:
+        _scalar(objective, shapes, options)  # what is wrong first, where the objective is not
+        raise
+    if gradient.jacobian_of is not None:
+        _scalar(objective, shapes, options)
     variable = gradient.wrt
     kind = gradient.shapes.symbols[variable.name]
     tags = [step.tag for step in gradient.steps if step.tag is not None]
@@ -112,8 +112,10 @@ def second_derivative(
         second.shapes.bindings,
         second.shapes.symmetric | symmetric,
     )
-    steps = [*gradient.steps, *(replace(step, order=2) for step in second.steps)]
-    where = in_order([*second.where, *gradient.where])
+    steps = [*gradient.steps, *(step.at_order(2) for step in second.steps)]
+    own = {b.name for b in second.where}  # the gradient's values the second part names too
+    extra = [b for b in gradient.where if b.name not in own]
+    where = in_order([*second.where, *extra]) if extra else second.where
     result = second.result
     if unconstrained:
         result = rewritten(
@@ -151,6 +153,18 @@ def second_derivative(
         second_objective=inner,
         vectorised=vectorised,
     )
+
+
+def _scalar(objective: Expr, shapes: Shapes | ShapeSpec | None, options: Options) -> Shapes:
+    """The objective's shapes, or the error that a Hessian is of a scalar objective."""
+    declared = inferred(objective, shapes, options.convention)
+    if declared.of(objective) != SCALAR:
+        raise MatcalcError(
+            f"a Hessian is of a scalar objective, but {objective} is "
+            f"{show(declared.of(objective))}",
+            ErrorKind.SHAPE,
+        )
+    return declared
 
 
 def _through_gradient(
