@@ -120,7 +120,7 @@ def derived(
         result = rewritten(steps, jacobian, shapes, JACOBIAN)
     else:
         result, citation = _gradient(steps, result, objective, variable, shapes, options)
-    where = in_order([*named.where, *accumulated.derivatives])
+    where = (*named.where, *accumulated.derivatives)  # each after those it uses already
     # the blocks' steps come before the kept derivatives' names (G1 = df/dH1) do
     blocks = len(accumulated.steps) - 1 if accumulated.derivatives else 0
     result, where, steps, shapes = _name_repeats(
