@@ -429,11 +429,8 @@ def _name_repeats(
     # each found value goes just before its first use: the names bound before keep their numbers
     bound = in_order([*where_named, *(b for _, b in found)])
     forward = [b.name for b in bound if b.derivative_of is None]
-    numbering: dict[Expr, Expr] = {
-        old: Symbol(f"{prefix}{i}")
-        for i, old in enumerate(forward, 1)
-        if old != Symbol(f"{prefix}{i}")
-    }
+    numbered = ((old, Symbol(f"{prefix}{i}")) for i, old in enumerate(forward, 1))
+    numbering: dict[Expr, Expr] = {old: new for old, new in numbered if old != new}
     numbers = renamer(numbering)
     # naming, then numbering, in one pass: a value named is never a symbol to number
     rename = renamer({**{node: numbers(b.name) for node, b in found}, **numbering})

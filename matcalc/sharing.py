@@ -220,8 +220,8 @@ def written_values(
 def _expanded_size(expr: Expr) -> int:
     """The size of `expr` with its whole powers multiplied out, as the simplifier does to
     powers of matrices: (X^3)^3 is nine factors; past WRITTEN_OUT, some size past it."""
-    if expr.size > 3 * WRITTEN_OUT // 2:  # a power's number, of its three nodes, may go
-        return expr.size
+    if expr.size > 3 * WRITTEN_OUT // 2:  # multiplying out a power drops at most its number,
+        return expr.size  # one node of its three or more: this one stays past WRITTEN_OUT
     sizes: dict[Expr, int] = {}
     for node in distinct(expr):
         inner = sum(sizes[kid] for kid in node.children())
