@@ -365,6 +365,37 @@ class SumCols(Applied):
 
 
 @node
+class Softmax(Applied):
+    """softmax over the entries of a column, or over each row of a matrix (samples in rows,
+    as in X W): exp of each entry over the sum of exp along its row."""
+
+    arg: Expr
+
+
+@node
+class LogSoftmax(Applied):
+    """log(softmax(Z)), computed as Z minus logsumexp along each row (or over a column)."""
+
+    arg: Expr
+
+
+@node
+class LogSumExp(Applied):
+    """log of the sum of exp: of a column's entries (a scalar), or along each row of a matrix
+    (a column)."""
+
+    arg: Expr
+
+
+@node
+class CrossEntropy(Applied):
+    """cross_entropy(Z, Y) = -sum(Y ⊙ log_softmax(Z)): logits Z, targets Y of Z's shape."""
+
+    logits: Expr
+    target: Expr
+
+
+@node
 class Pending(Expr):
     """The derivative df/dH not yet worked out; `path` locates this H inside f, or inside the
     value named `within` when H is part of a named value (matcalc/sharing.py).
@@ -434,6 +465,10 @@ Node: TypeAlias = (
     | Sum
     | SumRows
     | SumCols
+    | Softmax
+    | LogSoftmax
+    | LogSumExp
+    | CrossEntropy
     | Pending
 )
 """Every node kind, a closed union: a module that must know each kind matches `as_node(expr)`

@@ -312,9 +312,9 @@ class _LatexBuilder(Builder):
         """The function's name: `\\ln` → "log", `\\sigma` → "sigmoid", `\\mathrm{ReLU}` →
         "relu" (papers capitalise), `g'` and `\\sigma'` keep their primes."""
         word, primes = command_word(token), "'" * token.count("'")
-        if word is None:
+        if word is None:  # \operatorname{log\_softmax} is log_softmax
             parts = font_parts(token.strip())
-            word = parts[1] if parts else token.rstrip("'")
+            word = (parts[1] if parts else token.rstrip("'")).replace("\\_", "_")
         name = ALIASES.get(word, word)
         if name == "sigma" and "sigma" not in self.defined and token.startswith("\\"):
             name = "sigmoid"

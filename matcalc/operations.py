@@ -17,13 +17,17 @@ from typing import TYPE_CHECKING
 from matcalc.expr import (
     NODE_KINDS,
     Applied,
+    CrossEntropy,
     Det,
     Diag,
     Dim,
     Expr,
     Inverse,
     LogDet,
+    LogSoftmax,
+    LogSumExp,
     Norm,
+    Softmax,
     Sum,
     SumCols,
     SumRows,
@@ -110,14 +114,14 @@ class Operation:
 
     node: type[Applied]
     name: str
-    shape: Callable[[Unify, Shape], Shape]
-    """The result's shape from the argument's, dimensions equated by `unify`; raises Mismatch,
+    shape: Callable[..., Shape]
+    """The result's shape from the arguments', dimensions equated by `unify`; raises Mismatch,
     saying what the operation needs, when the argument does not fit."""
     text: Notation
     latex: Notation
     code: str
-    numpy: Callable[[ModuleType, Array], ArrayLike]
-    """The value, from NumPy (the module, passed in) and the argument as an array."""
+    numpy: Callable[..., ArrayLike]
+    """The value, from NumPy (the module, passed in) and the arguments as arrays."""
     arity: int = 1
     code_scalar: str | None = None
     code_column: str | None = None
@@ -188,6 +192,43 @@ def _scalar(unify: Unify, arg: Shape) -> Shape:
 
 def _vec(unify: Unify, arg: Shape) -> Shape:
     return (dim_product(*known_dims("vec", arg)), 1)
+
+
+def _same(unify: Unify, arg: Shape) -> Shape:
+    return arg
+
+
+def _logsumexp(unify: Unify, arg: Shape) -> Shape:
+    """Of a column (or a row), a scalar; of a matrix, a column: one value for each row."""
+    return SCALAR if arg[1] == 1 else (arg[0], 1)
+
+
+def _cross_entropy(unify: Unify, logits: Shape, target: Shape) -> Shape:
+    try:
+        unify(logits[0], target[0]), unify(logits[1], target[1])
+    except Mismatch:
+        raise Mismatch("cross_entropy takes logits and targets of the same shape") from None
+    return SCALAR
+
+
+def _axis(a: Array) -> int:
+    """Where the softmax family works along: a column's entries, else each row's."""
+    return 0 if a.shape[1] == 1 else 1
+
+
+def _lse(np: ModuleType, a: Array) -> Array:
+    """logsumexp along `_axis`, its axis kept, shifted by the largest entry so that no exp
+    overflows."""
+    axis = _axis(a)
+    top = a.max(axis=axis, keepdims=True)
+    found: Array = top + np.log(np.exp(a - top).sum(axis=axis, keepdims=True))
+    return found
+
+
+def _rows_lse(axis: int, arg: str = "{0}") -> str:
+    """Array-API code for logsumexp along `axis` (kept), shifted by the largest entry."""
+    top = f"xp.max({arg}, axis={axis}, keepdims=True)"
+    return f"({top} + xp.log(xp.sum(xp.exp({arg} - {top}), axis={axis}, keepdims=True)))"
 
 
 def known_dims(operation: str, *shapes: Shape) -> tuple[Dim, ...]:
@@ -289,6 +330,51 @@ OPERATIONS = (
         Notation(r"\sum_{\text{columns}} {0}", Placement.PREFIX),
         "xp.sum({0}, axis=1, keepdims=True)",
         lambda np, a: a.sum(axis=1, keepdims=True),
+    ),
+    Operation(
+        Softmax,
+        "softmax",
+        _same,
+        _call("softmax"),
+        Notation(r"\operatorname{softmax}\left({0}\right)"),
+        f"xp.exp({{0}} - {_rows_lse(1)})",
+        lambda np, a: np.exp(a - _lse(np, a)),
+        code_scalar="xp.ones_like({0})",
+        code_column=f"xp.exp({{0}} - {_rows_lse(0)})",
+    ),
+    Operation(
+        LogSoftmax,
+        "log_softmax",
+        _same,
+        _call("log_softmax"),
+        Notation(r"\operatorname{log\_softmax}\left({0}\right)"),
+        f"({{0}} - {_rows_lse(1)})",
+        lambda np, a: a - _lse(np, a),
+        code_scalar="xp.zeros_like({0})",
+        code_column=f"({{0}} - {_rows_lse(0)})",
+    ),
+    Operation(
+        LogSumExp,
+        "logsumexp",
+        _logsumexp,
+        _call("logsumexp"),
+        Notation(r"\operatorname{logsumexp}\left({0}\right)"),
+        _rows_lse(1),
+        lambda np, a: _lse(np, a) if a.shape[1] != 1 else _lse(np, a)[0, 0],
+        code_scalar="{0}",
+        code_column=f"xp.reshape({_rows_lse(0)}, ())",
+    ),
+    Operation(
+        CrossEntropy,
+        "cross_entropy",
+        _cross_entropy,
+        Notation("cross_entropy({0}, {1})"),
+        Notation(r"\operatorname{cross\_entropy}\left({0}, {1}\right)"),
+        f"-xp.sum({{1}} * ({{0}} - {_rows_lse(1)}))",
+        lambda np, z, y: -np.sum(y * (z - _lse(np, z))),
+        arity=2,
+        code_scalar="xp.zeros_like({0})",
+        code_column=f"-xp.sum({{1}} * ({{0}} - {_rows_lse(0)}))",
     ),
     Operation(
         Norm,

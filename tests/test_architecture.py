@@ -31,6 +31,7 @@ LAYERS = [
     "rules.rule",
     "rules.arithmetic",
     "rules.matrix_functions",
+    "rules.softmax",
     "rules.second_order",
     "rules",
     "cookbook",

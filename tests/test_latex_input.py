@@ -21,6 +21,7 @@ from matcalc.derive import inferred
 from matcalc.expr import (
     NODE_KINDS,
     Add,
+    CrossEntropy,
     Det,
     Diag,
     Div,
@@ -34,6 +35,8 @@ from matcalc.expr import (
     Inverse,
     Kron,
     LogDet,
+    LogSoftmax,
+    LogSumExp,
     MatMul,
     Neg,
     Norm,
@@ -41,6 +44,7 @@ from matcalc.expr import (
     Ones,
     Pending,
     Power,
+    Softmax,
     Sum,
     SumCols,
     SumRows,
@@ -555,6 +559,10 @@ KINDS = [
     SumCols(Symbol("X")),
     Kron(Symbol("A"), MatMul(Symbol("B"), Symbol("C"))),
     Vec(Symbol("X")),
+    Softmax(MatMul(Symbol("X"), Symbol("W"))),
+    LogSoftmax(Symbol("x")),
+    LogSumExp(Symbol("X")),
+    CrossEntropy(MatMul(Symbol("X"), Symbol("W")), Symbol("Y")),
 ]
 
 

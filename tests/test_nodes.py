@@ -17,6 +17,7 @@ from matcalc.expr import (
     NODE_KINDS,
     Add,
     Applied,
+    CrossEntropy,
     Det,
     Diag,
     Dim,
@@ -31,6 +32,8 @@ from matcalc.expr import (
     Inverse,
     Kron,
     LogDet,
+    LogSoftmax,
+    LogSumExp,
     MatMul,
     Neg,
     Node,
@@ -39,6 +42,7 @@ from matcalc.expr import (
     Ones,
     Pending,
     Power,
+    Softmax,
     Sum,
     SumCols,
     SumRows,
@@ -85,6 +89,10 @@ EXAMPLES: dict[type[Expr], tuple[Expr, Shape]] = {
     SumCols: (SumCols(X), (3, 1)),
     Kron: (Kron(x, MatMul(A, X)), (9, 4)),
     Vec: (Vec(X), (12, 1)),
+    Softmax: (Softmax(X), (3, 4)),
+    LogSoftmax: (LogSoftmax(x), (3, 1)),
+    LogSumExp: (LogSumExp(X), (3, 1)),
+    CrossEntropy: (CrossEntropy(X, Y), (1, 1)),
     Pending: (Pending(Trace(A), A, (0,)), (3, 3)),
 }
 """A small well-shaped expression holding each node kind, and its shape."""
@@ -150,7 +158,7 @@ def test_the_union_holds_every_node_class() -> None:
 
 @pytest.mark.parametrize("operation", OPERATIONS, ids=lambda operation: operation.name)
 def test_each_operation_is_called_by_its_name(operation: Operation) -> None:
-    node = parse(f"{operation.name}(A)")
+    node = parse(f"{operation.name}({', '.join(['A'] * operation.arity)})")
     assert isinstance(node, operation.node)
     assert operation_of(node) is operation
     assert parse(text(node)) == node
@@ -178,15 +186,16 @@ def test_each_row_has_a_shape_rule_its_value_keeps(operation: Operation) -> None
     the shape of the row's own value."""
     name, taken = operation.name, []
     for arg in ARGUMENT_SHAPES:
+        args = [arg] * operation.arity  # the same shape for each argument
         try:
-            shape = operation.shape(_equal, arg)
+            shape = operation.shape(_equal, *args)
         except Mismatch:
             continue
         except Exception as error:  # a rule that fails otherwise is broken
             pytest.fail(f"the shape rule of {name} fails on {arg}: {type(error).__name__}: {error}")
-        array = _rng.uniform(0.5, 1.5, size=arg) + 3 * np.eye(*arg)
+        arrays = [_rng.uniform(0.5, 1.5, size=a) + 3 * np.eye(*a) for a in args]
         value = _handled(
-            "matcalc/operations.py", f"{name} of {arg}", partial(operation.value, array)
+            "matcalc/operations.py", f"{name} of {arg}", partial(operation.value, *arrays)
         )
         assert value.shape == shape, (
             f"the shape rule of {name} gives {shape} for {arg}, not {value.shape}"

@@ -15,6 +15,7 @@ from matcalc.expr import (
     ONE,
     ZERO,
     Add,
+    CrossEntropy,
     Det,
     Diag,
     Div,
@@ -27,12 +28,15 @@ from matcalc.expr import (
     Inverse,
     Kron,
     LogDet,
+    LogSoftmax,
+    LogSumExp,
     MatMul,
     Neg,
     Norm,
     Number,
     Ones,
     Power,
+    Softmax,
     Sum,
     SumCols,
     SumRows,
@@ -402,8 +406,18 @@ class Simplifier:
             case Sum(arg) | SumRows(arg) | SumCols(arg):
                 a, arg = self._inside(arg)
                 return a, expr.rebuild((arg,))
-            case Det(arg) | LogDet(arg) | Inverse(arg) | Vec(arg):
+            case (
+                Det(arg)
+                | LogDet(arg)
+                | Inverse(arg)
+                | Vec(arg)
+                | Softmax(arg)
+                | LogSoftmax(arg)
+                | LogSumExp(arg)
+            ):
                 return UNIT, expr.rebuild((self.closed(arg),))
+            case CrossEntropy(logits, target):
+                return UNIT, CrossEntropy(self.closed(logits), self.closed(target))
             case Kron(left, right):  # (a A) ⊗ (b B) = a b (A ⊗ B)
                 (a, left), (b, right) = self._inside(left), self._inside(right)
                 return self._times(a, b), Kron(left, right)

@@ -15,6 +15,7 @@ from matcalc.errors import ErrorKind, MatcalcError
 from matcalc.expr import (
     ONE,
     Add,
+    CrossEntropy,
     Det,
     Diag,
     Dim,
@@ -29,6 +30,8 @@ from matcalc.expr import (
     Inverse,
     Kron,
     LogDet,
+    LogSoftmax,
+    LogSumExp,
     MatMul,
     Neg,
     Norm,
@@ -36,6 +39,7 @@ from matcalc.expr import (
     Ones,
     Pending,
     Power,
+    Softmax,
     Sum,
     SumCols,
     SumRows,
@@ -47,6 +51,7 @@ from matcalc.expr import (
 )
 from matcalc.functions import FUNCTIONS, is_generic
 from matcalc.limits import deep_recursion
+from matcalc.operations import operation_of
 from matcalc.shapes import SCALAR, Shape, Shapes, fill_sizes, infer
 from matcalc.sharing import Binding, bindings, inlined
 from matcalc.traversal import distinct
@@ -206,6 +211,11 @@ class _Writer:
             case Vec(arg):
                 raise MatcalcError(
                     f"SymPy has no vec of a matrix expression, as in {node}", ErrorKind.VALUE
+                )
+            case Softmax() | LogSoftmax() | LogSumExp() | CrossEntropy():
+                raise MatcalcError(
+                    f"SymPy has no {operation_of(node).name} of a matrix expression, as in {node}",
+                    ErrorKind.VALUE,
                 )
             case Sum():
                 return self._entry_sum(kids[0])
