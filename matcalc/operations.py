@@ -8,6 +8,7 @@ this module does not (the command line never needs it).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
@@ -99,10 +100,8 @@ class Notation:
 
     def written(self, *arguments: str) -> str:
         """The notation with the arguments, each already printed and parenthesised, put in."""
-        text = self.template
-        for index, argument in enumerate(arguments):
-            text = text.replace(f"{{{index}}}", argument)
-        return text
+        # in one pass: an argument's own text may hold `{1}` (LaTeX's \mathbf{1})
+        return re.sub(r"\{(\d)\}", lambda found: arguments[int(found.group(1))], self.template)
 
 
 @dataclass(frozen=True, slots=True)

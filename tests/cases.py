@@ -30,6 +30,188 @@ SEED = [
     ("dictionary-R", Case("||X - D R||_F^2", "R", "-2 D^T X + 2 D^T D R")),
 ]
 
+SOFTMAX_FAMILY = [
+    # the softmax family (issue 15): each through the rule table, checked numerically
+    ("softmax-of-a-vector", Case("b^T softmax(x)", "x", "softmax(x) ⊙ (b - softmax(x)^T b)")),
+    (
+        "softmax-of-each-row",
+        Case("sum(B ⊙ softmax(X))", "X", "softmax(X) ⊙ (B - sum_cols(softmax(X) ⊙ B))"),
+    ),
+    (
+        "softmax-of-a-product",
+        Case("sum(B ⊙ softmax(X W))", "W", "X^T (softmax(X W) ⊙ (B - sum_cols(softmax(X W) ⊙ B)))"),
+    ),
+    (
+        "softmax-of-a-vector-product",
+        Case("b^T softmax(A x)", "x", "A^T (softmax(A x) ⊙ (b - softmax(A x)^T b))"),
+    ),
+    ("log-softmax-of-a-vector", Case("b^T log_softmax(x)", "x", "b - sum(b) softmax(x)")),
+    (
+        "log-softmax-of-each-row",
+        Case("sum(B ⊙ log_softmax(X W))", "W", "X^T B - X^T diag(sum_cols(B)) softmax(X W)"),
+    ),
+    ("logsumexp-of-a-vector", Case("logsumexp(x)", "x", "softmax(x)")),
+    ("logsumexp-of-a-product", Case("logsumexp(A x)", "x", "A^T softmax(A x)")),
+    ("logsumexp-of-each-row", Case("sum(logsumexp(X W))", "W", "X^T softmax(X W)")),
+    ("weighted-logsumexp-of-rows", Case("b^T logsumexp(X W)", "W", "X^T diag(b) softmax(X W)")),
+    (
+        "cross-entropy-by-logits",
+        Case("cross_entropy(Z, Y)", "Z", "diag(sum_cols(Y)) softmax(Z) - Y"),
+    ),
+    ("cross-entropy-by-targets", Case("cross_entropy(Z, Y)", "Y", "-log_softmax(Z)")),
+    (
+        "multinomial-logistic-regression",
+        Case("cross_entropy(X W, Y)", "W", "X^T diag(sum_cols(Y)) softmax(X W) - X^T Y"),
+    ),
+    (
+        "multinomial-logistic-by-inputs",
+        Case("cross_entropy(X W, Y)", "X", "diag(sum_cols(Y)) softmax(X W) W^T - Y W^T"),
+    ),
+    (
+        "multinomial-logistic-bias",
+        Case(
+            "cross_entropy(X W + ones(m, 1) b^T, Y)",
+            "b",
+            "softmax(X W + ones(m, 1) b^T)^T diag(sum_cols(Y)) ones(m, 1) - Y^T ones(m, 1)",
+        ),
+    ),
+    (
+        "multinomial-logistic-with-bias",
+        Case(
+            "cross_entropy(X W + ones(m, 1) b^T, Y)",
+            "W",
+            "X^T diag(sum_cols(Y)) softmax(X W + ones(m, 1) b^T) - X^T Y",
+        ),
+    ),
+    (
+        "cross-entropy-of-a-vector",
+        Case("cross_entropy(A x, y)", "x", "sum(y) A^T softmax(A x) - A^T y"),
+    ),
+    (
+        "ridge-multinomial",
+        Case(
+            "cross_entropy(X W, Y) + lambda ||W||_F^2",
+            "W",
+            "X^T diag(sum_cols(Y)) softmax(X W) - X^T Y + 2 lambda W",
+        ),
+    ),
+    (
+        "two-layer-mlp-out",
+        Case(
+            "cross_entropy(relu(X W1) W2, Y)",
+            "W2",
+            "relu(X W1)^T diag(sum_cols(Y)) softmax(relu(X W1) W2) - relu(X W1)^T Y",
+        ),
+    ),
+    (
+        "two-layer-mlp-in",
+        Case(
+            "cross_entropy(tanh(X W1) W2, Y)",
+            "W1",
+            "X^T (((diag(sum_cols(Y)) softmax(tanh(X W1) W2) - Y) W2^T) ⊙ (1 - tanh(X W1)^{∘2}))",
+        ),
+    ),
+    (
+        "mlp-with-biases-b1",
+        Case(
+            "cross_entropy(tanh(X W1 + ones(m, 1) b1^T) W2 + ones(m, 1) b2^T, Y)",
+            "b1",
+            (
+                "((W2 (softmax(tanh(X W1 + ones(m, 1) b1^T) W2 + ones(m, 1) b2^T)^T "
+                "diag(sum_cols(Y)) - Y^T)) ⊙ (1 - tanh(X W1 + ones(m, 1) b1^T)^T^{∘2})) ones(m, 1)"
+            ),
+        ),
+    ),
+    (
+        "mlp-with-biases-b2",
+        Case(
+            "cross_entropy(tanh(X W1 + ones(m, 1) b1^T) W2 + ones(m, 1) b2^T, Y)",
+            "b2",
+            (
+                "softmax(tanh(X W1 + ones(m, 1) b1^T) W2 + ones(m, 1) b2^T)^T diag(sum_cols(Y)) "
+                "ones(m, 1) - Y^T ones(m, 1)"
+            ),
+        ),
+    ),
+    (
+        "mlp-with-biases-W1",
+        Case(
+            "cross_entropy(tanh(X W1 + ones(m, 1) b1^T) W2 + ones(m, 1) b2^T, Y)",
+            "W1",
+            (
+                "X^T (((diag(sum_cols(Y)) softmax(tanh(X W1 + ones(m, 1) b1^T) W2 + ones(m, 1) "
+                "b2^T) - Y) W2^T) ⊙ (1 - tanh(X W1 + ones(m, 1) b1^T)^{∘2}))"
+            ),
+        ),
+    ),
+    (
+        "attention-by-V",
+        Case(
+            "sum(B ⊙ (softmax(Q K^T / sqrt(d)) V))",
+            "V",
+            "softmax(Q K^T / sqrt(d))^T B",
+            {"d": "scalar"},
+            positive=True,
+        ),
+    ),
+    (
+        "attention-by-Q",
+        Case(
+            "sum(B ⊙ (softmax(Q K^T / sqrt(d)) V))",
+            "Q",
+            (
+                "(softmax(Q K^T / sqrt(d)) ⊙ (B V^T - sum_cols(softmax(Q K^T / sqrt(d)) ⊙ (B "
+                "V^T)))) K / sqrt(d)"
+            ),
+            {"d": "scalar"},
+            positive=True,
+        ),
+    ),
+    (
+        "attention-by-K",
+        Case(
+            "sum(B ⊙ (softmax(Q K^T / sqrt(d)) V))",
+            "K",
+            (
+                "(softmax(Q K^T / sqrt(d))^T ⊙ (V B^T - sum_cols(softmax(Q K^T / sqrt(d)) ⊙ (B "
+                "V^T))^T)) Q / sqrt(d)"
+            ),
+            {"d": "scalar"},
+            positive=True,
+        ),
+    ),
+    (
+        "self-attention-value-projection",
+        Case(
+            "||softmax(X A X^T) X V - Y||_F^2",
+            "V",
+            "2 X^T softmax(X A X^T)^T softmax(X A X^T) X V - 2 X^T softmax(X A X^T)^T Y",
+        ),
+    ),
+    (
+        "self-attention-query-key",
+        Case(
+            "||softmax(X A X^T) X V - Y||_F^2",
+            "A",
+            (
+                "X^T (softmax(X A X^T) ⊙ (G1 - sum_cols(softmax(X A X^T) ⊙ G1))) X; H1 = "
+                "softmax(X A X^T); G1 = 2 softmax(X A X^T) X V V^T X^T - 2 Y V^T X^T"
+            ),
+        ),
+    ),
+    (
+        "negative-entropy",
+        Case(
+            "sum(softmax(x) ⊙ log_softmax(x))",
+            "x",
+            "softmax(x) ⊙ (log_softmax(x) - softmax(x)^T log_softmax(x))",
+        ),
+    ),
+    ("logsumexp-dual", Case("logsumexp(x) - b^T x", "x", "softmax(x) - b")),
+]
+"""Softmax, log_softmax, logsumexp and cross-entropy, alone and in ML objectives."""
+
+
 DERIVATIVES = [
     *SEED,
     # one rule at a time
@@ -196,4 +378,5 @@ DERIVATIVES = [
         "zero-factors",
         Case("sum((X - X)^{∘2} + 0 X ⊙ Y + (X - X) ⊘ exp(Y) + X)", "X", "ones(m, n)"),
     ),
+    *SOFTMAX_FAMILY,
 ]

@@ -213,6 +213,8 @@ REWRITTEN = [
     ("lambda ⊙ A", "lambda A", ("scalar operations",)),
     ("exp(E) ⊘ (1 + exp(E)) ⊙ A", "sigmoid(E) ⊙ A", ("sigmoid",)),
     ("A ⊘ (exp(-E) + 1)", "A ⊙ sigmoid(E)", ("sigmoid",)),
+    ("sum(softmax(x)) A", "A", ("softmax sums to one", "absorb identities")),
+    ("sum_cols(softmax(X)) + x", "ones(n, 1) + x", ("softmax sums to one",)),
     ("x (y^T x)", "y^T x x", ("scalars first",)),
     ("mu lambda A", "lambda mu A", ("sort scalars",)),
     ("(2 A) ⊙ (3 E)", "6 (A ⊙ E)", ("scalars first", "fold numbers")),

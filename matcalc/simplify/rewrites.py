@@ -55,6 +55,11 @@ REWRITES = (
         "written the logistic function through exp as sigmoid",
         "exp(u) ⊘ (1 + exp(u)) = sigmoid(u), 1 ⊘ (1 + exp(u)) = sigmoid(-u)",
     ),
+    Rewrite(
+        "softmax sums to one",
+        "used that a softmax sums to one",
+        "sum(softmax(x)) = 1, sum_cols(softmax(X)) = ones(m, 1)",
+    ),
     Rewrite("scalars first", "moved scalars to the front", "A (c B) = c A B, c ⊙ A = c A"),
     Rewrite("sort scalars", "sorted the scalar factors", "b a = a b"),
     Rewrite("fold numbers", "multiplied numbers together", "2 (3 A) / 4 = 3 A / 2"),

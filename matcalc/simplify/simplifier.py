@@ -164,6 +164,12 @@ class Simplifier:
             case Hadamard() | HadamardDiv() if shorter := sigmoid_form(expr, self._look):
                 self._did("sigmoid")
                 return self._expand(shorter)
+            case Sum(Softmax(arg)) if self.shapes.of(arg)[1] == 1:
+                self._did("softmax sums to one")
+                return [Term(Fraction(1), (), ())]
+            case SumCols(Softmax(arg)) if self.shapes.of(arg)[1] != 1:
+                self._did("softmax sums to one")
+                return self._expand(Ones(self.shapes.of(arg)[0], 1))
             case Number(value):
                 return [Term(value, (), ())]
             case Neg(arg):

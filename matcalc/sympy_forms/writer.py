@@ -51,7 +51,6 @@ from matcalc.expr import (
 )
 from matcalc.functions import FUNCTIONS, is_generic
 from matcalc.limits import deep_recursion
-from matcalc.operations import operation_of
 from matcalc.shapes import SCALAR, Shape, Shapes, fill_sizes, infer
 from matcalc.sharing import Binding, bindings, inlined
 from matcalc.traversal import distinct
@@ -213,10 +212,7 @@ class _Writer:
                     f"SymPy has no vec of a matrix expression, as in {node}", ErrorKind.VALUE
                 )
             case Softmax() | LogSoftmax() | LogSumExp() | CrossEntropy():
-                raise MatcalcError(
-                    f"SymPy has no {operation_of(node).name} of a matrix expression, as in {node}",
-                    ErrorKind.VALUE,
-                )
+                return self.convert(self._through_exp(node))
             case Sum():
                 return self._entry_sum(kids[0])
             case SumRows(arg):
@@ -235,6 +231,23 @@ class _Writer:
                 )
             case _:
                 assert_never(node)
+
+    def _through_exp(self, node: Softmax | LogSoftmax | LogSumExp | CrossEntropy) -> Expr:
+        """The softmax family written with exp, log and sums, which SymPy has: over a column's
+        entries, or along each row (a column of row totals times a row of ones)."""
+        if isinstance(node, CrossEntropy):
+            return Neg(Sum(Hadamard(node.target, LogSoftmax(node.logits))))
+        arg = node.arg
+        cols = self._shape(arg)[1]
+        total = Sum(Func("exp", arg)) if cols == 1 else SumCols(Func("exp", arg))
+        lse = Func("log", total)
+        spread = lse if cols == 1 else MatMul(lse, Ones(1, cols))
+        match node:
+            case Softmax():
+                return Func("exp", Add((arg, Neg(spread))))
+            case LogSoftmax():
+                return Add((arg, Neg(spread)))
+        return lse
 
     def _sum(self, expr: Expr, terms: tuple[Expr, ...], kids: list[Any]) -> Any:
         """A sum; scalar, row and column terms broadcast as SymPy writes it, times all-ones."""
