@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import reprlib
 from collections.abc import Mapping, Sequence
+from typing import NamedTuple
 
 from matcalc.errors import ErrorKind, MatcalcError
 from matcalc.expr import Dim
@@ -36,9 +37,13 @@ def convention(name: str, naming: str = "seed") -> str:
 
 
 Spec = Sequence[int | str] | str
-"""A declaration: ("m", "n"), "m,n", ("n",), "scalar", or ("n", "n", "symmetric")."""
+"""A declaration: ("m", "n"), "m,n", ("n",), "scalar", ("n", "n", "symmetric"), or with
+"rows-sum-to-one" ("sums-to-one" for a column) for probabilities and one-hot labels."""
 
-SPEC_FORMS = '"m,n", ("m", "n"), "n", "scalar" or "n,n,symmetric" (a size may be a number)'
+SPEC_FORMS = (
+    '"m,n", ("m", "n"), "n", "scalar", "n,n,symmetric" or "m,k,rows-sum-to-one" (a size may be '
+    "a number)"
+)
 """How a declaration is written, for the messages that refuse one."""
 
 NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*|[α-ωΑ-Ω]")
@@ -53,12 +58,22 @@ def is_name(text: str) -> bool:
     return NAME.fullmatch(text) is not None
 
 
-def declarations(spec: object) -> tuple[dict[str, Shape], frozenset[str]]:
-    """The declared shapes, and the names declared symmetric, of a declaration as `diff` takes
-    it: {"X": ("m", "n"), "x": "n", "lambda": "scalar", "S": "n,n,symmetric"}. Names are
-    stripped; a name declared twice, or anything else where a name or a shape goes, is refused."""
+class Declarations(NamedTuple):
+    """What a declaration says: the shapes, the names declared symmetric, and those declared
+    to sum to one (probabilities, one-hot labels)."""
+
+    shapes: dict[str, Shape]
+    symmetric: frozenset[str]
+    sum_to_one: frozenset[str]
+
+
+def declarations(spec: object) -> Declarations:
+    """The declared shapes and properties of a declaration as `diff` takes it: {"X": ("m",
+    "n"), "x": "n", "lambda": "scalar", "S": "n,n,symmetric", "Y": "m,k,rows-sum-to-one"}. Names
+    are stripped; a name declared twice, or anything else where a name or a shape goes, is
+    refused."""
     if spec is None:
-        return {}, frozenset()
+        return Declarations({}, frozenset(), frozenset())
     if not isinstance(spec, Mapping):
         raise MatcalcError(
             f'shapes map names to shapes, as {{"X": ("m", "n")}}, not {reprlib.repr(spec)}',
@@ -66,6 +81,7 @@ def declarations(spec: object) -> tuple[dict[str, Shape], frozenset[str]]:
         )
     declared: dict[str, Shape] = {}
     symmetric: set[str] = set()
+    sum_to_one: set[str] = set()
     for key, found in spec.items():
         name = declared_name(key)
         if name in declared:
@@ -73,7 +89,9 @@ def declarations(spec: object) -> tuple[dict[str, Shape], frozenset[str]]:
         declared[name] = declared_shape(name, found)
         if is_symmetric(found):
             symmetric.add(name)
-    return declared, frozenset(symmetric)
+        if _parts(found)[-1:] in (["rows-sum-to-one"], ["sums-to-one"]):
+            sum_to_one.add(name)
+    return Declarations(declared, frozenset(symmetric), frozenset(sum_to_one))
 
 
 def declared_name(key: object) -> str:
@@ -115,6 +133,20 @@ def declared_shape(name: str, spec: Spec) -> Shape:
     """A declaration as a shape: ("m", "n") a matrix, ("n",) a column vector, () or "scalar";
     a symmetric matrix is square, and a scalar is symmetric too (its own transpose)."""
     parts = _parts(spec, name)
+    if parts[-1:] == ["rows-sum-to-one"] and len(parts) != 3:
+        raise MatcalcError(
+            f"{name}: rows that sum to one are a matrix's, as in {name}=m,k,rows-sum-to-one; "
+            f"a column whose entries sum to one is {name}=n,sums-to-one",
+            ErrorKind.SHAPE,
+        )
+    if parts[-1:] == ["sums-to-one"] and len(parts) != 2:
+        raise MatcalcError(
+            f"{name}: entries that sum to one are a column's, as in {name}=n,sums-to-one; a "
+            f"matrix whose rows sum to one is {name}=m,k,rows-sum-to-one",
+            ErrorKind.SHAPE,
+        )
+    if parts[-1:] in (["rows-sum-to-one"], ["sums-to-one"]):
+        parts = parts[:-1]
     if parts[-1:] == ["symmetric"]:
         parts = parts[:-1]
         if parts == ["scalar"]:

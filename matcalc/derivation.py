@@ -139,12 +139,18 @@ class Derivation:
         return tuple(dict.fromkeys(found))
 
     @property
-    def symbol_shapes(self) -> tuple[tuple[str, Shape, bool], ...]:
-        """Each symbol of the objective (and the variable), its shape, and whether it was
-        declared symmetric: what every output states, so that no reading stays hidden."""
+    def symbol_shapes(self) -> tuple[tuple[str, Shape, tuple[str, ...]], ...]:
+        """Each symbol of the objective (and the variable), its shape, and what it was declared
+        to be ("symmetric", "rows sum to one", "sums to one"): what every output states, so
+        that no reading stays hidden."""
         names = dict.fromkeys([*symbol_names(self.objective), self.wrt.name])
-        symbols, symmetric = self.shapes.symbols, self.shapes.symmetric
-        return tuple((name, symbols[name], name in symmetric) for name in names)
+        return tuple((name, self.shapes.symbols[name], self._declared(name)) for name in names)
+
+    def _declared(self, name: str) -> tuple[str, ...]:
+        found = ["symmetric"] if name in self.shapes.symmetric else []
+        if name in self.shapes.sum_to_one:
+            found.append("sums to one" if self.shapes.symbols[name][1] == 1 else "rows sum to one")
+        return tuple(found)
 
     @property
     def kind(self) -> str:

@@ -74,7 +74,7 @@ def derive(
         if isinstance(shapes, Shapes):
             bound = {b.name.name for b in where}
             symbols = {k: v for k, v in shapes.symbols.items() if k not in bound}
-            shapes = Shapes(symbols, shapes.bindings, shapes.symmetric)
+            shapes = shapes.with_symbols(symbols)
     typed = inferred(objective, shapes, options.convention)
     objective = fill_sizes(objective, typed)  # ones(?) and I read their sizes off their places
     if variable.name not in typed.symbols:
@@ -104,7 +104,7 @@ def derived(
         jacobian_of, cotangent = objective, _cotangent(objective, variable, typed)
         objective = MatMul(Transpose(cotangent), objective)
         declared = {**typed.symbols, cotangent.name: typed.of(jacobian_of)}
-        typed = infer(objective, declared, symmetric=typed.symmetric)
+        typed = infer(objective, declared, symmetric=typed.symmetric, sum_to_one=typed.sum_to_one)
     templates = derivative_templates(options.definitions)
     named = named_values(objective, variable, typed, templates)
     memo: Memo = {}  # the blocks' closed forms and the result's share their work
@@ -312,10 +312,10 @@ def inferred(
     """The shapes of `objective`'s symbols, from declarations as `diff` takes them or from a
     derivation's own `shapes`; `locate` places a shape error in the user's text."""
     if isinstance(shapes, Shapes):
-        declared, symmetric = shapes.symbols, shapes.symmetric
+        declared, symmetric, sum_to_one = shapes.symbols, shapes.symmetric, shapes.sum_to_one
     else:
-        declared, symmetric = declarations(shapes)
-    return infer(objective, declared, locate, symmetric, convention)
+        declared, symmetric, sum_to_one = declarations(shapes)
+    return infer(objective, declared, locate, symmetric, convention, sum_to_one)
 
 
 def _simplified(
@@ -461,7 +461,7 @@ def _name_repeats(
             *(renamed_step(step, earlier) for step in steps[:blocks]),
             *(renamed_step(step, rename) for step in steps[blocks:]),
         ],
-        Shapes(symbols, shapes.bindings, shapes.symmetric),
+        shapes.with_symbols(symbols),
     )
 
 

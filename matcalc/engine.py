@@ -63,7 +63,7 @@ def accumulate(
     if len(ends) == 1:
         return Accumulated(tuple(steps), (), shapes)
     blocks = list(ends)
-    shapes = Shapes(dict(shapes.symbols), shapes.bindings, shapes.symmetric)
+    shapes = shapes.with_symbols(dict(shapes.symbols))
     references = _references(ends)
     together, derivatives = _put_back(blocks, ends, references, named, shapes, memo)
     wording = (

@@ -35,9 +35,11 @@ def random_env(
     low: float = -1.0,
     high: float = 1.0,
     symmetric: Collection[str] = (),
+    sum_to_one: Collection[str] = (),
 ) -> dict[str, Any]:
     """Random values for every symbol (distinct sizes 3, 4, 5, … per named dimension; the
-    `symmetric` ones made symmetric), and sin and cos for every generic function g and its g'
+    `symmetric` ones made symmetric, the `sum_to_one` ones positive and scaled to sum to one
+    over a column or along each row), and sin and cos for every generic function g and its g'
     in `expr` (`generic_functions`)."""
     rng = np.random.default_rng(seed)
     sizes: dict[int | str, int] = {}
@@ -53,6 +55,10 @@ def random_env(
         env[name] = rng.uniform(low, high, size=dims)
         if name in symmetric:
             env[name] = (env[name] + env[name].T) / 2
+        if name in sum_to_one:
+            weights = rng.uniform(0.5, 1.5, size=dims)
+            axis = 0 if dims[1] == 1 else 1
+            env[name] = weights / weights.sum(axis=axis, keepdims=True)
     return {**env, **(generic_functions(expr) if expr is not None else {})}
 
 
@@ -191,11 +197,18 @@ def gradcheck(
     objective is not real at the inputs (log of a negative number), a MatcalcError says so.
     """
     _check_arguments(derivation, env, seed)
-    symbols, symmetric = derivation.shapes.symbols, derivation.shapes.symmetric
+    shapes = derivation.shapes
+    symbols, symmetric = shapes.symbols, shapes.symmetric
     if env is None:
         low, high = (0.5, 1.5) if positive else (-1.0, 1.0)
         env = random_env(
-            symbols, derivation.objective, seed=seed, low=low, high=high, symmetric=symmetric
+            symbols,
+            derivation.objective,
+            seed=seed,
+            low=low,
+            high=high,
+            symmetric=symmetric,
+            sum_to_one=shapes.sum_to_one,
         )
         if derivation.gradient is not None:
             env |= generic_functions(derivation.result)

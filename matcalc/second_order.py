@@ -69,7 +69,8 @@ def second_derivative(
     unconstrained = not options.symmetrise and name in symmetric
     if unconstrained:  # the gradient as a function of every matrix, to differentiate again
         declared = _scalar(objective, shapes, options)
-        shapes = Shapes(dict(declared.symbols), dict(declared.bindings), symmetric - {name})
+        shapes = declared.with_symbols(dict(declared.symbols))
+        shapes.symmetric = symmetric - {name}
     try:
         gradient = derive(objective, wrt, shapes, replace(options, layout="denominator"))
     except MatcalcError:
@@ -107,11 +108,8 @@ def second_derivative(
             replace(later, layout="denominator"),
         )
     gradient = _renamed(gradient, second.where)
-    shapes_all = Shapes(
-        {**gradient.shapes.symbols, **second.shapes.symbols},
-        second.shapes.bindings,
-        second.shapes.symmetric | symmetric,
-    )
+    shapes_all = second.shapes.with_symbols({**gradient.shapes.symbols, **second.shapes.symbols})
+    shapes_all.symmetric = shapes_all.symmetric | symmetric
     steps = [*gradient.steps, *(step.at_order(2) for step in second.steps)]
     own = {b.name for b in second.where}  # the gradient's values the second part names too
     extra = [b for b in gradient.where if b.name not in own]
@@ -283,7 +281,7 @@ def _without(shapes: Shapes, where: Sequence[Binding]) -> Shapes:
     """The shapes of the objective's own symbols: not the gradient's named values."""
     bound = {b.name.name for b in where}
     symbols = {k: v for k, v in shapes.symbols.items() if k not in bound}
-    return Shapes(symbols, dict(shapes.bindings), shapes.symmetric)
+    return shapes.with_symbols(symbols)
 
 
 def _with(where: Sequence[Binding], v: Symbol) -> tuple[Binding, ...]:
@@ -321,7 +319,7 @@ def _renamed(
     }
     return replace(
         gradient,
-        shapes=Shapes(symbols, gradient.shapes.bindings, gradient.shapes.symmetric),
+        shapes=gradient.shapes.with_symbols(symbols),
         steps=tuple(renamed_step(step, rename) for step in gradient.steps),
         result=rename(gradient.result),
         where=tuple(

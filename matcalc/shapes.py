@@ -200,7 +200,14 @@ class Shapes:
     bindings: dict[str, Dim] = field(default_factory=dict)
     symmetric: frozenset[str] = frozenset()
     """Names declared symmetric: S^T is S."""
+    sum_to_one: frozenset[str] = frozenset()
+    """Names declared to sum to one, as probabilities and one-hot labels do: a column's
+    entries, or each row of a matrix (sum(y) = 1, sum_cols(Y) = ones)."""
     _memo: dict[Expr, Shape] = field(default_factory=dict, repr=False)
+
+    def with_symbols(self, symbols: dict[str, Shape]) -> Shapes:
+        """The same declarations over `symbols`: a problem's named values added or left out."""
+        return Shapes(symbols, dict(self.bindings), self.symmetric, self.sum_to_one)
 
     def __repr__(self) -> str:
         shown = ", ".join(
@@ -231,9 +238,11 @@ def infer(
     locate: Callable[[Expr], Span | None] = lambda _: None,
     symmetric: frozenset[str] = frozenset(),
     naming: str = "seed",
+    sum_to_one: frozenset[str] = frozenset(),
 ) -> Shapes:
     """Infer every symbol's shape in `expr` from the declarations and the naming convention
-    (`naming`, see `convention`); `symmetric` names the declared symmetric matrices."""
+    (`naming`, see `convention`); `symmetric` names the declared symmetric matrices, and
+    `sum_to_one` those whose entries (a column) or rows (a matrix) sum to one."""
     sizes = _named_sizes(expr)
     written = frozenset(d for d in sizes if not d.startswith("?"))  # inferred ones avoid these
     solver = _Solver(dict(declared or {}), naming, written)
@@ -246,7 +255,7 @@ def infer(
         if not d.startswith("?") or d.startswith(PLACEHOLDER):
             root = solver.find(d)
             bindings[d] = names.get(root, root)
-    return Shapes(solver.resolved(order), bindings, symmetric)
+    return Shapes(solver.resolved(order), bindings, symmetric, sum_to_one)
 
 
 PLACEHOLDER = "?·"

@@ -130,7 +130,7 @@ def named_values(
     body = rebuilt(objective, name)
     symbols = {**shapes.symbols, **{names[node].name: shapes.of(node) for node in names}}
     shared = frozenset(names[node] for node, is_shared in chosen.items() if is_shared)
-    typed = Shapes(symbols, shapes.bindings, shapes.symmetric)
+    typed = shapes.with_symbols(symbols)
     return Named(body, tuple(where), typed, small_values(where, shared))
 
 

@@ -30,9 +30,15 @@ SEED = [
     ("dictionary-R", Case("||X - D R||_F^2", "R", "-2 D^T X + 2 D^T D R")),
 ]
 
+ROWS = {"Y": ("m", "k", "rows-sum-to-one")}
+"""Targets whose rows sum to one, as one-hot labels' do."""
+
 SOFTMAX_FAMILY = [
     # the softmax family (issue 15): each through the rule table, checked numerically
-    ("softmax-of-a-vector", Case("b^T softmax(x)", "x", "softmax(x) ⊙ (b - softmax(x)^T b)")),
+    (
+        "softmax-of-a-vector",
+        Case("b^T softmax(x)", "x", "softmax(x) ⊙ b - softmax(x)^T b softmax(x)"),
+    ),
     (
         "softmax-of-each-row",
         Case("sum(B ⊙ softmax(X))", "X", "softmax(X) ⊙ (B - sum_cols(softmax(X) ⊙ B))"),
@@ -43,7 +49,7 @@ SOFTMAX_FAMILY = [
     ),
     (
         "softmax-of-a-vector-product",
-        Case("b^T softmax(A x)", "x", "A^T (softmax(A x) ⊙ (b - softmax(A x)^T b))"),
+        Case("b^T softmax(A x)", "x", "A^T (softmax(A x) ⊙ b) - softmax(A x)^T b A^T softmax(A x)"),
     ),
     ("log-softmax-of-a-vector", Case("b^T log_softmax(x)", "x", "b - sum(b) softmax(x)")),
     (
@@ -204,10 +210,47 @@ SOFTMAX_FAMILY = [
         Case(
             "sum(softmax(x) ⊙ log_softmax(x))",
             "x",
-            "softmax(x) ⊙ (log_softmax(x) - softmax(x)^T log_softmax(x))",
+            "softmax(x) ⊙ log_softmax(x) - softmax(x)^T log_softmax(x) softmax(x)",
         ),
     ),
     ("logsumexp-dual", Case("logsumexp(x) - b^T x", "x", "softmax(x) - b")),
+    # targets declared to sum to one (probabilities, one-hot labels): the textbook forms
+    ("cross-entropy-of-probability-rows", Case("cross_entropy(Z, Y)", "Z", "softmax(Z) - Y", ROWS)),
+    (
+        "multinomial-logistic-textbook",
+        Case("cross_entropy(X W, Y)", "W", "X^T softmax(X W) - X^T Y", ROWS),
+    ),
+    (
+        "multinomial-logistic-bias-textbook",
+        Case(
+            "cross_entropy(X W + ones(m, 1) b^T, Y)",
+            "b",
+            "softmax(X W + ones(m, 1) b^T)^T ones(m, 1) - Y^T ones(m, 1)",
+            ROWS,
+        ),
+    ),
+    (
+        "cross-entropy-of-a-probability-vector",
+        Case("cross_entropy(A x, y)", "x", "A^T softmax(A x) - A^T y", {"y": ("n", "sums-to-one")}),
+    ),
+    (
+        "mlp-textbook",
+        Case(
+            "cross_entropy(relu(X W1) W2, Y)",
+            "W2",
+            "relu(X W1)^T softmax(relu(X W1) W2) - relu(X W1)^T Y",
+            ROWS,
+        ),
+    ),
+    (
+        "mlp-textbook-hidden",
+        Case(
+            "cross_entropy(tanh(X W1) W2, Y)",
+            "W1",
+            "X^T (((softmax(tanh(X W1) W2) - Y) W2^T) ⊙ (1 - tanh(X W1)^{∘2}))",
+            ROWS,
+        ),
+    ),
 ]
 """Softmax, log_softmax, logsumexp and cross-entropy, alone and in ML objectives."""
 

@@ -52,7 +52,15 @@ def inputs(
     derivation = diff(expression, wrt[0], **options)
     symbols = {n: s for n, s in derivation.shapes.symbols.items() if n not in _named(derivation)}
     low, high = (0.5, 1.5) if positive else (-0.9, 0.9)
-    env = well_conditioned(random_env(symbols, derivation.objective, seed=seed, low=low, high=high))
+    env = random_env(
+        symbols,
+        derivation.objective,
+        seed=seed,
+        low=low,
+        high=high,
+        sum_to_one=derivation.shapes.sum_to_one,
+    )
+    env = well_conditioned(env)
     for name, value in list(env.items()):
         if callable(value):
             continue

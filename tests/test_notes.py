@@ -22,9 +22,9 @@ def test_the_seed_states_its_shapes_in_every_output() -> None:
         r"$R \in \mathbb{R}^{p\times n}$." in derivation.latex()
     )
     assert derivation.to_dict()["shapes"] == {
-        "X": {"rows": "m", "cols": "n", "symmetric": False},
-        "D": {"rows": "m", "cols": "p", "symmetric": False},
-        "R": {"rows": "p", "cols": "n", "symmetric": False},
+        "X": {"rows": "m", "cols": "n", "symmetric": False, "sums_to_one": False},
+        "D": {"rows": "m", "cols": "p", "symmetric": False, "sums_to_one": False},
+        "R": {"rows": "p", "cols": "n", "symmetric": False, "sums_to_one": False},
     }
     assert derivation.to_dict()["notes"] == []
     assert str(derivation.result) == "-2 X R^T + 2 D R R^T"

@@ -148,11 +148,19 @@ ACCEPTED = [
     ("spec", "shapes", "symmetric"), ACCEPTED, ids=[str(a[0]) for a in ACCEPTED]
 )
 def test_declarations_read_every_form(spec: object, shapes: dict, symmetric: set) -> None:
-    assert declarations(spec) == (shapes, frozenset(symmetric))
+    assert declarations(spec) == (shapes, frozenset(symmetric), frozenset())
+
+
+def test_targets_are_declared_to_sum_to_one() -> None:
+    """Rows of a matrix, or a column's entries: probabilities, one-hot labels."""
+    found = declarations({"Y": "m,k,rows-sum-to-one", "y": ("n", "sums-to-one"), "X": "m,n"})
+    assert found == ({"Y": ("m", "k"), "y": ("n", 1), "X": ("m", "n")}, frozenset(), {"Y", "y"})
 
 
 # (id, spec, kind, words)
 REFUSED_DECLARATIONS = [
+    ("rows-of-a-column", {"y": "n,rows-sum-to-one"}, ErrorKind.SHAPE, "y=n,sums-to-one"),
+    ("sum-of-a-matrix", {"Y": "m,k,sums-to-one"}, ErrorKind.SHAPE, "Y=m,k,rows-sum-to-one"),
     ("none", {"X": None}, ErrorKind.SHAPE, 'X: a shape is written "m,n", ("m", "n")'),
     ("bytes", {"X": b"m,n"}, ErrorKind.SHAPE, "not b'm,n'"),
     ("int", {"X": 3}, ErrorKind.SHAPE, "not 3"),

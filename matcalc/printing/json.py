@@ -32,8 +32,13 @@ def derivation_dict(derivation: Derivation) -> dict[str, Any]:
         "wrt": derivation.wrt.name,
         "shape": "×".join(map(str, derivation.shape)),
         "shapes": {
-            name: {"rows": rows, "cols": cols, "symmetric": symmetric}
-            for name, (rows, cols), symmetric in derivation.symbol_shapes
+            name: {
+                "rows": rows,
+                "cols": cols,
+                "symmetric": "symmetric" in declared,
+                "sums_to_one": any("one" in said for said in declared),
+            }
+            for name, (rows, cols), declared in derivation.symbol_shapes
         },
         "notes": [note.sentence(text) for note in derivation.notes],
         "layout": derivation.layout,

@@ -199,9 +199,10 @@ def _math_in(sentence: str, forms: dict[str, str]) -> str:
 def shapes_latex(derivation: Derivation) -> str:
     """`$X \\in \\mathbb{R}^{m\\times n}$, …`: each symbol's shape, as a paper declares it."""
     parts = []
-    for name, (rows, cols), symmetric in derivation.symbol_shapes:
+    for name, (rows, cols), declared in derivation.symbol_shapes:
         space = "" if (rows, cols) == SCALAR else rf"^{{{_dim(rows)}\times {_dim(cols)}}}"
-        parts.append(rf"${latex(Symbol(name))} \in \mathbb{{R}}{space}$" + " symmetric" * symmetric)
+        said = "".join(f" {words}" for words in declared)
+        parts.append(rf"${latex(Symbol(name))} \in \mathbb{{R}}{space}$" + said)
     return ", ".join(parts)
 
 

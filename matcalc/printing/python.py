@@ -47,7 +47,7 @@ def python_source(
     inputs = [n for n in symbol_names(objective) if n in shapes.symbols]
     inputs += [g.wrt.name for g in gradients if g.wrt.name not in inputs]
     symbols = {**{g.wrt.name: g.shapes.symbols[g.wrt.name] for g in gradients}, **shapes.symbols}
-    shapes = Shapes(symbols, shapes.bindings, shapes.symmetric)
+    shapes = shapes.with_symbols(symbols)
     computed = objective if computed is None else computed
     roots = [
         computed,

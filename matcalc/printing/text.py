@@ -205,10 +205,11 @@ def _head(derivation: Derivation) -> str:
 
 
 def shapes_text(derivation: Derivation) -> str:
-    """`X m×n, D m×p, R p×n`: each symbol's shape, `scalar` for 1×1, `symmetric` if declared."""
+    """`X m×n, D m×p, R p×n`: each symbol's shape, `scalar` for 1×1, and what it was declared
+    to be (`symmetric`, `rows sum to one`)."""
     return ", ".join(
-        f"{name} {'scalar' if shape == (1, 1) else show(shape)}{' symmetric' * symmetric}"
-        for name, shape, symmetric in derivation.symbol_shapes
+        " ".join([name, "scalar" if shape == (1, 1) else show(shape), *declared])
+        for name, shape, declared in derivation.symbol_shapes
     )
 
 

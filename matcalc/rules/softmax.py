@@ -45,8 +45,10 @@ def _minus(left: Expr, right: Expr) -> Expr:
 
 
 def _softmax_of_column(site: Site, d_g: Expr) -> Expr:
+    """(diag(s) - s s^T) df/dG, written s ⊙ df/dG - s s^T df/dG: a matrix times df/dG, so that
+    a Jacobian (a Hessian) reads diag(s) - s s^T off it."""
     s = site.node
-    return Hadamard(s, _minus(d_g, MatMul(Transpose(s), d_g)))
+    return _minus(Hadamard(s, d_g), MatMul(s, MatMul(Transpose(s), d_g)))
 
 
 def _softmax_of_rows(site: Site, d_g: Expr) -> Expr:
@@ -74,8 +76,9 @@ SOFTMAX: tuple[Rule, ...] = (
         proof=(
             r"\frac{df}{dx_i}&=\sum_k\frac{df}{dG_k}\cdot\frac{d}{dx_i}"
             r"\frac{e^{x_k}}{\sum_\ell e^{x_\ell}}=\sum_k\frac{df}{dG_k}\,G_k(1_{k=i}-G_i)",
-            r"&=G_i\Big(\frac{df}{dG_i}-\sum_k G_k\frac{df}{dG_k}\Big)",
-            r"\implies\frac{df}{dx}&=G\odot\Big(\frac{df}{dG}-G^T\frac{df}{dG}\Big)",
+            r"&=G_i\frac{df}{dG_i}-G_i\sum_k G_k\frac{df}{dG_k}",
+            r"\implies\frac{df}{dx}&=G\odot\frac{df}{dG}-G\,G^T\frac{df}{dG}"
+            r"=\big(\operatorname{diag}(G)-G\,G^T\big)\frac{df}{dG}",
         ),
         input=x,
         when=_column,

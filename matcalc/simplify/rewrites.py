@@ -56,9 +56,10 @@ REWRITES = (
         "exp(u) ⊘ (1 + exp(u)) = sigmoid(u), 1 ⊘ (1 + exp(u)) = sigmoid(-u)",
     ),
     Rewrite(
-        "softmax sums to one",
-        "used that a softmax sums to one",
-        "sum(softmax(x)) = 1, sum_cols(softmax(X)) = ones(m, 1)",
+        "sums to one",
+        "used that a softmax (or what is declared so) sums to one",
+        "sum(softmax(x)) = 1, sum_cols(softmax(X)) = ones(m, 1), sum_cols(Y) = ones(m, 1) for "
+        "Y=m,k,rows-sum-to-one",
     ),
     Rewrite("scalars first", "moved scalars to the front", "A (c B) = c A B, c ⊙ A = c A"),
     Rewrite("sort scalars", "sorted the scalar factors", "b a = a b"),

@@ -151,6 +151,12 @@ class Simplifier:
             self.memo[key] = (tuple(result), counted)
         return result
 
+    def _sums_to_one(self, expr: Expr) -> bool:
+        """A softmax, or a name declared to sum to one (over a column, or along each row)."""
+        if isinstance(expr, Symbol):
+            return expr.name in self.shapes.sum_to_one
+        return isinstance(expr, Softmax)
+
     def _since(self, before: dict[str, int]) -> tuple[tuple[str, int], ...]:
         """The rewrites counted since `before`, with how many times."""
         return tuple(
@@ -164,11 +170,11 @@ class Simplifier:
             case Hadamard() | HadamardDiv() if shorter := sigmoid_form(expr, self._look):
                 self._did("sigmoid")
                 return self._expand(shorter)
-            case Sum(Softmax(arg)) if self.shapes.of(arg)[1] == 1:
-                self._did("softmax sums to one")
+            case Sum(arg) if self._sums_to_one(arg) and self.shapes.of(arg)[1] == 1:
+                self._did("sums to one")
                 return [Term(Fraction(1), (), ())]
-            case SumCols(Softmax(arg)) if self.shapes.of(arg)[1] != 1:
-                self._did("softmax sums to one")
+            case SumCols(arg) if self._sums_to_one(arg) and self.shapes.of(arg)[1] != 1:
+                self._did("sums to one")
                 return self._expand(Ones(self.shapes.of(arg)[0], 1))
             case Number(value):
                 return [Term(value, (), ())]
