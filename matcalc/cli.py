@@ -319,7 +319,8 @@ def _problem(command: argparse.ArgumentParser) -> None:
         default=[],
         metavar="VAR=DIMS",
         help="declare a shape: X=m,n (matrix), x=n (column vector), b=1,n (row), "
-        "lambda=scalar, S=n,n,symmetric",
+        "lambda=scalar, S=n,n,symmetric, Y=m,k,rows-sum-to-one (probabilities, one-hot rows), "
+        "y=n,sums-to-one",
     )
     command.add_argument(
         "--define",

@@ -33,6 +33,9 @@ NOTATION: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("diagonal matrix of a vector", "diag(x)", ()),
     ("Kronecker product", "A ⊗ B", (r"A \otimes B",)),
     ("columns stacked (column-major)", "vec(X)", ()),
+    ("softmax (each row of a matrix)", "softmax(Z) + log_softmax(Z)", ()),
+    ("log-sum-exp (each row's)", "logsumexp(Z)", ()),
+    ("cross-entropy: logits, targets", "cross_entropy(Z, Y)", ()),
     ("quadratic form", "a^T G a", ("a'*G*a",)),
     ("broadcast a row, a column", "C + x^T + y", ()),
 )
@@ -50,7 +53,8 @@ Precedence, loosest first: + -, unary -, ⊙ ⊘, ⊗, products (juxtaposition, 
 Shapes: upper-case names are matrices, lower-case names column vectors, Greek names
 (lambda, α) scalars; dimensions are symbolic and inferred. Declare others with
 --shape X=m,n (a matrix), x=n (a column), b=1,n (a row), lambda=scalar, S=n,n,symmetric,
-once per name. --convention matrixcalculus reads a-g as scalars, h-z as vectors, A-Z as matrices.
+Y=m,k,rows-sum-to-one (probabilities or one-hot labels in each row; y=n,sums-to-one for a
+column), once per name. --convention matrixcalculus reads a-g as scalars, h-z as vectors, A-Z as matrices.
 
 Conventions: df/dX has the shape of X (denominator layout); --layout numerator gives its
 transpose. A column objective y gets its Jacobian. A variable used several times gets the sum
