@@ -143,7 +143,7 @@ PAPERS = [
         r"\mathbf{y}^\top \log \sigma(X \mathbf{w})",
         "y^T log(sigmoid(X w))",
         "w",
-        "X^T (y ⊙ (1 ⊘ H1) ⊙ (H1 ⊙ (1 - H1)))",
+        "X^T (y ⊙ (1 - H1))",
     ),
     _row(
         "sigmoid-regression",

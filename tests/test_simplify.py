@@ -215,6 +215,8 @@ REWRITTEN = [
     ("A ⊘ (exp(-E) + 1)", "A ⊙ sigmoid(E)", ("sigmoid",)),
     ("sum(softmax(x)) A", "A", ("sums to one", "absorb identities")),
     ("sum_cols(softmax(X)) + x", "ones(n, 1) + x", ("sums to one",)),
+    ("(A ⊙ E) ⊘ A + A", "E + A", ("cancel quotients",)),
+    ("A ⊘ A", "ones(m, n)", ("cancel quotients",)),
     ("x (y^T x)", "y^T x x", ("scalars first",)),
     ("mu lambda A", "lambda mu A", ("sort scalars",)),
     ("(2 A) ⊙ (3 E)", "6 (A ⊙ E)", ("scalars first", "fold numbers")),

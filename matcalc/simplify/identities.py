@@ -1,6 +1,7 @@
-"""Identities of the elementwise functions that shorten a closed form: the logistic sigmoid
-written out through exp, `exp(u) ⊘ (1 + exp(u))` = sigmoid(u) and `1 ⊘ (1 + exp(u))` =
-sigmoid(-u), as the derivative of log(1 + exp(u)) comes out of the chain rule."""
+"""Identities of elementwise products and quotients that shorten a closed form: the logistic
+sigmoid written out through exp, `exp(u) ⊘ (1 + exp(u))` = sigmoid(u) and `1 ⊘ (1 + exp(u))`
+= sigmoid(-u), as the derivative of log(1 + exp(u)) comes out of the chain rule; and a factor
+both multiplied and divided by cancelled, as in (log σ)' = σ ⊙ (1 - σ) ⊘ σ = 1 - σ."""
 
 from __future__ import annotations
 
@@ -32,6 +33,21 @@ def sigmoid_form(expr: Expr, look: Look) -> Expr | None:
             above.append(Func("sigmoid", _negated(u)))
     top = _chain(above) if above else ONE
     return HadamardDiv(top, _chain(kept_below)) if kept_below else top
+
+
+def cancelled(expr: Expr, ones: Expr) -> Expr | None:
+    """`expr`, an elementwise product or quotient, with each factor it both multiplies and
+    divides by left out (H ⊙ G ⊘ H = G where H has no zero entry); `ones` where nothing is left.
+    None where no factor is on both sides."""
+    above, below = _factors(expr)
+    common = [factor for factor in below if factor in above]
+    if not common:
+        return None
+    for factor in common:
+        above.remove(factor)
+        below.remove(factor)
+    top = _chain(above) if above else ones
+    return HadamardDiv(top, _chain(below)) if below else top
 
 
 def _factors(expr: Expr) -> tuple[list[Expr], list[Expr]]:

@@ -61,6 +61,12 @@ REWRITES = (
         "sum(softmax(x)) = 1, sum_cols(softmax(X)) = ones(m, 1), sum_cols(Y) = ones(m, 1) for "
         "Y=m,k,rows-sum-to-one",
     ),
+    Rewrite(
+        "cancel quotients",
+        "cancelled factors that an elementwise product both multiplies and divides by (where "
+        "their entries are nonzero)",
+        "H ⊙ G ⊘ H = G",
+    ),
     Rewrite("scalars first", "moved scalars to the front", "A (c B) = c A B, c ⊙ A = c A"),
     Rewrite("sort scalars", "sorted the scalar factors", "b a = a b"),
     Rewrite("fold numbers", "multiplied numbers together", "2 (3 A) / 4 = 3 A / 2"),

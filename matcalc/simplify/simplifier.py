@@ -49,7 +49,7 @@ from matcalc.limits import MAX_TERMS
 from matcalc.shapes import SCALAR, Shapes
 from matcalc.simplify.atoms import WHOLE, inner_product, square, vanishes
 from matcalc.simplify.factor import EUCLIDEAN, factor, sum_of, term_expr
-from matcalc.simplify.identities import Look, sigmoid_form
+from matcalc.simplify.identities import Look, cancelled, sigmoid_form
 from matcalc.simplify.rewrites import REWRITE_NAMES
 from matcalc.simplify.terms import (
     UNIT,
@@ -150,6 +150,11 @@ class Simplifier:
             counted = () if self.applied == before else self._since(before)
             self.memo[key] = (tuple(result), counted)
         return result
+
+    def _ones(self, expr: Expr) -> Expr:
+        """The all-ones of `expr`'s shape: 1 for a scalar."""
+        shape = self.shapes.of(expr)
+        return ONE if shape == SCALAR else Ones(*shape)
 
     def _sums_to_one(self, expr: Expr) -> bool:
         """A softmax, or a name declared to sum to one (over a column, or along each row)."""
@@ -386,6 +391,11 @@ class Simplifier:
         outside, atom = self._canonical_atom(expr)
         if outside != UNIT:
             self._did("scalars first")
+        if isinstance(atom, Hadamard | HadamardDiv):  # signs and scalars are out of its factors
+            shorter = cancelled(atom, self._ones(atom))
+            if shorter is not None:
+                self._did("cancel quotients")
+                return [self._times(outside, term) for term in self._expand(shorter)]
         if vanishes(atom):
             self._did("drop zeros")
             return []
