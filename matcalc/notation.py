@@ -54,7 +54,8 @@ Shapes: upper-case names are matrices, lower-case names column vectors, Greek na
 (lambda, α) scalars; dimensions are symbolic and inferred. Declare others with
 --shape X=m,n (a matrix), x=n (a column), b=1,n (a row), lambda=scalar, S=n,n,symmetric,
 Y=m,k,rows-sum-to-one (probabilities or one-hot labels in each row; y=n,sums-to-one for a
-column), once per name. --convention matrixcalculus reads a-g as scalars, h-z as vectors, A-Z as matrices.
+column), once per name. --convention matrixcalculus reads a-g as scalars, h-z as vectors,
+A-Z as matrices.
 
 Conventions: df/dX has the shape of X (denominator layout); --layout numerator gives its
 transpose. A column objective y gets its Jacobian. A variable used several times gets the sum

@@ -230,8 +230,8 @@ CASES = [
         Case(
             "tr((x^T a) B + x b^T C) c",
             "x",
-            "sum(eye(m) ⊙ B) a c^T + C^T b c^T",
-            "sum(eye(m) ⊙ B) c a^T + c b^T C",
+            "tr(B) a c^T + C^T b c^T",
+            "tr(B) c a^T + c b^T C",
         ),
     ),
     (

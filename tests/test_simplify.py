@@ -4,12 +4,14 @@ rewrites that each closed form says it made."""
 from __future__ import annotations
 
 import re
+from fractions import Fraction
 
 import numpy as np
 import pytest
 from conftest import assert_gradient_correct, well_conditioned
 
 from matcalc import diff, evaluate, gradcheck, parse
+from matcalc.expr import MatMul, Number, Symbol
 from matcalc.finite_differences import random_env
 from matcalc.limits import MAX_POWER, MAX_TERMS
 from matcalc.shapes import infer
@@ -217,6 +219,8 @@ REWRITTEN = [
     ("sum_cols(softmax(X)) + x", "ones(n, 1) + x", ("sums to one",)),
     ("(A ⊙ E) ⊘ A + A", "E + A", ("cancel quotients",)),
     ("A ⊘ A", "ones(m, n)", ("cancel quotients",)),
+    ("sum(eye(n) ⊙ X) A", "tr(X) A", ("traces",)),
+    ("E ⊙ A + A ⊙ E", "2 (E ⊙ A)", ("collect terms",)),
     ("x (y^T x)", "y^T x x", ("scalars first",)),
     ("mu lambda A", "lambda mu A", ("sort scalars",)),
     ("(2 A) ⊙ (3 E)", "6 (A ⊙ E)", ("scalars first", "fold numbers")),
@@ -267,3 +271,20 @@ SENTENCES = [
 def test_the_sentence_lists_the_rewrites_in_table_order(text: str, sentence: str) -> None:
     expr = parse(text)
     assert closed_form(expr, infer(expr, SHAPES)).sentence == sentence
+
+
+@pytest.mark.parametrize(
+    ("value", "written"),
+    [
+        (Fraction(1, 10**300), "1e-300"),
+        (Fraction(3, 10**12), "3e-12"),
+        (Fraction(25 * 10**20), "2.5e21"),
+        (Fraction(1234567890123), "1234567890123"),
+        (Fraction(123456789012), "123456789012"),
+        (Fraction(1, 8), "0.125"),
+    ],
+)
+def test_tiny_and_huge_numbers_print_in_scientific_form(value: Fraction, written: str) -> None:
+    """Where that is shorter, and exactly: the text parses back to the same number."""
+    assert str(Number(value)) == written
+    assert parse(f"{written} X") == MatMul(Number(value), Symbol("X"))

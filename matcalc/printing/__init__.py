@@ -95,6 +95,26 @@ def kronecker_needs_parentheses(operand: Expr, *, left: bool) -> bool:
     return needs_parentheses(operand, PRODUCT)
 
 
+LONG_NUMBER = 12
+"""A number whose decimal takes more characters than this is written in scientific form."""
+
+
+def scientific(value: Fraction) -> str | None:
+    """`1e-300`, `2.5e10`: an exact decimal too long to read, as its significant digits and a
+    power of ten, which parses back to the same number; None where that is no shorter, or
+    there is no exact decimal."""
+    plain = decimal(value)
+    if plain is None or len(plain) <= LONG_NUMBER:
+        return None
+    places = len(plain.partition(".")[2])
+    digits = str(abs(value.numerator) * 10**places // value.denominator)
+    significant = digits.rstrip("0")
+    exponent = len(digits) - places - 1
+    mantissa = significant[0] + (f".{significant[1:]}" if len(significant) > 1 else "")
+    written = f"{'-' if value < 0 else ''}{mantissa}e{exponent}"
+    return written if len(written) < len(plain) else None
+
+
 def decimal(value: Fraction) -> str | None:
     """The exact decimal of `value`, or None when it has none (1/3)."""
     rest, digits = value.denominator, 0

@@ -39,6 +39,7 @@ from matcalc.printing import (
     kronecker_needs_parentheses,
     needs_parentheses,
     power_base_needs_parentheses,
+    scientific,
     sum_parts,
 )
 from matcalc.rules.second_order import (
@@ -65,7 +66,7 @@ def text(expr: Expr) -> str:
         case Symbol(name):
             return name
         case Number(value):
-            exact = decimal(value)
+            exact = scientific(value) or decimal(value)
             return exact if exact is not None else f"({value.numerator} / {value.denominator})"
         case Ones(rows, cols):
             return f"ones({rows}, {cols})"

@@ -40,6 +40,7 @@ REWRITES = (
         "written determinants of inverses through the matrices themselves",
         "det(A^{-1}) = 1 / det(A), logdet(A^{-1}) = -logdet(A)",
     ),
+    Rewrite("traces", "written sums of the diagonal as traces", "sum(I ⊙ M) = tr(M)"),
     Rewrite(
         "inner products",
         "written sums of products of vectors as inner products",

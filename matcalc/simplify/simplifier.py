@@ -175,6 +175,9 @@ class Simplifier:
             case Hadamard() | HadamardDiv() if shorter := sigmoid_form(expr, self._look):
                 self._did("sigmoid")
                 return self._expand(shorter)
+            case Sum(Hadamard(Identity(), other) | Hadamard(other, Identity())):
+                self._did("traces")
+                return self._expand(Trace(other))
             case Sum(arg) if self._sums_to_one(arg) and self.shapes.of(arg)[1] == 1:
                 self._did("sums to one")
                 return [Term(Fraction(1), (), ())]

@@ -3,11 +3,22 @@ in order), like terms collected, and the runs of factors that make `I` (M^{-1} n
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import reduce
 
-from matcalc.expr import ONE, Expr, Identity, Inverse, MatMul, Transpose, transposed
+from matcalc.expr import (
+    ONE,
+    Add,
+    Expr,
+    Hadamard,
+    Identity,
+    Inverse,
+    MatMul,
+    Transpose,
+    transposed,
+)
 from matcalc.limits import MAX_POWER
 
 Powers = tuple[tuple[Expr, Fraction], ...]
@@ -21,10 +32,6 @@ class Term:
     coefficient: Fraction
     scalars: Powers
     factors: tuple[Expr, ...]
-
-    @property
-    def monomial(self) -> tuple[Powers, tuple[Expr, ...]]:
-        return self.scalars, self.factors
 
     def times(self, other: Term) -> Term:
         factors = self.factors + other.factors
@@ -75,16 +82,38 @@ class Collected:
 
 
 def collected(terms: list[Term]) -> Collected:
-    """`collect`, and what it did: how many terms had a like term, how many zeros it dropped."""
-    totals: dict[tuple[Powers, tuple[Expr, ...]], Fraction] = {}
-    counts: dict[tuple[Powers, tuple[Expr, ...]], int] = {}
+    """`collect`, and what it did: how many terms had a like term, how many zeros it dropped.
+    Terms are alike up to the order of ⊙ and + inside their factors (A ⊙ B and B ⊙ A); the
+    first one written stays."""
+    totals: dict[object, Fraction] = {}
+    counts: dict[object, int] = {}
+    first: dict[object, Term] = {}
     for term in terms:
-        totals[term.monomial] = totals.get(term.monomial, Fraction(0)) + term.coefficient
-        counts[term.monomial] = counts.get(term.monomial, 0) + 1
-    kept = [Term(c, s, f) for (s, f), c in totals.items() if c != 0]
+        key = (term.scalars, tuple(map(_alike, term.factors)))
+        first.setdefault(key, term)
+        totals[key] = totals.get(key, Fraction(0)) + term.coefficient
+        counts[key] = counts.get(key, 0) + 1
+    kept = [Term(c, first[k].scalars, first[k].factors) for k, c in totals.items() if c != 0]
     like = sum(n for n in counts.values() if n > 1)
     zeros = sum(1 for m, n in counts.items() if n == 1 and totals[m] == 0)
     return Collected(kept, like, zeros)
+
+
+def _alike(factor: Expr) -> object:
+    """What a factor is, up to the order of the operands of ⊙ and the terms of + in it."""
+    match factor:
+        case Hadamard():
+            return "⊙", frozenset(Counter(map(_alike, hadamard_factors(factor))).items())
+        case Add(terms):
+            return "+", frozenset(Counter(map(_alike, terms)).items())
+    return factor
+
+
+def hadamard_factors(expr: Expr) -> list[Expr]:
+    """The operands of a chain of elementwise products, nested ones opened."""
+    if isinstance(expr, Hadamard):
+        return [*hadamard_factors(expr.left), *hadamard_factors(expr.right)]
+    return [expr]
 
 
 def collect(terms: list[Term]) -> list[Term]:
