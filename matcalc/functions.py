@@ -124,7 +124,7 @@ FUNCTIONS: dict[str, Elementwise] = {
             lambda np, x: 1 / (1 + np.exp(-x)),
             lambda sp, x: _custom(sp, "sigmoid", x),
             r"\sigma",
-            array_api="1 / (1 + xp.exp(-{0}))",
+            array_api="xp.exp(-xp.logaddexp(xp.zeros_like({0}), -{0}))",
             sympy_builtin=lambda sp, x: 1 / (1 + sp.exp(-x)),
         ),
         Elementwise(

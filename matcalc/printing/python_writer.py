@@ -217,6 +217,8 @@ class Writer:
         elif isinstance(expr, Trace) and self._traceable(expr.arg):
             assert isinstance(expr.arg, MatMul)
             code = self._product(expr.arg, traced=True)
+        elif (stable := self._log_sigmoid(expr, elementwise)) is not None:
+            code = stable
         else:
             kids = [self.atom(kid, elementwise=elementwise) for kid in expr.children()]
             code = self._code(expr, kids, elementwise)
@@ -259,6 +261,21 @@ class Writer:
             code = f"xp.tensordot({code}, {self._transposed(matrices[-1])}, axes=2)"
             code = self.atom_of(code) if scalars else code
         return " * ".join([*scalars, code] if code else scalars)
+
+    def _log_sigmoid(self, expr: Expr, elementwise: bool) -> str | None:
+        """log(sigmoid(u)) as -softplus(-u), and log(1 - sigmoid(u)) as -softplus(u): finite
+        and exact where sigmoid(u) itself rounds to 0 or 1 (|u| of 40 and more)."""
+        match expr:
+            case Func("log", Func("sigmoid", u)):
+                sign = "-"
+            case Func("log", Add((Number(one), Neg(Func("sigmoid", u))))) if one == 1:
+                sign = ""
+            case _:
+                return None
+        if "log" in self.functions or "sigmoid" in self.functions:
+            return None
+        value = self.atom(u, elementwise=elementwise)
+        return f"-xp.logaddexp(xp.zeros_like({value}), {sign}{value})"
 
     def _hoisted(self, matrices: list[str]) -> list[str]:
         """In a closure, each run of factors that do not depend on its argument multiplied

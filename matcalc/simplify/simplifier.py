@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from fractions import Fraction
+from functools import reduce
 
 from matcalc.errors import ErrorKind, MatcalcError
 from matcalc.expr import (
@@ -56,6 +57,7 @@ from matcalc.simplify.terms import (
     Term,
     collected,
     flattened,
+    hadamard_factors,
     inverse_run,
     inverted,
     matrix,
@@ -63,6 +65,7 @@ from matcalc.simplify.terms import (
     scalar,
     scalars_move,
 )
+from matcalc.traversal import preorder
 
 
 class TooManyTerms(Exception):
@@ -93,9 +96,12 @@ class Simplifier:
         expand: bool,
         look: Look = lambda expr: expr,
         memo: Memo | None = None,
+        spread: bool = False,
     ):
         self.shapes = shapes
         self.expand = expand
+        self.spread = spread
+        """Whether elementwise products are multiplied out over the sums among their factors."""
         self.look = look
         self.applied: Counter[str] = Counter()
         self.memo: Memo = {} if memo is None else memo
@@ -150,6 +156,44 @@ class Simplifier:
             counted = () if self.applied == before else self._since(before)
             self.memo[key] = (tuple(result), counted)
         return result
+
+    def _spread(self, atom: Hadamard) -> list[Term] | None:
+        """The elementwise product multiplied out over the first sum among its factors. Only
+        where something divides and the result is shorter, as (a ⊘ s - b ⊘ (1 - s)) ⊙ s ⊙
+        (1 - s), whose quotients cancel; in a spreading simplifier (trying it out), always."""
+        factors = hadamard_factors(atom)
+        shape = self.shapes.of(atom)
+        at = next(
+            (
+                i
+                for i, factor in enumerate(factors)
+                if isinstance(factor, Add)
+                and all(self.shapes.of(t) in (shape, SCALAR) for t in factor.terms)
+            ),
+            None,
+        )
+        if at is None:
+            return None
+        if not self.spread:
+            if not any(isinstance(node, HadamardDiv) for node in preorder(atom)):
+                return None
+            trial = Simplifier(self.shapes, expand=True, look=self.look, spread=True)
+            terms = trial._spread(atom)
+            if terms is None or sum_of(terms).size >= atom.size:
+                return None
+            self._did("expand")
+            if trial.applied["cancel quotients"]:
+                self._did("cancel quotients")
+            return terms
+        total = factors[at]
+        assert isinstance(total, Add)
+        rest = factors[:at] + factors[at + 1 :]
+        found: list[Term] = []
+        for term in total.terms:
+            sign, body = (Fraction(-1), term.arg) if isinstance(term, Neg) else (Fraction(1), term)
+            product = reduce(Hadamard, [body, *rest])
+            found += [t.scaled(sign) for t in self._expand(product)]
+        return self._collect(found)
 
     def _ones(self, expr: Expr) -> Expr:
         """The all-ones of `expr`'s shape: 1 for a scalar."""
@@ -399,6 +443,8 @@ class Simplifier:
             if shorter is not None:
                 self._did("cancel quotients")
                 return [self._times(outside, term) for term in self._expand(shorter)]
+        if isinstance(atom, Hadamard) and (spread := self._spread(atom)) is not None:
+            return [self._times(outside, term) for term in spread]
         if vanishes(atom):
             self._did("drop zeros")
             return []
