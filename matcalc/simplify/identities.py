@@ -50,6 +50,11 @@ def cancelled(expr: Expr, ones: Expr) -> Expr | None:
     return HadamardDiv(top, _chain(below)) if below else top
 
 
+def divides(expr: Expr) -> bool:
+    """Whether `expr` is an elementwise product or quotient that divides by something."""
+    return isinstance(expr, Hadamard | HadamardDiv) and bool(_factors(expr)[1])
+
+
 def _factors(expr: Expr) -> tuple[list[Expr], list[Expr]]:
     """The factors an elementwise product multiplies by and divides by."""
     match expr:

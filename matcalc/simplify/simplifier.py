@@ -50,7 +50,7 @@ from matcalc.limits import MAX_TERMS
 from matcalc.shapes import SCALAR, Shapes
 from matcalc.simplify.atoms import WHOLE, inner_product, square, vanishes
 from matcalc.simplify.factor import EUCLIDEAN, factor, sum_of, term_expr
-from matcalc.simplify.identities import Look, cancelled, sigmoid_form
+from matcalc.simplify.identities import Look, cancelled, divides, sigmoid_form
 from matcalc.simplify.rewrites import REWRITE_NAMES
 from matcalc.simplify.terms import (
     UNIT,
@@ -65,7 +65,6 @@ from matcalc.simplify.terms import (
     scalar,
     scalars_move,
 )
-from matcalc.traversal import preorder
 
 
 class TooManyTerms(Exception):
@@ -174,8 +173,12 @@ class Simplifier:
         )
         if at is None:
             return None
+        total = factors[at]
+        assert isinstance(total, Add)
         if not self.spread:
-            if not any(isinstance(node, HadamardDiv) for node in preorder(atom)):
+            if not any(
+                divides(term.arg if isinstance(term, Neg) else term) for term in total.terms
+            ):
                 return None
             trial = Simplifier(self.shapes, expand=True, look=self.look, spread=True)
             terms = trial._spread(atom)
@@ -185,8 +188,6 @@ class Simplifier:
             if trial.applied["cancel quotients"]:
                 self._did("cancel quotients")
             return terms
-        total = factors[at]
-        assert isinstance(total, Add)
         rest = factors[:at] + factors[at + 1 :]
         found: list[Term] = []
         for term in total.terms:

@@ -3,7 +3,6 @@ in order), like terms collected, and the runs of factors that make `I` (M^{-1} n
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import reduce
@@ -85,11 +84,17 @@ def collected(terms: list[Term]) -> Collected:
     """`collect`, and what it did: how many terms had a like term, how many zeros it dropped.
     Terms are alike up to the order of ⊙ and + inside their factors (A ⊙ B and B ⊙ A); the
     first one written stays."""
+    if len(terms) == 1:  # most sums are one term: nothing to collect
+        zero = terms[0].coefficient == 0
+        return Collected([] if zero else terms, 0, int(zero))
     totals: dict[object, Fraction] = {}
     counts: dict[object, int] = {}
     first: dict[object, Term] = {}
     for term in terms:
-        key = (term.scalars, tuple(map(_alike, term.factors)))
+        alike: tuple[object, ...] = term.factors
+        if any(isinstance(factor, Hadamard | Add) for factor in alike):
+            alike = tuple(map(_alike, term.factors))
+        key = (term.scalars, alike)
         first.setdefault(key, term)
         totals[key] = totals.get(key, Fraction(0)) + term.coefficient
         counts[key] = counts.get(key, 0) + 1
@@ -100,12 +105,14 @@ def collected(terms: list[Term]) -> Collected:
 
 
 def _alike(factor: Expr) -> object:
-    """What a factor is, up to the order of the operands of ⊙ and the terms of + in it."""
+    """What a factor is, up to the order of the operands of ⊙ and the terms of + in it: those
+    in an order of their own (by hash: equal operands sort together, and a tie of unequal ones
+    can only leave two like terms apart)."""
     match factor:
         case Hadamard():
-            return "⊙", frozenset(Counter(map(_alike, hadamard_factors(factor))).items())
+            return "⊙", tuple(sorted(map(_alike, hadamard_factors(factor)), key=hash))
         case Add(terms):
-            return "+", frozenset(Counter(map(_alike, terms)).items())
+            return "+", tuple(sorted(map(_alike, terms), key=hash))
     return factor
 
 
