@@ -214,6 +214,109 @@ SOFTMAX_FAMILY = [
         ),
     ),
     ("logsumexp-dual", Case("logsumexp(x) - b^T x", "x", "softmax(x) - b")),
+    # the textbook forms of issue 15: logistic regression spelled four ways, log σ, traces by a
+    # scalar, ⊙ in either order, tiny coefficients, and more ML objectives
+    ("logistic-softplus", Case("sum(softplus(X w)) - y^T X w", "w", "X^T sigmoid(X w) - X^T y")),
+    (
+        "logistic-plus-minus-labels",
+        Case("sum(softplus(-y ⊙ (X w)))", "w", "-X^T (sigmoid(-y ⊙ (X w)) ⊙ y)"),
+    ),
+    (
+        "logistic-log-one-plus-exp",
+        Case("sum(log(1 + exp(-y ⊙ (X w))))", "w", "-X^T (sigmoid(-y ⊙ (X w)) ⊙ y)"),
+    ),
+    (
+        "logistic-cross-entropy",
+        Case(
+            "-(y^T log(sigmoid(X w)) + (1 - y)^T log(1 - sigmoid(X w)))",
+            "w",
+            "X^T H1 - X^T y; H1 = sigmoid(X w)",
+        ),
+    ),
+    ("log-sigmoid", Case("sum(log(sigmoid(X w)))", "w", "X^T (1 - H1); H1 = sigmoid(X w)")),
+    (
+        "log-one-minus-sigmoid",
+        Case("sum(log(1 - sigmoid(X w)))", "w", "-X^T H1; H1 = sigmoid(X w)"),
+    ),
+    ("trace-by-a-scalar", Case("tr(A + tau B)", "tau", "tr(B)")),
+    ("trace-scaled-by-a-scalar", Case("tr(exp(tau) A)", "tau", "exp(tau) tr(A)")),
+    ("hadamard-in-either-order", Case("sum(A ⊙ X ⊙ B) + sum(B ⊙ X ⊙ A)", "X", "2 (B ⊙ A)")),
+    (
+        "tiny-coefficients",
+        Case("1e-300 sum(X) + 3e-12 tr(X)", "X", "ones(m, m) / 1e300 + 3 eye(m) / 1e12"),
+    ),
+    (
+        "temperature-softmax",
+        Case(
+            "b^T softmax(A x / tau)",
+            "x",
+            "A^T (softmax(A x / tau) ⊙ b - softmax(A x / tau)^T b softmax(A x / tau)) / tau",
+        ),
+    ),
+    (
+        "kl-divergence",
+        Case(
+            "cross_entropy(z, p) + sum(p ⊙ log(p))",
+            "z",
+            "softmax(z) - p",
+            {"p": ("n", "sums-to-one")},
+        ),
+    ),
+    (
+        "ridge-multinomial-textbook",
+        Case(
+            "cross_entropy(X W, Y) + lambda ||W||_F^2",
+            "W",
+            "X^T softmax(X W) - X^T Y + 2 lambda W",
+            ROWS,
+        ),
+    ),
+    (
+        "two-layer-relu-with-bias",
+        Case(
+            "cross_entropy(relu(X W1 + ones(m, 1) b1^T) W2, Y)",
+            "W1",
+            (
+                "X^T (((softmax(relu(X W1 + ones(m, 1) b1^T) W2) - Y) W2^T) ⊙ step(X W1 + ones(m, "
+                "1) b1^T))"
+            ),
+            ROWS,
+        ),
+    ),
+    (
+        "attention-output-projection",
+        Case(
+            "cross_entropy(softmax(X Q (X K)^T) X V W, Y)",
+            "W",
+            "H1 softmax(softmax(X Q K^T X^T) X V W) - H1 Y; H1 = V^T X^T softmax(X Q K^T X^T)^T",
+            ROWS,
+        ),
+    ),
+    (
+        "attention-values-under-cross-entropy",
+        Case(
+            "cross_entropy(softmax(X Q (X K)^T) X V W, Y)",
+            "V",
+            (
+                "H1 softmax(softmax(X Q K^T X^T) X V W) W^T - H1 Y W^T; H1 = X^T softmax(X Q K^T "
+                "X^T)^T"
+            ),
+            ROWS,
+        ),
+    ),
+    (
+        "logsumexp-minus-linear",
+        Case("sum(logsumexp(X W)) - sum(Y ⊙ (X W))", "W", "X^T softmax(X W) - X^T Y", ROWS),
+    ),
+    ("log-partition-of-a-vector", Case("logsumexp(A x + b)", "x", "A^T softmax(A x + b)")),
+    (
+        "entropy-of-softmax-rows",
+        Case(
+            "sum(softmax(X W) ⊙ log_softmax(X W))",
+            "W",
+            "X^T (softmax(X W) ⊙ (log_softmax(X W) - sum_cols(softmax(X W) ⊙ log_softmax(X W))))",
+        ),
+    ),
     # targets declared to sum to one (probabilities, one-hot labels): the textbook forms
     ("cross-entropy-of-probability-rows", Case("cross_entropy(Z, Y)", "Z", "softmax(Z) - Y", ROWS)),
     (

@@ -88,10 +88,17 @@ def _explicit(e: Any, done: dict[Any, Any]) -> Any:
 
 
 def inputs(
-    symbols: Mapping[str, Shape], expr: Expr, seed: int, positive: bool, symmetric: Any = ()
+    symbols: Mapping[str, Shape],
+    expr: Expr,
+    seed: int,
+    positive: bool,
+    symmetric: Any = (),
+    sum_to_one: Any = (),
 ) -> Env:
     low, high = (0.5, 1.5) if positive else (-1.0, 1.0)
-    env = random_env(symbols, expr, seed=seed, low=low, high=high, symmetric=symmetric)
+    env = random_env(
+        symbols, expr, seed=seed, low=low, high=high, symmetric=symmetric, sum_to_one=sum_to_one
+    )
     return well_conditioned(env)
 
 
@@ -111,7 +118,8 @@ def assert_same_value(expr: Expr, derivation: Derivation, env: Env) -> None:
 def test_sympy_form_of_objective_and_result_has_the_same_value(case: Case) -> None:
     derivation = diff(case.expression, case.wrt, shapes=case.shapes)
     assert_gradient_correct(derivation, positive=case.positive)
-    env = inputs(derivation.shapes.symbols, derivation.objective, 0, case.positive)
+    shapes = derivation.shapes
+    env = inputs(shapes.symbols, derivation.objective, 0, case.positive, (), shapes.sum_to_one)
     assert_same_value(derivation.objective, derivation, env)
     assert_same_value(derivation.result, derivation, env)
 
