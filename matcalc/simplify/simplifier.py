@@ -181,7 +181,10 @@ class Simplifier:
             ):
                 return None
             trial = Simplifier(self.shapes, expand=True, look=self.look, spread=True)
-            terms = trial._spread(atom)
+            try:
+                terms = trial._spread(atom)
+            except TooManyTerms:  # multiplied out, it would not be the shorter
+                return None
             if terms is None or sum_of(terms).size >= atom.size:
                 return None
             self._did("expand")
