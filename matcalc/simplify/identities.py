@@ -51,8 +51,14 @@ def cancelled(expr: Expr, ones: Expr) -> Expr | None:
 
 
 def divides(expr: Expr) -> bool:
-    """Whether `expr` is an elementwise product or quotient that divides by something."""
-    return isinstance(expr, Hadamard | HadamardDiv) and bool(_factors(expr)[1])
+    """Whether `expr` is an elementwise product or quotient that divides by something (a
+    look down its chain of ⊙ and ⊘, which most products end without a ⊘)."""
+    match expr:
+        case HadamardDiv(left, right):
+            return right != ONE or divides(left)
+        case Hadamard(left, right):
+            return divides(left) or divides(right)
+    return False
 
 
 def _factors(expr: Expr) -> tuple[list[Expr], list[Expr]]:

@@ -67,6 +67,11 @@ from matcalc.simplify.terms import (
 )
 
 
+def _divides(term: Expr) -> bool:
+    """Whether a term of a sum, its sign aside, divides by something elementwise."""
+    return divides(term.arg if isinstance(term, Neg) else term)
+
+
 class TooManyTerms(Exception):
     """Expanding would pass MAX_TERMS terms."""
 
@@ -161,13 +166,15 @@ class Simplifier:
         where something divides and the result is shorter, as (a ⊘ s - b ⊘ (1 - s)) ⊙ s ⊙
         (1 - s), whose quotients cancel; in a spreading simplifier (trying it out), always."""
         factors = hadamard_factors(atom)
-        shape = self.shapes.of(atom)
+        sums = [i for i, factor in enumerate(factors) if isinstance(factor, Add)]
+        if not self.spread:  # a quotient in a term: a cheap look first, most products have none
+            sums = [i for i in sums if any(map(_divides, factors[i].children()))]
+        shape = self.shapes.of(atom) if sums else SCALAR
         at = next(
             (
                 i
-                for i, factor in enumerate(factors)
-                if isinstance(factor, Add)
-                and all(self.shapes.of(t) in (shape, SCALAR) for t in factor.terms)
+                for i in sums
+                if all(self.shapes.of(t) in (shape, SCALAR) for t in factors[i].children())
             ),
             None,
         )
@@ -176,10 +183,6 @@ class Simplifier:
         total = factors[at]
         assert isinstance(total, Add)
         if not self.spread:
-            if not any(
-                divides(term.arg if isinstance(term, Neg) else term) for term in total.terms
-            ):
-                return None
             trial = Simplifier(self.shapes, expand=True, look=self.look, spread=True)
             try:
                 terms = trial._spread(atom)
@@ -442,7 +445,8 @@ class Simplifier:
         outside, atom = self._canonical_atom(expr)
         if outside != UNIT:
             self._did("scalars first")
-        if isinstance(atom, Hadamard | HadamardDiv):  # signs and scalars are out of its factors
+        if isinstance(atom, HadamardDiv) or (isinstance(atom, Hadamard) and divides(atom)):
+            # signs and scalars are out of its factors
             shorter = cancelled(atom, self._ones(atom))
             if shorter is not None:
                 self._did("cancel quotients")
