@@ -133,7 +133,7 @@ def declared_shape(name: str, spec: Spec) -> Shape:
     """A declaration as a shape: ("m", "n") a matrix, ("n",) a column vector, () or "scalar";
     a symmetric matrix is square, and a scalar is symmetric too (its own transpose)."""
     parts = _parts(spec, name)
-    if parts[-1:] == ["rows-sum-to-one"] and len(parts) != 3:
+    if parts[-1:] == ["rows-sum-to-one"] and (len(parts) != 3 or str(parts[1]).strip() == "1"):
         raise MatcalcError(
             f"{name}: rows that sum to one are a matrix's, as in {name}=m,k,rows-sum-to-one; "
             f"a column whose entries sum to one is {name}=n,sums-to-one",

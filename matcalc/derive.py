@@ -76,6 +76,9 @@ def derive(
             symbols = {k: v for k, v in shapes.symbols.items() if k not in bound}
             shapes = shapes.with_symbols(symbols)
     typed = inferred(objective, shapes, options.convention)
+    # the derivative is by every matrix, not along the declared constraint: a gradient that
+    # used sum(y) = 1 for the variable itself would not differentiate again rightly
+    typed.sum_to_one = typed.sum_to_one - {variable.name}
     objective = fill_sizes(objective, typed)  # ones(?) and I read their sizes off their places
     if variable.name not in typed.symbols:
         _not_a_variable(variable.name, options.definitions)

@@ -161,6 +161,7 @@ def test_targets_are_declared_to_sum_to_one() -> None:
 REFUSED_DECLARATIONS = [
     ("rows-of-a-column", {"y": "n,rows-sum-to-one"}, ErrorKind.SHAPE, "y=n,sums-to-one"),
     ("sum-of-a-matrix", {"Y": "m,k,sums-to-one"}, ErrorKind.SHAPE, "Y=m,k,rows-sum-to-one"),
+    ("rows-of-one-entry", {"Y": "m,1,rows-sum-to-one"}, ErrorKind.SHAPE, "Y=n,sums-to-one"),
     ("none", {"X": None}, ErrorKind.SHAPE, 'X: a shape is written "m,n", ("m", "n")'),
     ("bytes", {"X": b"m,n"}, ErrorKind.SHAPE, "not b'm,n'"),
     ("int", {"X": 3}, ErrorKind.SHAPE, "not 3"),

@@ -112,3 +112,22 @@ def test_the_family_is_finite_at_large_logits(objective: str) -> None:
     assert np.isfinite(value) and np.all(np.isfinite(gradient))
     matcalc_value = evaluate(derivation.objective, env, shapes=derivation.shapes.symbols)
     assert float(value) == pytest.approx(float(matcalc_value), rel=1e-12)
+
+
+def test_a_factor_divided_twice_and_multiplied_once_cancels_once() -> None:
+    """log(X ⊙ X) differentiates to (X ⊙ X) ⊘ (X ⊙ X)-style quotients: one X cancels each."""
+    derivation = diff("sum(log(X ⊙ X))", "X")
+    assert str(derivation.result) == "2 (1 ⊘ X)"
+    assert gradcheck(derivation, positive=True) < 1e-6
+
+
+@pytest.mark.parametrize(
+    ("objective", "expected"),
+    [("sum(y) (a^T y)", "ones(n, 1) a^T + a ones(1, n)"), ("sum(y)^2", "2 ones(n, 1) ones(1, n)")],
+)
+def test_the_variable_itself_is_differentiated_unconstrained(objective: str, expected: str) -> None:
+    """A declaration that y sums to one is not used for y's own derivatives: the gradient
+    differentiated again must be the gradient everywhere, not only where sum(y) = 1."""
+    derivation = hessian(objective, "y", shapes={"y": ("n", "sums-to-one")})
+    assert str(derivation.result) == expected
+    assert gradcheck(derivation) < 1e-6

@@ -124,6 +124,7 @@ def python_source(
         parameters += ["*", *writer.callables.values()]
     described = [
         f"    {writer.names[n]}{f' ({n})' * (writer.names[n] != n)}: {_kind(symbols[n])}"
+        + _summing(n, shapes)
         for n in inputs
     ] + [
         f"    {v}: the elementwise function {g}, a callable, passed as {v}="
@@ -400,6 +401,14 @@ def _size_checks(
             f'    raise ValueError(f"{variable} has {given}, not {wanted}{said}")',
         ]
     return lines
+
+
+def _summing(name: str, shapes: Shapes) -> str:
+    """What a declaration that `name` sums to one asks of its argument: the result used it."""
+    if name not in shapes.sum_to_one:
+        return ""
+    where = "its entries" if is_column(shapes.symbols[name]) else "each of its rows"
+    return f", {where} summing to one (as declared; the result holds only then)"
 
 
 def _kind(shape: tuple[Dim, Dim]) -> str:

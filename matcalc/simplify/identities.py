@@ -40,12 +40,15 @@ def cancelled(expr: Expr, ones: Expr) -> Expr | None:
     divides by left out (H ⊙ G ⊘ H = G where H has no zero entry); `ones` where nothing is left.
     None where no factor is on both sides."""
     above, below = _factors(expr)
-    common = [factor for factor in below if factor in above]
-    if not common:
+    kept_below = []
+    for factor in below:  # one copy above for each copy below: H ⊘ (H ⊙ H) keeps 1 ⊘ H
+        if factor in above:
+            above.remove(factor)
+        else:
+            kept_below.append(factor)
+    if len(kept_below) == len(below):
         return None
-    for factor in common:
-        above.remove(factor)
-        below.remove(factor)
+    below = kept_below
     top = _chain(above) if above else ones
     return HadamardDiv(top, _chain(below)) if below else top
 
