@@ -16,7 +16,18 @@ from matcalc.definitions import Definition, derivative_templates
 from matcalc.derivation import LAYOUTS, Derivation, Options, Step
 from matcalc.engine import accumulate
 from matcalc.errors import ErrorKind, MatcalcError, Span
-from matcalc.expr import Add, Div, Expr, Func, MatMul, Symbol, Transpose, number
+from matcalc.expr import (
+    Add,
+    Div,
+    Expr,
+    Func,
+    LogSoftmax,
+    MatMul,
+    Softmax,
+    Symbol,
+    Transpose,
+    number,
+)
 from matcalc.functions import FUNCTIONS, is_generic
 from matcalc.limits import deep_recursion
 from matcalc.notes import Note, convention_notes, matrix_power_notes
@@ -34,7 +45,7 @@ from matcalc.sharing import (
 )
 from matcalc.simplify import closed_form, linear_map
 from matcalc.simplify.simplifier import Memo
-from matcalc.traversal import distinct, symbol_names
+from matcalc.traversal import distinct, replace_nodes, symbol_names
 
 ShapeSpec = Mapping[str, Sequence[int | str] | str]
 """Declared shapes: {"X": ("m", "n"), "x": ("n",), "lambda": (), "S": ("n", "n", "symmetric")};
@@ -89,8 +100,27 @@ def derive(
             f"(--shape {variable.name}={example}) to get a zero gradient",
             ErrorKind.NAME,
         )
-    notes = _notes(objective, typed, shapes_given, options.convention)
+    objective, stable = _stable_logs(objective)
+    notes = _notes(objective, typed, shapes_given, options.convention) + stable
     return derived(objective, variable, typed, options, notes)
+
+
+def _stable_logs(objective: Expr) -> tuple[Expr, tuple[Note, ...]]:
+    """`log(softmax(Z))` read as `log_softmax(Z)`: the same function, whose derivative and
+    code need no division by a softmax that rounds to 0; each said in a note."""
+    found: list[Note] = []
+
+    def stable(node: Expr) -> Expr | None:
+        if isinstance(node, Func) and node.name == "log" and isinstance(node.arg, Softmax):
+            written = LogSoftmax(node.arg.arg)
+            found.append(
+                Note("{} is read as {}, the same function without overflow", (node, written))
+            )
+            return written
+        return None
+
+    rewritten_objective = replace_nodes(objective, stable)
+    return rewritten_objective, tuple(dict.fromkeys(found))
 
 
 def derived(

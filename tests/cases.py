@@ -317,6 +317,10 @@ SOFTMAX_FAMILY = [
             "X^T (softmax(X W) ⊙ (log_softmax(X W) - sum_cols(softmax(X W) ⊙ log_softmax(X W))))",
         ),
     ),
+    (
+        "cross-entropy-written-with-log",
+        Case("-sum(Y ⊙ log(softmax(X W)))", "W", "-X^T Y + X^T softmax(X W)", ROWS),
+    ),
     # targets declared to sum to one (probabilities, one-hot labels): the textbook forms
     ("cross-entropy-of-probability-rows", Case("cross_entropy(Z, Y)", "Z", "softmax(Z) - Y", ROWS)),
     (

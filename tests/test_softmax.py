@@ -131,3 +131,17 @@ def test_the_variable_itself_is_differentiated_unconstrained(objective: str, exp
     derivation = hessian(objective, "y", shapes={"y": ("n", "sums-to-one")})
     assert str(derivation.result) == expected
     assert gradcheck(derivation) < 1e-6
+
+
+def test_log_of_softmax_is_read_as_log_softmax() -> None:
+    """The same function: said in a note, and its code finite where softmax rounds to 0."""
+    derivation = diff("-y^T log(softmax(z))", "z", shapes={"y": ("n", "sums-to-one")})
+    assert str(derivation.objective) == "-y^T log_softmax(z)"
+    assert "log(softmax(z)) is read as log_softmax(z)" in derivation.text()
+    assert str(derivation.result) == "-y + softmax(z)"
+    assert gradcheck(derivation) < 1e-6
+    y, z = np.array([0.2, 0.3, 0.5]), np.array([800.0, -800.0, 0.0])
+    with np.errstate(over="raise", invalid="raise", divide="raise"):
+        value, gradient = derivation.to_function()(y, z)
+    np.testing.assert_allclose(gradient, [0.8, -0.3, -0.5], atol=1e-15)
+    assert float(value) == pytest.approx(880.0)

@@ -208,7 +208,10 @@ class Simplifier:
         return ONE if shape == SCALAR else Ones(*shape)
 
     def _sums_to_one(self, expr: Expr) -> bool:
-        """A softmax, or a name declared to sum to one (over a column, or along each row)."""
+        """A softmax, or a name declared to sum to one (over a column, or along each row), or
+        the negation of one."""
+        if isinstance(expr, Neg):
+            expr = expr.arg
         if isinstance(expr, Symbol):
             return expr.name in self.shapes.sum_to_one
         return isinstance(expr, Softmax)
@@ -231,10 +234,11 @@ class Simplifier:
                 return self._expand(Trace(other))
             case Sum(arg) if self._sums_to_one(arg) and self.shapes.of(arg)[1] == 1:
                 self._did("sums to one")
-                return [Term(Fraction(1), (), ())]
+                return [Term(Fraction(-1 if isinstance(arg, Neg) else 1), (), ())]
             case SumCols(arg) if self._sums_to_one(arg) and self.shapes.of(arg)[1] != 1:
                 self._did("sums to one")
-                return self._expand(Ones(self.shapes.of(arg)[0], 1))
+                ones = self._expand(Ones(self.shapes.of(arg)[0], 1))
+                return [t.scaled(Fraction(-1)) for t in ones] if isinstance(arg, Neg) else ones
             case Number(value):
                 return [Term(value, (), ())]
             case Neg(arg):
