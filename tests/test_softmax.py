@@ -145,3 +145,18 @@ def test_log_of_softmax_is_read_as_log_softmax() -> None:
         value, gradient = derivation.to_function()(y, z)
     np.testing.assert_allclose(gradient, [0.8, -0.3, -0.5], atol=1e-15)
     assert float(value) == pytest.approx(880.0)
+
+
+@pytest.mark.parametrize(
+    ("objective", "gradient"),
+    [
+        ("sum(log(sigmoid(z)) ⊙ log(sigmoid(z)))", [0.0, -1600.0, -2 * np.log(2) / 2]),
+        ("sum(log(1 - sigmoid(z)))", [-1.0, 0.0, -0.5]),
+    ],
+)
+def test_log_sigmoid_is_stable_through_a_named_value(objective: str, gradient: list[float]) -> None:
+    """The result holds log(H1) with H1 = sigmoid(z): its code looks through the name."""
+    f_and_grad = diff(objective, "z").to_function()
+    with np.errstate(over="raise", invalid="raise", divide="raise"):
+        _, found = f_and_grad(np.array([800.0, -800.0, 0.0]))
+    np.testing.assert_allclose(found, gradient, rtol=1e-12, atol=1e-12)

@@ -163,6 +163,8 @@ class Writer:
         self.names = dict(self.inputs)
         self.closure: list[str] | None = None
         """The lines of the function of a direction being written, if one is."""
+        self.bound: dict[str, Expr] = {}
+        """The values of the derivation's names in scope, for what looks through them."""
         self.varying: set[str] = set()
         """The variables whose values depend on that function's argument."""
 
@@ -170,6 +172,7 @@ class Writer:
         """The names of one derivation's values, on top of the inputs (None: the inputs');
         `argument` is the variable holding the gradient's direction, in its closure."""
         self.names = dict(self.inputs)
+        self.bound = {} if gradient is None else {b.name.name: b.value for b in gradient.where}
         self.shapes = self.objective_shapes if gradient is None else gradient.shapes
         if argument is not None and gradient is not None and gradient.direction is not None:
             self.names[gradient.direction.name] = argument
@@ -263,19 +266,31 @@ class Writer:
         return " * ".join([*scalars, code] if code else scalars)
 
     def _log_sigmoid(self, expr: Expr, elementwise: bool) -> str | None:
-        """log(sigmoid(u)) as -softplus(-u), and log(1 - sigmoid(u)) as -softplus(u): finite
-        and exact where sigmoid(u) itself rounds to 0 or 1 (|u| of 40 and more)."""
+        """log(sigmoid(u)) as -softplus(-u), and log(1 - sigmoid(u)) as -softplus(u), also where
+        sigmoid(u) is a named value: finite and exact where sigmoid(u) itself rounds to 0 or 1
+        (|u| of 40 and more)."""
+        if "log" in self.functions or "sigmoid" in self.functions:
+            return None
         match expr:
-            case Func("log", Func("sigmoid", u)):
-                sign = "-"
-            case Func("log", Add((Number(one), Neg(Func("sigmoid", u))))) if one == 1:
-                sign = ""
+            case Func("log", Add((Number(one), Neg(inner)))) if one == 1:
+                sign, u = "", self._sigmoid_arg(inner)
+            case Func("log", inner):
+                sign, u = "-", self._sigmoid_arg(inner)
             case _:
                 return None
-        if "log" in self.functions or "sigmoid" in self.functions:
+        if u is None:
             return None
         value = self.atom(u, elementwise=elementwise)
         return f"-xp.logaddexp(xp.zeros_like({value}), {sign}{value})"
+
+    def _sigmoid_arg(self, expr: Expr) -> Expr | None:
+        """u, where `expr` is sigmoid(u) or a named value that is."""
+        if isinstance(expr, Symbol):
+            expr = self.bound.get(expr.name, expr)
+        match expr:
+            case Func("sigmoid", u):
+                return u
+        return None
 
     def _hoisted(self, matrices: list[str]) -> list[str]:
         """In a closure, each run of factors that do not depend on its argument multiplied
