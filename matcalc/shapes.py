@@ -347,10 +347,12 @@ class _Solver:
         if a == b:
             return a
         for free, value in ((a, b), (b, a)):
-            # a variable binds to anything, a declared name only to a size; nothing becomes 1
+            # a variable binds to anything, a declared name only to a size; nothing becomes 1;
+            # a product of names (m·n, of vec(X)) is no name to bind
             if (
                 isinstance(free, str)
                 and value != 1
+                and PRODUCT_SIGN not in free
                 and (free.startswith("?") or isinstance(value, int))
             ):
                 self.parent[free] = value

@@ -851,6 +851,41 @@ ROWS: list[tuple[str, Callable[[], Any], Check]] = [
         refused(ErrorKind.PARSE, "vec takes one argument"),
     ),
     (
+        "vec of named sizes against a number",
+        lambda: cli(
+            "diff", "x^T x + x^T vec(X)", "--wrt", "x", "--shape", "x=12", "--shape", "X=m,n"
+        ),
+        refused(ErrorKind.SHAPE, "vec(X) is mn×1"),
+    ),
+    # the softmax family (issue 15)
+    (
+        "cross-entropy of vec against a number",
+        lambda: cli(
+            "diff", "cross_entropy(vec(X), y)", "--wrt", "y", "--shape", "y=12", "--shape", "X=m,n"
+        ),
+        refused(ErrorKind.SHAPE, "logits and targets of the same shape"),
+    ),
+    (
+        "cross-entropy of one argument",
+        lambda: cli("diff", "cross_entropy(Z)", "--wrt", "Z"),
+        refused(ErrorKind.PARSE, "cross_entropy takes 2 arguments"),
+    ),
+    (
+        "cross-entropy of mismatched shapes",
+        lambda: cli("diff", "cross_entropy(X W, y)", "--wrt", "W"),
+        refused(ErrorKind.SHAPE, "same shape"),
+    ),
+    (
+        "rows of one entry summing to one",
+        lambda: cli("diff", "sum(Y)", "--wrt", "Y", "--shape", "Y=m,1,rows-sum-to-one"),
+        refused(ErrorKind.SHAPE, "Y=n,sums-to-one"),
+    ),
+    (
+        "a factor divided twice and multiplied once",
+        api(lambda: matcalc.diff("sum(log(X ⊙ X))", "X")),
+        derived(),
+    ),
+    (
         "⊗ and vec beside the variable",
         api(
             lambda: matcalc.hessian(
