@@ -352,8 +352,7 @@ class _Solver:
             if (
                 isinstance(free, str)
                 and value != 1
-                and PRODUCT_SIGN not in free
-                and (free.startswith("?") or isinstance(value, int))
+                and (free.startswith("?") or (isinstance(value, int) and PRODUCT_SIGN not in free))
             ):
                 self.parent[free] = value
                 return value
