@@ -177,7 +177,7 @@ def check() -> tuple[list[str], list[str]]:
 
 
 def main() -> int:
-    repeat = int(sys.argv[2]) if sys.argv[1:2] == ["--repeat"] else 15
+    repeat = int(sys.argv[2]) if sys.argv[1:2] == ["--repeat"] else 25
     missed: list[str] = []
     sections = [[machine()]]
     for section in (timing(repeat), sizes(), check()):
