@@ -40,7 +40,7 @@ from matcalc.expr import (
 )
 from matcalc.functions import FUNCTIONS, PLACEHOLDER, is_generic
 from matcalc.limits import MAX_ENTRIES, deep_recursion
-from matcalc.operations import operation_of
+from matcalc.operations import Mismatch, operation_of
 from matcalc.parser import parse
 from matcalc.shapes import Shape, Shapes, infer, show
 from matcalc.sharing import Binding, bindings
@@ -278,6 +278,16 @@ class _Evaluator:
     ):
         self.arrays, self.functions, self.sizes = arrays, functions, sizes
         self.symbolic, self.typed = symbolic, typed
+        self.declared = Shapes(dict(symbolic))
+        """The shapes as declared, with names for sizes: a softmax's axis follows them."""
+
+    def _column(self, expr: Expr) -> bool:
+        """Whether `expr` is a column as declared (a matrix given one column is none); as
+        given where something in it is not declared."""
+        try:
+            return self.declared.of(expr)[1] == 1
+        except (KeyError, Mismatch):
+            return self.typed.of(expr)[1] == 1
 
     def value(self, expr: Expr) -> Array:
         v = self.value
@@ -300,8 +310,9 @@ class _Evaluator:
                 return np.eye(self._size(n))
             case Applied():
                 arguments = [v(kid) for kid in node.children()]
+                column = self._column(node.children()[0])
                 with _singular(node):
-                    return operation_of(node).value(*arguments)
+                    return operation_of(node).value(*arguments, column=column)
             case Transpose(arg):
                 return v(arg).T
             case Neg(arg):

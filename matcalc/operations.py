@@ -122,6 +122,8 @@ class Operation:
     numpy: Callable[..., ArrayLike]
     """The value, from NumPy (the module, passed in) and the arguments as arrays."""
     arity: int = 1
+    numpy_column: Callable[..., ArrayLike] | None = None
+    """The value where the first argument is declared a column, if it differs."""
     code_scalar: str | None = None
     code_column: str | None = None
     barred: tuple[str, ...] = ()
@@ -144,11 +146,13 @@ class Operation:
             return self.code_column.format(*arguments)
         return self.code.format(*arguments)
 
-    def value(self, *arrays: Array) -> Array:
-        """The operation on the arguments' values, a scalar as a 1×1 array."""
+    def value(self, *arrays: Array, column: bool = False) -> Array:
+        """The operation on the arguments' values, a scalar as a 1×1 array; `column`: the first
+        argument is a column as declared (softmax works over its entries, not along rows)."""
         import numpy as np
 
-        found = np.asarray(self.numpy(np, *arrays), dtype=np.float64)
+        numpy = self.numpy_column if column and self.numpy_column is not None else self.numpy
+        found = np.asarray(numpy(np, *arrays), dtype=np.float64)
         return found.reshape(1, 1) if found.ndim == 0 else found
 
 
@@ -210,15 +214,9 @@ def _cross_entropy(unify: Unify, logits: Shape, target: Shape) -> Shape:
     return SCALAR
 
 
-def _axis(a: Array) -> int:
-    """Where the softmax family works along: a column's entries, else each row's."""
-    return 0 if a.shape[1] == 1 else 1
-
-
-def _lse(np: ModuleType, a: Array) -> Array:
-    """logsumexp along `_axis`, its axis kept, shifted by the largest entry so that no exp
-    overflows."""
-    axis = _axis(a)
+def _lse(np: ModuleType, a: Array, axis: int) -> Array:
+    """logsumexp along `axis` (0: a column's entries, 1: each row's), kept, shifted by the
+    largest entry so that no exp overflows."""
     top = a.max(axis=axis, keepdims=True)
     found: Array = top + np.log(np.exp(a - top).sum(axis=axis, keepdims=True))
     return found
@@ -337,7 +335,8 @@ OPERATIONS = (
         _call("softmax"),
         Notation(r"\operatorname{softmax}\left({0}\right)"),
         f"xp.exp({{0}} - {_rows_lse(1)})",
-        lambda np, a: np.exp(a - _lse(np, a)),
+        lambda np, a: np.exp(a - _lse(np, a, 1)),
+        numpy_column=lambda np, a: np.exp(a - _lse(np, a, 0)),
         code_scalar="xp.ones_like({0})",
         code_column=f"xp.exp({{0}} - {_rows_lse(0)})",
     ),
@@ -348,7 +347,8 @@ OPERATIONS = (
         _call("log_softmax"),
         Notation(r"\operatorname{log\_softmax}\left({0}\right)"),
         f"({{0}} - {_rows_lse(1)})",
-        lambda np, a: a - _lse(np, a),
+        lambda np, a: a - _lse(np, a, 1),
+        numpy_column=lambda np, a: a - _lse(np, a, 0),
         code_scalar="xp.zeros_like({0})",
         code_column=f"({{0}} - {_rows_lse(0)})",
     ),
@@ -359,7 +359,8 @@ OPERATIONS = (
         _call("logsumexp"),
         Notation(r"\operatorname{logsumexp}\left({0}\right)"),
         _rows_lse(1),
-        lambda np, a: _lse(np, a) if a.shape[1] != 1 else _lse(np, a)[0, 0],
+        lambda np, a: _lse(np, a, 1),
+        numpy_column=lambda np, a: _lse(np, a, 0)[0, 0],
         code_scalar="{0}",
         code_column=f"xp.reshape({_rows_lse(0)}, ())",
     ),
@@ -370,8 +371,9 @@ OPERATIONS = (
         Notation("cross_entropy({0}, {1})"),
         Notation(r"\operatorname{cross\_entropy}\left({0}, {1}\right)"),
         f"-xp.sum({{1}} * ({{0}} - {_rows_lse(1)}))",
-        lambda np, z, y: -np.sum(y * (z - _lse(np, z))),
+        lambda np, z, y: -np.sum(y * (z - _lse(np, z, 1))),
         arity=2,
+        numpy_column=lambda np, z, y: -np.sum(y * (z - _lse(np, z, 0))),
         code_scalar="xp.zeros_like({0})",
         code_column=f"-xp.sum({{1}} * ({{0}} - {_rows_lse(0)}))",
     ),

@@ -160,3 +160,16 @@ def test_log_sigmoid_is_stable_through_a_named_value(objective: str, gradient: l
     with np.errstate(over="raise", invalid="raise", divide="raise"):
         _, found = f_and_grad(np.array([800.0, -800.0, 0.0]))
     np.testing.assert_allclose(found, gradient, rtol=1e-12, atol=1e-12)
+
+
+def test_the_axis_follows_the_declared_shape_at_run_time() -> None:
+    """A matrix declared m×k and given one column at run time is still read along its rows:
+    evaluate and the generated code agree (each row's softmax of one entry is 1)."""
+    derivation = diff("sum(A ⊙ softmax(X))", "X", shapes={"X": ("m", "k"), "A": ("m", "k")})
+    env = {"X": np.random.default_rng(0).normal(size=(4, 1)), "A": np.ones((4, 1))}
+    value = evaluate(derivation.objective, env, shapes=derivation.shapes.symbols)
+    generated, _ = derivation.to_function()(**env)
+    assert value == pytest.approx(4.0) == float(generated)
+    column = diff("sum(a ⊙ softmax(x))", "x")  # a declared column: over its entries
+    env = {"x": env["X"][:, 0], "a": np.ones(4)}
+    assert evaluate(column.objective, env) == pytest.approx(1.0)
