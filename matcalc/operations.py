@@ -216,9 +216,12 @@ def _cross_entropy(unify: Unify, logits: Shape, target: Shape) -> Shape:
 
 def _lse(np: ModuleType, a: Array, axis: int) -> Array:
     """logsumexp along `axis` (0: a column's entries, 1: each row's), kept, shifted by the
-    largest entry so that no exp overflows."""
-    top = a.max(axis=axis, keepdims=True)
-    found: Array = top + np.log(np.exp(a - top).sum(axis=axis, keepdims=True))
+    largest entry so that no exp overflows (by none where that is infinite: logsumexp of
+    [inf, 0] is inf, of nothing -inf)."""
+    top = np.max(a, axis=axis, keepdims=True, initial=-np.inf)
+    shift = np.where(np.isfinite(top), top, 0.0)
+    with np.errstate(divide="ignore"):  # log 0 = -inf: every entry -inf, or none at all
+        found: Array = shift + np.log(np.exp(a - shift).sum(axis=axis, keepdims=True))
     return found
 
 

@@ -173,3 +173,17 @@ def test_the_axis_follows_the_declared_shape_at_run_time() -> None:
     column = diff("sum(a ⊙ softmax(x))", "x")  # a declared column: over its entries
     env = {"x": env["X"][:, 0], "a": np.ones(4)}
     assert evaluate(column.objective, env) == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize(
+    ("row", "expected"),
+    [
+        ([np.inf, 0.0], np.inf),
+        ([-np.inf, -np.inf], -np.inf),
+        ([], -np.inf),
+        ([800.0, 800.0], 800 + np.log(2)),
+    ],
+)
+def test_logsumexp_evaluates_at_the_ends_of_the_reals(row: list[float], expected: float) -> None:
+    value = evaluate("logsumexp(X)", {"X": np.array([row]).reshape(1, -1)})
+    assert float(value) == pytest.approx(expected)
