@@ -119,8 +119,8 @@ def _stable_logs(objective: Expr) -> tuple[Expr, tuple[Note, ...]]:
             return written
         return None
 
-    rewritten_objective = replace_nodes(objective, stable)
-    return rewritten_objective, tuple(dict.fromkeys(found))
+    read = replace_nodes(objective, stable)  # fills `found`
+    return read, tuple(dict.fromkeys(found))
 
 
 def derived(

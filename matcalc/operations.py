@@ -225,10 +225,11 @@ def _lse(np: ModuleType, a: Array, axis: int) -> Array:
     return found
 
 
-def _rows_lse(axis: int, arg: str = "{0}") -> str:
-    """Array-API code for logsumexp along `axis` (kept), shifted by the largest entry."""
-    top = f"xp.max({arg}, axis={axis}, keepdims=True)"
-    return f"({top} + xp.log(xp.sum(xp.exp({arg} - {top}), axis={axis}, keepdims=True)))"
+def _rows_lse(axis: int) -> str:
+    """Array-API code for logsumexp of the argument `{0}` along `axis` (kept), shifted by the
+    largest entry."""
+    top = f"xp.max({{0}}, axis={axis}, keepdims=True)"
+    return f"({top} + xp.log(xp.sum(xp.exp({{0}} - {top}), axis={axis}, keepdims=True)))"
 
 
 def known_dims(operation: str, *shapes: Shape) -> tuple[Dim, ...]:

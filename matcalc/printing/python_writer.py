@@ -269,8 +269,6 @@ class Writer:
         """log(sigmoid(u)) as -softplus(-u), and log(1 - sigmoid(u)) as -softplus(u), also where
         sigmoid(u) is a named value: finite and exact where sigmoid(u) itself rounds to 0 or 1
         (|u| of 40 and more)."""
-        if "log" in self.functions or "sigmoid" in self.functions:
-            return None
         match expr:
             case Func("log", Add((Number(one), Neg(inner)))) if one == 1:
                 sign, u = "", self._sigmoid_arg(inner)
