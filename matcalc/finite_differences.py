@@ -18,10 +18,11 @@ from matcalc.central_differences import central_difference, norm
 from matcalc.definitions import Definition
 from matcalc.derivation import Derivation
 from matcalc.errors import ErrorKind, MatcalcError
-from matcalc.expr import ZERO, Expr, Func, MatMul, Transpose
+from matcalc.expr import ZERO, Dim, Expr, Func, MatMul, Transpose
 from matcalc.functions import is_generic
 from matcalc.limits import MAX_ENTRIES, deep_recursion
 from matcalc.numeric import Array, evaluate
+from matcalc.operations import PRODUCT_SIGN, is_product
 from matcalc.shapes import Shape, show
 from matcalc.sharing import Binding
 from matcalc.traversal import preorder
@@ -42,10 +43,10 @@ def random_env(
     over a column or along each row), and sin and cos for every generic function g and its g'
     in `expr` (`generic_functions`)."""
     rng = np.random.default_rng(seed)
-    sizes: dict[int | str, int] = {}
+    sizes: dict[Dim, int] = {}
     env: dict[str, Any] = {}
     for name, shape in symbols.items():
-        dims = [d if isinstance(d, int) else sizes.setdefault(d, 3 + len(sizes)) for d in shape]
+        dims = [_size(d, sizes) for d in shape]
         if math.prod(dims) > MAX_ENTRIES:
             raise MatcalcError(
                 f"{name} is {show(shape)}, too large to evaluate or check (more than "
@@ -60,6 +61,18 @@ def random_env(
             axis = 0 if dims[1] == 1 else 1
             env[name] = weights / weights.sum(axis=axis, keepdims=True)
     return {**env, **(generic_functions(expr) if expr is not None else {})}
+
+
+def _size(dim: Dim, sizes: dict[Dim, int]) -> int:
+    """A dimension's size: its own, the next distinct one for a name (3, 4, 5, …), the product
+    of its factors' for a product of names (m·n, of a Kronecker product)."""
+    if isinstance(dim, int):
+        return dim
+    if is_product(dim):
+        return math.prod(_size(factor, sizes) for factor in dim.split(PRODUCT_SIGN))
+    if dim.isdigit():
+        return int(dim)
+    return sizes.setdefault(dim, 3 + len(sizes))
 
 
 def _negative_sine(x: Array) -> Array:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import reprlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -19,6 +20,7 @@ from matcalc.expr import (
     ZERO,
     Add,
     Applied,
+    Dim,
     Div,
     Expr,
     FrobSq,
@@ -40,7 +42,7 @@ from matcalc.expr import (
 )
 from matcalc.functions import FUNCTIONS, PLACEHOLDER, is_generic
 from matcalc.limits import MAX_ENTRIES, deep_recursion
-from matcalc.operations import Mismatch, operation_of
+from matcalc.operations import PRODUCT_SIGN, Mismatch, dim_with, is_product, operation_of
 from matcalc.parser import parse
 from matcalc.shapes import Shape, Shapes, infer, show
 from matcalc.sharing import Binding, bindings
@@ -241,8 +243,8 @@ def _bind_dimensions(
 def _sized(expr: Expr, sizes: Mapping[str, int]) -> Expr:
     """`expr` with the known sizes written into its all-ones and identity matrices."""
 
-    def size(dim: int | str) -> int | str:
-        return sizes.get(dim, dim) if isinstance(dim, str) else dim
+    def size(dim: Dim) -> Dim:
+        return dim_with(dim, lambda name: sizes.get(name, name))
 
     def sized(node: Expr) -> Expr | None:
         match node:
@@ -381,7 +383,9 @@ class _Evaluator:
             )
         return value
 
-    def _size(self, dim: int | str) -> int:
+    def _size(self, dim: Dim) -> int:
+        if is_product(dim):
+            return math.prod(self._size(factor) for factor in dim.split(PRODUCT_SIGN))
         if isinstance(dim, int):
             return dim
         if dim not in self.sizes:

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 from types import ModuleType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeGuard
 
 from matcalc.expr import (
     NODE_KINDS,
@@ -70,8 +70,28 @@ def dim_product(a: Dim, b: Dim) -> Dim:
                 size *= int(factor)
             else:
                 names.append(factor)
+    if not names:
+        return size
     factors = ([str(size)] if size != 1 else []) + sorted(names)
     return PRODUCT_SIGN.join(factors)
+
+
+def is_product(dim: Dim) -> TypeGuard[str]:
+    """Whether `dim` is a product of names (m·n), not one name or a size to be inferred (?·1)."""
+    return isinstance(dim, str) and PRODUCT_SIGN in dim and not dim.startswith("?")
+
+
+def dim_with(dim: Dim, sizes: Callable[[str], Dim]) -> Dim:
+    """The dimension with `sizes` put in for its names: a product of names multiplied out
+    where its factors' sizes are known (m·n is 12 once m and n are 3 and 4)."""
+    if isinstance(dim, int):
+        return dim
+    if not is_product(dim):
+        return sizes(dim)
+    found: Dim = 1
+    for factor in dim.split(PRODUCT_SIGN):
+        found = dim_product(found, dim_with(factor, sizes))
+    return found
 
 
 class Mismatch(Exception):

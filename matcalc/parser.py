@@ -40,7 +40,7 @@ from matcalc.expr import (
 from matcalc.functions import FUNCTIONS, is_generic
 from matcalc.hints import SLIPS, arguments, lookalikes_in
 from matcalc.limits import MAX_DEPTH, MAX_INPUT, MAX_NUMBER_DIGITS, MAX_TOKENS, deep_recursion
-from matcalc.operations import BY_NAME
+from matcalc.operations import BY_NAME, dim_product
 from matcalc.parse_errors import mixed_scripts, syntax_error, token_span, unknown_function
 from matcalc.shapes import PLACEHOLDER
 
@@ -412,18 +412,33 @@ def _constant(expr: Expr) -> Expr:
     return expr
 
 
+def _dim(arg: Expr) -> int | str | None:
+    """A dimension written as a name, a positive whole number, or a product of them (the
+    m·n of a Kronecker product's size); None for anything else."""
+    match arg:
+        case Symbol(name):
+            return name
+        case Number(value) if value.denominator == 1 and value > 0:
+            return int(value)
+        case MatMul(left, right):
+            factors = _dim(left), _dim(right)
+            if None not in factors:
+                return dim_product(*factors)  # type: ignore[arg-type]
+    return None
+
+
 def _dims(args: list[Expr], count: int, usage: str, span: Span, spans: Spans) -> list[int | str]:
     """Arguments that are dimensions: names or positive whole numbers."""
     dims: list[int | str] = []
     for arg in args:
-        match arg:
-            case Symbol(name):
-                dims.append(name)
-            case Number(value) if value.denominator == 1 and value > 0:
-                dims.append(int(value))
-            case _:
-                message = f"a dimension is a name or a whole number from 1 up, not {arg}: {usage}"
-                raise MatcalcError(message, ErrorKind.PARSE, spans.get(id(arg), span))
+        dim = _dim(arg)
+        if dim is None:
+            message = (
+                f"a dimension is a name, a product of names (m·n) or a whole number from 1 up, "
+                f"not {arg}: {usage}"
+            )
+            raise MatcalcError(message, ErrorKind.PARSE, spans.get(id(arg), span))
+        dims.append(dim)
     if len(dims) != count:
         raise MatcalcError(usage, ErrorKind.PARSE, span)
     return dims

@@ -362,6 +362,116 @@ SOFTMAX_FAMILY = [
 """Softmax, log_softmax, logsumexp and cross-entropy, alone and in ML objectives."""
 
 
+KRON = {"A": ("p", "q"), "X": ("m", "n")}
+"""A Kronecker product's factors, declared: it multiplies their sizes."""
+
+KRONECKER = [
+    # ⊗ and vec through the rule table (issue 15), the Kronecker algebra of the simplifier
+    ("kron-trace", Case("tr(A ⊗ X)", "X", "tr(A) eye(m)", {"A": ("p", "p"), "X": ("m", "m")})),
+    (
+        "kron-trace-by-left",
+        Case("tr(A ⊗ X)", "A", "tr(X) eye(p)", {"A": ("p", "p"), "X": ("m", "m")}),
+    ),
+    (
+        "kron-trace-of-gram",
+        Case("tr(A ⊗ (X^T X))", "X", "2 tr(A) X", {"A": ("p", "p"), "X": ("m", "n")}),
+    ),
+    ("kron-sum-by-left", Case("sum(A ⊗ X)", "A", "sum(X) ones(p, q)", KRON)),
+    ("kron-sum-by-right", Case("sum(A ⊗ X)", "X", "sum(A) ones(m, n)", KRON)),
+    (
+        "kron-weighted-sum",
+        Case(
+            "sum(B ⊙ (A ⊗ X))",
+            "X",
+            "(ones(1, p) ⊗ eye(m)) (B ⊙ (A ⊗ ones(m, n))) (ones(q, 1) ⊗ eye(n))",
+            KRON,
+        ),
+    ),
+    (
+        "kron-weighted-sum-by-left",
+        Case(
+            "sum(B ⊙ (A ⊗ X))",
+            "A",
+            "(eye(p) ⊗ ones(1, m)) (B ⊙ (ones(p, q) ⊗ X)) (eye(q) ⊗ ones(n, 1))",
+            KRON,
+        ),
+    ),
+    (
+        "kron-least-squares",
+        Case(
+            "||A ⊗ X - C||_F^2",
+            "X",
+            "2 sum(A ⊙ A) X - 2 (ones(1, p) ⊗ eye(m)) (C ⊙ (A ⊗ ones(m, n))) (ones(q, 1) ⊗ eye(n))",
+            KRON,
+        ),
+    ),
+    ("kron-squared-entries", Case("sum((A ⊗ X) ⊙ (A ⊗ X))", "X", "2 sum(A ⊙ A) X", KRON)),
+    (
+        "kron-inner-product",
+        Case("tr((A ⊗ B)^T (A ⊗ X))", "X", "sum(A ⊙ A) B", {**KRON, "B": ("m", "n")}),
+    ),
+    (
+        "kron-of-a-product",
+        Case(
+            "||A ⊗ (X W) - C||_F^2",
+            "W",
+            "2 sum(A ⊙ A) X^T X W - 2 X^T (ones(1, p) ⊗ eye(m)) (C ⊙ (A ⊗ ones(m, k))) "
+            "(ones(q, 1) ⊗ eye(k))",
+            {**KRON, "W": ("n", "k")},
+        ),
+    ),
+    (
+        "kron-bilinear",
+        Case(
+            "y^T (A ⊗ X) z",
+            "X",
+            "(ones(1, p) ⊗ eye(m)) ((y z^T) ⊙ (A ⊗ ones(m, n))) (ones(q, 1) ⊗ eye(n))",
+            KRON,
+        ),
+    ),
+    (
+        "kron-elementwise-function",
+        Case(
+            "sum(exp(A ⊗ X))",
+            "X",
+            "(ones(1, p) ⊗ eye(m)) (exp(A ⊗ X) ⊙ (A ⊗ ones(m, n))) (ones(q, 1) ⊗ eye(n))",
+            KRON,
+        ),
+    ),
+    ("vec-norm", Case("||vec(X)||_2^2", "X", "2 X", {"X": ("m", "n")})),
+    (
+        "vec-inner-product",
+        Case(
+            "x^T vec(X)",
+            "X",
+            "(ones(1, n) ⊗ eye(m)) diag(x) (eye(n) ⊗ ones(m, 1))",
+            {"X": ("m", "n")},
+        ),
+    ),
+    (
+        "vec-quadratic-form",
+        Case(
+            "vec(X)^T (B ⊗ A) vec(X)",
+            "X",
+            "A X B^T + A^T X B",
+            {"A": ("m", "m"), "B": ("n", "n"), "X": ("m", "n")},
+        ),
+    ),
+    (
+        "vec-one-sided",
+        Case("||(eye(n) ⊗ A) vec(X)||_2^2", "X", "2 A^T A X", {"A": ("p", "m"), "X": ("m", "n")}),
+    ),
+    (
+        "vec-least-squares",
+        Case(
+            "||(B^T ⊗ A) vec(X) - c||_2^2",
+            "X",
+            "2 A^T A X B B^T - 2 (ones(1, n) ⊗ eye(m)) diag((B ⊗ A^T) c) (eye(n) ⊗ ones(m, 1))",
+            {"A": ("p", "m"), "B": ("n", "q"), "X": ("m", "n")},
+        ),
+    ),
+]
+
 DERIVATIVES = [
     *SEED,
     # one rule at a time
@@ -529,4 +639,5 @@ DERIVATIVES = [
         Case("sum((X - X)^{∘2} + 0 X ⊙ Y + (X - X) ⊘ exp(Y) + X)", "X", "ones(m, n)"),
     ),
     *SOFTMAX_FAMILY,
+    *KRONECKER,
 ]

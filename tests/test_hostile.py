@@ -825,9 +825,11 @@ ROWS: list[tuple[str, Callable[[], Any], Check]] = [
         refused(ErrorKind.SHAPE, "Kronecker"),
     ),
     (
-        "⊗ is not differentiated",
-        lambda: cli("diff", "sum(A ⊗ B)", "--wrt", "A", "--shape", "A=2,3", "--shape", "B=4,5"),
-        refused(ErrorKind.NOT_DIFFERENTIABLE, "no rule differentiates A ⊗ B"),
+        "⊗ differentiated",
+        lambda: cli(
+            "diff", "sum(A ⊗ B)", "--wrt", "A", "--shape", "A=2,3", "--shape", "B=4,5", "--check"
+        ),
+        derived("sum(B) ones(2, 3)"),
     ),
     (
         "⊗ twice",
@@ -841,9 +843,9 @@ ROWS: list[tuple[str, Callable[[], Any], Check]] = [
         refused(ErrorKind.SHAPE, "vec multiplies"),
     ),
     (
-        "vec is not differentiated",
-        lambda: cli("hessian", "vec(X)^T vec(X)", "--wrt", "X", "--shape", "X=3,4"),
-        refused(ErrorKind.NOT_DIFFERENTIABLE, "no rule differentiates vec(X)"),
+        "vec differentiated twice",
+        lambda: cli("hessian", "vec(X)^T vec(X)", "--wrt", "X", "--shape", "X=3,4", "--check"),
+        derived("2 (eye(4) ⊗ eye(3))"),
     ),
     (
         "vec of two",

@@ -20,7 +20,7 @@ TOLERANCE = 1e-6
 def _instance(rule: Rule, example: Expr | None = None) -> tuple[Expr, Site, dict[str, object]]:
     """The rule's example with its input renamed Z, the site of Z, and the shapes."""
     node = example or rule.example
-    typed = infer(node)
+    typed = infer(node, rule.shapes)
     path = occurrences(node, rule.input)[0]
     z_shape = typed.of(rule.input)
     node = replace_at(node, path, Symbol("Z"))

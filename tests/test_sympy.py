@@ -25,12 +25,13 @@ from sympy.matrices.expressions.matexpr import MatrixElement
 from matcalc import Derivation, MatcalcError, derive, diff, evaluate, parse
 from matcalc.cookbook import IDENTITIES, CookbookIdentity
 from matcalc.errors import ErrorKind
-from matcalc.expr import Expr, Pending, Symbol
+from matcalc.expr import Expr, Pending, Symbol, Vec
 from matcalc.finite_differences import random_env
 from matcalc.functions import FUNCTIONS
 from matcalc.shapes import Shape, Shapes, infer
 from matcalc.sympy_forms import from_sympy, is_sympy, to_sympy
 from matcalc.sympy_forms.writer import formula
+from matcalc.traversal import preorder
 
 Env = dict[str, Any]
 
@@ -120,8 +121,15 @@ def test_sympy_form_of_objective_and_result_has_the_same_value(case: Case) -> No
     assert_gradient_correct(derivation, positive=case.positive)
     shapes = derivation.shapes
     env = inputs(shapes.symbols, derivation.objective, 0, case.positive, (), shapes.sum_to_one)
-    assert_same_value(derivation.objective, derivation, env)
-    assert_same_value(derivation.result, derivation, env)
+    written = [e for e in (derivation.objective, derivation.result) if _in_sympy(e)]
+    assert derivation.result in written, "every result has a SymPy form"
+    for expr in written:
+        assert_same_value(expr, derivation, env)
+
+
+def _in_sympy(expr: Expr) -> bool:
+    """Whether SymPy can write `expr`: it has no vec of a matrix expression."""
+    return not any(isinstance(node, Vec) for node in preorder(expr))
 
 
 def _cookbook_shapes(identity: CookbookIdentity) -> dict[str, Any]:

@@ -4,7 +4,8 @@ Each entry says which operation it matches, how df/dX follows from df/dG (`vjp`,
 what kind of step it is, and how it is proved in index notation. The engine, the
 justifications, `matcalc rules` and the table-driven numerical test all read `RULES`.
 `rule.py` holds the record and its helpers; the entries are in `arithmetic.py` and
-`matrix_functions.py` and `softmax.py`, which together keep the table's order.
+`matrix_functions.py`, `softmax.py` and `kronecker.py`, which together keep the table's
+order.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from matcalc.errors import ErrorKind, MatcalcError
 from matcalc.expr import ONE, Expr, Pending, Symbol
 from matcalc.functions import NONE_DEFINED
 from matcalc.rules.arithmetic import ARITHMETIC
+from matcalc.rules.kronecker import KRONECKER
 from matcalc.rules.matrix_functions import MATRIX_FUNCTIONS
 from matcalc.rules.rule import Assumption, Kind, Rule, Site, mul
 from matcalc.rules.softmax import SOFTMAX
@@ -34,7 +36,7 @@ __all__ = [
     "statement",
 ]
 
-RULES: tuple[Rule, ...] = (*ARITHMETIC, *MATRIX_FUNCTIONS, *SOFTMAX)
+RULES: tuple[Rule, ...] = (*ARITHMETIC, *MATRIX_FUNCTIONS, *SOFTMAX, *KRONECKER)
 
 RULES_BY_NAME: dict[str, Rule] = {rule.name: rule for rule in RULES}
 
@@ -71,6 +73,6 @@ def rule_for(
 def statement(rule: Rule) -> tuple[Expr, Expr, Expr]:
     """The rule on its own example: (X, G(X), df/dX in terms of df/dG), for listing and proofs."""
     node = rule.example
-    site = Site(node, occurrences(node, rule.input)[0], infer(node))
+    site = Site(node, occurrences(node, rule.input)[0], infer(node, rule.shapes))
     d_g = ONE if rule.kind is Kind.MATRIX_TO_SCALAR else Pending(Symbol("f"), Symbol("G"), ())
     return site.child, node, rule.vjp(site, d_g)

@@ -9,7 +9,7 @@ from typing import TypeVar
 
 from matcalc.expr import ONE, Expr, Hadamard, MatMul, Symbol
 from matcalc.functions import NONE_DEFINED
-from matcalc.shapes import SCALAR, Shapes
+from matcalc.shapes import SCALAR, Shape, Shapes
 from matcalc.traversal import subexpression
 
 
@@ -105,6 +105,9 @@ class Rule:
     """The Matrix Cookbook's equation for this rule, where it has one."""
     remark: str | None = None
     """What the justification adds to the seed's sentence."""
+    shapes: Mapping[str, Shape] = field(default_factory=dict, compare=False)
+    """The example's shapes where the naming convention cannot tell them (a Kronecker
+    product multiplies its factors' sizes, which must be known)."""
 
     def __repr__(self) -> str:
         return f"<Rule {self.name}: {self.letter}: {self.input} ↦ {self.example}>"

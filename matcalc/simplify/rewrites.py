@@ -40,6 +40,17 @@ REWRITES = (
         "written determinants of inverses through the matrices themselves",
         "det(A^{-1}) = 1 / det(A), logdet(A^{-1}) = -logdet(A)",
     ),
+    Rewrite(
+        "Kronecker products",
+        "multiplied Kronecker products factor by factor",
+        "(A ⊗ B)(C ⊗ D) = A C ⊗ B D, (A ⊗ B) ⊙ (C ⊗ D) = (A ⊙ C) ⊗ (B ⊙ D), c ⊗ A = c A, "
+        "(ones(1, n) ⊗ I) diag(vec(M)) (I ⊗ ones(m, 1)) = M",
+    ),
+    Rewrite(
+        "sums",
+        "written products with all-ones vectors on both sides as sums",
+        "ones(1, m) M ones(n, 1) = sum(M)",
+    ),
     Rewrite("traces", "written sums of the diagonal as traces", "sum(I ⊙ M) = tr(M)"),
     Rewrite(
         "inner products",

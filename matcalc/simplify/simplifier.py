@@ -47,8 +47,9 @@ from matcalc.expr import (
     Vec,
 )
 from matcalc.limits import MAX_TERMS
-from matcalc.shapes import SCALAR, Shapes
+from matcalc.shapes import SCALAR, Shape, Shapes
 from matcalc.simplify.atoms import WHOLE, inner_product, square, vanishes
+from matcalc.simplify.blocks import hadamard_of_krons, kron_times_vec, mixed_product, read_back
 from matcalc.simplify.factor import EUCLIDEAN, factor, sum_of, term_expr
 from matcalc.simplify.identities import Look, cancelled, divides, sigmoid_form
 from matcalc.simplify.rewrites import REWRITE_NAMES
@@ -70,6 +71,19 @@ from matcalc.simplify.terms import (
 def _divides(term: Expr) -> bool:
     """Whether a term of a sum, its sign aside, divides by something elementwise."""
     return divides(term.arg if isinstance(term, Neg) else term)
+
+
+def _vec_of(term: Term, shape: Shape, shapes: Shapes) -> Expr | None:
+    """M where the term's matrix is vec(M) with M of `shape`."""
+    match term.factors:
+        case (Vec(inner),) if shapes.of(inner) == shape:
+            return inner
+    return None
+
+
+def _is_kron(term: Expr) -> bool:
+    """Whether a term of a sum, its sign aside, is a Kronecker product."""
+    return isinstance(term.arg if isinstance(term, Neg) else term, Kron)
 
 
 class TooManyTerms(Exception):
@@ -167,8 +181,14 @@ class Simplifier:
         (1 - s), whose quotients cancel; in a spreading simplifier (trying it out), always."""
         factors = hadamard_factors(atom)
         sums = [i for i, factor in enumerate(factors) if isinstance(factor, Add)]
-        if not self.spread:  # a quotient in a term: a cheap look first, most products have none
-            sums = [i for i in sums if any(map(_divides, factors[i].children()))]
+        if not self.spread:  # a quotient, or Kronecker products to meet: a cheap look first
+            krons = any(isinstance(factor, Kron) for factor in factors)
+            sums = [
+                i
+                for i in sums
+                if any(map(_divides, factors[i].children()))
+                or (krons and any(map(_is_kron, factors[i].children())))
+            ]
         shape = self.shapes.of(atom) if sums else SCALAR
         at = next(
             (
@@ -188,11 +208,13 @@ class Simplifier:
                 terms = trial._spread(atom)
             except TooManyTerms:  # multiplied out, it would not be the shorter
                 return None
-            if terms is None or sum_of(terms).size >= atom.size:
+            meet = trial.applied["Kronecker products"]  # (A ⊗ X) ⊙ (A ⊗ 1) = (A ⊙ A) ⊗ X
+            if terms is None or (sum_of(terms).size >= atom.size and not meet):
                 return None
             self._did("expand")
-            if trial.applied["cancel quotients"]:
-                self._did("cancel quotients")
+            for rewrite in ("cancel quotients", "Kronecker products"):
+                if trial.applied[rewrite]:
+                    self._did(rewrite)
             return terms
         rest = factors[:at] + factors[at + 1 :]
         found: list[Term] = []
@@ -310,6 +332,8 @@ class Simplifier:
             case Ones(rows, cols) if (rows, cols) == SCALAR:
                 self._did("absorb identities")
                 return [UNIT]
+            case Kron(left, right) if self.expand:
+                return self._kron(left, right)
             case _:
                 return self._atom(expr)
 
@@ -322,11 +346,22 @@ class Simplifier:
         if self.shapes.of(expr) != SCALAR:
             return terms
         return [
-            self._times(Term(t.coefficient, t.scalars, ()), scalar(product(t.factors)))
+            self._times(Term(t.coefficient, t.scalars, ()), self._scalar_of(t.factors))
             if t.factors
             else t
             for t in terms
         ]
+
+    def _scalar_of(self, factors: tuple[Expr, ...]) -> Term:
+        """A 1×1 product as one scalar factor; ones(1, m) M ones(n, 1) as the terms of sum(M)."""
+        match factors:
+            case (Ones(1, _), *inner, Ones(_, 1)) if inner:
+                self._did("sums")
+                terms = self._collect(self._expand(Sum(product(tuple(inner)))))
+                if len(terms) == 1:
+                    return terms[0]
+                return scalar(sum_of(terms))
+        return scalar(product(factors))
 
     def _product(self, operands: list[Expr], *, written: bool = False) -> list[Term]:
         """The terms of a product, where a matrix next to its inverse cancels; `written` if the
@@ -346,8 +381,71 @@ class Simplifier:
                 for b in terms
             ):
                 self._did("collect powers")
-            terms_of = self._bounded([self._joined(a, b) for a in terms_of for b in terms])
+            joined = [self._joined(a, b) for a in terms_of for b in terms]
+            terms_of = self._bounded([t for term in joined for t in self._blocks_joined(term)])
         return terms_of
+
+    def _kron(self, left: Expr, right: Expr) -> list[Term]:
+        """A ⊗ B multiplied out over the terms of A and of B, as any product is: A ⊗ B is
+        bilinear, and numbers and scalars come out in front."""
+        lefts, rights = self._expand(left), self._expand(right)
+        if len(lefts) * len(rights) > 1:
+            self._did("expand")
+        found = []
+        for a in lefts:
+            for b in rights:
+                outside = Term(a.coefficient * b.coefficient, (*a.scalars, *b.scalars), ())
+                kron = Kron(product(a.factors) if a.factors else ONE, product(b.factors) or ONE)
+                found += [self._times(outside, t) for t in self._atom(kron)]
+        return self._bounded(self._collect(found))
+
+    def _blocks_joined(self, term: Term) -> list[Term]:
+        """The term with neighbouring Kronecker products multiplied factor by factor, a
+        Kronecker product times vec(X) written as one vec, and the vecs in a column put back
+        into their matrix, as often as that goes."""
+        factors = term.factors
+        for i in range(len(factors) - 1):
+            pair = factors[i], factors[i + 1], self.shapes
+            merged = mixed_product(*pair) or kron_times_vec(*pair)
+            width = 2
+            if merged is None:
+                middle, width = self._read_back(factors[i : i + 3]), 3
+            else:
+                middle = self._expand(merged)
+            if middle is None:
+                continue
+            self._did("Kronecker products")
+            before = Term(term.coefficient, term.scalars, factors[:i])
+            after = matrix(*factors[i + width :])
+            return [
+                t
+                for found in middle
+                for t in self._blocks_joined(self._times(self._times(before, found), after))
+            ]
+        return [term]
+
+    def _read_back(self, factors: tuple[Expr, ...]) -> list[Term] | None:
+        """(ones(1, n) ⊗ eye(m)) diag(c) (eye(n) ⊗ ones(m, 1)) with each term vec(M) of c put
+        back as M (m×n), the other terms left in place; None where no term is such a vec."""
+        found = read_back(factors)
+        if found is None:
+            return None
+        column, shape = found
+        vecs = [(t, _vec_of(t, shape, self.shapes)) for t in self._expand(column)]
+        if all(inner is None for _, inner in vecs):
+            return None
+        back = [
+            self._times(Term(t.coefficient, t.scalars, ()), term)
+            for t, inner in vecs
+            if inner is not None
+            for term in self._expand(inner)
+        ]
+        rest = [t for t, inner in vecs if inner is None]
+        if not rest:
+            return back
+        left, _, right = factors
+        outside, inner = factor(rest)  # diag(c v) = c diag(v)
+        return [*back, outside.times(matrix(left, Diag(term_expr(inner)), right))]
 
     def _joined(self, left: Term, right: Term) -> Term:
         """left · right, where a product next to its inverse across the join becomes I:
@@ -425,6 +523,8 @@ class Simplifier:
                     factors = [matrix(Transpose(Inverse(inner)))]
                 case Identity():
                     factors = [matrix(each)]
+                case Kron(left, right) if square(self.shapes.of(left)):
+                    factors = self._atom(Kron(Inverse(left), Inverse(right)))
                 case _:
                     factors = self._atom(Inverse(each))
             inverse = [a.times(b) for a in inverse for b in factors]
@@ -449,6 +549,9 @@ class Simplifier:
         outside, atom = self._canonical_atom(expr)
         if outside != UNIT:
             self._did("scalars first")
+        if isinstance(atom, Kron) and SCALAR in map(self.shapes.of, atom.children()):
+            self._did("Kronecker products")  # c ⊗ A = c A
+            return [self._times(outside, t) for t in self._expand(MatMul(atom.left, atom.right))]
         if isinstance(atom, HadamardDiv) or (isinstance(atom, Hadamard) and divides(atom)):
             # signs and scalars are out of its factors
             shorter = cancelled(atom, self._ones(atom))
@@ -474,6 +577,10 @@ class Simplifier:
                     if one == ONE or (isinstance(one, Ones) and full):
                         self._did("absorb identities")
                         return self._times(a, b), other
+                if (kron := hadamard_of_krons(left, right, self.shapes)) is not None:
+                    self._did("Kronecker products")
+                    c, kron_ = self._canonical_atom(kron)
+                    return self._times(self._times(a, b), c), kron_
                 return self._times(a, b), Hadamard(left, right)
             case HadamardDiv(left, right):
                 a, left = self._inside(left)
@@ -575,6 +682,8 @@ class Simplifier:
                 return self._atom(HadamardDiv(Transpose(left), Transpose(right)))
             case HadamardPow(base, exponent):
                 return self._atom(HadamardPow(Transpose(base), exponent))
+            case Kron(left, right):  # (A ⊗ B)^T = A^T ⊗ B^T
+                return self._atom(Kron(Transpose(left), Transpose(right)))
             case Add(terms):
                 swapped = Add(tuple(Transpose(term) for term in terms))
                 return self._whole(swapped, self._expand(swapped))
