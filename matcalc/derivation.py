@@ -144,7 +144,11 @@ class Derivation:
         to be ("symmetric", "rows sum to one", "sums to one"): what every output states, so
         that no reading stays hidden."""
         names = dict.fromkeys([*symbol_names(self.objective), self.wrt.name])
-        return tuple((name, self.shapes.symbols[name], self._declared(name)) for name in names)
+        return tuple(
+            (name, self.shapes.symbols[name], self._declared(name))
+            for name in names
+            if name in self.shapes.symbols  # not a dimension's name, standing for its size
+        )
 
     def _declared(self, name: str) -> tuple[str, ...]:
         found = ["symmetric"] if name in self.shapes.symmetric else []

@@ -257,11 +257,21 @@ def _known(function: str, defined: Mapping[str, object]) -> bool:
 def _notes(
     objective: Expr, typed: Shapes, given: Shapes | ShapeSpec | None, naming: str
 ) -> tuple[Note, ...]:
-    """Matrix powers, and the convention's scalars unless every shape came in a `Shapes`."""
-    notes = matrix_power_notes(objective, typed)
+    """Matrix powers, dimensions' names read as sizes, and the convention's scalars unless
+    every shape came in a `Shapes`."""
+    notes = matrix_power_notes(objective, typed) + _sizes(objective, typed)
     if isinstance(given, Shapes):
         return notes
     return notes + convention_notes(objective, {name.strip() for name in given or {}}, naming)
+
+
+def _sizes(objective: Expr, typed: Shapes) -> tuple[Note, ...]:
+    """A note for each dimension's name the objective uses as a number: its size."""
+    return tuple(
+        Note(f"{{}} is read as a number: the size of the dimension {node.name}", (node,))
+        for node in distinct(objective)
+        if typed.is_size(node)
+    )
 
 
 def _gradient(

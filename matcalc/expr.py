@@ -396,6 +396,21 @@ class CrossEntropy(Applied):
 
 
 @node
+class Mean(Applied):
+    """The mean of all entries."""
+
+    arg: Expr
+
+
+@node
+class LayerNorm(Applied):
+    """layernorm: each row of a matrix (the entries of a column) less its mean, over its
+    standard deviation (the population one: no epsilon, no affine part)."""
+
+    arg: Expr
+
+
+@node
 class Pending(Expr):
     """The derivative df/dH not yet worked out; `path` locates this H inside f, or inside the
     value named `within` when H is part of a named value (matcalc/sharing.py).
@@ -469,6 +484,8 @@ Node: TypeAlias = (
     | LogSoftmax
     | LogSumExp
     | CrossEntropy
+    | Mean
+    | LayerNorm
     | Pending
 )
 """Every node kind, a closed union: a module that must know each kind matches `as_node(expr)`

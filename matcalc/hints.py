@@ -43,16 +43,13 @@ class Slip:
 ALIASES: Mapping[str, str] = {
     **{"trace": "tr", "Tr": "tr", "Trace": "tr", "determinant": "det", "diagonal": "diag"},
     **{"ln": "log", "lndet": "logdet", "log_det": "logdet", "logistic": "sigmoid", "sgn": "sign"},
+    **{"avg": "mean", "average": "mean", "layer_norm": "layernorm", "LayerNorm": "layernorm"},
 }
 """Names that other notations (NumPy, papers' LaTeX) give matcalc's functions: the LaTeX reader
 reads them as the function, the plain parser says which function to write."""
 
 SLIPS: Mapping[str, Slip] = {
     **{name: Slip(f"{function}($1)") for name, function in ALIASES.items()},
-    "mean": Slip(
-        "sum($1) / 12",
-        why="there is no mean yet; divide the sum by the number of entries, 12 for a 3×4 X",
-    ),
     "sigma": Slip(
         "sigmoid($1)", why="for the logistic function; sigma (X) with a space is a product"
     ),

@@ -36,6 +36,8 @@ NOTATION: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("softmax (each row of a matrix)", "softmax(Z) + log_softmax(Z)", ()),
     ("log-sum-exp (each row's)", "logsumexp(Z)", ()),
     ("cross-entropy: logits, targets", "cross_entropy(Z, Y)", ()),
+    ("mean of all entries", "mean(X)", ()),
+    ("layer norm (each row's)", "layernorm(Z)", ()),
     ("quadratic form", "a^T G a", ("a'*G*a",)),
     ("broadcast a row, a column", "C + x^T + y", ()),
 )
@@ -55,7 +57,8 @@ Shapes: upper-case names are matrices, lower-case names column vectors, Greek na
 --shape X=m,n (a matrix), x=n (a column), b=1,n (a row), lambda=scalar, S=n,n,symmetric,
 Y=m,k,rows-sum-to-one (probabilities or one-hot labels in each row; y=n,sums-to-one for a
 column), once per name. --convention matrixcalculus reads a-g as scalars, h-z as vectors,
-A-Z as matrices.
+A-Z as matrices. A declared dimension's name that is no symbol stands for its size:
+with --shape X=m,n, sum((X w - y)^{{∘2}}) / m is the mean squared error.
 
 Conventions: df/dX has the shape of X (denominator layout); --layout numerator gives its
 transpose. A column objective y gets its Jacobian. A variable used several times gets the sum

@@ -6,6 +6,7 @@ import math
 import reprlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from fractions import Fraction
 from functools import partial
 from typing import Any, assert_never
 
@@ -119,7 +120,8 @@ def _matrix(
     symbolic: Mapping[str, Shape],
 ) -> Array:
     sizes, typed = _bind_dimensions(expr, arrays, symbolic)
-    return _Evaluator(arrays, functions, sizes, symbolic, typed).value(_sized(expr, sizes))
+    sized = _sized(expr, sizes, arrays)
+    return _Evaluator(arrays, functions, sizes, symbolic, typed).value(sized)
 
 
 def _symbolic(shapes: Mapping[str, Spec] | Shapes | None) -> dict[str, Shape]:
@@ -235,13 +237,14 @@ def _bind_dimensions(
                     )
     names = set(symbol_names(expr))
     given = {n: (a.shape[0], a.shape[1]) for n, a in arrays.items() if n in names}
-    typed = infer(_sized(expr, sizes), given)
+    typed = infer(_sized(expr, sizes, arrays), given)
     sizes.update({d: v for d, v in typed.bindings.items() if isinstance(v, int)})
     return sizes, typed
 
 
-def _sized(expr: Expr, sizes: Mapping[str, int]) -> Expr:
-    """`expr` with the known sizes written into its all-ones and identity matrices."""
+def _sized(expr: Expr, sizes: Mapping[str, int], arrays: Mapping[str, Array]) -> Expr:
+    """`expr` with the known sizes written into its all-ones and identity matrices, and for
+    the dimensions' names that stand for their sizes (the m of sum(X) / m)."""
 
     def size(dim: Dim) -> Dim:
         return dim_with(dim, lambda name: sizes.get(name, name))
@@ -252,6 +255,8 @@ def _sized(expr: Expr, sizes: Mapping[str, int]) -> Expr:
                 return Ones(size(rows), size(cols))
             case Identity(n):
                 return Identity(size(n))
+            case Symbol(name) if name in sizes and name not in arrays:
+                return Number(Fraction(sizes[name]))
         return None
 
     return replace_nodes(expr, sized)

@@ -24,9 +24,11 @@ from matcalc.expr import (
     Dim,
     Expr,
     Inverse,
+    LayerNorm,
     LogDet,
     LogSoftmax,
     LogSumExp,
+    Mean,
     Norm,
     Softmax,
     Sum,
@@ -221,6 +223,19 @@ def _same(unify: Unify, arg: Shape) -> Shape:
     return arg
 
 
+def _several(unify: Unify, arg: Shape) -> Shape:
+    """A shape whose rows (a column's entries) can be normalised: not a single number."""
+    if arg == SCALAR:
+        raise Mismatch("layernorm normalises the entries of a row or of a column, not a scalar")
+    return arg
+
+
+def _normalised(axis: int) -> str:
+    """Array-API code for layernorm along `axis` (1: each row, 0: a column's entries)."""
+    kept = f"axis={axis}, keepdims=True"
+    return f"(({{0}} - xp.mean({{0}}, {kept})) / xp.std({{0}}, {kept}))"
+
+
 def _logsumexp(unify: Unify, arg: Shape) -> Shape:
     """Of a column (or a row), a scalar; of a matrix, a column: one value for each row."""
     return SCALAR if arg[1] == 1 else (arg[0], 1)
@@ -400,6 +415,29 @@ OPERATIONS = (
         numpy_column=lambda np, z, y: -np.sum(y * (z - _lse(np, z, 0))),
         code_scalar="xp.zeros_like({0})",
         code_column=f"-xp.sum({{1}} * ({{0}} - {_rows_lse(0)}))",
+    ),
+    Operation(
+        Mean,
+        "mean",
+        _scalar,
+        _call("mean"),
+        Notation(r"\operatorname{mean}\left({0}\right)"),
+        "xp.mean({0})",
+        lambda np, a: np.mean(a),
+        code_scalar="{0}",
+    ),
+    Operation(
+        LayerNorm,
+        "layernorm",
+        _several,
+        _call("layernorm"),
+        Notation(r"\operatorname{layernorm}\left({0}\right)"),
+        _normalised(1),
+        lambda np, a: (a - a.mean(axis=1, keepdims=True)) / a.std(axis=1, keepdims=True),
+        numpy_column=lambda np, a: (
+            (a - a.mean(axis=0, keepdims=True)) / a.std(axis=0, keepdims=True)
+        ),
+        code_column=_normalised(0),
     ),
     Operation(
         Norm,

@@ -10,6 +10,8 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from fractions import Fraction
+from functools import reduce
 from typing import assert_never
 
 from matcalc.declarations import convention
@@ -223,9 +225,59 @@ class Shapes:
         shape = self._memo.get(expr)
         if shape is None:
             kids = [self.of(operand) for operand in _operands(expr)]
-            shape = _rule(expr, kids, _same, self.symbols.__getitem__)
+            shape = _rule(expr, kids, _same, self.symbol)
             self._memo[expr] = shape
         return shape
+
+    def symbol(self, name: str) -> Shape:
+        """A symbol's shape; a dimension's name that is no symbol is its size, a scalar."""
+        shape = self.symbols.get(name)
+        if shape is None:
+            if name not in dimensions(self.symbols):
+                raise KeyError(name)
+            return SCALAR
+        return shape
+
+    def is_size(self, expr: Expr) -> bool:
+        """Whether `expr` is a dimension's name standing for its size (the m of 1/m)."""
+        return (
+            isinstance(expr, Symbol)
+            and expr.name not in self.symbols
+            and (expr.name in dimensions(self.symbols))
+        )
+
+
+def dimensions(symbols: Mapping[str, Shape]) -> frozenset[str]:
+    """The names of the dimensions of `symbols`' shapes, a product's factors each (not the
+    sizes still to be inferred)."""
+    return frozenset(
+        factor
+        for shape in symbols.values()
+        for dim in shape
+        if isinstance(dim, str) and not dim.startswith("?")
+        for factor in dim.split(PRODUCT_SIGN)
+    )
+
+
+def count(dims: Iterable[Dim], symbols: Mapping[str, Shape]) -> Expr:
+    """The number of entries across `dims`, as a scalar to divide by: a size as a number, a
+    dimension's name as itself (it stands for its size), a product of names multiplied. A
+    dimension named like one of the `symbols` cannot stand for its size: an error says so."""
+    size, names = 1, []
+    for dim in dims:
+        for factor in (dim,) if isinstance(dim, int) else dim.split(PRODUCT_SIGN):
+            if isinstance(factor, int) or factor.isdigit():
+                size *= int(factor)
+            elif factor in symbols:
+                raise MatcalcError(
+                    f"the dimension {factor} is also the name of a symbol, so it cannot stand "
+                    f"for its size: declare the shapes with another name for it",
+                    ErrorKind.NAME,
+                )
+            else:
+                names.append(Symbol(factor))
+    found: list[Expr] = [Number(Fraction(size))] if size != 1 or not names else []
+    return reduce(MatMul, [*found, *names])
 
 
 def _same(a: Dim, b: Dim) -> Dim:
@@ -249,7 +301,7 @@ def infer(
     written = frozenset(d for d in sizes if not d.startswith("?"))  # inferred ones avoid these
     solver = _Solver(dict(declared or {}), naming, written)
     solver.visit(expr, locate)
-    order = _symbols_in_order(expr, declared or {})
+    order = [n for n in _symbols_in_order(expr, declared or {}) if n in solver.shapes]
     names = solver.names(order)
     bindings: dict[str, Dim] = {}
     placeholders = [d for d in sizes if d.startswith(PLACEHOLDER)]
@@ -319,11 +371,16 @@ class _Solver:
         self.parent: dict[str, Dim] = {}
         self.written = written
         self.shapes = declared
+        self.sizes = dimensions(declared)
+        """The declared dimensions' names, which stand for their sizes where no symbol has
+        the name (sum(X) / m)."""
         self.fresh = 0
         self.visited: dict[Expr, Shape] = {}
         self.naming = naming
 
     def symbol(self, name: str) -> Shape:
+        if name not in self.shapes and name in self.sizes:  # a declared dimension's size
+            return SCALAR
         if name not in self.shapes:
             kind = convention(name, self.naming)
             self.shapes[name] = (
@@ -388,7 +445,7 @@ class _Solver:
     def names(self, order: Iterable[str] | None = None) -> dict[Dim, Dim]:
         """Readable names for the remaining variables, in order of first appearance."""
         taken = {d for shape in self.shapes.values() for d in shape if isinstance(d, str)}
-        taken |= self.written
+        taken |= self.written | set(self.shapes)  # a dimension's name may stand for its size
         numbered = (f"d{i}" for i in itertools.count(1))
         pool = (n for n in itertools.chain(_PRETTY_DIMS, numbered) if n not in taken)
         names: dict[Dim, Dim] = {}

@@ -472,6 +472,99 @@ KRONECKER = [
     ),
 ]
 
+NORMALIZATION = [
+    # mean and layer norm (issue 15): a dimension's name stands for its size
+    ("mean-squared-error", Case("mean((X w - y)^{∘2})", "w", "2 X^T (X w - y) / m")),
+    ("mean-of-a-matrix", Case("mean(X)", "X", "ones(m, n) / (m n)")),
+    ("mean-of-a-vector", Case("mean(x)", "x", "ones(m, 1) / m")),
+    ("mean-of-a-product", Case("mean(X W)", "W", "X^T ones(m, p) / (m p)")),
+    ("mean-of-sizes", Case("mean(X)", "X", "ones(3, 4) / 12", {"X": (3, 4)})),
+    (
+        "size-as-a-scalar",
+        Case("sum(X) / m + mean(X)", "X", "ones(m, n) / m + ones(m, n) / (m n)", {"X": ("m", "n")}),
+    ),
+    (
+        "mean-logistic-loss",
+        Case("mean(log(1 + exp(-y ⊙ (X w))))", "w", "-X^T (sigmoid(-y ⊙ (X w)) ⊙ y) / m"),
+    ),
+    (
+        "mean-relu-network",
+        Case(
+            "mean((relu(X W1) W2 - Y)^{∘2})",
+            "W1",
+            "2 X^T (((relu(X W1) W2 - Y) W2^T) ⊙ step(X W1)) / (m q)",
+        ),
+    ),
+    (
+        "layernorm-of-a-vector",
+        Case(
+            "b^T layernorm(x)",
+            "x",
+            written(
+                "b / H1 - (sum(b) ones(m, 1) + layernorm(x)^T b layernorm(x)) / (m H1)",
+                [("H1", "sqrt(sum((x - sum(x) / m)^{∘2}) / m)")],
+            ),
+        ),
+    ),
+    (
+        "layernorm-along-rows",
+        Case(
+            "sum(Y ⊙ layernorm(X W))",
+            "W",
+            "X^T diag(sqrt(sum_cols((X W - sum_cols(X W) / n)^{∘2}) / n))^{-1} (Y - sum_cols(Y) "
+            "/ n - diag(sum_cols(Y ⊙ layernorm(X W))) layernorm(X W) / n)",
+        ),
+    ),
+    (
+        "layer-normed-network",
+        Case(
+            "||layernorm(X W1) W2 - Y||_F^2",
+            "W1",
+            written(
+                "X^T diag(sqrt(sum_cols((X W1 - sum_cols(X W1) / p)^{∘2}) / p))^{-1} (G1 - "
+                "sum_cols(G1) / p - diag(sum_cols(G1 ⊙ layernorm(X W1))) layernorm(X W1) / p)",
+                [("H1", "layernorm(X W1)"), ("G1", "2 layernorm(X W1) W2 W2^T - 2 Y W2^T")],
+            ),
+        ),
+    ),
+    (
+        "layer-normed-network-last",
+        Case(
+            "||layernorm(X W1) W2 - Y||_F^2",
+            "W2",
+            "2 layernorm(X W1)^T layernorm(X W1) W2 - 2 layernorm(X W1)^T Y",
+        ),
+    ),
+    (
+        "layernorm-gain",
+        Case(
+            "||layernorm(X W) diag(g) + b^T - Y||_F^2",
+            "g",
+            "2 diag(layernorm(X W)^T (layernorm(X W) diag(g) + b^T - Y))",
+        ),
+    ),
+    (
+        "layernorm-bias",
+        Case(
+            "||layernorm(X W) diag(g) + b^T - Y||_F^2",
+            "b",
+            "2 sum_rows(layernorm(X W) diag(g) + b^T - Y)^T",
+        ),
+    ),
+    (
+        "layernorm-affine-weights",
+        Case(
+            "||layernorm(X W) diag(g) + b^T - Y||_F^2",
+            "W",
+            written(
+                "X^T diag(sqrt(sum_cols((X W - sum_cols(X W) / p)^{∘2}) / p))^{-1} (G1 - "
+                "sum_cols(G1) / p - diag(sum_cols(G1 ⊙ layernorm(X W))) layernorm(X W) / p)",
+                [("H1", "layernorm(X W)"), ("G1", "2 (layernorm(X W) diag(g) + b^T - Y) diag(g)")],
+            ),
+        ),
+    ),
+]
+
 DERIVATIVES = [
     *SEED,
     # one rule at a time
@@ -640,4 +733,5 @@ DERIVATIVES = [
     ),
     *SOFTMAX_FAMILY,
     *KRONECKER,
+    *NORMALIZATION,
 ]

@@ -32,6 +32,7 @@ LAYERS = [
     "rules.arithmetic",
     "rules.matrix_functions",
     "rules.softmax",
+    "rules.normalization",
     "rules.kronecker",
     "rules.second_order",
     "rules",

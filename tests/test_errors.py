@@ -168,7 +168,7 @@ MALFORMED: list[
     ("mixed-scripts", "sum(WΧ)", "W", None, ErrorKind.NAME, (1, 6), "mixes scripts"),
     ("fullwidth-letter", "sum(Ｘ)", "X", None, ErrorKind.NAME, (1, 5), "write X"),
     # slips, and what to write instead
-    ("mean", "sum(mean(X))", "X", None, ErrorKind.NAME, (1, 5), "sum(X) / 12"),
+    ("average", "sum(average(X))", "X", None, ErrorKind.NAME, (1, 5), "mean(X)"),
     ("sigma", "sum(sigma(X))", "X", None, ErrorKind.NAME, (1, 5), "sigmoid(X)"),
     ("capital-trace", "Tr(A X)", "X", None, ErrorKind.NAME, (1, 1), "tr(A X)"),
     ("function-as-a-name", "sum(exp X)", "X", None, ErrorKind.NAME, (1, 5), "exp is a function"),

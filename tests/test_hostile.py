@@ -238,7 +238,7 @@ ROWS: list[tuple[str, Callable[[], Any], Check]] = [
         refused(ErrorKind.PARSE, "longer"),
     ),
     # hints
-    ("mean", lambda: cli("diff", "mean(X)", "--wrt", "X"), refused(ErrorKind.NAME, "sum(")),
+    ("avg", lambda: cli("diff", "avg(X)", "--wrt", "X"), refused(ErrorKind.NAME, "mean(X)")),
     (
         "sigma",
         lambda: cli("diff", "sum(sigma(X))", "--wrt", "X"),

@@ -34,10 +34,12 @@ from matcalc.expr import (
     Identity,
     Inverse,
     Kron,
+    LayerNorm,
     LogDet,
     LogSoftmax,
     LogSumExp,
     MatMul,
+    Mean,
     Neg,
     Norm,
     Number,
@@ -563,6 +565,8 @@ KINDS = [
     LogSoftmax(Symbol("x")),
     LogSumExp(Symbol("X")),
     CrossEntropy(MatMul(Symbol("X"), Symbol("W")), Symbol("Y")),
+    Mean(Symbol("X")),
+    LayerNorm(MatMul(Symbol("X"), Symbol("W"))),
 ]
 
 

@@ -31,10 +31,12 @@ from matcalc.expr import (
     Identity,
     Inverse,
     Kron,
+    LayerNorm,
     LogDet,
     LogSoftmax,
     LogSumExp,
     MatMul,
+    Mean,
     Neg,
     Node,
     Norm,
@@ -93,6 +95,8 @@ EXAMPLES: dict[type[Expr], tuple[Expr, Shape]] = {
     LogSoftmax: (LogSoftmax(x), (3, 1)),
     LogSumExp: (LogSumExp(X), (3, 1)),
     CrossEntropy: (CrossEntropy(X, Y), (1, 1)),
+    Mean: (Mean(X), (1, 1)),
+    LayerNorm: (LayerNorm(X), (3, 4)),
     Pending: (Pending(Trace(A), A, (0,)), (3, 3)),
 }
 """A small well-shaped expression holding each node kind, and its shape."""

@@ -381,7 +381,8 @@ HINTS = [
     ("Det", "Det(X)", ErrorKind.NAME, 1, "det(X)"),
     ("logDet", "logDet(X)", ErrorKind.NAME, 1, "logdet(X)"),
     ("log_det", "log_det(X)", ErrorKind.NAME, 1, "logdet(X)"),
-    ("mean", "mean(X)", ErrorKind.NAME, 1, "sum(X) / 12"),
+    ("avg", "avg(X)", ErrorKind.NAME, 1, "mean(X)"),
+    ("layer_norm", "sum(layer_norm(X W))", ErrorKind.NAME, 5, "layernorm(X W)"),
     ("sigma", "sum(sigma(X W))", ErrorKind.NAME, 5, "sigmoid(X W)"),
     ("norm", "norm(x - y)", ErrorKind.NAME, 1, "||x - y||_2"),
     ("transpose", "sum(transpose(A B) C)", ErrorKind.NAME, 5, "(A B)^T"),
@@ -491,7 +492,7 @@ def test_every_numpy_spelling_gets_a_fix_that_is_read(table: str, name: str, sli
     ("objective", "wrt", "fix"),
     [
         ("trace(A X)", "X", "tr(A X)"),
-        ("mean(X)", "X", "sum(X) / 12"),
+        ("avg(X)", "X", "mean(X)"),
         ("norm(x - y)", "x", "||x - y||_2"),
         ("X.sum()", "X", "sum(X)"),
         ("|x|_1", "x", "||x||_1"),
@@ -505,11 +506,11 @@ def test_a_suggested_spelling_differentiates_correctly(
         parse(objective)
     assert fix in caught.value.message
     written = fix if fix != "X.^2" else "sum(X.^2)"
-    check(diff(written, wrt, shapes={"X": (3, 4)} if fix == "sum(X) / 12" else None))
+    check(diff(written, wrt))
 
 
 @pytest.mark.parametrize(
-    ("name", "not_suggested"), [("mean", "tan"), ("sigma", "sign"), ("argmax", "logsumexp")]
+    ("name", "not_suggested"), [("cumsum", "sum"), ("sigma", "sign"), ("argmax", "logsumexp")]
 )
 def test_no_far_fetched_suggestion(name: str, not_suggested: str) -> None:
     with pytest.raises(MatcalcError) as caught:

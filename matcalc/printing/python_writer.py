@@ -40,7 +40,7 @@ from matcalc.expr import (
     as_node,
 )
 from matcalc.functions import FUNCTIONS, is_generic
-from matcalc.operations import operation_of
+from matcalc.operations import PRODUCT_SIGN, is_product, operation_of
 from matcalc.printing.ascii import to_ascii
 from matcalc.shapes import Shapes, is_scalar
 from matcalc.sharing import Binding
@@ -209,8 +209,10 @@ class Writer:
     def atom(self, expr: Expr, wanted: str | None = None, *, elementwise: bool = False) -> str:
         """A variable (or a number) holding the value of `expr`, written out if new."""
         match expr:
-            case Symbol(name):
+            case Symbol(name) if name in self.names:
                 return self.names[name]
+            case Symbol(name):  # a dimension's name, standing for its size
+                return self._dim(name)
             case Number(value):
                 return _literal(value)
         if isinstance(expr, Add):  # a - b rather than a + (-b)
@@ -337,6 +339,8 @@ class Writer:
     def _dim(self, dim: Dim) -> str:
         if isinstance(dim, int):
             return str(dim)
+        if is_product(dim):
+            return " * ".join(self._dim(factor) for factor in dim.split(PRODUCT_SIGN))
         for name, variable in self.inputs.items():
             if dim in self.shapes.symbols[name]:
                 return f"{variable}.shape[{self.shapes.symbols[name].index(dim)}]"

@@ -4,8 +4,8 @@ Each entry says which operation it matches, how df/dX follows from df/dG (`vjp`,
 what kind of step it is, and how it is proved in index notation. The engine, the
 justifications, `matcalc rules` and the table-driven numerical test all read `RULES`.
 `rule.py` holds the record and its helpers; the entries are in `arithmetic.py` and
-`matrix_functions.py`, `softmax.py` and `kronecker.py`, which together keep the table's
-order.
+`matrix_functions.py`, `softmax.py`, `normalization.py` and `kronecker.py`, which together
+keep the table's order.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from matcalc.functions import NONE_DEFINED
 from matcalc.rules.arithmetic import ARITHMETIC
 from matcalc.rules.kronecker import KRONECKER
 from matcalc.rules.matrix_functions import MATRIX_FUNCTIONS
+from matcalc.rules.normalization import NORMALIZATION
 from matcalc.rules.rule import Assumption, Kind, Rule, Site, mul
 from matcalc.rules.softmax import SOFTMAX
 from matcalc.shapes import Shapes, infer
@@ -36,7 +37,13 @@ __all__ = [
     "statement",
 ]
 
-RULES: tuple[Rule, ...] = (*ARITHMETIC, *MATRIX_FUNCTIONS, *SOFTMAX, *KRONECKER)
+RULES: tuple[Rule, ...] = (
+    *ARITHMETIC,
+    *MATRIX_FUNCTIONS,
+    *SOFTMAX,
+    *NORMALIZATION,
+    *KRONECKER,
+)
 
 RULES_BY_NAME: dict[str, Rule] = {rule.name: rule for rule in RULES}
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from matcalc.expr import (
     ZERO,
+    Diag,
     Div,
     Expr,
     FrobSq,
@@ -29,7 +30,7 @@ WHOLE = (Symbol, Func, FrobSq, Norm, Ones, Identity, Transpose, Pending)
 
 
 def vanishes(atom: Expr) -> bool:
-    """Zero because a factor is: 0, 0 ⊙ Y, 0 ⊘ Y, 0^{∘k}, sum(0), 0 / c."""
+    """Zero because a factor is: 0, 0 ⊙ Y, 0 ⊘ Y, 0^{∘k}, sum(0), 0 / c, diag(0)."""
     match atom:
         case Hadamard(left, right):
             return ZERO in (left, right)
@@ -40,6 +41,7 @@ def vanishes(atom: Expr) -> bool:
             | Sum(left)
             | SumRows(left)
             | SumCols(left)
+            | Diag(left)
         ):
             return left == ZERO
     return atom == ZERO

@@ -48,8 +48,8 @@ REWRITES = (
     ),
     Rewrite(
         "sums",
-        "written products with all-ones vectors on both sides as sums",
-        "ones(1, m) M ones(n, 1) = sum(M)",
+        "written products with all-ones vectors as sums",
+        "ones(1, m) M ones(n, 1) = sum(M), ones(1, m) x = sum(x)",
     ),
     Rewrite("traces", "written sums of the diagonal as traces", "sum(I ⊙ M) = tr(M)"),
     Rewrite(
@@ -72,6 +72,11 @@ REWRITES = (
         "used that a softmax (or what is declared so) sums to one",
         "sum(softmax(x)) = 1, sum_cols(softmax(X)) = ones(m, 1), sum_cols(Y) = ones(m, 1) for "
         "Y=m,k,rows-sum-to-one",
+    ),
+    Rewrite(
+        "normalised",
+        "used that the rows of a layernorm (a column's entries) have mean 0 and variance 1",
+        "sum(layernorm(X)) = 0, sum_cols(layernorm(X)) = 0, layernorm(x)^T layernorm(x) = n",
     ),
     Rewrite(
         "cancel quotients",

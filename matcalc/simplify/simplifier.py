@@ -19,6 +19,7 @@ from matcalc.expr import (
     CrossEntropy,
     Det,
     Diag,
+    Dim,
     Div,
     Expr,
     FrobSq,
@@ -28,10 +29,12 @@ from matcalc.expr import (
     Identity,
     Inverse,
     Kron,
+    LayerNorm,
     LogDet,
     LogSoftmax,
     LogSumExp,
     MatMul,
+    Mean,
     Neg,
     Norm,
     Number,
@@ -47,7 +50,8 @@ from matcalc.expr import (
     Vec,
 )
 from matcalc.limits import MAX_TERMS
-from matcalc.shapes import SCALAR, Shape, Shapes
+from matcalc.operations import PRODUCT_SIGN
+from matcalc.shapes import SCALAR, Shape, Shapes, count, dimensions
 from matcalc.simplify.atoms import WHOLE, inner_product, square, vanishes
 from matcalc.simplify.blocks import hadamard_of_krons, kron_times_vec, mixed_product, read_back
 from matcalc.simplify.factor import EUCLIDEAN, factor, sum_of, term_expr
@@ -238,6 +242,12 @@ class Simplifier:
             return expr.name in self.shapes.sum_to_one
         return isinstance(expr, Softmax)
 
+    def _countable(self, *dims: Dim) -> bool:
+        """Whether each of `dims` is a size, or a dimension of a symbol, which may stand for
+        its size (a size written only in ones(m, n) has no value to take)."""
+        known = dimensions(self.shapes.symbols)
+        return all(isinstance(dim, int) or set(dim.split(PRODUCT_SIGN)) <= known for dim in dims)
+
     def _since(self, before: dict[str, int]) -> tuple[tuple[str, int], ...]:
         """The rewrites counted since `before`, with how many times."""
         return tuple(
@@ -261,6 +271,29 @@ class Simplifier:
                 self._did("sums to one")
                 ones = self._expand(Ones(self.shapes.of(arg)[0], 1))
                 return [t.scaled(Fraction(-1)) for t in ones] if isinstance(arg, Neg) else ones
+            case Sum(LayerNorm()):
+                self._did("normalised")  # each row (a column's entries) sums to 0
+                return []
+            case SumCols(LayerNorm(rows)) if self.shapes.of(rows)[1] != 1:
+                self._did("normalised")
+                return []
+            case MatMul(Transpose(LayerNorm(a)), LayerNorm(b)) if a == b:
+                self._did("normalised")  # a normalised column's squares sum to its length
+                return self._expand(count([self.shapes.of(a)[0]], self.shapes.symbols))
+            case Sum(Ones(rows, cols)) if self._countable(rows, cols):
+                self._did("sums")
+                return self._expand(count([rows, cols], self.shapes.symbols))
+            case SumCols(Ones(rows, cols)) | SumRows(Ones(rows, cols)) if (
+                cols != 1 if isinstance(expr, SumCols) else rows != 1
+            ) and self._countable(cols if isinstance(expr, SumCols) else rows):
+                self._did("sums")  # sum_cols(ones(m, n)) = n ones(m, 1)
+                summed, kept = (
+                    (cols, Ones(rows, 1)) if isinstance(expr, SumCols) else (rows, Ones(1, cols))
+                )
+                return self._product([count([summed], self.shapes.symbols), kept])
+            case Sum(Transpose(arg)):
+                self._did("drop transposes")
+                return self._expand(Sum(arg))
             case Number(value):
                 return [Term(value, (), ())]
             case Neg(arg):
@@ -353,15 +386,25 @@ class Simplifier:
         ]
 
     def _scalar_of(self, factors: tuple[Expr, ...]) -> Term:
-        """A 1×1 product as one scalar factor; ones(1, m) M ones(n, 1) as the terms of sum(M)."""
+        """A 1×1 product as one scalar factor; ones(1, m) M ones(n, 1), ones(1, m) x and
+        x^T ones(m, 1) as the terms of sum(M) and sum(x)."""
         match factors:
+            case (Transpose(LayerNorm() as left), LayerNorm() as right) if left == right:
+                terms = self._expand(MatMul(Transpose(left), right))
+                return terms[0] if len(terms) == 1 else scalar(sum_of(terms))
             case (Ones(1, _), *inner, Ones(_, 1)) if inner:
-                self._did("sums")
-                terms = self._collect(self._expand(Sum(product(tuple(inner)))))
-                if len(terms) == 1:
-                    return terms[0]
-                return scalar(sum_of(terms))
-        return scalar(product(factors))
+                summed = product(tuple(inner))
+            case (Ones(1, _), *inner) if inner:
+                summed = product(tuple(inner))
+            case (*inner, Ones(_, 1)) if inner:
+                summed = product(tuple(inner))
+            case _:
+                return scalar(product(factors))
+        self._did("sums")
+        terms = self._collect(self._expand(Sum(summed)))
+        if not terms:
+            return Term(Fraction(0), (), ())
+        return terms[0] if len(terms) == 1 else scalar(sum_of(terms))
 
     def _product(self, operands: list[Expr], *, written: bool = False) -> list[Term]:
         """The terms of a product, where a matrix next to its inverse cancels; `written` if the
@@ -549,6 +592,12 @@ class Simplifier:
         outside, atom = self._canonical_atom(expr)
         if outside != UNIT:
             self._did("scalars first")
+        if (
+            atom != expr
+            and isinstance(atom, Sum | SumRows | SumCols)
+            and (isinstance(atom.arg, LayerNorm | Ones))
+        ):  # a sum that its argument's closed form lets go (of a layernorm, of ones)
+            return [self._times(outside, t) for t in self._expand(atom)]
         if isinstance(atom, Kron) and SCALAR in map(self.shapes.of, atom.children()):
             self._did("Kronecker products")  # c ⊗ A = c A
             return [self._times(outside, t) for t in self._expand(MatMul(atom.left, atom.right))]
@@ -604,6 +653,8 @@ class Simplifier:
                 | Softmax(arg)
                 | LogSoftmax(arg)
                 | LogSumExp(arg)
+                | Mean(arg)
+                | LayerNorm(arg)
             ):
                 return UNIT, expr.rebuild((self.closed(arg),))
             case CrossEntropy(logits, target):

@@ -29,10 +29,12 @@ from matcalc.expr import (
     Identity,
     Inverse,
     Kron,
+    LayerNorm,
     LogDet,
     LogSoftmax,
     LogSumExp,
     MatMul,
+    Mean,
     Neg,
     Norm,
     Number,
@@ -51,7 +53,7 @@ from matcalc.expr import (
 )
 from matcalc.functions import FUNCTIONS, is_generic
 from matcalc.limits import deep_recursion
-from matcalc.shapes import SCALAR, Shape, Shapes, fill_sizes, infer
+from matcalc.shapes import SCALAR, Shape, Shapes, count, fill_sizes, infer
 from matcalc.sharing import Binding, bindings, inlined
 from matcalc.traversal import distinct
 
@@ -146,6 +148,8 @@ class _Writer:
         match node:
             case Symbol(name):
                 rows, cols = self._shape(node)
+                if self.shapes.is_size(node):  # the dimension itself
+                    return self._dim(name)
                 if (rows, cols) == SCALAR:
                     return sp.Symbol(name, real=True)
                 return sp.MatrixSymbol(name, self._dim(rows), self._dim(cols))
@@ -213,6 +217,10 @@ class _Writer:
                 )
             case Softmax() | LogSoftmax() | LogSumExp() | CrossEntropy():
                 return self.convert(self._through_exp(node))
+            case Mean(arg):
+                return self.convert(Div(Sum(arg), count(self._shape(arg), self.shapes.symbols)))
+            case LayerNorm(arg):
+                return self.convert(self._through_sums(arg))
             case Sum():
                 return self._entry_sum(kids[0])
             case SumRows(arg):
@@ -248,6 +256,20 @@ class _Writer:
             case LogSoftmax():
                 return Add((arg, Neg(spread)))
         return lse
+
+    def _through_sums(self, arg: Expr) -> Expr:
+        """layernorm written with sums and sqrt: over a column's entries, or along each row
+        (columns of row means and deviations times a row of ones)."""
+        rows, cols = self._shape(arg)
+        if cols == 1:
+            n = count([rows], self.shapes.symbols)
+            centred = Add((arg, Neg(Div(Sum(arg), n))))
+            deviation = Func("sqrt", Div(Sum(HadamardPow(centred, 2)), n))
+            return Div(centred, deviation)
+        k, spread = count([cols], self.shapes.symbols), Ones(1, cols)
+        centred = Add((arg, Neg(MatMul(Div(SumCols(arg), k), spread))))
+        deviation = Func("sqrt", Div(SumCols(HadamardPow(centred, 2)), k))
+        return HadamardDiv(centred, MatMul(deviation, spread))
 
     def _sum(self, expr: Expr, terms: tuple[Expr, ...], kids: list[Any]) -> Any:
         """A sum; scalar, row and column terms broadcast as SymPy writes it, times all-ones."""

@@ -1,0 +1,104 @@
+"""mean and layernorm (issue 15): a dimension's name standing for its size, layer norm's
+derivative against the textbook's formula written in NumPy, second order through them, and the
+generated code."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+from conftest import assert_gradient_correct
+
+import matcalc
+from matcalc import MatcalcError
+from matcalc.errors import ErrorKind
+
+
+def _layernorm_vjp(z: Any, g: Any) -> Any:
+    """The textbook's layer-norm backward along rows: (g - mean(g) - y mean(g y)) / σ."""
+    mu = z.mean(axis=1, keepdims=True)
+    sigma = z.std(axis=1, keepdims=True)
+    y = (z - mu) / sigma
+    return (g - g.mean(axis=1, keepdims=True) - y * (g * y).mean(axis=1, keepdims=True)) / sigma
+
+
+def test_a_dimension_name_is_its_size_and_says_so() -> None:
+    derivation = matcalc.diff("sum(X) / m", "X", shapes={"X": ("m", "n")})
+    assert str(derivation.result) == "ones(m, n) / m"
+    assert "m is read as a number: the size of the dimension m" in derivation.text()
+    assert [name for name, _, _ in derivation.symbol_shapes] == ["X"]
+    x = np.random.default_rng(0).normal(size=(3, 4))
+    assert matcalc.evaluate(derivation.objective, {"X": x}, shapes=derivation.shapes) == (
+        pytest.approx(x.sum() / 3)
+    )
+    assert_gradient_correct(derivation)
+
+
+def test_a_dimension_named_like_a_symbol_cannot_be_a_size() -> None:
+    with pytest.raises(MatcalcError) as caught:
+        matcalc.diff("mean(X) + m^T m", "X", shapes={"X": ("m", "n"), "m": ("k", 1)})
+    assert caught.value.kind is ErrorKind.NAME
+    assert "the dimension m is also the name of a symbol" in caught.value.message
+
+
+def test_inferred_dimensions_avoid_the_names_of_symbols() -> None:
+    derivation = matcalc.diff("mean(X) + sum(m)", "X")
+    assert str(derivation.result) == "ones(n, p) / (n p)"
+    assert_gradient_correct(derivation)
+
+
+def test_layernorm_agrees_with_the_textbook_backward() -> None:
+    derivation = matcalc.diff("sum(G ⊙ layernorm(Z))", "Z")
+    rng = np.random.default_rng(1)
+    z, g = rng.normal(size=(3, 5)), rng.normal(size=(3, 5))
+    ours = matcalc.evaluate(derivation, {"Z": z, "G": g})
+    np.testing.assert_allclose(ours, _layernorm_vjp(z, g), rtol=1e-12, atol=1e-12)
+
+
+def test_layernorm_of_a_column_normalises_its_entries() -> None:
+    x = np.random.default_rng(2).normal(size=(5, 1))
+    value = matcalc.evaluate("layernorm(x)", {"x": x})
+    np.testing.assert_allclose(np.ravel(value), np.ravel((x - x.mean()) / x.std()))
+    derivation = matcalc.diff("||layernorm(x) - y||_2^2", "x")
+    assert "mean 0 and variance 1" in derivation.text()
+    assert_gradient_correct(derivation)
+
+
+@pytest.mark.parametrize(
+    ("objective", "wrt"),
+    [
+        ("sum(Y ⊙ layernorm(X W))", "W"),
+        ("mean((layernorm(X W1) W2 - Y)^{∘2})", "W1"),
+        ("b^T layernorm(x)", "x"),
+    ],
+)
+def test_second_order_through_mean_and_layernorm(objective: str, wrt: str) -> None:
+    derivation = matcalc.hessian(objective, wrt, direction="V")
+    assert matcalc.gradcheck(derivation) < 1e-6
+
+
+def test_the_hessian_of_a_mean_squared_error() -> None:
+    derivation = matcalc.hessian("mean((X w - y)^{∘2})", "w")
+    assert str(derivation.result) == "2 X^T X / m"
+    assert matcalc.gradcheck(derivation) < 1e-6
+
+
+def test_generated_code_of_layernorm_and_mean() -> None:
+    derivation = matcalc.diff("mean((layernorm(X W1) W2 - Y)^{∘2})", "W1")
+    function = derivation.to_function()
+    rng = np.random.default_rng(3)
+    env = {
+        "X": rng.normal(size=(6, 3)),
+        "W1": rng.normal(size=(3, 4)),
+        "W2": rng.normal(size=(4, 2)),
+        "Y": rng.normal(size=(6, 2)),
+    }
+    f, gradient = function(**env)
+    z = env["X"] @ env["W1"]
+    h = (z - z.mean(axis=1, keepdims=True)) / z.std(axis=1, keepdims=True)
+    residual = h @ env["W2"] - env["Y"]
+    assert f == pytest.approx(np.mean(residual**2), rel=1e-12)
+    upstream = 2 * residual @ env["W2"].T / residual.size
+    expected = env["X"].T @ _layernorm_vjp(z, upstream)
+    np.testing.assert_allclose(gradient, expected, rtol=1e-10, atol=1e-12)
