@@ -270,7 +270,7 @@ def _sizes(objective: Expr, typed: Shapes) -> tuple[Note, ...]:
     return tuple(
         Note(f"{{}} is read as a number: the size of the dimension {node.name}", (node,))
         for node in distinct(objective)
-        if typed.is_size(node)
+        if isinstance(node, Symbol) and typed.is_size(node)
     )
 
 
