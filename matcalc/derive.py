@@ -267,10 +267,10 @@ def _notes(
 
 def _sizes(objective: Expr, typed: Shapes) -> tuple[Note, ...]:
     """A note for each dimension's name the objective uses as a number: its size."""
+    sizes = set(symbol_names(objective)) - set(typed.symbols)
     return tuple(
-        Note(f"{{}} is read as a number: the size of the dimension {node.name}", (node,))
-        for node in distinct(objective)
-        if isinstance(node, Symbol) and typed.is_size(node)
+        Note(f"{{}} is read as a number: the size of the dimension {name}", (Symbol(name),))
+        for name in sorted(sizes)
     )
 
 

@@ -46,8 +46,6 @@ from matcalc.operations import (
     Mismatch,
     Unify,
     dim_product,
-    dim_with,
-    is_product,
     known_dims,
     operation_of,
 )
@@ -399,8 +397,6 @@ class _Solver:
     def find(self, d: Dim) -> Dim:
         while isinstance(d, str) and d in self.parent:
             d = self.parent[d]
-        if is_product(d):  # m·n is 12 once m and n are 3 and 4
-            return dim_with(d, self.find)
         return d
 
     def unify(self, a: Dim, b: Dim) -> Dim:

@@ -447,6 +447,8 @@ class Simplifier:
         Kronecker product times vec(X) written as one vec, and the vecs in a column put back
         into their matrix, as often as that goes."""
         factors = term.factors
+        if not any(isinstance(factor, Kron) for factor in factors):  # each needs one
+            return [term]
         for i in range(len(factors) - 1):
             pair = factors[i], factors[i + 1], self.shapes
             merged = mixed_product(*pair) or kron_times_vec(*pair)
@@ -593,9 +595,9 @@ class Simplifier:
         if outside != UNIT:
             self._did("scalars first")
         if (
-            atom != expr
-            and isinstance(atom, Sum | SumRows | SumCols)
-            and (isinstance(atom.arg, LayerNorm | Ones))
+            isinstance(atom, Sum | SumRows | SumCols)
+            and isinstance(atom.arg, LayerNorm | Ones)
+            and atom != expr
         ):  # a sum that its argument's closed form lets go (of a layernorm, of ones)
             return [self._times(outside, t) for t in self._expand(atom)]
         if isinstance(atom, Kron) and SCALAR in map(self.shapes.of, atom.children()):
