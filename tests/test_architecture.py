@@ -41,6 +41,7 @@ LAYERS = [
     "simplify.atoms",
     "simplify.blocks",
     "simplify.factor",
+    "simplify.products",
     "simplify.rewrites",
     "simplify.identities",
     "simplify.simplifier",

@@ -11,6 +11,7 @@ from types import MappingProxyType
 from matcalc.expr import Expr
 from matcalc.shapes import Shapes
 from matcalc.simplify.factor import factored, sum_of
+from matcalc.simplify.products import products_of_sums
 from matcalc.simplify.rewrites import REWRITES, sentence
 from matcalc.simplify.simplifier import Memo, Simplifier, TooManyTerms
 from matcalc.simplify.terms import Term
@@ -47,7 +48,13 @@ def closed_form(
     `values` holds the values of the names `expr` uses, which identities may look through, and
     `memo` what earlier closed forms of the same shapes worked out."""
     simplifier, terms = _bounded_terms(expr, shapes, values, memo)
-    result = sum_of(terms) if simplifier.expand else factored(terms)
+    if simplifier.expand:
+        grouped = products_of_sums(terms)
+        if grouped != terms:
+            simplifier.applied["products of sums"] += 1
+        result = sum_of(grouped)
+    else:
+        result = factored(terms)
     applied = simplifier.applied if result != expr else Counter[str]()
     names = tuple(r.name for r in REWRITES if applied[r.name])
     return ClosedForm(result, simplifier.expand, names, applied["collect terms"])

@@ -95,6 +95,11 @@ REWRITES = (
     ),
     Rewrite("drop zeros", "dropped zeros", "0 ⊙ A = 0, A + 0 = A"),
     Rewrite("collect terms", "collected {count} like terms", "A + 2 A = 3 A"),
+    Rewrite(
+        "products of sums",
+        "written terms that multiply out a product of sums as that product",
+        "x x^T - x u^T - u x^T + u u^T = (x - u)(x - u)^T",
+    ),
 )
 """Every rewrite the closed form makes, in the order a sentence lists them."""
 
