@@ -565,6 +565,25 @@ NORMALIZATION = [
     ),
 ]
 
+PRODUCTS_OF_SUMS = [
+    # a product of sums kept where that is shorter (issue 15)
+    ("outer-product-kept", Case("tr(A (x - u)(x - u)^T)", "A", "(x - u) (x - u)^T")),
+    (
+        "gaussian-precision",
+        Case("(x - u)^T S^{-1} (x - u)", "S", "-S^{-T} (x - u) (x - u)^T S^{-T}"),
+    ),
+    (
+        "gaussian-covariance",
+        Case(
+            "logdet(S) + (x - u)^T S^{-1} (x - u)",
+            "S",
+            "S^{-T} - S^{-T} (x - u) (x - u)^T S^{-T}",
+        ),
+    ),
+    ("shifted-quadratic", Case("(x - u)^T A (x - u)", "x", "(A + A^T) (x - u)")),
+    ("outer-product-fit", Case("||(x - u)(x - u)^T - C||_F^2", "C", "2 C - 2 (x - u) (x - u)^T")),
+]
+
 DERIVATIVES = [
     *SEED,
     # one rule at a time
@@ -734,4 +753,5 @@ DERIVATIVES = [
     *SOFTMAX_FAMILY,
     *KRONECKER,
     *NORMALIZATION,
+    *PRODUCTS_OF_SUMS,
 ]
