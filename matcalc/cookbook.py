@@ -160,7 +160,7 @@ def normalised(objective: Expr, wrt: str, shapes: Shapes) -> Expr:
 
     def rename(node: Expr) -> Expr | None:
         if isinstance(node, Symbol):
-            return Symbol(f"{names[node.name]}{_kind(shapes.symbols[node.name])}")
+            return Symbol(f"{names[node.name]}{_kind(shapes.symbol(node.name))}")
         return None
 
     return replace_nodes(objective, rename)

@@ -44,7 +44,8 @@ class Step:
 
     `tag` is None for steps that only move signs or scalars, and for the final simplification.
     `function` is (H, G(H)) for the seed's "we've used the framework with G: H ↦ G(H)", and
-    `wording` is that sentence with `{function}` in its place, for every printer to fill in.
+    `wording` is that sentence with `{function}` in its place, for every printer to fill in,
+    and `{block}` for the named value whose block the step is in.
     """
 
     tag: int | None
@@ -83,11 +84,15 @@ class Step:
         return f"<Step {tag}{self.rule}: {self.expression}>"
 
     def sentence(self, show: Callable[[Expr], str], form: str) -> str:
-        """The wording with the function written by `form` from (letter, H, G(H)) in `show`."""
+        """The wording with the function written by `form` from (letter, H, G(H)) in `show`,
+        and the named value of the step's block where it says `{block}`."""
+        wording = self.wording
+        if self.block is not None:  # the name as the block is called now (names renumber)
+            wording = wording.replace("{block}", str(self.block))
         if self.function is None:
-            return self.wording
+            return wording
         h, p = self.function
-        return self.wording.format(function=form.format(self.letter, show(h), show(p)))
+        return wording.format(function=form.format(self.letter, show(h), show(p)))
 
 
 @dataclass(frozen=True)

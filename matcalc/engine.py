@@ -123,7 +123,11 @@ def _blocks(named: Named, variable: Symbol, context: Context, tag: int) -> Itera
     for block in blocks:
         for step in _block(named.body, block, uses[block], within, context, tag):
             tag += step.tag is not None
-            yield step if block is not variable else replace(step, block=None)
+            if block is variable:  # its steps carry no block: the name is written out
+                step = replace(
+                    step, block=None, wording=step.wording.replace("{block}", str(block))
+                )
+            yield step
 
 
 def _downstream(where: tuple[Binding, ...], variable: Symbol) -> list[Symbol]:
@@ -201,7 +205,7 @@ def _block(
             tag,
             MULTIVARIABLE_CHAIN_RULE,
             expression,
-            f"{block} occurs {len(sites)} times, so by the multivariable chain rule its "
+            f"{{block}} occurs {len(sites)} times, so by the multivariable chain rule its "
             "derivative is the sum of the derivatives through each occurrence (numbered in "
             "reading order), the others held fixed",
             block=block,

@@ -40,8 +40,10 @@ from matcalc.expr import (
     Transpose,
     as_node,
 )
+from matcalc.functions import FUNCTIONS
 from matcalc.limits import MAX_POWER
 from matcalc.operations import (
+    BY_NAME,
     PRODUCT_SIGN,
     Mismatch,
     Unify,
@@ -257,23 +259,34 @@ def dimensions(symbols: Mapping[str, Shape]) -> frozenset[str]:
     )
 
 
+RESERVED = frozenset({*FUNCTIONS, *BY_NAME, "eye", "ones", "I", "vector", "matrix", "kron"})
+"""Names a size cannot print as: they read back as functions or matrices."""
+
+
 def count(dims: Iterable[Dim], symbols: Mapping[str, Shape]) -> Expr:
     """The number of entries across `dims`, as a scalar to divide by: a size as a number, a
     dimension's name as itself (it stands for its size), a product of names multiplied. A
     dimension named like one of the `symbols` cannot stand for its size: an error says so."""
     size, names = 1, []
+    whole = {dim for shape in symbols.values() for dim in shape}
     for dim in dims:
         for factor in (dim,) if isinstance(dim, int) else dim.split(PRODUCT_SIGN):
             if isinstance(factor, int) or factor.isdigit():
                 size *= int(factor)
-            elif factor in symbols:
-                raise MatcalcError(
-                    f"the dimension {factor} is also the name of a symbol, so it cannot stand "
-                    f"for its size: declare the shapes with another name for it",
-                    ErrorKind.NAME,
-                )
+                continue
+            if factor in symbols or factor in RESERVED:
+                what = "a symbol" if factor in symbols else "a function or a matrix of matcalc"
+                problem = f"is also the name of {what}, so it cannot stand for its size"
+            elif factor not in whole:
+                problem = "is known only inside a product of sizes, so its own size is unknown"
             else:
                 names.append(Symbol(factor))
+                continue
+            raise MatcalcError(
+                f"the dimension {factor} {problem}: declare the shapes with a name of its own "
+                "for each dimension",
+                ErrorKind.NAME,
+            )
     found: list[Expr] = [Number(Fraction(size))] if size != 1 or not names else []
     return reduce(MatMul, [*found, *names])
 

@@ -102,3 +102,55 @@ def test_generated_code_of_layernorm_and_mean() -> None:
     upstream = 2 * residual @ env["W2"].T / residual.size
     expected = env["X"].T @ _layernorm_vjp(z, upstream)
     np.testing.assert_allclose(gradient, expected, rtol=1e-10, atol=1e-12)
+
+
+# the hostile hunt's findings (issue 15), each checked by numbers where it derives
+@pytest.mark.parametrize(
+    ("objective", "wrt", "shapes", "result"),
+    [
+        (
+            "tr(layernorm(A)^T layernorm(A) X)",
+            "X",
+            None,
+            "layernorm(A)^T layernorm(A)",
+        ),
+        ("||x ⊗ x||_2", "x", {"x": ("n",)}, "2 (x^T x) x / ||x ⊗ x||_2"),
+        ("tr((X ⊗ y)^T (X ⊗ y))", "X", {"X": ("m", "k"), "y": ("n",)}, "2 (y^T y) X"),
+        ("tr(m X)", "X", {"X": ("m", "m")}, "m eye(m)"),
+    ],
+)
+def test_edges_found_by_the_hunt(
+    objective: str, wrt: str, shapes: dict[str, Any] | None, result: str
+) -> None:
+    derivation = matcalc.diff(objective, wrt, shapes=shapes)
+    assert str(derivation.result) == result
+    assert_gradient_correct(derivation)
+
+
+def test_the_hessian_of_a_kronecker_square() -> None:
+    derivation = matcalc.hessian("(x ⊗ x)^T (x ⊗ x)", "x", shapes={"x": ("n",)})
+    assert str(derivation.result) == "8 x x^T + 4 (x^T x) eye(n)"
+    assert matcalc.gradcheck(derivation) < 1e-6
+    assert "H2 occurs 2 times" in derivation.text()  # the name the block has after numbering
+
+
+@pytest.mark.parametrize(
+    ("shapes", "words"),
+    [
+        ({"X": ("m·n", "p")}, "known only inside a product of sizes"),
+        ({"X": ("exp", "n")}, "the name of a function or a matrix of matcalc"),
+    ],
+)
+def test_sizes_that_cannot_stand_for_themselves(shapes: dict[str, Any], words: str) -> None:
+    with pytest.raises(MatcalcError) as caught:
+        matcalc.diff("mean(X)", "X", shapes=shapes)
+    assert caught.value.kind is ErrorKind.NAME
+    assert words in caught.value.message
+
+
+def test_code_for_a_size_no_input_has_is_refused_clearly() -> None:
+    derivation = matcalc.diff("sum(X ⊗ ones(p, q))", "X", shapes={"X": ("m", "n"), "A": ("p", "q")})
+    assert str(derivation.result) == "p q ones(m, n)"
+    with pytest.raises(MatcalcError) as caught:
+        derivation.to_function()
+    assert "the size p is no input's size" in caught.value.message

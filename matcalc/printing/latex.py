@@ -12,6 +12,7 @@ from matcalc.declarations import GREEK
 from matcalc.expr import (
     Add,
     Applied,
+    Dim,
     Div,
     Expr,
     FrobSq,
@@ -34,7 +35,7 @@ from matcalc.expr import (
     as_node,
 )
 from matcalc.functions import FUNCTIONS
-from matcalc.operations import Placement, operation_of
+from matcalc.operations import PRODUCT_SIGN, Placement, operation_of
 from matcalc.printing import (
     HADAMARD,
     NEG,
@@ -73,7 +74,7 @@ def latex(expr: Expr) -> str:
                 else rf"\frac{{{value.numerator}}}{{{value.denominator}}}"
             )
         case Ones(rows, cols):
-            return rf"\mathbf{{1}}_{{{rows}\times {cols}}}"
+            return rf"\mathbf{{1}}_{{{_dim(rows)}\times {_dim(cols)}}}"
         case Identity():
             return "I"
         case Transpose(Inverse(arg)):
@@ -183,9 +184,16 @@ def _at(expr: Expr, least: int) -> str:
 def _factor(expr: Expr, left: bool) -> str:
     """A Kronecker factor; an identity with its size, `I_{n}`, which no other factor gives and
     the LaTeX reader reads back."""
-    if isinstance(expr, Identity) and re.fullmatch(r"\d+|[A-Za-z]\w*", str(expr.n)):
-        return f"I_{{{expr.n}}}"
+    if isinstance(expr, Identity) and re.fullmatch(
+        r"(\d+|[A-Za-z]\w*)(·(\d+|[A-Za-z]\w*))*", str(expr.n)
+    ):
+        return f"I_{{{_dim(expr.n)}}}"
     return _group(expr, kronecker_needs_parentheses(expr, left=left) or _prefix(expr))
+
+
+def _dim(dim: Dim) -> str:
+    r"""A size: a product of names as m\cdot p."""
+    return str(dim).replace(PRODUCT_SIGN, r"\cdot ")
 
 
 def _operand(expr: Expr, left: bool) -> str:

@@ -344,7 +344,11 @@ class Writer:
         for name, variable in self.inputs.items():
             if dim in self.shapes.symbols[name]:
                 return f"{variable}.shape[{self.shapes.symbols[name].index(dim)}]"
-        raise AssertionError(f"no input has the dimension {dim}")
+        raise MatcalcError(
+            f"the size {dim} is no input's size, so the generated code cannot tell it: declare "
+            "a symbol the objective uses with that dimension",
+            ErrorKind.SHAPE,
+        )
 
     def _code(self, expr: Expr, kids: list[str], elementwise: bool) -> str:
         node = as_node(expr)

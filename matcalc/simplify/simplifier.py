@@ -277,7 +277,9 @@ class Simplifier:
             case SumCols(LayerNorm(rows)) if self.shapes.of(rows)[1] != 1:
                 self._did("normalised")
                 return []
-            case MatMul(Transpose(LayerNorm(a)), LayerNorm(b)) if a == b:
+            case MatMul(Transpose(LayerNorm(a)), LayerNorm(b)) if (
+                a == b and self.shapes.of(a)[1] == 1
+            ):
                 self._did("normalised")  # a normalised column's squares sum to its length
                 return self._expand(count([self.shapes.of(a)[0]], self.shapes.symbols))
             case Sum(Ones(rows, cols)) if self._countable(rows, cols):
@@ -365,6 +367,9 @@ class Simplifier:
             case Ones(rows, cols) if (rows, cols) == SCALAR:
                 self._did("absorb identities")
                 return [UNIT]
+            case Identity(1):
+                self._did("absorb identities")
+                return [UNIT]
             case Kron(left, right) if self.expand:
                 return self._kron(left, right)
             case _:
@@ -389,9 +394,10 @@ class Simplifier:
         """A 1×1 product as one scalar factor; ones(1, m) M ones(n, 1), ones(1, m) x and
         x^T ones(m, 1) as the terms of sum(M) and sum(x)."""
         match factors:
-            case (Transpose(LayerNorm() as left), LayerNorm() as right) if left == right:
-                terms = self._expand(MatMul(Transpose(left), right))
-                return terms[0] if len(terms) == 1 else scalar(sum_of(terms))
+            case (Transpose(LayerNorm() as left), LayerNorm() as right) if (
+                left == right and self.shapes.of(right)[1] == 1
+            ):
+                return self._one_scalar(self._expand(MatMul(Transpose(left), right)))
             case (Ones(1, _), *inner, Ones(_, 1)) if inner:
                 summed = product(tuple(inner))
             case (Ones(1, _), *inner) if inner:
@@ -401,10 +407,19 @@ class Simplifier:
             case _:
                 return scalar(product(factors))
         self._did("sums")
-        terms = self._collect(self._expand(Sum(summed)))
+        return self._one_scalar(self._collect(self._expand(Sum(summed))))
+
+    def _one_scalar(self, terms: list[Term]) -> Term:
+        """The terms of a 1×1 value as one term whose matrix factors, if any, are one scalar
+        factor (x^T y is a scalar, not factors that a sum could share with a matrix's)."""
         if not terms:
             return Term(Fraction(0), (), ())
-        return terms[0] if len(terms) == 1 else scalar(sum_of(terms))
+        if len(terms) > 1:
+            return scalar(sum_of(terms))
+        (term,) = terms
+        if not term.factors:
+            return term
+        return Term(term.coefficient, term.scalars, ()).times(scalar(product(term.factors)))
 
     def _product(self, operands: list[Expr], *, written: bool = False) -> list[Term]:
         """The terms of a product, where a matrix next to its inverse cancels; `written` if the
