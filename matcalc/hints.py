@@ -62,7 +62,6 @@ SLIPS: Mapping[str, Slip] = {
     "hadamard": Slip("$1 ⊙ $2", ("X", "Y")),
     "divide": Slip("$1 ⊘ $2", ("X", "Y")),
     "outer": Slip("$1 $2^T", ("x", "y")),
-    "kron": Slip("$1 ⊗ $2", ("A", "B"), "the Kronecker product"),
     "square": Slip("$1.^2"),
     "identity": Slip("eye($1)", ("n",)),
 }

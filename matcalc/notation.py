@@ -31,7 +31,7 @@ NOTATION: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("log of |det|", "logdet(X)", ()),
     ("identity, all ones", "eye(n) + ones(n, n)", ()),
     ("diagonal matrix of a vector", "diag(x)", ()),
-    ("Kronecker product", "A ⊗ B", (r"A \otimes B",)),
+    ("Kronecker product", "A ⊗ B", (r"A \otimes B", "kron(A, B)")),
     ("columns stacked (column-major)", "vec(X)", ()),
     ("softmax (each row of a matrix)", "softmax(Z) + log_softmax(Z)", ()),
     ("log-sum-exp (each row's)", "logsumexp(Z)", ()),

@@ -44,7 +44,7 @@ from matcalc.operations import BY_NAME, dim_product
 from matcalc.parse_errors import mixed_scripts, syntax_error, token_span, unknown_function
 from matcalc.shapes import PLACEHOLDER
 
-KNOWN_FUNCTIONS = sorted([*FUNCTIONS, *BY_NAME, "ones", "eye", "vector", "matrix"])
+KNOWN_FUNCTIONS = sorted([*FUNCTIONS, *BY_NAME, "ones", "eye", "vector", "matrix", "kron"])
 IDENTITY_NAMES = ("I", "eye")
 """Names that stand for the identity matrix of whatever size fits."""
 
@@ -358,6 +358,12 @@ class Builder(Transformer[Token, Expr]):
         if name == "eye":
             usage = "eye(n) takes one dimension"
             return self._at(meta, Identity(_dims(args, 1, usage, span, self.spans)[0]))
+        if name == "kron":  # the Kronecker product spelt as a call, as NumPy and Julia do
+            if len(args) != 2:
+                raise MatcalcError(
+                    "kron takes 2 arguments: kron(A, B) is A ⊗ B", ErrorKind.PARSE, span
+                )
+            return self._at(meta, Kron(args[0], args[1]))
         if name in ("vector", "matrix") and len(args) == 1:
             cols = 1 if name == "vector" else self._size()
             ones = Ones(self._size(), cols)

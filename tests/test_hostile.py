@@ -825,6 +825,26 @@ ROWS: list[tuple[str, Callable[[], Any], Check]] = [
         refused(ErrorKind.SHAPE, "Kronecker"),
     ),
     (
+        "kron(A, B) differentiated",
+        lambda: cli(
+            "diff",
+            "sum(kron(A, B))",
+            "--wrt",
+            "B",
+            "--shape",
+            "A=2,3",
+            "--shape",
+            "B=4,5",
+            "--check",
+        ),
+        derived("sum(A) ones(4, 5)"),
+    ),
+    (
+        "kron of one",
+        lambda: cli("diff", "sum(kron(A))", "--wrt", "A"),
+        refused(ErrorKind.PARSE, "kron takes 2"),
+    ),
+    (
         "⊗ differentiated",
         lambda: cli(
             "diff", "sum(A ⊗ B)", "--wrt", "A", "--shape", "A=2,3", "--shape", "B=4,5", "--check"

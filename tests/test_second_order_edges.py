@@ -129,7 +129,7 @@ CASES: list[tuple[str, Callable[[], Any], Check]] = [
     (
         "kron(A, B)",
         lambda: cli("diff", "sum(kron(A, B))", "--wrt", "A"),
-        refused(ErrorKind.NAME, "⊗"),
+        refused(ErrorKind.SHAPE, "declare the shapes"),
     ),
     (
         "the notation summary",
