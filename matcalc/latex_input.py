@@ -257,6 +257,9 @@ class _LatexBuilder(Builder):
 
     def times(self, meta: Any, children: list[Any]) -> Expr:
         left, op, right = self._unambiguous(children)
+        exponent = _power_of_ten(right)
+        if isinstance(left, Number) and exponent is not None:  # 2.5 \times 10^{-300}
+            return self._at(meta, Number(left.value * Fraction(10) ** exponent))
         if not (_scalar(left) or _scalar(right)):
             raise MatcalcError(
                 "\\times between matrices may mean a Kronecker or a cross product: write "
@@ -394,6 +397,16 @@ class _LatexBuilder(Builder):
             raise MatcalcError(message, ErrorKind.PARSE, token_span(self.text, token))
         rows, cols = (int(d) if d.isdigit() else d for d in (*dims, "1")[:2])
         return self._at(meta, Ones(rows, cols))
+
+
+def _power_of_ten(expr: Expr) -> int | None:
+    """k for 10^{k} with k a whole number, as scientific notation writes it; else None."""
+    match expr:
+        case Power(Number(base), Number(k)) if base == 10 and k.denominator == 1:
+            return int(k)
+        case Power(Number(base), Neg(Number(k))) if base == 10 and k.denominator == 1:
+            return -int(k)
+    return None
 
 
 def _greek(word: str, subscript: str) -> str:

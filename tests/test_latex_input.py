@@ -941,3 +941,12 @@ def test_a_greek_command_is_the_greek_letter() -> None:
     assert str(derivation.result) == "2 ||x||_2^2 α"
     for seed in (0, 1):
         assert matcalc.gradcheck(derivation, seed=seed) < TOLERANCE
+
+
+@pytest.mark.parametrize("text", ["1e-300 X", "-3e-40 sum(X)", "ones(m, n) / 1e300"])
+def test_long_numbers_print_in_scientific_form_that_reads_back(text: str) -> None:
+    """1e-300 prints as 1\\times 10^{-300}, which the reader takes for the same number."""
+    expr = parse(text)
+    written = latex(expr)
+    assert r"\times 10^{" in written
+    assert parse_latex(written) == expr

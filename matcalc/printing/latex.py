@@ -47,6 +47,7 @@ from matcalc.printing import (
     needs_parentheses,
     norm_subscript,
     power_base_needs_parentheses,
+    scientific,
     sum_parts,
 )
 
@@ -67,6 +68,9 @@ def latex(expr: Expr) -> str:
         case Symbol(name):
             return _name(name)
         case Number(value):
+            if (written := scientific(value)) is not None:  # 1\times 10^{-300}, which reads back
+                mantissa, exponent = written.split("e")
+                return rf"{mantissa}\times 10^{{{exponent}}}"
             exact = decimal(value)
             return (
                 exact
