@@ -22,7 +22,7 @@ from matcalc.expr import ZERO, Dim, Expr, Func, MatMul, Transpose
 from matcalc.functions import is_generic
 from matcalc.limits import MAX_ENTRIES, deep_recursion
 from matcalc.numeric import Array, evaluate
-from matcalc.operations import PRODUCT_SIGN, is_product
+from matcalc.operations import dim_with
 from matcalc.shapes import Shape, show
 from matcalc.sharing import Binding
 from matcalc.traversal import preorder
@@ -66,13 +66,9 @@ def random_env(
 def _size(dim: Dim, sizes: dict[Dim, int]) -> int:
     """A dimension's size: its own, the next distinct one for a name (3, 4, 5, …), the product
     of its factors' for a product of names (m·n, of a Kronecker product)."""
-    if isinstance(dim, int):
-        return dim
-    if is_product(dim):
-        return math.prod(_size(factor, sizes) for factor in dim.split(PRODUCT_SIGN))
-    if dim.isdigit():
-        return int(dim)
-    return sizes.setdefault(dim, 3 + len(sizes))
+    size = dim_with(dim, lambda name: sizes.setdefault(name, 3 + len(sizes)))
+    assert isinstance(size, int)
+    return size
 
 
 def _negative_sine(x: Array) -> Array:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import reprlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -43,7 +42,7 @@ from matcalc.expr import (
 )
 from matcalc.functions import FUNCTIONS, PLACEHOLDER, is_generic
 from matcalc.limits import MAX_ENTRIES, deep_recursion
-from matcalc.operations import PRODUCT_SIGN, Mismatch, dim_with, is_product, operation_of
+from matcalc.operations import Mismatch, dim_with, operation_of
 from matcalc.parser import parse
 from matcalc.shapes import Shape, Shapes, infer, show
 from matcalc.sharing import Binding, bindings
@@ -389,10 +388,11 @@ class _Evaluator:
         return value
 
     def _size(self, dim: Dim) -> int:
-        if is_product(dim):
-            return math.prod(self._size(factor) for factor in dim.split(PRODUCT_SIGN))
-        if isinstance(dim, int):
-            return dim
+        size = dim_with(dim, self._named_size)
+        assert isinstance(size, int)
+        return size
+
+    def _named_size(self, dim: str) -> int:
         if dim not in self.sizes:
             holders = [name for name, shape in self.symbolic.items() if dim in shape]
             hint = " or ".join(holders) or "the shapes, as evaluate(derivation, env) does"

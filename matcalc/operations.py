@@ -78,6 +78,13 @@ def dim_product(a: Dim, b: Dim) -> Dim:
     return PRODUCT_SIGN.join(factors)
 
 
+def factors(dim: Dim) -> list[Dim]:
+    """The factors of a dimension: itself, or the names and sizes of a product (m·n)."""
+    if not is_product(dim):
+        return [dim]
+    return [int(f) if f.isdigit() else f for f in dim.split(PRODUCT_SIGN)]
+
+
 def is_product(dim: Dim) -> TypeGuard[str]:
     """Whether `dim` is a product of names (m·n), not one name or a size to be inferred (?·1)."""
     return isinstance(dim, str) and PRODUCT_SIGN in dim and not dim.startswith("?")
@@ -86,13 +93,9 @@ def is_product(dim: Dim) -> TypeGuard[str]:
 def dim_with(dim: Dim, sizes: Callable[[str], Dim]) -> Dim:
     """The dimension with `sizes` put in for its names: a product of names multiplied out
     where its factors' sizes are known (m·n is 12 once m and n are 3 and 4)."""
-    if isinstance(dim, int):
-        return dim
-    if not is_product(dim):
-        return sizes(dim)
     found: Dim = 1
-    for factor in dim.split(PRODUCT_SIGN):
-        found = dim_product(found, dim_with(factor, sizes))
+    for factor in factors(dim):
+        found = dim_product(found, factor if isinstance(factor, int) else sizes(factor))
     return found
 
 

@@ -48,6 +48,7 @@ from matcalc.operations import (
     Mismatch,
     Unify,
     dim_product,
+    factors,
     known_dims,
     operation_of,
 )
@@ -263,30 +264,34 @@ RESERVED = frozenset({*FUNCTIONS, *BY_NAME, "eye", "ones", "I", "vector", "matri
 """Names a size cannot print as: they read back as functions or matrices."""
 
 
+def size_problem(name: str, symbols: Mapping[str, Shape]) -> str | None:
+    """Why the dimension `name` cannot stand for its size, or None where it can: it must be a
+    whole dimension of a symbol's shape (not only a factor of a product), and not be named
+    like a symbol, a function or a matrix of matcalc."""
+    if name in symbols or name in RESERVED:
+        what = "a symbol" if name in symbols else "a function or a matrix of matcalc"
+        return f"is also the name of {what}, so it cannot stand for its size"
+    if all(name not in shape for shape in symbols.values()):
+        return "is known only inside a product of sizes, so its own size is unknown"
+    return None
+
+
 def count(dims: Iterable[Dim], symbols: Mapping[str, Shape]) -> Expr:
     """The number of entries across `dims`, as a scalar to divide by: a size as a number, a
-    dimension's name as itself (it stands for its size), a product of names multiplied. A
-    dimension named like one of the `symbols` cannot stand for its size: an error says so."""
+    dimension's name as itself (it stands for its size), a product of names multiplied; an
+    error where a name cannot stand for its size (`size_problem`)."""
     size, names = 1, []
-    whole = {dim for shape in symbols.values() for dim in shape}
-    for dim in dims:
-        for factor in (dim,) if isinstance(dim, int) else dim.split(PRODUCT_SIGN):
-            if isinstance(factor, int) or factor.isdigit():
-                size *= int(factor)
-                continue
-            if factor in symbols or factor in RESERVED:
-                what = "a symbol" if factor in symbols else "a function or a matrix of matcalc"
-                problem = f"is also the name of {what}, so it cannot stand for its size"
-            elif factor not in whole:
-                problem = "is known only inside a product of sizes, so its own size is unknown"
-            else:
-                names.append(Symbol(factor))
-                continue
+    for factor in (f for dim in dims for f in factors(dim)):
+        if isinstance(factor, int):
+            size *= factor
+        elif (problem := size_problem(factor, symbols)) is not None:
             raise MatcalcError(
                 f"the dimension {factor} {problem}: declare the shapes with a name of its own "
                 "for each dimension",
                 ErrorKind.NAME,
             )
+        else:
+            names.append(Symbol(factor))
     found: list[Expr] = [Number(Fraction(size))] if size != 1 or not names else []
     return reduce(MatMul, [*found, *names])
 

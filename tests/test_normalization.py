@@ -154,3 +154,12 @@ def test_code_for_a_size_no_input_has_is_refused_clearly() -> None:
     with pytest.raises(MatcalcError) as caught:
         derivation.to_function()
     assert "the size p is no input's size" in caught.value.message
+
+
+def test_a_size_named_like_a_symbol_stays_written_as_a_sum() -> None:
+    """sum(ones(x, n)) with x also a vector's name is left as it is, not refused (review)."""
+    derivation = matcalc.diff(
+        "sum(ones(x, n)) sum(X) + x^T x", "X", shapes={"X": ("x", "n"), "x": ("n",)}
+    )
+    assert str(derivation.result) == "sum(ones(x, n)) ones(x, n)"
+    assert_gradient_correct(derivation)

@@ -229,6 +229,7 @@ REWRITTEN = [
     ("layernorm(x)^T layernorm(x) X", "n X", ("normalised",)),
     ("sum_cols(layernorm(A)) + A ones(n, 1)", "A ones(n, 1)", ("normalised",)),
     ("(A ⊗ X) (B ⊗ Y)", "A B ⊗ X Y", ("Kronecker products",)),
+    ("(X ⊗ Y)^{-1}", "X^{-1} ⊗ Y^{-1}", ("Kronecker products",)),
     ("(A ⊗ X) ⊙ (E ⊗ Y)", "(A ⊙ E) ⊗ (X ⊙ Y)", ("Kronecker products",)),
     ("eye(n·n) ⊙ (X ⊗ Y)", "(eye(n) ⊙ X) ⊗ (eye(n) ⊙ Y)", ("Kronecker products",)),
     ("(ones(1, n) ⊗ eye(m)) diag(vec(A)) (eye(n) ⊗ ones(m, 1))", "A", ("Kronecker products",)),

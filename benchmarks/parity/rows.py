@@ -9,7 +9,39 @@ checked against. Vectors are 1-D arrays here; each runner converts them as its t
 This module is imported by the runners; it is not run on its own.
 """
 
+import json
+import subprocess
+import sys
+import time
+
 import numpy as np
+
+TIMEOUT = 120
+"""Seconds each row's subprocess may take."""
+
+
+def run_in_subprocess(script, row_id):
+    """One row measured by `script --row ROW` in a process of its own: its JSON record, or
+    what went wrong (a crash, a timeout), with the wall time."""
+    t0 = time.perf_counter()
+    try:
+        p = subprocess.run(
+            [sys.executable, script, "--row", row_id],
+            capture_output=True,
+            text=True,
+            timeout=TIMEOUT,
+        )
+        if p.returncode == 0 and p.stdout.strip():
+            rec = json.loads(p.stdout.strip().splitlines()[-1])
+        else:
+            rec = {"id": row_id, "crashed": True, "returncode": p.returncode}
+        if p.stderr.strip():
+            rec["stderr_tail"] = p.stderr[-2000:]
+    except subprocess.TimeoutExpired:
+        rec = {"id": row_id, "timeout": True, "timeout_s": TIMEOUT}
+    rec["wall_s_subprocess"] = time.perf_counter() - t0
+    return rec
+
 
 TENSORGRAD_LAYERNORM_EPS = 1e-5
 """The epsilon under the square root of tensorgrad's layer norm (row 13), as run_tensorgrad.py

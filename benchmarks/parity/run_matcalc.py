@@ -29,7 +29,7 @@ import rows as R
 
 import matcalc
 
-TIMEOUT = 120
+TIMEOUT = R.TIMEOUT
 """Seconds per row, including the subprocess's imports."""
 
 POSITIVE = {"17", "14Q", "14K", "14V"}
@@ -120,27 +120,6 @@ def run_row(row_id):
     return rec
 
 
-def run_in_subprocess(row_id):
-    t0 = time.perf_counter()
-    try:
-        p = subprocess.run(
-            [sys.executable, __file__, "--row", row_id],
-            capture_output=True,
-            text=True,
-            timeout=TIMEOUT,
-        )
-        if p.returncode == 0 and p.stdout.strip():
-            rec = json.loads(p.stdout.strip().splitlines()[-1])
-        else:
-            rec = {"id": row_id, "crashed": True, "returncode": p.returncode}
-        if p.stderr.strip():
-            rec["stderr_tail"] = p.stderr[-2000:]
-    except subprocess.TimeoutExpired:
-        rec = {"id": row_id, "timeout": True, "timeout_s": TIMEOUT}
-    rec["wall_s_subprocess"] = time.perf_counter() - t0
-    return rec
-
-
 def number(x):
     return f"{x:.1e}" if isinstance(x, float) else str(x)
 
@@ -177,7 +156,7 @@ def main():
         return
     results = []
     for row in R.ROWS:
-        rec = run_in_subprocess(row["id"])
+        rec = R.run_in_subprocess(__file__, row["id"])
         print(summary(rec), flush=True)
         results.append(rec)
     meta = {

@@ -27,7 +27,6 @@ objective (for row 13, with tensorgrad's epsilon under the square root).
 import argparse
 import importlib.metadata as md
 import json
-import subprocess
 import sys
 import time
 import traceback
@@ -36,7 +35,7 @@ from pathlib import Path
 
 import rows as R
 
-TIMEOUT = 120
+TIMEOUT = R.TIMEOUT
 """Seconds per row, including the subprocess's imports of torch and tensorgrad."""
 
 
@@ -436,27 +435,6 @@ def run_row(row_id):
     return rec
 
 
-def run_in_subprocess(row_id):
-    t0 = time.perf_counter()
-    try:
-        p = subprocess.run(
-            [sys.executable, __file__, "--row", row_id],
-            capture_output=True,
-            text=True,
-            timeout=TIMEOUT,
-        )
-        if p.returncode == 0 and p.stdout.strip():
-            rec = json.loads(p.stdout.strip().splitlines()[-1])
-        else:
-            rec = {"id": row_id, "crashed": True, "returncode": p.returncode}
-        if p.stderr.strip():
-            rec["stderr_tail"] = p.stderr[-2000:]
-    except subprocess.TimeoutExpired:
-        rec = {"id": row_id, "timeout": True, "timeout_s": TIMEOUT}
-    rec["wall_s_subprocess"] = time.perf_counter() - t0
-    return rec
-
-
 def check_text(check):
     if "error" in check:
         return "error"
@@ -494,7 +472,7 @@ def main():
     ids.insert(ids.index("13") + 1, "13-fused")
     results = []
     for rid in ids:
-        rec = run_in_subprocess(rid)
+        rec = R.run_in_subprocess(__file__, rid)
         print(summary(rec), flush=True)
         results.append(rec)
     meta = {

@@ -25,7 +25,7 @@ from matcalc.expr import (
     Transpose,
 )
 from matcalc.rules.rule import Assumption, Kind, Rule, Site, times
-from matcalc.shapes import count
+from matcalc.shapes import Shapes, count
 
 x, X = Symbol("x"), Symbol("X")
 """The examples' inputs: a column, and a matrix with a sample in each row."""
@@ -49,17 +49,21 @@ def _minus(*terms: Expr) -> Add:
     return Add((terms[0], *(Neg(t) for t in terms[1:])))
 
 
-def _deviation(site: Site) -> Expr:
-    """σ: the standard deviation of a column's entries (a scalar), or of each row (a column)."""
-    arg = site.child
-    rows, cols = site.shapes.of(arg)
+def centred(arg: Expr, shapes: Shapes) -> Expr:
+    """`arg` less the mean of its entries (a column) or of each row, broadcast along it."""
+    rows, cols = shapes.of(arg)
     if cols == 1:
-        n = count([rows], site.shapes.symbols)
-        centred = _minus(arg, Div(Sum(arg), n))
-        return Func("sqrt", Div(Sum(HadamardPow(centred, 2)), n))
-    k = count([cols], site.shapes.symbols)
-    centred = _minus(arg, Div(SumCols(arg), k))
-    return Func("sqrt", Div(SumCols(HadamardPow(centred, 2)), k))
+        return _minus(arg, Div(Sum(arg), count([rows], shapes.symbols)))
+    return _minus(arg, Div(SumCols(arg), count([cols], shapes.symbols)))
+
+
+def deviation(arg: Expr, shapes: Shapes) -> Expr:
+    """σ: the standard deviation of a column's entries (a scalar), or of each row (a column)."""
+    rows, cols = shapes.of(arg)
+    squares = HadamardPow(centred(arg, shapes), 2)
+    if cols == 1:
+        return Func("sqrt", Div(Sum(squares), count([rows], shapes.symbols)))
+    return Func("sqrt", Div(SumCols(squares), count([cols], shapes.symbols)))
 
 
 def _normalised_column(site: Site, d_g: Expr) -> Expr:
@@ -70,7 +74,7 @@ def _normalised_column(site: Site, d_g: Expr) -> Expr:
     ones = Ones(site.shapes.of(y)[0], 1)
     spread = Div(MatMul(ones, MatMul(Transpose(ones), d_g)), n)
     along = Div(MatMul(y, MatMul(Transpose(y), d_g)), n)
-    return Div(_minus(d_g, spread, along), _deviation(site))
+    return Div(_minus(d_g, spread, along), deviation(site.child, site.shapes))
 
 
 def _normalised_rows(site: Site, d_g: Expr) -> Expr:
@@ -80,7 +84,7 @@ def _normalised_rows(site: Site, d_g: Expr) -> Expr:
     k = count([site.shapes.of(g)[1]], site.shapes.symbols)
     spread = Div(SumCols(d_g), k)
     along = Div(MatMul(Diag(SumCols(Hadamard(d_g, g))), g), k)
-    return MatMul(Inverse(Diag(_deviation(site))), _minus(d_g, spread, along))
+    return MatMul(Inverse(Diag(deviation(site.child, site.shapes))), _minus(d_g, spread, along))
 
 
 def _spread_out(site: Site) -> Assumption:

@@ -50,8 +50,8 @@ from matcalc.expr import (
     Vec,
 )
 from matcalc.limits import MAX_TERMS
-from matcalc.operations import PRODUCT_SIGN
-from matcalc.shapes import SCALAR, Shape, Shapes, count, dimensions
+from matcalc.operations import factors as dim_factors
+from matcalc.shapes import SCALAR, Shape, Shapes, count, size_problem
 from matcalc.simplify.atoms import WHOLE, inner_product, square, vanishes
 from matcalc.simplify.blocks import hadamard_of_krons, kron_times_vec, mixed_product, read_back
 from matcalc.simplify.factor import EUCLIDEAN, factor, sum_of, term_expr
@@ -243,10 +243,14 @@ class Simplifier:
         return isinstance(expr, Softmax)
 
     def _countable(self, *dims: Dim) -> bool:
-        """Whether each of `dims` is a size, or a dimension of a symbol, which may stand for
-        its size (a size written only in ones(m, n) has no value to take)."""
-        known = dimensions(self.shapes.symbols)
-        return all(isinstance(dim, int) or set(dim.split(PRODUCT_SIGN)) <= known for dim in dims)
+        """Whether the sizes of `dims` can be written: numbers, or names that stand for their
+        sizes (a size written only in ones(m, n) has no value to take)."""
+        symbols = self.shapes.symbols
+        return all(
+            isinstance(f, int) or size_problem(f, symbols) is None
+            for dim in dims
+            for f in dim_factors(dim)
+        )
 
     def _since(self, before: dict[str, int]) -> tuple[tuple[str, int], ...]:
         """The rewrites counted since `before`, with how many times."""
@@ -393,21 +397,12 @@ class Simplifier:
     def _scalar_of(self, factors: tuple[Expr, ...]) -> Term:
         """A 1×1 product as one scalar factor; ones(1, m) M ones(n, 1), ones(1, m) x and
         x^T ones(m, 1) as the terms of sum(M) and sum(x)."""
-        match factors:
-            case (Transpose(LayerNorm() as left), LayerNorm() as right) if (
-                left == right and self.shapes.of(right)[1] == 1
-            ):
-                return self._one_scalar(self._expand(MatMul(Transpose(left), right)))
-            case (Ones(1, _), *inner, Ones(_, 1)) if inner:
-                summed = product(tuple(inner))
-            case (Ones(1, _), *inner) if inner:
-                summed = product(tuple(inner))
-            case (*inner, Ones(_, 1)) if inner:
-                summed = product(tuple(inner))
-            case _:
-                return scalar(product(factors))
+        start = int(isinstance(factors[0], Ones))
+        end = len(factors) - int(isinstance(factors[-1], Ones))
+        if (start, end) == (0, len(factors)) or start >= end:
+            return scalar(product(factors))
         self._did("sums")
-        return self._one_scalar(self._collect(self._expand(Sum(summed))))
+        return self._one_scalar(self._collect(self._expand(Sum(product(factors[start:end])))))
 
     def _one_scalar(self, terms: list[Term]) -> Term:
         """The terms of a 1×1 value as one term whose matrix factors, if any, are one scalar
@@ -453,7 +448,7 @@ class Simplifier:
         for a in lefts:
             for b in rights:
                 outside = Term(a.coefficient * b.coefficient, (*a.scalars, *b.scalars), ())
-                kron = Kron(product(a.factors) if a.factors else ONE, product(b.factors) or ONE)
+                kron = Kron(product(a.factors), product(b.factors))
                 found += [self._times(outside, t) for t in self._atom(kron)]
         return self._bounded(self._collect(found))
 
@@ -584,6 +579,7 @@ class Simplifier:
                 case Identity():
                     factors = [matrix(each)]
                 case Kron(left, right) if square(self.shapes.of(left)):
+                    self._did("Kronecker products")
                     factors = self._atom(Kron(Inverse(left), Inverse(right)))
                 case _:
                     factors = self._atom(Inverse(each))

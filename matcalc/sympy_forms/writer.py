@@ -53,6 +53,7 @@ from matcalc.expr import (
 )
 from matcalc.functions import FUNCTIONS, is_generic
 from matcalc.limits import deep_recursion
+from matcalc.rules.normalization import centred, deviation
 from matcalc.shapes import SCALAR, Shape, Shapes, count, fill_sizes, infer
 from matcalc.sharing import Binding, bindings, inlined
 from matcalc.traversal import distinct
@@ -258,18 +259,13 @@ class _Writer:
         return lse
 
     def _through_sums(self, arg: Expr) -> Expr:
-        """layernorm written with sums and sqrt: over a column's entries, or along each row
-        (columns of row means and deviations times a row of ones)."""
-        rows, cols = self._shape(arg)
+        """layernorm written with sums and sqrt, as its rule writes its parts: over a column's
+        entries, or along each row (the deviations times a row of ones)."""
+        cols = self._shape(arg)[1]
+        spread = deviation(arg, self.shapes)
         if cols == 1:
-            n = count([rows], self.shapes.symbols)
-            centred = Add((arg, Neg(Div(Sum(arg), n))))
-            deviation = Func("sqrt", Div(Sum(HadamardPow(centred, 2)), n))
-            return Div(centred, deviation)
-        k, spread = count([cols], self.shapes.symbols), Ones(1, cols)
-        centred = Add((arg, Neg(MatMul(Div(SumCols(arg), k), spread))))
-        deviation = Func("sqrt", Div(SumCols(HadamardPow(centred, 2)), k))
-        return HadamardDiv(centred, MatMul(deviation, spread))
+            return Div(centred(arg, self.shapes), spread)
+        return HadamardDiv(centred(arg, self.shapes), MatMul(spread, Ones(1, cols)))
 
     def _sum(self, expr: Expr, terms: tuple[Expr, ...], kids: list[Any]) -> Any:
         """A sum; scalar, row and column terms broadcast as SymPy writes it, times all-ones."""
