@@ -13,6 +13,7 @@ import json
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -41,6 +42,15 @@ def run_in_subprocess(script, row_id):
         rec = {"id": row_id, "timeout": True, "timeout_s": TIMEOUT}
     rec["wall_s_subprocess"] = time.perf_counter() - t0
     return rec
+
+
+def write_results(path, meta, results):
+    """The run's records and what it ran on, as JSON at `path`."""
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with out.open("w") as fh:
+        json.dump({"meta": meta, "rows": results}, fh, indent=1, ensure_ascii=False)
+    print(f"wrote {out}")
 
 
 TENSORGRAD_LAYERNORM_EPS = 1e-5

@@ -168,11 +168,7 @@ def main():
         "numpy": np.__version__,
         "timeout_s_per_row": TIMEOUT,
     }
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with out.open("w") as fh:
-        json.dump({"meta": meta, "rows": results}, fh, indent=1, ensure_ascii=False)
-    print(f"wrote {out}")
+    R.write_results(args.out, meta, results)
 
 
 if __name__ == "__main__":

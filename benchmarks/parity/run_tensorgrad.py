@@ -31,7 +31,6 @@ import sys
 import time
 import traceback
 from fractions import Fraction
-from pathlib import Path
 
 import rows as R
 
@@ -480,11 +479,7 @@ def main():
         **{name: md.version(name) for name in ("tensorgrad", "torch", "sympy", "numpy")},
         "timeout_s_per_row": TIMEOUT,
     }
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with out.open("w") as fh:
-        json.dump({"meta": meta, "rows": results}, fh, indent=1, ensure_ascii=False)
-    print(f"wrote {out}")
+    R.write_results(args.out, meta, results)
 
 
 if __name__ == "__main__":
