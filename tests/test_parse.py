@@ -544,3 +544,12 @@ def test_close_names_allow_one_edit_up_to_five_letters_and_two_beyond() -> None:
     assert close_names("sigmd", KNOWN_FUNCTIONS) == []
     assert close_names("sigmoda", KNOWN_FUNCTIONS) == ["sigmoid"]
     assert close_names("ta", KNOWN_FUNCTIONS) == ["tan", "tr"]
+
+
+@pytest.mark.parametrize("text", ["I", "X + I", "x + vector(1)", "X + matrix(1)", "eye(3) + I"])
+def test_sizes_to_be_inferred_print_as_written(text: str) -> None:
+    """I, vector(1) and matrix(1) take their sizes where they are used; printed, they read back
+    to the same nodes (they printed as eye(?·1), which did not parse)."""
+    expr = parse(text)
+    assert str(expr) == text
+    assert parse(str(expr)) == expr

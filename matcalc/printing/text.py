@@ -48,7 +48,7 @@ from matcalc.rules.second_order import (
     KRONECKER_FORM,
     SECOND_DERIVATIVE,
 )
-from matcalc.shapes import show
+from matcalc.shapes import PLACEHOLDER, show
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -68,8 +68,12 @@ def text(expr: Expr) -> str:
         case Number(value):
             exact = scientific(value) or decimal(value)
             return exact if exact is not None else f"({value.numerator} / {value.denominator})"
+        case Ones(rows, cols) if _placeholder(rows) and (cols == 1 or _placeholder(cols)):
+            return "vector(1)" if cols == 1 else "matrix(1)"  # as written, sized where used
         case Ones(rows, cols):
             return f"ones({rows}, {cols})"
+        case Identity(size) if _placeholder(size):
+            return "I"
         case Identity(size):
             return f"eye({size})"
         case Transpose(Inverse(arg)):
@@ -218,3 +222,8 @@ def binding_text(binding: Binding) -> str:
     """`H1 = tanh(X W1)`, or for a derivative kept whole `G1 = df/dH1 = …`."""
     of = f"df/d{binding.derivative_of} = " if binding.derivative_of is not None else ""
     return f"{binding.name} = {of}{text(binding.value)}"
+
+
+def _placeholder(dim: object) -> bool:
+    """Whether `dim` is a size still to be inferred, which the input wrote without one."""
+    return isinstance(dim, str) and dim.startswith(PLACEHOLDER)
