@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from itertools import chain, count
 
 from matcalc.errors import ErrorKind, MatcalcError
-from matcalc.expr import Expr, Func, Number, Pending, Power, Symbol
+from matcalc.expr import Applied, Expr, Func, Number, Pending, Power, Symbol
 from matcalc.rules import rule_for
 from matcalc.shapes import Shapes
 from matcalc.traversal import NOT_SEEN, distinct, replace_nodes, symbol_names, with_children
@@ -75,8 +75,9 @@ WRITTEN_OUT = 16
 takes at most this many nodes (X^2, X ⊙ X), so that the simplifier sees through it."""
 
 REPEATED = 5
-"""A value that writes at least this many names (symbols and functions, as the five of
-tanh(tanh(X W1) W2)), and that a result writes more than once, is named."""
+"""A value that writes at least this many names (symbols, functions and operations such as
+softmax, as the five of tanh(tanh(X W1) W2)), and that a result writes more than once, is
+named."""
 
 _D_G = Pending(Symbol("f"), Symbol("·G·"), ())
 """df/dG in a rule's formula, to count how many times the formula uses it."""
@@ -252,7 +253,9 @@ def repeated_values(roots: list[Expr], prefix: str, taken: set[str]) -> list[tup
     kids = [[place[kid] for kid in node.children()] for node in nodes]
     names_in = [0] * len(nodes)
     for i, node in enumerate(nodes):
-        names_in[i] = isinstance(node, Symbol | Func) + sum([names_in[k] for k in kids[i]])
+        names_in[i] = isinstance(node, Symbol | Func | Applied) + sum(
+            [names_in[k] for k in kids[i]]
+        )
     copies = [0] * len(nodes)
     for root in roots:
         copies[place[root]] += 1

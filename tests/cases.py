@@ -191,7 +191,7 @@ SOFTMAX_FAMILY = [
         Case(
             "||softmax(X A X^T) X V - Y||_F^2",
             "V",
-            "2 X^T softmax(X A X^T)^T softmax(X A X^T) X V - 2 X^T softmax(X A X^T)^T Y",
+            written("H1 softmax(X A X^T) X V - H1 Y", [("H1", "2 X^T softmax(X A X^T)^T")]),
         ),
     ),
     (
@@ -288,7 +288,9 @@ SOFTMAX_FAMILY = [
         Case(
             "cross_entropy(softmax(X Q (X K)^T) X V W, Y)",
             "W",
-            "H1 softmax(softmax(X Q K^T X^T) X V W) - H1 Y; H1 = V^T X^T softmax(X Q K^T X^T)^T",
+            written(
+                "V^T X^T H1^T softmax(H1 X V W) - V^T X^T H1^T Y", [("H1", "softmax(X Q K^T X^T)")]
+            ),
             ROWS,
         ),
     ),
@@ -297,9 +299,8 @@ SOFTMAX_FAMILY = [
         Case(
             "cross_entropy(softmax(X Q (X K)^T) X V W, Y)",
             "V",
-            (
-                "H1 softmax(softmax(X Q K^T X^T) X V W) W^T - H1 Y W^T; H1 = X^T softmax(X Q K^T "
-                "X^T)^T"
+            written(
+                "X^T H1^T softmax(H1 X V W) W^T - X^T H1^T Y W^T", [("H1", "softmax(X Q K^T X^T)")]
             ),
             ROWS,
         ),
