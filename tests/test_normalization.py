@@ -163,3 +163,12 @@ def test_a_size_named_like_a_symbol_stays_written_as_a_sum() -> None:
     )
     assert str(derivation.result) == "sum(ones(x, n)) ones(x, n)"
     assert_gradient_correct(derivation)
+
+
+@pytest.mark.parametrize("objective", ["||layernorm(x)||_2^2", "||layernorm(x)||_2"])
+def test_a_normalised_columns_length_is_constant(objective: str) -> None:
+    """y^T y of a normalised column is its length, also where the product writes y^T (2 y):
+    these objectives are constant, their gradients 0."""
+    derivation = matcalc.diff(objective, "x")
+    assert str(derivation.result) == "0"
+    assert_gradient_correct(derivation)

@@ -224,6 +224,7 @@ REWRITTEN = [
     ("ones(1, m) A ones(n, 1) X", "sum(A) X", ("sums",)),
     ("ones(1, n) x y", "sum(x) y", ("sums",)),
     ("sum(ones(m, n)) X", "m n X", ("sums",)),
+    ("tr(eye(n)) X", "n X", ("sums",)),
     ("sum(A^T) X", "sum(A) X", ("drop transposes",)),
     ("x + sum(layernorm(A)) y", "x", ("normalised",)),
     ("layernorm(x)^T layernorm(x) X", "n X", ("normalised",)),

@@ -49,7 +49,7 @@ REWRITES = (
     Rewrite(
         "sums",
         "written products with all-ones vectors as sums",
-        "ones(1, m) M ones(n, 1) = sum(M), ones(1, m) x = sum(x)",
+        "ones(1, m) M ones(n, 1) = sum(M), ones(1, m) x = sum(x), tr(eye(n)) = n",
     ),
     Rewrite("traces", "written sums of the diagonal as traces", "sum(I ⊙ M) = tr(M)"),
     Rewrite(

@@ -289,6 +289,9 @@ class Simplifier:
             case Sum(Ones(rows, cols)) if self._countable(rows, cols):
                 self._did("sums")
                 return self._expand(count([rows, cols], self.shapes.symbols))
+            case Trace(Identity(n)) if self._countable(n):
+                self._did("sums")  # tr(eye(n)) = n
+                return self._expand(count([n], self.shapes.symbols))
             case SumCols(Ones(rows, cols)) | SumRows(Ones(rows, cols)) if (
                 cols != 1 if isinstance(expr, SumCols) else rows != 1
             ) and self._countable(cols if isinstance(expr, SumCols) else rows):
@@ -396,7 +399,13 @@ class Simplifier:
 
     def _scalar_of(self, factors: tuple[Expr, ...]) -> Term:
         """A 1×1 product as one scalar factor; ones(1, m) M ones(n, 1), ones(1, m) x and
-        x^T ones(m, 1) as the terms of sum(M) and sum(x)."""
+        x^T ones(m, 1) as the terms of sum(M) and sum(x). The factors of a product come here
+        with its numbers taken out, so y^T y of a normalised column y, written y^T (2 y),
+        meets the identity only here."""
+        if len(factors) == 2 and isinstance(factors[0], Transpose):
+            pair = MatMul(*factors)
+            if (terms := self._expand(pair)) != [matrix(*factors)]:
+                return self._one_scalar(terms)
         start = int(isinstance(factors[0], Ones))
         end = len(factors) - int(isinstance(factors[-1], Ones))
         if (start, end) == (0, len(factors)) or start >= end:
