@@ -427,9 +427,9 @@ def _dim(arg: Expr) -> int | str | None:
         case Number(value) if value.denominator == 1 and value > 0:
             return int(value)
         case MatMul(left, right):
-            factors = _dim(left), _dim(right)
-            if None not in factors:
-                return dim_product(*factors)  # type: ignore[arg-type]
+            first, second = _dim(left), _dim(right)
+            if first is not None and second is not None:
+                return dim_product(first, second)
     return None
 
 
