@@ -44,6 +44,22 @@ def run_in_subprocess(script, row_id):
     return rec
 
 
+def trim(text, n=400):
+    """`text` on one line, cut to `n` characters."""
+    text = " ".join(str(text).split())
+    return text if len(text) <= n else text[: n - 3] + "..."
+
+
+def failure(rec, width):
+    """The summary line of a row whose subprocess timed out or crashed; None otherwise."""
+    rid = f"{rec['id']:>{width}}"
+    if rec.get("timeout"):
+        return f"{rid}  timeout after {TIMEOUT} s"
+    if rec.get("crashed"):
+        return f"{rid}  crashed (exit code {rec['returncode']})"
+    return None
+
+
 def write_results(path, meta, results):
     """The run's records and what it ran on, as JSON at `path`."""
     out = Path(path)

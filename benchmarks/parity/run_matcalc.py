@@ -29,16 +29,10 @@ import rows as R
 
 import matcalc
 
-TIMEOUT = R.TIMEOUT
 """Seconds per row, including the subprocess's imports."""
 
 POSITIVE = {"17", "14Q", "14K", "14V"}
 """Rows whose gradcheck draws its inputs from [0.5, 1.5] (sqrt of X; sqrt of d)."""
-
-
-def trim(s, n=400):
-    s = " ".join(str(s).split())
-    return s if len(s) <= n else s[: n - 3] + "..."
 
 
 def shapes_of(row):
@@ -98,13 +92,13 @@ def run_row(row_id):
     try:
         rec["factored"] = str(d.factored())
     except Exception as e:
-        rec["factored"] = f"(failed: {type(e).__name__}: {trim(e, 150)})"
+        rec["factored"] = f"(failed: {type(e).__name__}: {R.trim(e, 150)})"
     rec["notes"] = [str(n) for n in d.notes]
     rec["assumptions"] = [str(a) for a in d.assumptions] if d.assumptions else []
     try:
         rec["gradcheck"] = matcalc.gradcheck(d, positive=row_id in POSITIVE)
     except Exception as e:
-        rec["gradcheck_error"] = f"{type(e).__name__}: {trim(e)}"
+        rec["gradcheck_error"] = f"{type(e).__name__}: {R.trim(e)}"
     env = R.inputs(row, seed=0)
     ref = R.reference(row, env)
     columns = {
@@ -115,7 +109,7 @@ def run_row(row_id):
         val = np.asarray(d.evaluate(columns), dtype=float).reshape(ref.shape)
         rec["check_same_inputs"] = R.relative_error(val, ref)
     except Exception as e:
-        rec["check_same_inputs_error"] = f"{type(e).__name__}: {trim(e)}"
+        rec["check_same_inputs_error"] = f"{type(e).__name__}: {R.trim(e)}"
         rec["traceback"] = traceback.format_exc()[-1200:]
     return rec
 
@@ -125,17 +119,15 @@ def number(x):
 
 
 def summary(rec):
-    if rec.get("timeout"):
-        return f"{rec['id']:>4}  timeout after {TIMEOUT} s"
-    if rec.get("crashed"):
-        return f"{rec['id']:>4}  crashed (exit code {rec['returncode']})"
+    if (failed := R.failure(rec, 4)) is not None:
+        return failed
     if not rec["ok"]:
-        return f"{rec['id']:>4}  error  {trim(rec['error'], 160)}"
+        return f"{rec['id']:>4}  error  {R.trim(rec['error'], 160)}"
     gradcheck = rec.get("gradcheck", rec.get("gradcheck_error"))
     check = rec.get("check_same_inputs", rec.get("check_same_inputs_error"))
     return (
         f"{rec['id']:>4}  ok  best5 {rec['time_best5_s'] * 1e3:.1f} ms  "
-        f"gradcheck {number(gradcheck)}  check {number(check)}  {trim(rec['result'], 160)}"
+        f"gradcheck {number(gradcheck)}  check {number(check)}  {R.trim(rec['result'], 160)}"
     )
 
 
@@ -166,7 +158,7 @@ def main():
         "matcalc_git_head": git("rev-parse", "HEAD"),
         "matcalc_git_changes": git("status", "--porcelain"),
         "numpy": np.__version__,
-        "timeout_s_per_row": TIMEOUT,
+        "timeout_s_per_row": R.TIMEOUT,
     }
     R.write_results(args.out, meta, results)
 

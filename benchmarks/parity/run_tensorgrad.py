@@ -34,13 +34,7 @@ from fractions import Fraction
 
 import rows as R
 
-TIMEOUT = R.TIMEOUT
 """Seconds per row, including the subprocess's imports of torch and tensorgrad."""
-
-
-def trim(s, n=300):
-    s = " ".join(str(s).split())
-    return s if len(s) <= n else s[: n - 3] + "..."
 
 
 def builders():
@@ -148,24 +142,14 @@ def builders():
             how="F.log(F.sum(F.exp(x)))  (no logsumexp function in tensorgrad.functions)",
         )
 
-    def b11():
+    def two_layers(activation):
         X, W1 = Variable("X", i=m, j=n), Variable("W1", j=n, h=p)
         W2, Y = Variable("W2", h=p, c=q), Variable("Y", i=m, c=q)
         return dict(
-            obj=F.frobenius2(F.tanh(X @ W1) @ W2 - Y),
+            obj=F.frobenius2(getattr(F, activation)(X @ W1) @ W2 - Y),
             wrt=W1,
             vars=dict(X=X, W1=W1, W2=W2, Y=Y),
-            how="F.frobenius2(F.tanh(X @ W1) @ W2 - Y)",
-        )
-
-    def b12():
-        X, W1 = Variable("X", i=m, j=n), Variable("W1", j=n, h=p)
-        W2, Y = Variable("W2", h=p, c=q), Variable("Y", i=m, c=q)
-        return dict(
-            obj=F.frobenius2(F.relu(X @ W1) @ W2 - Y),
-            wrt=W1,
-            vars=dict(X=X, W1=W1, W2=W2, Y=Y),
-            how="F.frobenius2(F.relu(X @ W1) @ W2 - Y)",
+            how=f"F.frobenius2(F.{activation}(X @ W1) @ W2 - Y)",
         )
 
     def b13():
@@ -286,8 +270,8 @@ def builders():
         "8": b8,
         "9": b9,
         "10": b10,
-        "11": b11,
-        "12": b12,
+        "11": lambda: two_layers("tanh"),
+        "12": lambda: two_layers("relu"),
         "13": b13,
         "13-fused": b13_fused,
         "14Q": b14("Q"),
@@ -360,10 +344,10 @@ def printed(expr):
     out = {}
     for name, fn in [("to_index_free", to_index_free), ("to_index", to_index)]:
         try:
-            out[name] = trim(fn(expr))
+            out[name] = R.trim(fn(expr), 300)
         except Exception as e:
-            out[name] = f"(failed: {type(e).__name__}: {trim(e, 150)})"
-    out["repr"] = trim(repr(expr))
+            out[name] = f"(failed: {type(e).__name__}: {R.trim(e, 150)})"
+    out["repr"] = R.trim(repr(expr), 300)
     return out
 
 
@@ -384,7 +368,7 @@ def run_row(row_id):
         built = build()
     except Exception as e:
         rec["expressible"] = False
-        rec["express_error"] = f"{type(e).__name__}: {trim(e)}"
+        rec["express_error"] = f"{type(e).__name__}: {R.trim(e)}"
         rec["traceback"] = traceback.format_exc()[-1500:]
         return rec
     rec["expressible"] = True
@@ -405,7 +389,7 @@ def run_row(row_id):
         rec["time_full_simplify_extra_s"] = time.perf_counter() - t0
     except Exception as e:
         rec["derivative"] = False
-        rec["derive_error"] = f"{type(e).__name__}: {trim(e)}"
+        rec["derive_error"] = f"{type(e).__name__}: {R.trim(e)}"
         rec["traceback"] = traceback.format_exc()[-1500:]
         return rec
     rec["printed_simplify"] = printed(simplified)
@@ -428,7 +412,7 @@ def run_row(row_id):
             }
         except Exception as e:
             rec[f"check_{label}"] = {
-                "error": f"{type(e).__name__}: {trim(e)}",
+                "error": f"{type(e).__name__}: {R.trim(e)}",
                 "traceback": traceback.format_exc()[-1200:],
             }
     return rec
@@ -443,14 +427,12 @@ def check_text(check):
 
 def summary(rec):
     rid = f"{rec['id']:>8}"
-    if rec.get("timeout"):
-        return f"{rid}  timeout after {TIMEOUT} s"
-    if rec.get("crashed"):
-        return f"{rid}  crashed (exit code {rec['returncode']})"
+    if (failed := R.failure(rec, 8)) is not None:
+        return failed
     if not rec["expressible"]:
-        return f"{rid}  not expressible: {trim(rec['express_error'], 160)}"
+        return f"{rid}  not expressible: {R.trim(rec['express_error'], 160)}"
     if not rec["derivative"]:
-        return f"{rid}  no derivative: {trim(rec['derive_error'], 160)}"
+        return f"{rid}  no derivative: {R.trim(rec['derive_error'], 160)}"
     return (
         f"{rid}  ok  best5 {rec['time_best5_s'] * 1e3:.1f} ms  "
         f"check {check_text(rec['check_simplify'])}, "
@@ -477,7 +459,7 @@ def main():
     meta = {
         "python": sys.version,
         **{name: md.version(name) for name in ("tensorgrad", "torch", "sympy", "numpy")},
-        "timeout_s_per_row": TIMEOUT,
+        "timeout_s_per_row": R.TIMEOUT,
     }
     R.write_results(args.out, meta, results)
 
