@@ -40,7 +40,7 @@ from matcalc.expr import (
     as_node,
 )
 from matcalc.functions import FUNCTIONS, is_generic
-from matcalc.operations import PRODUCT_SIGN, is_product, operation_of
+from matcalc.operations import factors, is_product, operation_of
 from matcalc.printing.ascii import to_ascii
 from matcalc.shapes import Shapes, is_scalar
 from matcalc.sharing import Binding
@@ -340,7 +340,7 @@ class Writer:
         if isinstance(dim, int):
             return str(dim)
         if is_product(dim):
-            return " * ".join(self._dim(factor) for factor in dim.split(PRODUCT_SIGN))
+            return " * ".join(map(self._dim, factors(dim)))
         for name, variable in self.inputs.items():
             if dim in self.shapes.symbols[name]:
                 return f"{variable}.shape[{self.shapes.symbols[name].index(dim)}]"

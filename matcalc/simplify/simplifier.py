@@ -292,14 +292,12 @@ class Simplifier:
             case Trace(Identity(n)) if self._countable(n):
                 self._did("sums")  # tr(eye(n)) = n
                 return self._expand(count([n], self.shapes.symbols))
-            case SumCols(Ones(rows, cols)) | SumRows(Ones(rows, cols)) if (
-                cols != 1 if isinstance(expr, SumCols) else rows != 1
-            ) and self._countable(cols if isinstance(expr, SumCols) else rows):
+            case SumCols(Ones(rows, cols)) if cols != 1 and self._countable(cols):
                 self._did("sums")  # sum_cols(ones(m, n)) = n ones(m, 1)
-                summed, kept = (
-                    (cols, Ones(rows, 1)) if isinstance(expr, SumCols) else (rows, Ones(1, cols))
-                )
-                return self._product([count([summed], self.shapes.symbols), kept])
+                return self._product([count([cols], self.shapes.symbols), Ones(rows, 1)])
+            case SumRows(Ones(rows, cols)) if rows != 1 and self._countable(rows):
+                self._did("sums")
+                return self._product([count([rows], self.shapes.symbols), Ones(1, cols)])
             case Sum(Transpose(arg)):
                 self._did("drop transposes")
                 return self._expand(Sum(arg))
@@ -469,8 +467,10 @@ class Simplifier:
         if not any(isinstance(factor, Kron) for factor in factors):  # each needs one
             return [term]
         for i in range(len(factors) - 1):
-            pair = factors[i], factors[i + 1], self.shapes
-            merged = mixed_product(*pair) or kron_times_vec(*pair)
+            left, right = factors[i], factors[i + 1]
+            merged = mixed_product(left, right, self.shapes) or kron_times_vec(
+                left, right, self.shapes
+            )
             width = 2
             if merged is None:
                 middle, width = self._read_back(factors[i : i + 3]), 3
