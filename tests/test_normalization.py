@@ -151,6 +151,7 @@ def test_sizes_that_cannot_stand_for_themselves(shapes: dict[str, Any], words: s
 def test_code_for_a_size_no_input_has_is_refused_clearly() -> None:
     derivation = matcalc.diff("sum(X ⊗ ones(p, q))", "X", shapes={"X": ("m", "n"), "A": ("p", "q")})
     assert str(derivation.result) == "p q ones(m, n)"
+    assert_gradient_correct(derivation)
     with pytest.raises(MatcalcError) as caught:
         derivation.to_function()
     assert "the size p is no input's size" in caught.value.message
