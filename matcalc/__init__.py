@@ -22,7 +22,7 @@ from matcalc.printing.latex_derivation import document as latex_document
 from matcalc.printing.latex_derivation import proof_latex
 from matcalc.rules import RULES, Rule, statement
 from matcalc.rules.second_order import SECOND_ORDER, SecondOrderRule
-from matcalc.session import Session, diff, hessian
+from matcalc.session import Session, diff, hessian, symbols
 
 if TYPE_CHECKING:
     from matcalc.finite_differences import gradcheck
@@ -60,6 +60,7 @@ __all__ = [
     "parse_latex",
     "proof_latex",
     "statement",
+    "symbols",
     "to_ascii",
     "to_function",
     "to_sympy",

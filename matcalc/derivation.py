@@ -150,16 +150,10 @@ class Derivation:
         that no reading stays hidden."""
         names = dict.fromkeys([*symbol_names(self.objective), self.wrt.name])
         return tuple(
-            (name, self.shapes.symbols[name], self._declared(name))
+            (name, self.shapes.symbols[name], self.shapes.declared(name))
             for name in names
             if name in self.shapes.symbols  # not a dimension's name, standing for its size
         )
-
-    def _declared(self, name: str) -> tuple[str, ...]:
-        found = ["symmetric"] if name in self.shapes.symmetric else []
-        if name in self.shapes.sum_to_one:
-            found.append("sums to one" if self.shapes.symbols[name][1] == 1 else "rows sum to one")
-        return tuple(found)
 
     @property
     def kind(self) -> str:

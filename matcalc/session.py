@@ -20,7 +20,8 @@ from matcalc.limits import deep_recursion
 from matcalc.notes import Note, lookalike_notes, star_notes
 from matcalc.parser import Parsed, read
 from matcalc.second_order import second_derivative
-from matcalc.shapes import Shapes, show
+from matcalc.shapes import Shape, Shapes, show
+from matcalc.traversal import symbol_names
 
 NOTATIONS = ("auto", "plain", "latex")
 """How `diff` reads text: plain is matcalc's notation, latex is LaTeX math as papers and
@@ -103,6 +104,25 @@ def hessian(
     )
 
 
+@deep_recursion
+def symbols(
+    expr: str | Any,
+    *,
+    shapes: ShapeSpec | None = None,
+    convention: str = "seed",
+    functions: Mapping[str, str | Definition] | None = None,
+    notation: str = "auto",
+) -> tuple[tuple[str, Shape, tuple[str, ...]], ...]:
+    """Each symbol of the objective in reading order, its shape as `diff` infers it from the
+    same options, and what it was declared to be ("symmetric", "rows sum to one"): the table
+    of a problem's symbols, before a variable is chosen."""
+    parsed, _, _, typed = _typed(expr, shapes, Options(convention=convention), functions, notation)
+    names = dict.fromkeys(symbol_names(parsed.expr))
+    return tuple(
+        (name, typed.symbols[name], typed.declared(name)) for name in names if name in typed.symbols
+    )
+
+
 @dataclass(frozen=True)
 class _Problem:
     """An objective read from the user's text, with what `derive` takes and the notes on how
@@ -128,22 +148,36 @@ def _problem(
 ) -> _Problem:
     """The objective read in its notation (or from SymPy), its symbols' shapes inferred, and the
     variable checked to occur in it as read."""
-    if _is_sympy(expr):
-        expr, shapes = _from_sympy(expr, shapes)
     if _is_sympy(wrt):
         wrt, shapes = _sympy_variable(wrt, shapes)
-    known = definitions(functions)
-    options = replace(options, functions=known)
-    check(options)  # before the text is read: the convention reads it
-    parsed = _read(expr, notation, {found.name for found in known})
-    objective = parsed.expr
-    typed = inferred(objective, shapes, options.convention, lambda node: parsed.spans.get(id(node)))
+    parsed, shapes, options, typed = _typed(expr, shapes, options, functions, notation)
     if isinstance(wrt, str) and wrt.strip() not in typed.symbols:
         _explain_absence(wrt.strip(), parsed, expr, notation)
     notes = lookalike_notes((name, what) for name, what, _ in parsed.lookalikes) + star_notes(
         ((left, right) for left, right, _ in parsed.starred), typed
     )
-    return _Problem(objective, wrt, shapes, options, notes)
+    return _Problem(parsed.expr, wrt, shapes, options, notes)
+
+
+def _typed(
+    expr: str | Any,
+    shapes: ShapeSpec | None,
+    options: Options,
+    functions: Mapping[str, str | Definition] | None,
+    notation: str,
+) -> tuple[Parsed, ShapeSpec | None, Options, Shapes]:
+    """The objective read in its notation (or from SymPy, whose symbols bring their shapes),
+    the declarations, the options with the user's functions, and every symbol's shape."""
+    if _is_sympy(expr):
+        expr, shapes = _from_sympy(expr, shapes)
+    known = definitions(functions)
+    options = replace(options, functions=known)
+    check(options)  # before the text is read: the convention reads it
+    parsed = _read(expr, notation, {found.name for found in known})
+    typed = inferred(
+        parsed.expr, shapes, options.convention, lambda node: parsed.spans.get(id(node))
+    )
+    return parsed, shapes, options, typed
 
 
 def _explain_absence(name: str, parsed: Parsed, text: object, notation: str) -> None:

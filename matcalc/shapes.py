@@ -210,6 +210,14 @@ class Shapes:
     entries, or each row of a matrix (sum(y) = 1, sum_cols(Y) = ones)."""
     _memo: dict[Expr, Shape] = field(default_factory=dict, repr=False)
 
+    def declared(self, name: str) -> tuple[str, ...]:
+        """What the symbol was declared to be beyond its shape: "symmetric", "sums to one" (a
+        column), "rows sum to one" (a matrix)."""
+        found = ["symmetric"] if name in self.symmetric else []
+        if name in self.sum_to_one:
+            found.append("sums to one" if self.symbols[name][1] == 1 else "rows sum to one")
+        return tuple(found)
+
     def with_symbols(self, symbols: dict[str, Shape]) -> Shapes:
         """The same declarations over `symbols`: a problem's named values added or left out."""
         return Shapes(symbols, dict(self.bindings), self.symmetric, self.sum_to_one)

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+import matcalc
 from matcalc import ErrorKind, MatcalcError, diff, parse
 from matcalc.declarations import convention, declarations, declared_shape
 from matcalc.shapes import infer
@@ -264,3 +265,25 @@ def test_numbered_dimensions_follow_when_every_letter_is_taken(check: Any) -> No
         ("d4", "d5"),
     )
     check(derivation)
+
+
+def test_symbols_are_listed_in_reading_order_with_their_inferred_shapes() -> None:
+    assert matcalc.symbols("||X - D R||_F^2") == (
+        ("X", ("m", "n"), ()),
+        ("D", ("m", "p"), ()),
+        ("R", ("p", "n"), ()),
+    )
+    declared = matcalc.symbols(
+        "x^T S x + sum(y)", shapes={"S": "k,k,symmetric", "y": "q,sums-to-one"}
+    )
+    assert declared == (
+        ("x", ("k", 1), ()),
+        ("S", ("k", "k"), ("symmetric",)),
+        ("y", ("q", 1), ("sums to one",)),
+    )
+    assert [name for name, _, _ in matcalc.symbols("a^T X b", convention="matrixcalculus")] == [
+        "a", "X", "b",
+    ]  # fmt: skip
+    assert matcalc.symbols("a^T X b", convention="matrixcalculus")[0][1] == (1, 1)
+    with pytest.raises(matcalc.MatcalcError, match="syntax error at line 1, column 10"):
+        matcalc.symbols("||X - D R|_F^2")
