@@ -116,7 +116,9 @@ def symbols(
     """Each symbol of the objective in reading order, its shape as `diff` infers it from the
     same options, and what it was declared to be ("symmetric", "rows sum to one"): the table
     of a problem's symbols, before a variable is chosen."""
-    parsed, _, _, typed = _typed(expr, shapes, Options(convention=convention), functions, notation)
+    if _is_sympy(expr):  # its symbols bring their shapes
+        expr, shapes = _from_sympy(expr, shapes)
+    parsed, _, typed = _typed(expr, shapes, Options(convention=convention), functions, notation)
     names = dict.fromkeys(symbol_names(parsed.expr))
     return tuple(
         (name, typed.symbols[name], typed.declared(name)) for name in names if name in typed.symbols
@@ -148,9 +150,11 @@ def _problem(
 ) -> _Problem:
     """The objective read in its notation (or from SymPy), its symbols' shapes inferred, and the
     variable checked to occur in it as read."""
+    if _is_sympy(expr):
+        expr, shapes = _from_sympy(expr, shapes)
     if _is_sympy(wrt):
         wrt, shapes = _sympy_variable(wrt, shapes)
-    parsed, shapes, options, typed = _typed(expr, shapes, options, functions, notation)
+    parsed, options, typed = _typed(expr, shapes, options, functions, notation)
     if isinstance(wrt, str) and wrt.strip() not in typed.symbols:
         _explain_absence(wrt.strip(), parsed, expr, notation)
     notes = lookalike_notes((name, what) for name, what, _ in parsed.lookalikes) + star_notes(
@@ -160,16 +164,14 @@ def _problem(
 
 
 def _typed(
-    expr: str | Any,
+    expr: str | Expr,
     shapes: ShapeSpec | None,
     options: Options,
     functions: Mapping[str, str | Definition] | None,
     notation: str,
-) -> tuple[Parsed, ShapeSpec | None, Options, Shapes]:
-    """The objective read in its notation (or from SymPy, whose symbols bring their shapes),
-    the declarations, the options with the user's functions, and every symbol's shape."""
-    if _is_sympy(expr):
-        expr, shapes = _from_sympy(expr, shapes)
+) -> tuple[Parsed, Options, Shapes]:
+    """The objective read in its notation, the options with the user's functions, and every
+    symbol's shape."""
     known = definitions(functions)
     options = replace(options, functions=known)
     check(options)  # before the text is read: the convention reads it
@@ -177,7 +179,7 @@ def _typed(
     typed = inferred(
         parsed.expr, shapes, options.convention, lambda node: parsed.spans.get(id(node))
     )
-    return parsed, shapes, options, typed
+    return parsed, options, typed
 
 
 def _explain_absence(name: str, parsed: Parsed, text: object, notation: str) -> None:
