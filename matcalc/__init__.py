@@ -20,6 +20,7 @@ from matcalc.printing.ascii import to_ascii
 from matcalc.printing.latex import latex as _latex
 from matcalc.printing.latex_derivation import document as latex_document
 from matcalc.printing.latex_derivation import proof_latex
+from matcalc.printing.mathml import math as _mathml
 from matcalc.rules import RULES, Rule, statement
 from matcalc.rules.second_order import SECOND_ORDER, SecondOrderRule
 from matcalc.session import Session, diff, hessian, symbols
@@ -54,6 +55,7 @@ __all__ = [
     "hessian",
     "latex",
     "latex_document",
+    "mathml",
     "notation_summary",
     "parse",
     "parse_definition",
@@ -69,6 +71,9 @@ __version__ = "0.1.0"
 
 latex = deep_recursion(_latex)
 """`expr` as LaTeX math (no surrounding `$`), with the stack that deep expressions need."""
+
+mathml = deep_recursion(_mathml)
+"""`expr` as a MathML `<math>` element (`display=True`: a block), which browsers typeset."""
 
 _LAZY = {
     "parse_latex": "matcalc.latex_input",

@@ -261,17 +261,22 @@ class Derivation:
         return self.latex()
 
     @deep_recursion
-    def _repr_html_(self) -> str:
+    def html(self) -> str:
+        """The derivation as HTML with MathML, which every current browser typesets with no
+        script: the steps, the sentences, each rule's proof folded (notebooks, the playground)."""
         from matcalc.printing.html import derivation_html
 
         return derivation_html(self)
+
+    def _repr_html_(self) -> str:
+        return self.html()
 
     def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, str]:
         """What a notebook shows: HTML with each rule's proof folded, LaTeX, and plain text."""
         return {
             "text/plain": self.text(),
             "text/latex": self.latex(),
-            "text/html": self._repr_html_(),
+            "text/html": self.html(),
         }
 
     @deep_recursion

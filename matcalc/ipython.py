@@ -94,9 +94,9 @@ def _bundle(found: Sequence[Result], args: argparse.Namespace) -> dict[str, Any]
 
 def _html(result: Result) -> str:
     """A derivation's HTML, with the factored form and the check under it."""
-    parts = [result.derivation._repr_html_()]
+    parts = [result.derivation.html()]
     if result.factored is not None:
-        parts.append(f"<p>Factored: ${html.escape(matcalc.latex(result.factored))}$</p>")
+        parts.append(f"<p>Factored: {matcalc.mathml(result.factored)}</p>")
     if result.check is not None:
         parts.append(f"<p>{html.escape(result.check.sentence())}</p>")
     return "\n".join(parts)

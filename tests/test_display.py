@@ -3,9 +3,12 @@
 
 from __future__ import annotations
 
+import xml.etree.ElementTree as ET
+
 from conftest import assert_gradient_correct
 
 from matcalc import diff
+from matcalc.printing.mathml import mathml
 
 
 def test_mimebundle_has_html_latex_and_text() -> None:
@@ -15,7 +18,9 @@ def test_mimebundle_has_html_latex_and_text() -> None:
     assert bundle["text/plain"] == derivation.text()
     assert bundle["text/latex"] == derivation.latex()
     html = bundle["text/html"]
-    assert html.count("<details>") == len(derivation.rules) == 4
+    assert html == derivation.html()
+    ET.fromstring(f"<div>{html}</div>")  # well-formed, MathML typeset by the browser
+    assert html.count('<details class="matcalc-proof">') == len(derivation.rules) == 4
     assert "<summary>Proof (squared Frobenius norm)</summary>" in html
-    assert "&amp;= -2 X\\cdot R^T + 2 D\\cdot R\\cdot R^T" in html  # & escaped for HTML
-    assert html.count("<p>For (") == 3
+    assert f"<mtd>{mathml(derivation.result)}</mtd>" in html  # the closed form's row
+    assert html.count('<p class="matcalc-sentence">For (') == 3

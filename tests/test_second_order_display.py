@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+import xml.etree.ElementTree as ET
 from typing import Any
 
 import numpy as np
@@ -220,12 +221,14 @@ def test_html_displays_both_parts_and_folds_the_proofs(
 ) -> None:
     derivation = _made(expression, wrt, options)
     html = derivation._repr_html_()
-    assert html.count("<div>$$\\begin{align*}") == 2
-    assert html.count("<details>") == len(derivation.rules) > 0
+    parts = ET.fromstring(html)  # well-formed: MathML, typeset by the browser
+    assert [part.tag for part in parts].count("math") == 2  # the two parts' tables of steps
+    assert html.count('class="matcalc-lines matcalc-steps"') == 2
+    assert html.count('<details class="matcalc-proof">') == len(derivation.rules) > 0
     tagged = [step for step in derivation.steps if step.tag is not None]
-    assert html.count("<p>For (") == len(tagged)
-    assert "<p>$\\frac{df}{d" in html  # the sentence between the parts is a paragraph
-    assert "&amp;= " in html and " &= " not in html
+    assert html.count('<p class="matcalc-sentence">For (') == len(tagged)
+    between = parts[[part.tag for part in parts].index("math") + 1]  # a paragraph, opening
+    assert between.tag == "p" and between[0][0].tag == "mfrac"  # with df/dx = …
 
 
 @pytest.mark.parametrize(("expression", "wrt", "options", "kind", "name", "result"), CASES)
@@ -306,8 +309,9 @@ def test_every_case_of_the_table_displays_in_latex_html_and_json(case: SecondCas
     assert _tags(out) == tags == list(range(1, len(tags) + 1))
     assert f"${result_name_latex(derivation)}$ is the" in out
     html = derivation._repr_html_()
-    assert html.count("<div>$$\\begin{align*}") == 2
-    assert html.count("<details>") == len(derivation.rules)
+    assert html.count('class="matcalc-lines matcalc-steps"') == 2
+    assert html.count('<details class="matcalc-proof">') == len(derivation.rules)
+    ET.fromstring(html)
     found = derivation.to_dict()
     assert json.loads(json.dumps(found)) == found and found["order"] == 2
     assert [step["order"] for step in found["steps"]] == [s.order for s in derivation.steps]

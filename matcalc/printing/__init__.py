@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import re
 from fractions import Fraction
 
 from matcalc.expr import (
     Add,
+    Applied,
     Div,
     Expr,
+    FrobSq,
     Hadamard,
     HadamardDiv,
     HadamardPow,
+    Identity,
     Inverse,
     Kron,
     MatMul,
@@ -21,6 +25,7 @@ from matcalc.expr import (
     Power,
     Transpose,
 )
+from matcalc.operations import Placement, operation_of
 
 SUM, NEG, HADAMARD, KRONECKER, PRODUCT, POSTFIX, ATOM = 10, 20, 30, 35, 40, 50, 60
 
@@ -130,3 +135,28 @@ def decimal(value: Fraction) -> str | None:
     scaled = abs(value.numerator * 10**digits // value.denominator)
     text = str(scaled).rjust(digits + 1, "0")
     return f"{'-' if value < 0 else ''}{text[:-digits]}.{text[-digits:]}"
+
+
+def postfix_wraps(arg: Expr) -> bool:
+    """A superscript on a superscript needs parentheses in LaTeX and MathML: (X^T)^{-1}; a
+    squared norm ends in one, (\\Vert X\\Vert_F^2)^T, though the input reads ||X||_F^2^T."""
+    return needs_parentheses(arg, POSTFIX + 1) or isinstance(arg, FrobSq) or is_prefix(arg)
+
+
+def is_prefix(expr: Expr) -> bool:
+    """`\\sum X` reaches as far as the reader lets it: \\sum X^{2}, \\sum X\\cdot Y and
+    Y\\cdot \\sum X\\cdot y read as sums of more than X, so inside anything tighter than a sum
+    it is parenthesised."""
+    return isinstance(expr, Applied) and operation_of(expr).latex.placement is Placement.PREFIX
+
+
+_SIZE = re.compile(r"(\d+|[A-Za-z]\w*)(·(\d+|[A-Za-z]\w*))*")
+
+
+def sized_identity(expr: Expr) -> Identity | None:
+    """`expr` if it is an identity written with its size as a Kronecker factor, `I_{n}`, which
+    no other factor gives and the LaTeX reader reads back: its size a product of names and
+    numbers."""
+    if isinstance(expr, Identity) and _SIZE.fullmatch(str(expr.n)):
+        return expr
+    return None

@@ -43,11 +43,14 @@ from matcalc.printing import (
     PRODUCT,
     decimal,
     elementwise_needs_parentheses,
+    is_prefix,
     kronecker_needs_parentheses,
     needs_parentheses,
     norm_subscript,
+    postfix_wraps,
     power_base_needs_parentheses,
     scientific,
+    sized_identity,
     sum_parts,
 )
 
@@ -82,7 +85,7 @@ def latex(expr: Expr) -> str:
         case Identity():
             return "I"
         case Transpose(Inverse(arg)):
-            return f"{_group(arg, _postfix_wraps(arg))}^{{-T}}"
+            return f"{_group(arg, postfix_wraps(arg))}^{{-T}}"
         case Norm(arg, norm) if norm not in ("norm1", "norm2"):
             mark = norm_subscript(norm)
             return rf"\Vert {latex(arg)}\Vert{'_' + mark if mark else ''}"
@@ -91,7 +94,7 @@ def latex(expr: Expr) -> str:
             place = operation.latex.placement
             return operation.latex.written(*(_placed(kid, place) for kid in node.children()))
         case Transpose(arg):
-            return f"{_group(arg, _postfix_wraps(arg))}^T"
+            return f"{_group(arg, postfix_wraps(arg))}^T"
         case Neg(arg):
             return "-" + _at(arg, HADAMARD)
         case Add(terms):
@@ -108,9 +111,9 @@ def latex(expr: Expr) -> str:
         case Kron(left, right):
             return rf"{_factor(left, True)}\otimes {_factor(right, False)}"
         case HadamardPow(base, exponent):
-            return rf"{_group(base, _postfix_wraps(base))}^{{\circ {exponent}}}"
+            return rf"{_group(base, postfix_wraps(base))}^{{\circ {exponent}}}"
         case Power(base, exponent):
-            wrap = power_base_needs_parentheses(base) or _postfix_wraps(base)
+            wrap = power_base_needs_parentheses(base) or postfix_wraps(base)
             return f"{_group(base, wrap)}^{{{latex(exponent)}}}"
         case Func(name, arg):
             return _function(name, arg)
@@ -161,38 +164,23 @@ def _placed(expr: Expr, placement: Placement) -> str:
         case Placement.ENCLOSED:
             return latex(expr)
         case Placement.POSTFIX:
-            return _group(expr, _postfix_wraps(expr))
+            return _group(expr, postfix_wraps(expr))
         case Placement.PREFIX:
             return _group(expr, not isinstance(expr, Symbol))
         case _:
             assert_never(placement)
 
 
-def _postfix_wraps(arg: Expr) -> bool:
-    """A superscript on a superscript needs parentheses in LaTeX: (X^T)^{-1}; a squared norm
-    ends in one, (\\Vert X\\Vert_F^2)^T, though the input reads ||X||_F^2^T."""
-    return needs_parentheses(arg, POSTFIX + 1) or isinstance(arg, FrobSq) or _prefix(arg)
-
-
-def _prefix(expr: Expr) -> bool:
-    """`\\sum X` reaches as far as the reader lets it: \\sum X^{2}, \\sum X\\cdot Y and
-    Y\\cdot \\sum X\\cdot y read as sums of more than X, so inside anything tighter than a sum
-    it is parenthesised."""
-    return isinstance(expr, Applied) and operation_of(expr).latex.placement is Placement.PREFIX
-
-
 def _at(expr: Expr, least: int) -> str:
-    return _group(expr, needs_parentheses(expr, least) or (least > NEG and _prefix(expr)))
+    return _group(expr, needs_parentheses(expr, least) or (least > NEG and is_prefix(expr)))
 
 
 def _factor(expr: Expr, left: bool) -> str:
     """A Kronecker factor; an identity with its size, `I_{n}`, which no other factor gives and
     the LaTeX reader reads back."""
-    if isinstance(expr, Identity) and re.fullmatch(
-        r"(\d+|[A-Za-z]\w*)(·(\d+|[A-Za-z]\w*))*", str(expr.n)
-    ):
-        return f"I_{{{_dim(expr.n)}}}"
-    return _group(expr, kronecker_needs_parentheses(expr, left=left) or _prefix(expr))
+    if (identity := sized_identity(expr)) is not None:
+        return f"I_{{{_dim(identity.n)}}}"
+    return _group(expr, kronecker_needs_parentheses(expr, left=left) or is_prefix(expr))
 
 
 def _dim(dim: Dim) -> str:
@@ -201,7 +189,7 @@ def _dim(dim: Dim) -> str:
 
 
 def _operand(expr: Expr, left: bool) -> str:
-    return _group(expr, elementwise_needs_parentheses(expr, left=left) or _prefix(expr))
+    return _group(expr, elementwise_needs_parentheses(expr, left=left) or is_prefix(expr))
 
 
 def _group(expr: Expr, wrap: bool) -> str:
