@@ -505,9 +505,22 @@ def test_derivation_html_is_well_formed_with_a_row_per_step_and_a_proof_per_rule
     assert tags == [f"({step.tag})" for step in derivation.steps if step.tag is not None]
     proofs = root[0].findall("details")
     assert [p.get("class") for p in proofs] == ["matcalc-proof"] * len(derivation.rules)
-    assert [p.findtext("summary") for p in proofs] == [
+    assert sorted(p.findtext("summary") or "" for p in proofs) == sorted(
         f"Proof ({rule.name})" for rule in derivation.rules
-    ]
+    )
+    # each folded under the sentence of the first numbered step that uses it
+    parts = list(root[0])
+    numbered = {step.rule for step in derivation.steps if step.tag is not None}
+    for place, part in enumerate(parts):
+        if part.tag != "details":
+            continue
+        rule = (part.findtext("summary") or "").removeprefix("Proof (").removesuffix(")")
+        before = parts[place - 1]
+        if rule in numbered:
+            first = next(s for s in derivation.steps if s.tag is not None and s.rule == rule)
+            assert before.tag == "p" and (before.text or "").startswith(f"For ({first.tag})")
+        else:  # the rules of unnumbered steps only, after the sentences
+            assert all(later.tag == "details" for later in parts[place:])
     # a notebook's: with the style that aligns the steps, which a page's policy would refuse
     shown = derivation.html()
     assert shown == derivation_mathml(derivation, head=STYLE)

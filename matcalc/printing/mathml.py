@@ -452,15 +452,22 @@ MATHML = MathmlTypesetting()
 
 def derivation_mathml(derivation: Derivation, head: str = "") -> str:
     """The derivation as HTML with MathML: each part's steps a table of block math (a second
-    derivative has two), each sentence a paragraph, then each rule's proof folded in a
-    `<details>`, all in one <div>, after `head` (a notebook's <style>). Classes name the parts
-    for a stylesheet; nothing is styled inline."""
+    derivative has two), each sentence a paragraph, and each rule's proof folded in a
+    `<details>` under the sentence of the first step that uses it (the rules of unnumbered
+    steps at the end), all in one <div>, after `head` (a notebook's <style>). Classes name the
+    parts for a stylesheet; nothing is styled inline."""
+    numbered = iter([step for step in derivation.steps if step.tag is not None])
+    unproved = {rule.name: rule for rule in derivation.rules}
     parts = [head] if head else []
-    parts += [
-        f'<p class="matcalc-sentence">{part}</p>' if isinstance(part, str) else _steps(part)
-        for part in derivation_parts(derivation, MATHML)
-    ]
-    parts += [_proof(rule) for rule in derivation.rules]
+    for part in derivation_parts(derivation, MATHML):
+        if not isinstance(part, str):
+            parts.append(_steps(part))
+            continue
+        parts.append(f'<p class="matcalc-sentence">{part}</p>')
+        if part.startswith("For ("):  # the numbered steps' sentences, in their order
+            rule = unproved.pop(next(numbered).rule, None)
+            parts += [] if rule is None else [_proof(rule)]
+    parts += [_proof(rule) for rule in unproved.values()]
     return '<div class="matcalc-derivation">\n' + "\n".join(parts) + "\n</div>"
 
 
