@@ -519,6 +519,7 @@ _BOLD = {
 text."""
 
 
+@lru_cache(maxsize=2048)  # the rule table's proofs, shown again with every derivation
 def mathml_of_latex(tex: str) -> str:
     """Hand-written LaTeX, a side of a proof's line or a second-order rule's statement, as
     MathML elements (no `<math>`), read by latex2mathml; which reads an operator name only of
