@@ -50,6 +50,10 @@ EXAMPLES = {
         ('"||tanh(X W1) W2 - Y||_F^2" --wrt W1 --hessian --direction V', "f, grad, hvp(V)"),
     ],
     "rules": [("--proofs", "every rule with its proof in index notation")],
+    "serve": [
+        ("", "the playground at http://127.0.0.1:8765/"),
+        ("--port 0 --open", "on a free port, opened in the browser"),
+    ],
     "notation": [("", "operators, functions, norms, shapes and conventions")],
 }
 """Each command's examples for its --help: arguments after `matcalc COMMAND`, and what they do."""
@@ -250,7 +254,23 @@ def parser() -> argparse.ArgumentParser:
 
     listed = command("notation", "summarise the notation an objective is written in")
     listed.set_defaults(run=_notation, command="notation")
+
+    serve = command("serve", "serve the playground, a page that derives as you type")
+    serve.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="the address to listen on (default 127.0.0.1: this machine only)",
+    )
+    serve.add_argument("--port", type=_port, default=8765, help="the port (default 8765; 0: any)")
+    serve.add_argument("--open", action="store_true", help="open the page in a browser")
+    serve.set_defaults(run=_serve, command="serve")
     return root
+
+
+def _port(text: str) -> int:
+    if not text.isdigit() or int(text) > 65535:
+        raise argparse.ArgumentTypeError(f"a port is a number from 0 to 65535, not {text!r}")
+    return int(text)
 
 
 def _derivative(command: argparse.ArgumentParser, wrt: str) -> None:
@@ -374,7 +394,9 @@ def _utf8(stdin: IO[str]) -> str:
     return text
 
 
-def _problem_options(args: argparse.Namespace) -> dict[str, Any]:
+def problem_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The problem's options read off the arguments: shapes, convention, the user's functions
+    (the playground's API reads its requests the same way)."""
     names = tuple(text.partition("(")[0].strip() for text in args.define)  # each may call none
     definitions = [matcalc.parse_definition(text, names) for text in args.define]
     return {
@@ -434,9 +456,9 @@ def results(args: argparse.Namespace, stdin: IO[str] | None) -> tuple[Result, ..
     for wrt in args.wrt:
         if getattr(args, "command", "diff") == "hessian":
             options["direction"] = args.direction
-            derivation = session.hessian(text, wrt, **options, **_problem_options(args))
+            derivation = session.hessian(text, wrt, **options, **problem_options(args))
         else:
-            derivation = session.diff(text, wrt, **options, **_problem_options(args))
+            derivation = session.diff(text, wrt, **options, **problem_options(args))
         found.append(
             Result(
                 derivation,
@@ -509,9 +531,27 @@ def _codegen(args: argparse.Namespace, stdin: IO[str] | None) -> tuple[str, int]
         args.name,
         hessian=args.hessian,
         direction=args.direction,
-        **_problem_options(args),
+        **problem_options(args),
     )
     return source.rstrip("\n"), 0
+
+
+def _serve(args: argparse.Namespace, stdin: IO[str] | None) -> tuple[str, int]:
+    from matcalc.web.server import serve
+
+    def ready(line: str) -> None:
+        write(sys.stdout, line)
+        sys.stdout.flush()
+
+    try:
+        serve(args.host, args.port, open_browser=args.open, ready=ready)
+    except OSError as error:
+        raise matcalc.MatcalcError(
+            f"cannot serve on {args.host}:{args.port}: {error.strerror or error}"
+        ) from None
+    except KeyboardInterrupt:
+        return "matcalc: stopped", 0
+    return "", 0
 
 
 def _notation(args: argparse.Namespace, stdin: IO[str] | None) -> tuple[str, int]:

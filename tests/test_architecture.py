@@ -65,6 +65,7 @@ LAYERS = [
     "printing.text",
     "printing.latex",
     "printing.latex_derivation",
+    "printing.mathml",
     "printing.html",
     "printing.json",
     "printing.ascii",
@@ -94,7 +95,7 @@ REACHING_UP: dict[tuple[str, str, str], str] = {
     ("expr", "Expr._repr_latex_", "printing.latex"): DISPLAY,
     ("derivation", "Derivation.text", "printing.text"): DISPLAY,
     ("derivation", "Derivation.latex", "printing.latex_derivation"): DISPLAY,
-    ("derivation", "Derivation._repr_html_", "printing.html"): DISPLAY,
+    ("derivation", "Derivation.html", "printing.html"): DISPLAY,
     ("derivation", "Derivation.to_dict", "printing.json"): DISPLAY,
     ("derivation", "Derivation.to_python", "generate"): CONVENIENCE,
     ("derivation", "Derivation.to_function", "generate"): CONVENIENCE,
@@ -206,8 +207,18 @@ def test_an_upward_import_is_found_wherever_it_runs(
 
 
 def test_cli_imports_only_the_public_api() -> None:
-    assert {target for _, target in _imports(_source("cli"))} == {"matcalc", "cli_check"}
+    assert {target for _, target in _imports(_source("cli"))} == {
+        "matcalc",
+        "cli_check",
+        "web.server",
+    }
     assert {target for _, target in _imports(_source("cli_check"))} == {"matcalc"}
+
+
+def test_the_playground_uses_the_public_api_and_the_command_line_only() -> None:
+    """The server hands requests to the API, which runs the command line's own path on them."""
+    assert {target for _, target in _imports(_source("web.server"))} == {"matcalc", "web.api"}
+    assert {target for _, target in _imports(_source("web.api"))} == {"matcalc", "cli"}
 
 
 def _modules_after(expression: str) -> set[str]:

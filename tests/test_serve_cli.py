@@ -1,0 +1,74 @@
+"""`matcalc serve` as a user runs it: it prints its address, serves the page and the API there,
+and Ctrl-C stops it cleanly, its workers with it; a port it cannot take is a clear error."""
+
+from __future__ import annotations
+
+import json
+import re
+import signal
+import socket
+import subprocess
+import sys
+from http.client import HTTPConnection
+
+import pytest
+
+import matcalc
+
+
+def start(*argv: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "matcalc", "serve", *argv],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def test_serve_prints_its_address_answers_and_stops_on_ctrl_c() -> None:
+    server = start("--port", "0")
+    try:
+        assert server.stdout is not None
+        line = server.stdout.readline()
+        found = re.fullmatch(
+            r"matcalc playground at http://127\.0\.0\.1:(\d+)/ \(Ctrl-C stops it\)\n", line
+        )
+        assert found, line
+        port = int(found.group(1))
+        connection = HTTPConnection("127.0.0.1", port, timeout=60)
+        connection.request("GET", "/")
+        response = connection.getresponse()
+        assert response.status == 200 and b"matcalc" in response.read()
+        body = json.dumps({"expression": "||X - D R||_F^2", "wrt": "D"})
+        connection.request("POST", "/api/diff", body, {"Content-Type": "application/json"})
+        answer = json.loads(connection.getresponse().read())
+        connection.close()
+        assert answer["result"] == "-2 X R^T + 2 D R R^T"
+        derivation = matcalc.diff("||X - D R||_F^2", "D")
+        assert str(derivation.result) == answer["result"] and matcalc.gradcheck(derivation) < 1e-6
+    finally:
+        server.send_signal(signal.SIGINT)  # what Ctrl-C sends
+        out, err = server.communicate(timeout=60)
+    assert server.returncode == 0, err
+    assert out.strip() == "matcalc: stopped" and "Traceback" not in err, err
+    with pytest.raises(OSError):  # nothing listens there any more
+        socket.create_connection(("127.0.0.1", port), timeout=5)
+
+
+def test_a_port_in_use_is_a_clear_error() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        server = start("--port", str(port))
+        _, err = server.communicate(timeout=60)
+    assert server.returncode == 2
+    assert err.startswith(f"matcalc: value error: cannot serve on 127.0.0.1:{port}: ")
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("port", ["-1", "65536", "http"])
+def test_a_port_that_is_no_port_is_a_usage_error(port: str) -> None:
+    server = start("--port", port)
+    _, err = server.communicate(timeout=60)
+    assert server.returncode == 2 and "a port is a number from 0 to 65535" in err
