@@ -225,6 +225,9 @@ REWRITTEN = [
     ("ones(1, n) x y", "sum(x) y", ("sums",)),
     ("sum(ones(m, n)) X", "m n X", ("sums",)),
     ("tr(eye(n)) X", "n X", ("sums",)),
+    ("sum(eye(n)) X", "n X", ("sums",)),
+    ("tr(ones(n, n)) X", "n X", ("sums",)),
+    ("sum(eye(n) ⊙ lambda) A", "lambda n A", ("sums", "sort scalars")),
     ("sum(A^T) X", "sum(A) X", ("drop transposes",)),
     ("x + sum(layernorm(A)) y", "x", ("normalised",)),
     ("layernorm(x)^T layernorm(x) X", "n X", ("normalised",)),
@@ -269,6 +272,16 @@ def test_named_rewrites(text: str, closed: str, applied: tuple[str, ...]) -> Non
         evaluate(result.expr, env, shapes=shapes.symbols),
         evaluate(expr, env, shapes=shapes.symbols),
     )
+
+
+def test_a_number_spread_over_an_identity_is_counted_not_traced() -> None:
+    """Hypothesis found tr((A3 X a4 + A2)^{∘1}) by X written tr(1) A3^T a4^T, 1/p of the
+    gradient: sum(eye(p) ⊙ c) for a number c is p c, where tr(c) is c."""
+    shapes = {"X": ("m", "n"), "A2": ("p", "p"), "A3": (1, "m"), "a4": ("n", 1)}
+    for objective in ["tr((A3 X a4 + A2)^{∘1})", "sum(eye(p) ⊙ (A3 X a4))"]:
+        derivation = diff(objective, "X", shapes=shapes)
+        assert str(derivation.result) == "p A3^T a4^T"
+        assert_gradient_correct(derivation)
 
 
 def test_every_named_rewrite_has_a_row() -> None:

@@ -265,7 +265,14 @@ class Simplifier:
             case Hadamard() | HadamardDiv() if shorter := sigmoid_form(expr, self._look):
                 self._did("sigmoid")
                 return self._expand(shorter)
-            case Sum(Hadamard(Identity(), other) | Hadamard(other, Identity())):
+            case Sum(Hadamard(Identity(n), other) | Hadamard(other, Identity(n))) if self.shapes.of(
+                other
+            ) == SCALAR and self._countable(n):
+                self._did("sums")  # a number spread over the identity: sum(eye(n) ⊙ c) = n c
+                return self._expand(MatMul(count([n], self.shapes.symbols), other))
+            case Sum(Hadamard(Identity(), other) | Hadamard(other, Identity())) if (
+                self.shapes.of(other) != SCALAR
+            ):
                 self._did("traces")
                 return self._expand(Trace(other))
             case Sum(arg) if self._sums_to_one(arg) and self.shapes.of(arg)[1] == 1:
@@ -289,8 +296,8 @@ class Simplifier:
             case Sum(Ones(rows, cols)) if self._countable(rows, cols):
                 self._did("sums")
                 return self._expand(count([rows, cols], self.shapes.symbols))
-            case Trace(Identity(n)) if self._countable(n):
-                self._did("sums")  # tr(eye(n)) = n
+            case Trace(Identity(n) | Ones(n, _)) | Sum(Identity(n)) if self._countable(n):
+                self._did("sums")  # tr(eye(n)) = tr(ones(n, n)) = sum(eye(n)) = n
                 return self._expand(count([n], self.shapes.symbols))
             case SumCols(Ones(rows, cols)) if cols != 1 and self._countable(cols):
                 self._did("sums")  # sum_cols(ones(m, n)) = n ones(m, 1)
