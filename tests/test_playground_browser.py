@@ -121,6 +121,14 @@ def test_the_playground_derives_as_you_type(page: Any, url: str, pictures: Path)
     assert page.locator("#result math").count() == 1
     assert "def f_and_grad(X, D, R)" in page.inner_text("#code")
     assert page.input_value("#wrt") == "D"
+    for button, copied in [
+        ("#copy-text", "-2 X R^T + 2 D R R^T"),
+        ("#copy-latex", matcalc.latex(matcalc.parse("-2 X R^T + 2 D R R^T"))),
+        ("#copy-code", page.inner_text("#code")),
+    ]:
+        page.locator(button).click()
+        page.wait_for_selector("#copied:has-text('copied')")
+        assert page.evaluate("navigator.clipboard.readText()") == copied
 
     page.select_option("#wrt", "R")
     result_is(page, "-2 D^T X + 2 D^T D R")

@@ -16,6 +16,7 @@ import multiprocessing
 import queue
 import threading
 import webbrowser
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -210,7 +211,8 @@ class Handler(BaseHTTPRequestHandler):
         endpoint = self.path.removeprefix("/api/")
         if not self.path.startswith("/api/") or endpoint not in ENDPOINTS:
             self.close_connection = True
-            self._json(404, error_json("not found", f"the API's endpoints are /api/{ENDPOINTS}"))
+            listed = ", ".join(f"/api/{name}" for name in ENDPOINTS)
+            self._json(404, error_json("not found", f"the API's endpoints are {listed}"))
             return
         length = self.headers.get("Content-Length", "")
         if not length.isdigit():
@@ -273,7 +275,7 @@ def serve(
     open_browser: bool = False,
     workers: int = 2,
     time_limit: float = TIME_LIMIT,
-    ready: Any = print,
+    ready: Callable[[str], object] = print,
 ) -> None:
     """Serve the playground until interrupted (Ctrl-C), then stop cleanly; `ready` is told
     the address once the server listens."""
