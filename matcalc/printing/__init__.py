@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from fractions import Fraction
+from typing import assert_never
 
 from matcalc.expr import (
     Add,
@@ -23,6 +24,7 @@ from matcalc.expr import (
     Number,
     Pending,
     Power,
+    Symbol,
     Transpose,
 )
 from matcalc.operations import Placement, operation_of
@@ -160,3 +162,28 @@ def sized_identity(expr: Expr) -> Identity | None:
     if isinstance(expr, Identity) and _SIZE.fullmatch(str(expr.n)):
         return expr
     return None
+
+
+_NAME = re.compile(r"([A-Za-z]+|[α-ω])_?(\d*|[A-Za-z0-9]*)")
+
+
+def name_parts(name: str) -> tuple[str, str]:
+    """A symbol's name as the stem and the subscript it is typeset with: `H1` and `W_out` are
+    H with 1 and W with out, `lambda` a stem alone."""
+    match = _NAME.fullmatch(name)
+    return (match.group(1), match.group(2)) if match else (name, "")
+
+
+def argument_wrapped(expr: Expr, placement: Placement) -> bool:
+    """Whether an operation's argument is parenthesised in its notation: never where the
+    notation encloses it (`tr(…)`), after a postfix one where a superscript would stack
+    (`(X^T)^{-1}`), after a prefix one unless it is a name (`\\sum (X + Y)`)."""
+    match placement:
+        case Placement.ENCLOSED:
+            return False
+        case Placement.POSTFIX:
+            return postfix_wraps(expr)
+        case Placement.PREFIX:
+            return not isinstance(expr, Symbol)
+        case _:
+            assert_never(placement)

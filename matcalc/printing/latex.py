@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from functools import lru_cache
 from typing import assert_never
@@ -41,10 +40,12 @@ from matcalc.printing import (
     NEG,
     POSTFIX,
     PRODUCT,
+    argument_wrapped,
     decimal,
     elementwise_needs_parentheses,
     is_prefix,
     kronecker_needs_parentheses,
+    name_parts,
     needs_parentheses,
     norm_subscript,
     postfix_wraps,
@@ -132,8 +133,7 @@ def latex(expr: Expr) -> str:
 
 
 def _name(name: str) -> str:
-    match = re.fullmatch(r"([A-Za-z]+|[α-ω])_?(\d*|[A-Za-z0-9]*)", name)
-    stem, sub = (match.group(1), match.group(2)) if match else (name, "")
+    stem, sub = name_parts(name)
     if stem in GREEK:
         stem = "\\" + stem
     elif len(stem) == 1 and not stem.isascii():
@@ -160,15 +160,7 @@ def _function(name: str, arg: Expr) -> str:
 
 def _placed(expr: Expr, placement: Placement) -> str:
     """An operation's argument, parenthesised where its notation needs it."""
-    match placement:
-        case Placement.ENCLOSED:
-            return latex(expr)
-        case Placement.POSTFIX:
-            return _group(expr, postfix_wraps(expr))
-        case Placement.PREFIX:
-            return _group(expr, not isinstance(expr, Symbol))
-        case _:
-            assert_never(placement)
+    return _group(expr, argument_wrapped(expr, placement))
 
 
 def _at(expr: Expr, least: int) -> str:

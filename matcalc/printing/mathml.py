@@ -43,10 +43,12 @@ from matcalc.printing import (
     NEG,
     POSTFIX,
     PRODUCT,
+    argument_wrapped,
     decimal,
     elementwise_needs_parentheses,
     is_prefix,
     kronecker_needs_parentheses,
+    name_parts,
     needs_parentheses,
     norm_subscript,
     postfix_wraps,
@@ -145,8 +147,7 @@ def math(expr: Expr, *, display: bool = False) -> str:
 
 def _name(name: str) -> str:
     """A symbol as latex.py names it: `H_{1}`, `\\lambda`, a longer name in italics."""
-    match = re.fullmatch(r"([A-Za-z]+|[α-ω])_?(\d*|[A-Za-z0-9]*)", name)
-    stem, sub = (match.group(1), match.group(2)) if match else (name, "")
+    stem, sub = name_parts(name)
     if stem in GREEK:
         stem = _greek(stem)
     elif len(stem) > 1 or name == "e":  # \mathit: one letter is in italics already
@@ -206,15 +207,7 @@ def _function(name: str, arg: Expr) -> str:
 
 def _placed(expr: Expr, placement: Placement) -> str:
     """An operation's argument, parenthesised where its notation needs it."""
-    match placement:
-        case Placement.ENCLOSED:
-            return mathml(expr)
-        case Placement.POSTFIX:
-            return _group(expr, postfix_wraps(expr))
-        case Placement.PREFIX:
-            return _group(expr, not isinstance(expr, Symbol))
-        case _:
-            assert_never(placement)
+    return _group(expr, argument_wrapped(expr, placement))
 
 
 def _at(expr: Expr, least: int) -> str:
