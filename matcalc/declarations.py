@@ -11,6 +11,7 @@ from typing import NamedTuple
 
 from matcalc.errors import ErrorKind, MatcalcError
 from matcalc.expr import Dim
+from matcalc.limits import MAX_NUMBER_DIGITS
 from matcalc.operations import SCALAR, Shape
 
 GREEK = frozenset(
@@ -170,6 +171,11 @@ def declared_shape(name: str, spec: Spec) -> Shape:
 
 def _dim(name: str, value: int | str) -> Dim:
     if isinstance(value, str) and value.isdecimal():
+        if len(value) > MAX_NUMBER_DIGITS:  # Python will not read past 4,300 digits
+            raise MatcalcError(
+                f"{name}: a dimension has at most {MAX_NUMBER_DIGITS} digits, not {len(value):,}",
+                ErrorKind.SHAPE,
+            )
         value = int(value)
     if isinstance(value, int) and value > 0:
         return value

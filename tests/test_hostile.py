@@ -928,6 +928,11 @@ ROWS: list[tuple[str, Callable[[], Any], Check]] = [
         api(_kronecker_through_sympy),
         evaluates_to(lambda env: 2 * np.kron(np.eye(4), env["A"].T @ env["A"])),
     ),
+    (
+        "a dimension of 5,000 digits",
+        lambda: cli("diff", "x^T x", "--wrt", "x", "--shape", "x=1" + "0" * 5000),
+        refused(ErrorKind.SHAPE, "a dimension has at most 400 digits"),
+    ),
     # second-order code
     (
         "--direction without --hessian",
