@@ -168,6 +168,16 @@ def test_the_playground_derives_as_you_type(page: Any, url: str, pictures: Path)
     assert page.locator("#symbols tr[data-name='X'] input.rows").input_value() == "k"
     assert page.url == address
 
+    # a size typed on a row still inferred declares that row, as the kind it was inferred
+    row = page.locator("#symbols tr[data-name='D']")
+    row.locator("input.cols").fill("q")
+    row.locator("input.cols").press("Tab")
+    page.wait_for_function(
+        "() => document.querySelector(\"#symbols tr[data-name='R'] input.rows\").value === 'q'"
+    )
+    result_is(page, "-2 D^T X + 2 D^T D R")
+    assert "shape=D%3Dk%2Cq" in page.url
+
 
 def test_a_typo_gets_a_caret_under_its_column(page: Any, url: str) -> None:
     page.goto(url)

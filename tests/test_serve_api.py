@@ -8,7 +8,10 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import multiprocessing
+import socket
 import threading
+import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -21,7 +24,7 @@ from networks import network
 import matcalc
 from matcalc.cli import main
 from matcalc.web.api import answer
-from matcalc.web.server import MAX_BODY, Playground
+from matcalc.web.server import MAX_BODY, Playground, Workers
 
 SEED = "||X - D R||_F^2"
 
@@ -190,11 +193,11 @@ def test_codegen_writes_what_codegen_writes(
         ("diff", {"expression": "sum(frob(X))", "wrt": "X"}, "name error", 5),
         ("diff", {"expression": "x^T x", "wrt": "x", "shapes": {"x": "n,"}}, "shape error", None),
         ("hessian", {"expression": "tr(X) X", "wrt": "X"}, "shape error", None),
-        ("codegen", {"expression": SEED, "wrt": "D", "direction": "V"}, "value error", None),
+        ("diff", {"expression": "sum(sign(X))", "wrt": "X"}, "not differentiable", None),
         ("symbols", {"expression": ""}, "syntax error", None),
     ],
     ids=["syntax", "shape", "jacobian", "variable", "function", "declaration", "not-scalar",
-         "value", "empty"],
+         "not-differentiable", "empty"],
 )  # fmt: skip
 def test_matcalc_errors_are_json_with_their_place(
     endpoint: str, request_: dict[str, Any], kind: str, column: int | None
@@ -236,6 +239,12 @@ def test_requests_the_api_cannot_read_are_json_errors(body: bytes, said: str) ->
     status, found = answer("diff", body)
     assert status == 400
     assert found["error"]["kind"] == "bad request" and said in found["error"]["message"]
+
+
+@pytest.mark.parametrize("endpoint", ["check", "codegen"])
+def test_a_direction_goes_with_a_hessian(endpoint: str) -> None:
+    status, found = api(endpoint, {"expression": SEED, "wrt": "D", "direction": "V"})
+    assert status == 400 and '"direction" goes with "hessian": true' in found["error"]["message"]
 
 
 def test_deep_input_is_a_clean_error() -> None:
@@ -326,7 +335,7 @@ def test_every_endpoint_answers_over_http(server: Playground, endpoint: str) -> 
     [
         ("GET", "/nothing", None, {}, 404, "not found"),
         ("POST", "/api/integrate", b"{}", {}, 404, "not found"),
-        ("PUT", "/api/diff", b"{}", {}, 501, "method not allowed"),
+        ("PUT", "/api/diff", b"{}", {}, 405, "method not allowed"),
         ("POST", "/api/diff", b"x" * (MAX_BODY + 1), {}, 413, "too large"),
         ("POST", "/api/diff", b"{}", {"Content-Type": "text/plain"}, 415, "bad request"),
         ("POST", "/api/diff", b"{", {}, 400, "bad request"),
@@ -348,6 +357,35 @@ def test_requests_out_of_bounds_get_a_json_error(
     assert post(server, "diff", {"expression": SEED, "wrt": "D"})[0] == 200
 
 
+@pytest.mark.parametrize(
+    "head",
+    [
+        b"Content-Length: \xb2\r\n",  # a superscript two: a digit to str.isdigit
+        b"Content-Length: 2\r\nContent-Length: 3\r\n",
+        b"Content-Length: 2\r\nTransfer-Encoding: chunked\r\n",
+    ],
+    ids=["superscript", "twice", "chunked"],
+)
+def test_a_length_that_is_not_one_number_is_refused(server: Playground, head: bytes) -> None:
+    with socket.create_connection((server.host, server.port), timeout=60) as connection:
+        connection.sendall(
+            b"POST /api/diff HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+            + head
+            + b"\r\n{}"
+        )
+        reply = b""
+        while chunk := connection.recv(65536):
+            reply += chunk
+    status, _, body = reply.partition(b"\r\n\r\n")
+    assert status.startswith(b"HTTP/1.1 411") and json.loads(body)["error"]["kind"] == "bad request"
+
+
+def test_a_lone_surrogate_gets_an_answer(server: Playground) -> None:
+    status, found = post(server, "diff", {"expression": "\ud800 x", "wrt": "x"})
+    assert status == 200 and found["error"]["kind"] == "syntax error"
+    assert found["error"]["source"] == "\ud800 x"
+
+
 def test_a_request_with_no_length_is_refused(server: Playground) -> None:
     connection = HTTPConnection(server.host, server.port, timeout=60)
     connection.putrequest("POST", "/api/diff")
@@ -366,6 +404,23 @@ def test_a_request_over_the_time_limit_is_stopped_and_the_server_goes_on() -> No
         for _ in range(3):  # the worker was replaced: both answer
             status, found = post(server, "diff", {"expression": SEED, "wrt": "D"})
             assert (status, found["result"]) == (200, "-2 X R^T + 2 D R R^T")
+
+
+def test_closing_the_workers_while_one_is_replaced_leaves_no_process() -> None:
+    others = set(multiprocessing.active_children())  # another server's workers
+
+    def mine() -> set[Any]:
+        return set(multiprocessing.active_children()) - others
+
+    workers = Workers(1, time_limit=0.3)
+    slow = {"expression": network(48), "wrt": "W1", "hessian": True, "direction": "V"}
+    status, found = workers.run("check", json.dumps(slow).encode())
+    assert (status, found["error"]["kind"]) == (503, "time limit")  # a replacement starts
+    workers.close()
+    deadline = time.monotonic() + 30
+    while mine() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert mine() == set()
 
 
 def test_concurrent_requests_each_get_their_own_answer(server: Playground) -> None:

@@ -72,3 +72,27 @@ def test_a_port_that_is_no_port_is_a_usage_error(port: str) -> None:
     server = start("--port", port)
     _, err = server.communicate(timeout=60)
     assert server.returncode == 2 and "a port is a number from 0 to 65535" in err
+
+
+def test_ipv6_loopback_serves_and_any_other_address_is_said_to_be_reachable() -> None:
+    server = start("--host", "::1", "--port", "0")
+    assert server.stdout is not None
+    line = server.stdout.readline()
+    try:
+        if "playground at" not in line:  # no IPv6 on this machine
+            pytest.skip(line.strip() or "no IPv6")
+        port = int(line.split("]:")[1].split("/")[0])
+        connection = HTTPConnection("::1", port, timeout=60)
+        connection.request("GET", "/", headers={"Host": f"[::1]:{port}"})
+        assert connection.getresponse().status == 200
+        connection.close()
+    finally:
+        server.send_signal(signal.SIGINT)
+        server.communicate(timeout=60)
+    server = start("--host", "0.0.0.0", "--port", "0")
+    assert server.stdout is not None
+    assert "playground at http://0.0.0.0:" in server.stdout.readline()
+    assert "not this machine alone" in server.stdout.readline()
+    server.send_signal(signal.SIGINT)
+    out, _ = server.communicate(timeout=60)
+    assert server.returncode == 0 and out.strip() == "matcalc: stopped"

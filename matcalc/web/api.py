@@ -66,8 +66,6 @@ def answer(endpoint: str, body: bytes) -> tuple[int, dict[str, Any]]:
         return 400, error_json(BAD_REQUEST, str(error))
     except matcalc.MatcalcError as error:  # an answer, not a failed request
         return 200, matcalc_error_json(error)
-    except RecursionError:  # JSON nested past Python's stack
-        return 400, error_json(BAD_REQUEST, "the request is nested too deeply to read")
     except Exception as bug:  # a bug in matcalc: said in one line, as the command line does
         return 500, error_json("internal error", internal_error(bug).removeprefix("matcalc: "))
 
@@ -98,6 +96,8 @@ def _fields(endpoint: str, body: bytes) -> dict[str, Any]:
         request = json.loads(body)
     except (UnicodeDecodeError, ValueError) as error:
         raise RequestError(f"the request is not JSON: {error}") from None
+    except RecursionError:  # nested past Python's stack
+        raise RequestError("the request is nested too deeply to read") from None
     if not isinstance(request, dict):
         raise RequestError('the request is a JSON object, such as {"expression": "x^T x"}')
     known = FIELDS[endpoint]
@@ -116,9 +116,11 @@ def _fields(endpoint: str, body: bytes) -> dict[str, Any]:
         if field.choices and value not in field.choices:
             raise RequestError(f"the field {name!r} is one of {', '.join(field.choices)}")
         found[name] = value
-    _check_shapes(found.get("shapes", {}))
-    if not all(isinstance(text, str) for text in found.get("functions", [])):
+    _check_shapes(found["shapes"])
+    if not all(isinstance(text, str) for text in found["functions"]):
         raise RequestError('the field "functions" is a list of texts such as "phi(x) = x^2"')
+    if found.get("direction") and not found.get("hessian", endpoint == "hessian"):
+        raise RequestError('"direction" goes with "hessian": true')
     return found
 
 
@@ -158,10 +160,8 @@ def _arguments(fields: Mapping[str, Any], command: str, **flags: bool) -> argpar
 
 def _symbols(fields: Mapping[str, Any]) -> dict[str, Any]:
     """Each symbol in reading order with its inferred shape: the page's table and variables."""
-    args = _arguments(fields, "diff")
-    options = problem_options(args)
-    notation = "latex" if args.latex else "auto"
-    found = matcalc.symbols(fields["expression"], notation=notation, **options)
+    options = problem_options(_arguments(fields, "diff"))
+    found = matcalc.symbols(fields["expression"], notation=fields["notation"], **options)
     return {
         "symbols": [
             {"name": name, "rows": rows, "cols": cols, "declared": list(declared)}
@@ -201,8 +201,6 @@ def _typeset(found: Result) -> dict[str, Any]:
 def _codegen(fields: Mapping[str, Any]) -> dict[str, Any]:
     """`matcalc codegen`'s source: f and the derivative, or with "hessian" the Hessian or
     with a direction hvp(V)."""
-    if fields["direction"] and not fields["hessian"]:
-        raise matcalc.MatcalcError('"direction" goes with "hessian": true', matcalc.ErrorKind.VALUE)
     args = _arguments(fields, "codegen")
     source: str = matcalc.codegen(
         fields["expression"],

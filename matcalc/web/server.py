@@ -14,6 +14,7 @@ import ipaddress
 import json
 import multiprocessing
 import queue
+import socket
 import threading
 import webbrowser
 from collections.abc import Callable
@@ -23,6 +24,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
 from multiprocessing.connection import Connection
 from typing import Any
+from urllib.parse import urlsplit
 
 import matcalc
 from matcalc.web.api import answer, error_json
@@ -93,6 +95,7 @@ class Workers:
     _idle: queue.Queue[Worker] = field(default_factory=queue.Queue)
     _all: set[Worker] = field(default_factory=set)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _closed: bool = False
 
     def __post_init__(self) -> None:
         for worker in [self._start() for _ in range(self.count)]:  # all start at once
@@ -107,7 +110,10 @@ class Workers:
         worker = Worker(process, mine)
         with self._lock:
             self._all.add(worker)
-        return worker
+            if not self._closed:
+                return worker
+        self._end(worker)  # the pool closed meanwhile
+        raise RuntimeError("the workers are closed")
 
     def _ready(self, worker: Worker) -> None:
         """The worker among the idle ones once it has loaded matcalc: its loading does not
@@ -123,6 +129,9 @@ class Workers:
             worker = self._idle.get(timeout=QUEUE_WAIT)
         except queue.Empty:
             return 503, error_json("busy", "every worker is busy; try again in a moment")
+        if not worker.process.is_alive():  # it died idle: no request is lost, another answers
+            self._replace_later(worker)
+            return self.run(endpoint, body)
         try:
             worker.connection.send((endpoint, body))
             if worker.connection.poll(self.time_limit):
@@ -133,12 +142,18 @@ class Workers:
             found = 503, error_json("time limit", message)
         except (EOFError, OSError):  # the worker died: the request is lost, not the server
             found = 500, error_json("internal error", "the worker answering the request stopped")
-        threading.Thread(target=self._replace, args=(worker,), daemon=True).start()
+        self._replace_later(worker)
         return found
 
+    def _replace_later(self, worker: Worker) -> None:
+        threading.Thread(target=self._replace, args=(worker,), daemon=True).start()
+
     def _replace(self, worker: Worker) -> None:
+        """`worker` ended and a fresh one started in its place, unless the pool is closing (or
+        the fresh one dies starting: the pool is then one smaller)."""
         self._end(worker)
-        self._ready(self._start())
+        with contextlib.suppress(RuntimeError, EOFError, OSError):
+            self._ready(self._start())
 
     def _end(self, worker: Worker) -> None:
         worker.process.kill()
@@ -149,6 +164,7 @@ class Workers:
 
     def close(self) -> None:
         with self._lock:
+            self._closed = True
             workers = list(self._all)
         for worker in workers:
             self._end(worker)
@@ -163,6 +179,7 @@ class Playground(ThreadingHTTPServer):
     def __init__(
         self, host: str, port: int, workers: int = 2, time_limit: float = TIME_LIMIT
     ) -> None:
+        self.address_family = socket.AF_INET6 if ":" in host else socket.AF_INET
         super().__init__((host, port), Handler)  # a port in use fails here, before any worker
         self.workers = Workers(workers, time_limit)
         files = resources.files("matcalc.web") / "static"
@@ -191,6 +208,7 @@ class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True  # the headers and the body are two writes: no 40 ms wait
     server_version = "matcalc"
+    sys_version = ""
     timeout = IDLE_CONNECTION
 
     def do_GET(self) -> None:
@@ -214,10 +232,12 @@ class Handler(BaseHTTPRequestHandler):
             listed = ", ".join(f"/api/{name}" for name in ENDPOINTS)
             self._json(404, error_json("not found", f"the API's endpoints are {listed}"))
             return
-        length = self.headers.get("Content-Length", "")
-        if not length.isdigit():
+        lengths = self.headers.get_all("Content-Length") or []
+        length = lengths[0] if len(lengths) == 1 else ""
+        if "Transfer-Encoding" in self.headers or not (length.isascii() and length.isdigit()):
             self.close_connection = True
-            self._json(411, error_json("bad request", "a request states its Content-Length"))
+            message = "a request states its Content-Length, once, in digits, and is not chunked"
+            self._json(411, error_json("bad request", message))
             return
         if int(length) > MAX_BODY:
             self.close_connection = True  # what was sent is not read
@@ -234,7 +254,7 @@ class Handler(BaseHTTPRequestHandler):
     def _host_allowed(self) -> bool:
         """On a loopback address, only requests named for this machine are answered: a page
         elsewhere cannot reach the server through a name it rebinds to 127.0.0.1."""
-        host = (self.headers.get("Host") or "").rsplit(":", 1)[0].strip("[]").lower()
+        host = urlsplit("//" + (self.headers.get("Host") or "")).hostname or ""
         if not self.server.loopback or host in ("localhost", "127.0.0.1", "::1"):
             return True
         self.close_connection = True
@@ -245,11 +265,14 @@ class Handler(BaseHTTPRequestHandler):
         """http.server's own errors (a request line that is not HTTP, a method other than GET
         and POST) as JSON too."""
         self.close_connection = True
-        kind = "method not allowed" if code == HTTPStatus.NOT_IMPLEMENTED else "bad request"
-        self._json(code, error_json(kind, message or HTTPStatus(code).phrase))
+        if code == HTTPStatus.NOT_IMPLEMENTED:  # a method other than GET and POST
+            code, message = HTTPStatus.METHOD_NOT_ALLOWED, "GET the page, POST to /api/…"
+            self._json(code, error_json("method not allowed", message))
+            return
+        self._json(code, error_json("bad request", message or HTTPStatus(code).phrase))
 
     def _json(self, status: int, value: dict[str, Any]) -> None:
-        content = json.dumps(value, ensure_ascii=False).encode("utf-8")
+        content = json.dumps(value).encode()  # ASCII: a lone surrogate the user sent as well
         self._send(status, content, "application/json; charset=utf-8")
 
     def _send(self, status: int, content: bytes, kind: str) -> None:
@@ -282,6 +305,11 @@ def serve(
     server = Playground(host, port, workers, time_limit)
     try:
         ready(f"matcalc playground at {server.url} (Ctrl-C stops it)")
+        if not server.loopback:
+            ready(
+                f"matcalc: listening on {host}, not this machine alone: anyone who reaches it "
+                "can use the playground"
+            )
         if open_browser:
             threading.Thread(target=webbrowser.open, args=(server.url,), daemon=True).start()
         server.serve_forever()

@@ -6,6 +6,12 @@
 const SEED = { expression: "||X - D R||_F^2", wrt: "D" };
 const DEBOUNCE_MS = 250;
 const KINDS = ["inferred", "scalar", "vector", "matrix", "symmetric"];
+const CHOICES = {
+  layout: ["denominator", "numerator"],
+  convention: ["seed", "matrixcalculus"],
+  notation: ["auto", "latex"],
+  tab: ["gradient", "hessian"],
+};
 
 const $ = (id) => document.getElementById(id);
 
@@ -23,6 +29,7 @@ const state = {
 let latest = 0; // the newest run: answers to older ones are dropped
 let shown = null; // the answer on the page, for the copy buttons
 let timer = null;
+let shownTable = ""; // the symbols and declarations the table shows
 
 // ---- the address --------------------------------------------------------------------------
 
@@ -31,9 +38,10 @@ function readAddress() {
   if (!query.has("e")) return;
   state.expression = query.get("e");
   state.wrt = query.get("wrt") || "";
-  for (const key of ["layout", "convention", "notation", "tab", "direction"]) {
-    if (query.has(key)) state[key] = query.get(key);
+  for (const [key, allowed] of Object.entries(CHOICES)) {
+    if (allowed.includes(query.get(key))) state[key] = query.get(key);
   }
+  state.direction = query.get("direction") || "";
   state.shapes = {};
   for (const declared of query.getAll("shape")) {
     const at = declared.indexOf("=");
@@ -109,7 +117,8 @@ async function run() {
     if (!derived.ok) return showError(derived.answer.error);
     showError(null);
     showAnswer(derived.answer);
-    $("code").textContent = code.ok ? code.answer.source : `# ${code.answer.error.message}`;
+    $("code").textContent = code.ok ? code.answer.source : "";
+    $("copy-code").disabled = !code.ok;
   } catch (failure) {
     if (mine === latest) showError({ kind: "connection error", message: `the server did not answer (${failure.message})` });
   } finally {
@@ -137,7 +146,11 @@ function showSymbols(symbols) {
   for (const name of Object.keys(state.shapes)) {
     if (!names.includes(name)) delete state.shapes[name];
   }
-  $("symbols").tBodies[0].replaceChildren(...symbols.map(symbolRow));
+  const table = JSON.stringify([symbols, state.shapes]);
+  if (table !== shownTable) { // rebuilt only when it changed: an input being typed in stays
+    shownTable = table;
+    $("symbols").tBodies[0].replaceChildren(...symbols.map(symbolRow));
+  }
   writeAddress();
 }
 
@@ -163,8 +176,12 @@ function symbolRow(symbol) {
   }
   const rows = sizeInput(symbol.name, "rows", symbol.rows);
   const cols = sizeInput(symbol.name, "cols", symbol.cols);
-  const declare = () => declareShape(symbol.name, kind.value, rows.value.trim(), cols.value.trim());
-  kind.addEventListener("change", declare);
+  // a size typed on an inferred row declares the kind inferred, with that size
+  const declare = () => {
+    const chosen = kind.value === "inferred" ? kindOf(symbol) : kind.value;
+    declareShape(symbol.name, chosen, rows.value.trim(), cols.value.trim());
+  };
+  kind.addEventListener("change", () => declareShape(symbol.name, kind.value, rows.value.trim(), cols.value.trim()));
   rows.addEventListener("change", declare);
   cols.addEventListener("change", declare);
   const reset = document.createElement("button");
@@ -220,6 +237,7 @@ function showAnswer(answer) {
   $("where").replaceChildren(...answer.mathml.where.map(namedValue));
   typeset($("derivation"), answer.mathml.derivation);
   $("check-result").textContent = "";
+  $("check-result").className = "";
 }
 
 // The server's MathML (and its HTML around a derivation), parsed inert, less the <style> that
@@ -244,19 +262,30 @@ function namedValue(binding) {
 
 async function check() {
   const out = $("check-result");
+  const asked = latest; // a check of what the page shows now: dropped if the input changes
+  out.className = "";
   out.textContent = "checking…";
-  const { ok, answer } = await post("check", { ...derivative(), ...second() });
-  if (!ok) {
-    out.textContent = `${answer.error.kind}: ${answer.error.message}`;
-    return;
+  let said;
+  try {
+    const { ok, answer } = await post("check", { ...derivative(), ...second() });
+    said = ok ? checked(answer.check) : { text: `${answer.error.kind}: ${answer.error.message}` };
+  } catch (failure) {
+    said = { text: `the server did not answer (${failure.message})` };
   }
-  const found = answer.check;
+  if (asked !== latest) return;
+  out.textContent = said.text;
+  out.className = said.verdict || "";
+}
+
+function checked(found) {
   const against = found.differences_of === "f" ? "" : ` of ${found.differences_of}`;
   const inputs = `(random inputs in ${found.inputs}, float64)`;
-  out.textContent = found.reason
-    ? `not checked: ${found.reason} ${inputs}`
-    : `${found.agrees ? "agrees" : "DISAGREES"} with central differences${against}: relative error ${found.relative_error.toExponential(1)} ${inputs}`;
-  out.className = found.agrees ? "agrees" : "disagrees";
+  if (found.reason) return { text: `not checked: ${found.reason} ${inputs}` };
+  const error = found.relative_error.toExponential(1);
+  return {
+    text: `${found.agrees ? "agrees" : "DISAGREES"} with central differences${against}: relative error ${error} ${inputs}`,
+    verdict: found.agrees ? "agrees" : "disagrees",
+  };
 }
 
 async function copy(text) {
