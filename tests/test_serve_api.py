@@ -423,6 +423,28 @@ def test_closing_the_workers_while_one_is_replaced_leaves_no_process() -> None:
     assert mine() == set()
 
 
+def test_connections_past_the_most_are_told_the_server_is_busy() -> None:
+    server = Playground("127.0.0.1", 0, workers=1, connections=2)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        idle = [socket.create_connection((server.host, server.port)) for _ in range(2)]
+        time.sleep(0.2)  # both are being served, each waiting for its request
+        status, headers, body = request(server, "GET", "/")
+        assert (status, json.loads(body)["error"]["kind"]) == (503, "busy")
+        assert "script-src 'self'" in headers["Content-Security-Policy"]
+        for connection in idle:
+            connection.close()
+        deadline = time.monotonic() + 30
+        while request(server, "GET", "/")[0] != 200:  # their places are given back
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
 def test_concurrent_requests_each_get_their_own_answer(server: Playground) -> None:
     asked = [
         ({"expression": SEED, "wrt": "D"}, "-2 X R^T + 2 D R R^T"),

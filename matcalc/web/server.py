@@ -42,6 +42,9 @@ QUEUE_WAIT = 30.0
 IDLE_CONNECTION = 30.0
 """Seconds a connection may sit without sending a whole request."""
 
+MAX_CONNECTIONS = 256
+"""Connections served at once, a thread each: one more is told the server is busy."""
+
 STATIC = {
     "/": ("index.html", "text/html; charset=utf-8"),
     "/playground.js": ("playground.js", "text/javascript; charset=utf-8"),
@@ -177,11 +180,17 @@ class Playground(ThreadingHTTPServer):
     request_queue_size = 128
 
     def __init__(
-        self, host: str, port: int, workers: int = 2, time_limit: float = TIME_LIMIT
+        self,
+        host: str,
+        port: int,
+        workers: int = 2,
+        time_limit: float = TIME_LIMIT,
+        connections: int = MAX_CONNECTIONS,
     ) -> None:
         self.address_family = socket.AF_INET6 if ":" in host else socket.AF_INET
         super().__init__((host, port), Handler)  # a port in use fails here, before any worker
         self.workers = Workers(workers, time_limit)
+        self.connections = threading.BoundedSemaphore(connections)
         files = resources.files("matcalc.web") / "static"
         self.files = {
             path: ((files / name).read_bytes(), kind) for path, (name, kind) in STATIC.items()
@@ -194,6 +203,33 @@ class Playground(ThreadingHTTPServer):
     def url(self) -> str:
         shown = f"[{self.host}]" if ":" in self.host else self.host
         return f"http://{shown}:{self.port}/"
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        """A thread for the connection, if fewer than the most are open; else a busy answer."""
+        if not self.connections.acquire(blocking=False):
+            content = json.dumps(error_json("busy", "too many connections; try again")).encode()
+            head = [
+                "HTTP/1.1 503 Service Unavailable",
+                "Content-Type: application/json",
+                f"Content-Length: {len(content)}",
+                "Connection: close",
+                *(f"{name}: {value}" for name, value in SECURITY.items()),
+            ]
+            with contextlib.suppress(OSError):
+                request.sendall("\r\n".join([*head, "", ""]).encode() + content)
+            self.shutdown_request(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:  # no thread started: none will give the place back
+            self.connections.release()
+            raise
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self.connections.release()
 
     def server_close(self) -> None:
         super().server_close()
