@@ -99,7 +99,8 @@ def page(browser: Any, url: str) -> Iterator[Any]:
 
 
 def result_is(page: Any, text: str) -> None:
-    """The typeset result is the one whose text form is `text`."""
+    """The typeset result is the one whose text form is `text` (each checked by numbers in
+    test_the_results_shown_are_right)."""
     page.wait_for_function(
         "text => document.getElementById('result').dataset.text === text"
         " && !document.body.classList.contains('working')",
@@ -230,3 +231,20 @@ def test_a_notebook_shows_the_typeset_derivation(
     assert derivation.locator("mfrac").count() > 0
     derivation.screenshot(path=str(pictures / "notebook.png"))
     page.close()
+
+
+@pytest.mark.parametrize(
+    ("objective", "wrt", "second", "result"),
+    [
+        (SEED, "D", False, "-2 X R^T + 2 D R R^T"),
+        (SEED, "R", False, "-2 D^T X + 2 D^T D R"),
+        ("x^T A x", "x", True, "A + A^T"),
+    ],
+    ids=["seed-D", "seed-R", "hessian"],
+)
+def test_the_results_shown_are_right(objective: str, wrt: str, second: bool, result: str) -> None:
+    """The results the page is expected to show, by central differences (the HVP is checked in
+    its own test)."""
+    derivation = (matcalc.hessian if second else matcalc.diff)(objective, wrt)
+    assert str(derivation.result) == result
+    assert matcalc.gradcheck(derivation) < 1e-6

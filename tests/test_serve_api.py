@@ -178,6 +178,12 @@ def test_codegen_writes_what_codegen_writes(
     assert found == {
         "source": matcalc.codegen(request_["expression"], [request_["wrt"]], **options)
     }
+    # the derivative the code is written from, by numbers (tests/test_codegen.py runs the code)
+    if options:
+        derivation = matcalc.hessian(request_["expression"], request_["wrt"], direction="V")
+    else:
+        derivation = matcalc.diff(request_["expression"], request_["wrt"])
+    assert matcalc.gradcheck(derivation) < 1e-6
 
 
 # ---- errors ---------------------------------------------------------------------------------
@@ -321,13 +327,14 @@ def test_the_page_holds_no_eval() -> None:
 
 @pytest.mark.parametrize("endpoint", ["symbols", "diff", "hessian", "check", "codegen"])
 def test_every_endpoint_answers_over_http(server: Playground, endpoint: str) -> None:
-    status, found = post(server, endpoint, {"expression": "x^T A x"} | (
-        {} if endpoint == "symbols" else {"wrt": "x"}
-    ))  # fmt: skip
+    asked = {"expression": "x^T A x"} | ({} if endpoint == "symbols" else {"wrt": "x"})
+    status, found = post(server, endpoint, asked)
     assert status == 200
-    assert found == answer(endpoint, json.dumps(
-        {"expression": "x^T A x"} | ({} if endpoint == "symbols" else {"wrt": "x"})
-    ).encode())[1]  # fmt: skip
+    assert found == answer(endpoint, json.dumps(asked).encode())[1]
+    if endpoint != "symbols":  # the derivative it answers with, or writes code for, by numbers
+        derivation = (matcalc.hessian if endpoint == "hessian" else matcalc.diff)("x^T A x", "x")
+        assert found.get("result", str(derivation.result)) == str(derivation.result)
+        assert matcalc.gradcheck(derivation) < 1e-6
 
 
 @pytest.mark.parametrize(
