@@ -148,12 +148,7 @@ class Derivation:
         """Each symbol of the objective (and the variable), its shape, and what it was declared
         to be ("symmetric", "rows sum to one", "sums to one"): what every output states, so
         that no reading stays hidden."""
-        names = dict.fromkeys([*symbol_names(self.objective), self.wrt.name])
-        return tuple(
-            (name, self.shapes.symbols[name], self.shapes.declared(name))
-            for name in names
-            if name in self.shapes.symbols  # not a dimension's name, standing for its size
-        )
+        return self.shapes.table(dict.fromkeys([*symbol_names(self.objective), self.wrt.name]))
 
     @property
     def kind(self) -> str:

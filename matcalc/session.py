@@ -119,10 +119,7 @@ def symbols(
     if _is_sympy(expr):  # its symbols bring their shapes
         expr, shapes = _from_sympy(expr, shapes)
     parsed, _, typed = _typed(expr, shapes, Options(convention=convention), functions, notation)
-    names = dict.fromkeys(symbol_names(parsed.expr))
-    return tuple(
-        (name, typed.symbols[name], typed.declared(name)) for name in names if name in typed.symbols
-    )
+    return typed.table(dict.fromkeys(symbol_names(parsed.expr)))
 
 
 @dataclass(frozen=True)

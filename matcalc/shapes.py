@@ -218,6 +218,15 @@ class Shapes:
             found.append("sums to one" if self.symbols[name][1] == 1 else "rows sum to one")
         return tuple(found)
 
+    def table(self, names: Iterable[str]) -> tuple[tuple[str, Shape, tuple[str, ...]], ...]:
+        """Each of `names` that is a symbol (not a dimension's name, standing for its size),
+        with its shape and what it was declared to be."""
+        return tuple(
+            (name, self.symbols[name], self.declared(name))
+            for name in names
+            if name in self.symbols
+        )
+
     def with_symbols(self, symbols: dict[str, Shape]) -> Shapes:
         """The same declarations over `symbols`: a problem's named values added or left out."""
         return Shapes(symbols, dict(self.bindings), self.symmetric, self.sum_to_one)

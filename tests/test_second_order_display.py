@@ -262,8 +262,8 @@ def test_json_of_a_gradient_keeps_its_keys() -> None:
     derivation = diff("||X - D R||_F^2", "D")
     found = derivation.to_dict()
     assert list(found) == [
-        "expression", "wrt", "shape", "shapes", "notes", "layout", "result", "citation",
-        "result_latex", "assumptions", "where", "names", "steps",
+        "expression", "wrt", "shape", "shapes", "notes", "layout", "result_name", "result",
+        "citation", "result_latex", "assumptions", "where", "names", "steps",
     ]  # fmt: skip
     assert all(
         list(step) == ["tag", "rule", "expression", "latex", "justification"]

@@ -18,7 +18,8 @@ from pathlib import Path
 import numpy as np
 
 TIMEOUT = 120
-"""Seconds each row's subprocess may take."""
+"""Seconds each row's subprocess may take, its imports (of torch and tensorgrad, or of matcalc)
+included."""
 
 
 def run_in_subprocess(script, row_id):

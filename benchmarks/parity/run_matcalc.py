@@ -29,8 +29,6 @@ import rows as R
 
 import matcalc
 
-"""Seconds per row, including the subprocess's imports."""
-
 POSITIVE = {"17", "14Q", "14K", "14V"}
 """Rows whose gradcheck draws its inputs from [0.5, 1.5] (sqrt of X; sqrt of d)."""
 

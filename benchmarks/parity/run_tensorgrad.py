@@ -34,8 +34,6 @@ from fractions import Fraction
 
 import rows as R
 
-"""Seconds per row, including the subprocess's imports of torch and tensorgrad."""
-
 
 def builders():
     """Each row's builder: a function returning a dict with the objective, the variable, the

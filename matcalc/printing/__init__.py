@@ -145,6 +145,23 @@ def postfix_wraps(arg: Expr) -> bool:
     return needs_parentheses(arg, POSTFIX + 1) or isinstance(arg, FrobSq) or is_prefix(arg)
 
 
+def typeset_wraps(expr: Expr, least: int) -> bool:
+    """Whether LaTeX and MathML parenthesise `expr` where the grammar expects layer `least`
+    or tighter: as the grammar needs, and a prefix operation (`\\sum X`) inside anything
+    tighter than a sign."""
+    return needs_parentheses(expr, least) or (least > NEG and is_prefix(expr))
+
+
+def typeset_operand_wraps(operand: Expr, *, left: bool) -> bool:
+    """Whether LaTeX and MathML parenthesise an operand of ⊙ or ⊘ (a prefix operation too)."""
+    return elementwise_needs_parentheses(operand, left=left) or is_prefix(operand)
+
+
+def typeset_factor_wraps(factor: Expr, *, left: bool) -> bool:
+    """Whether LaTeX and MathML parenthesise an operand of ⊗ (a prefix operation too)."""
+    return kronecker_needs_parentheses(factor, left=left) or is_prefix(factor)
+
+
 def is_prefix(expr: Expr) -> bool:
     """`\\sum X` reaches as far as the reader lets it: \\sum X^{2}, \\sum X\\cdot Y and
     Y\\cdot \\sum X\\cdot y read as sums of more than X, so inside anything tighter than a sum

@@ -14,9 +14,10 @@ if TYPE_CHECKING:
 
 
 def derivation_dict(derivation: Derivation) -> dict[str, Any]:
-    """expression, wrt, shape, shapes (each symbol's), notes, layout, result, citation,
-    assumptions, where (the named values the result uses), names (those the steps use) and the
-    steps; for a second derivative also what it is (`second_order`), each step's order."""
+    """expression, wrt, shape, shapes (each symbol's), notes, layout, the result's name and the
+    result, citation, assumptions, where (the named values the result uses), names (those the
+    steps use) and the steps; for a second derivative also what it is (`second_order`), each
+    step's order."""
     steps: list[dict[str, Any]] = [
         {
             "tag": step.tag,
@@ -42,6 +43,7 @@ def derivation_dict(derivation: Derivation) -> dict[str, Any]:
         },
         "notes": [note.sentence(text) for note in derivation.notes],
         "layout": derivation.layout,
+        "result_name": derivation.result_name,
         "result": text(derivation.result),
         "citation": derivation.citation,
         "result_latex": latex(derivation.result),
@@ -67,7 +69,6 @@ def _second_order(derivation: Derivation) -> dict[str, Any]:
     return {
         "order": 2,
         "kind": derivation.kind,
-        "result_name": derivation.result_name,
         "result_name_latex": result_name_latex(derivation),
         "direction": direction.name if direction is not None else None,
         "gradient": {"result": text(gradient.result), "result_latex": latex(gradient.result)},

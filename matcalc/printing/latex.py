@@ -37,22 +37,20 @@ from matcalc.functions import FUNCTIONS
 from matcalc.operations import PRODUCT_SIGN, Placement, operation_of
 from matcalc.printing import (
     HADAMARD,
-    NEG,
     POSTFIX,
     PRODUCT,
     argument_wrapped,
     decimal,
-    elementwise_needs_parentheses,
-    is_prefix,
-    kronecker_needs_parentheses,
     name_parts,
-    needs_parentheses,
     norm_subscript,
     postfix_wraps,
     power_base_needs_parentheses,
     scientific,
     sized_identity,
     sum_parts,
+    typeset_factor_wraps,
+    typeset_operand_wraps,
+    typeset_wraps,
 )
 
 
@@ -164,7 +162,7 @@ def _placed(expr: Expr, placement: Placement) -> str:
 
 
 def _at(expr: Expr, least: int) -> str:
-    return _group(expr, needs_parentheses(expr, least) or (least > NEG and is_prefix(expr)))
+    return _group(expr, typeset_wraps(expr, least))
 
 
 def _factor(expr: Expr, left: bool) -> str:
@@ -172,7 +170,7 @@ def _factor(expr: Expr, left: bool) -> str:
     the LaTeX reader reads back."""
     if (identity := sized_identity(expr)) is not None:
         return f"I_{{{_dim(identity.n)}}}"
-    return _group(expr, kronecker_needs_parentheses(expr, left=left) or is_prefix(expr))
+    return _group(expr, typeset_factor_wraps(expr, left=left))
 
 
 def _dim(dim: Dim) -> str:
@@ -181,7 +179,7 @@ def _dim(dim: Dim) -> str:
 
 
 def _operand(expr: Expr, left: bool) -> str:
-    return _group(expr, elementwise_needs_parentheses(expr, left=left) or is_prefix(expr))
+    return _group(expr, typeset_operand_wraps(expr, left=left))
 
 
 def _group(expr: Expr, wrap: bool) -> str:

@@ -19,7 +19,7 @@ from matcalc.expr import (
     Vec,
 )
 from matcalc.notes import Note
-from matcalc.operations import PRODUCT_SIGN
+from matcalc.operations import factors
 from matcalc.printing.latex import latex
 from matcalc.printing.text import second_order_head, text
 from matcalc.rules import Assumption
@@ -443,7 +443,7 @@ def _size(dim: Dim, t: Typesetting) -> str:
     """A dimension, a product `m·n` written `m n`."""
     if isinstance(dim, int):
         return t.plain(str(dim))
-    return t.product([_dim(int(f) if f.isdigit() else f, t) for f in dim.split(PRODUCT_SIGN)])
+    return t.product([_dim(factor, t) for factor in factors(dim)])
 
 
 def _binding(binding: Binding, t: Typesetting) -> str:

@@ -40,22 +40,20 @@ from matcalc.functions import FUNCTIONS
 from matcalc.operations import Placement, operation_of
 from matcalc.printing import (
     HADAMARD,
-    NEG,
     POSTFIX,
     PRODUCT,
     argument_wrapped,
     decimal,
-    elementwise_needs_parentheses,
-    is_prefix,
-    kronecker_needs_parentheses,
     name_parts,
-    needs_parentheses,
     norm_subscript,
     postfix_wraps,
     power_base_needs_parentheses,
     scientific,
     sized_identity,
     sum_parts,
+    typeset_factor_wraps,
+    typeset_operand_wraps,
+    typeset_wraps,
 )
 from matcalc.printing.latex_derivation import Lines, derivation_parts
 
@@ -211,14 +209,14 @@ def _placed(expr: Expr, placement: Placement) -> str:
 
 
 def _at(expr: Expr, least: int) -> str:
-    return _group(expr, needs_parentheses(expr, least) or (least > NEG and is_prefix(expr)))
+    return _group(expr, typeset_wraps(expr, least))
 
 
 def _factor(expr: Expr, left: bool) -> str:
     """A Kronecker factor; an identity with its size, `I_{n}`."""
     if (identity := sized_identity(expr)) is not None:
         return _sub(_mi("I"), _dim(identity.n))
-    return _group(expr, kronecker_needs_parentheses(expr, left=left) or is_prefix(expr))
+    return _group(expr, typeset_factor_wraps(expr, left=left))
 
 
 def _dim(dim: Dim) -> str:
@@ -226,7 +224,7 @@ def _dim(dim: Dim) -> str:
 
 
 def _operand(expr: Expr, left: bool) -> str:
-    return _group(expr, elementwise_needs_parentheses(expr, left=left) or is_prefix(expr))
+    return _group(expr, typeset_operand_wraps(expr, left=left))
 
 
 def _group(expr: Expr, wrap: bool) -> str:

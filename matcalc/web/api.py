@@ -136,8 +136,9 @@ def _json_type(kind: type) -> str:
     return {str: "a text", bool: "true or false", dict: "an object", list: "a list"}[kind]
 
 
-def _arguments(fields: Mapping[str, Any], command: str, **flags: bool) -> argparse.Namespace:
-    """The command line's arguments for the request: what `matcalc COMMAND` would be given."""
+def _arguments(fields: Mapping[str, Any], command: str, check: bool = False) -> argparse.Namespace:
+    """The command line's arguments for the request: what `matcalc COMMAND --format json
+    --factored` (and `--check`) would be given."""
     return argparse.Namespace(
         command=command,
         expression=fields["expression"],
@@ -153,8 +154,8 @@ def _arguments(fields: Mapping[str, Any], command: str, **flags: bool) -> argpar
         format="json",
         standalone=False,
         proofs=False,
-        factored=flags.get("factored", False),
-        check=flags.get("check", False),
+        factored=True,
+        check=check,
     )
 
 
@@ -170,12 +171,12 @@ def _symbols(fields: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def _derived(command: str, **flags: bool) -> Callable[[Mapping[str, Any]], dict[str, Any]]:
-    """The endpoint that runs `matcalc COMMAND --format json --factored` (with `flags`)."""
+def _derived(command: str, check: bool = False) -> Callable[[Mapping[str, Any]], dict[str, Any]]:
+    """The endpoint that runs `matcalc COMMAND --format json --factored` (and `--check`)."""
 
     def run(fields: Mapping[str, Any]) -> dict[str, Any]:
         second = command == "hessian" or fields.get("hessian", False)
-        args = _arguments(fields, "hessian" if second else "diff", factored=True, **flags)
+        args = _arguments(fields, "hessian" if second else "diff", check)
         (found,) = results(args, None)
         data = json_value([found])
         assert isinstance(data, dict)
@@ -186,8 +187,8 @@ def _derived(command: str, **flags: bool) -> Callable[[Mapping[str, Any]], dict[
 
 def _typeset(found: Result) -> dict[str, Any]:
     """The derivation, the result, its factored form and its named values in MathML."""
-    derivation = found.derivation
-    factored = found.factored if found.factored is not None else derivation.result
+    derivation, factored = found.derivation, found.factored
+    assert factored is not None  # asked for, as --factored
     return {
         "derivation": derivation.html(),
         "result": matcalc.mathml(derivation.result),

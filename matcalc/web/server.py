@@ -27,7 +27,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import matcalc
-from matcalc.web.api import answer, error_json
+from matcalc.web.api import BAD_REQUEST, FIELDS, answer, error_json
 
 MAX_BODY = 200_000
 """Bytes in a request: twice matcalc's longest objective (limits.MAX_INPUT), with the rest."""
@@ -63,8 +63,6 @@ SECURITY = {
     "Cross-Origin-Opener-Policy": "same-origin",
 }
 """Headers on every answer: scripts only from the page's own file, no inline script."""
-
-ENDPOINTS = ("symbols", "diff", "hessian", "check", "codegen")
 
 READY = "ready"
 """What a worker says once it can answer."""
@@ -263,9 +261,9 @@ class Handler(BaseHTTPRequestHandler):
         if not self._host_allowed():
             return
         endpoint = self.path.removeprefix("/api/")
-        if not self.path.startswith("/api/") or endpoint not in ENDPOINTS:
+        if not self.path.startswith("/api/") or endpoint not in FIELDS:
             self.close_connection = True
-            listed = ", ".join(f"/api/{name}" for name in ENDPOINTS)
+            listed = ", ".join(f"/api/{name}" for name in FIELDS)
             self._json(404, error_json("not found", f"the API's endpoints are {listed}"))
             return
         lengths = self.headers.get_all("Content-Length") or []
@@ -273,7 +271,7 @@ class Handler(BaseHTTPRequestHandler):
         if "Transfer-Encoding" in self.headers or not (length.isascii() and length.isdigit()):
             self.close_connection = True
             message = "a request states its Content-Length, once, in digits, and is not chunked"
-            self._json(411, error_json("bad request", message))
+            self._json(411, error_json(BAD_REQUEST, message))
             return
         if int(length) > MAX_BODY:
             self.close_connection = True  # what was sent is not read
@@ -282,7 +280,7 @@ class Handler(BaseHTTPRequestHandler):
             return
         body = self.rfile.read(int(length))
         if self.headers.get_content_type() != "application/json":
-            self._json(415, error_json("bad request", "the request's Content-Type is JSON"))
+            self._json(415, error_json(BAD_REQUEST, "the request's Content-Type is JSON"))
             return
         status, answer = self.server.workers.run(endpoint, body)
         self._json(status, answer)
@@ -305,7 +303,7 @@ class Handler(BaseHTTPRequestHandler):
             code, message = HTTPStatus.METHOD_NOT_ALLOWED, "GET the page, POST to /api/…"
             self._json(code, error_json("method not allowed", message))
             return
-        self._json(code, error_json("bad request", message or HTTPStatus(code).phrase))
+        self._json(code, error_json(BAD_REQUEST, message or HTTPStatus(code).phrase))
 
     def _json(self, status: int, value: dict[str, Any]) -> None:
         content = json.dumps(value).encode()  # ASCII: a lone surrogate the user sent as well
@@ -332,13 +330,11 @@ def serve(
     port: int = 8765,
     *,
     open_browser: bool = False,
-    workers: int = 2,
-    time_limit: float = TIME_LIMIT,
     ready: Callable[[str], object] = print,
 ) -> None:
     """Serve the playground until interrupted (Ctrl-C), then stop cleanly; `ready` is told
     the address once the server listens."""
-    server = Playground(host, port, workers, time_limit)
+    server = Playground(host, port)
     try:
         ready(f"matcalc playground at {server.url} (Ctrl-C stops it)")
         if not server.loopback:

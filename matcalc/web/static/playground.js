@@ -228,12 +228,11 @@ function declareShape(name, kind, rows, cols) {
 
 function showAnswer(answer) {
   shown = answer;
-  const name = answer.result_name || `df/d${answer.wrt}`;
-  $("result-name").textContent = `${name}, ${answer.shape}`;
+  $("result-name").textContent = `${answer.result_name}, ${answer.shape}`;
   typeset($("result"), answer.mathml.result);
   $("result").dataset.text = answer.result;
   typeset($("factored"), answer.mathml.factored);
-  $("factored-row").hidden = answer.factored === undefined || answer.factored === answer.result;
+  $("factored-row").hidden = answer.factored === answer.result;
   $("where").replaceChildren(...answer.mathml.where.map(namedValue));
   typeset($("derivation"), answer.mathml.derivation);
   $("check-result").textContent = "";
