@@ -34,13 +34,14 @@ from networks import network
 from speed import machine, verdict
 
 SEED = "||X - D R||_F^2"
+SEED_BY_D = ("seed by D", {"expression": SEED, "wrt": "D"}, "-2 X R^T + 2 D R R^T")
 
 
 def asked(layers: int) -> list[tuple[str, dict[str, Any], str]]:
     """The requests the clients send in turn: a name, the request, the expected result."""
     deep = {"expression": network(layers), "wrt": "W1"}
     return [
-        ("seed by D", {"expression": SEED, "wrt": "D"}, "-2 X R^T + 2 D R R^T"),
+        SEED_BY_D,
         ("seed by R", {"expression": SEED, "wrt": "R"}, "-2 D^T X + 2 D^T D R"),
         ("g(X W) by W", {"expression": "||g(X W) - Y||_F^2", "wrt": "W"},
          "2 X^T ((g(X W) - Y) ⊙ g'(X W))"),
@@ -71,25 +72,28 @@ def hostile(port: int) -> list[tuple[str, bytes]]:
     ]
 
 
-def start(port: int) -> subprocess.Popen[str]:
-    """`matcalc serve` on a free loopback port, once it listens."""
+def start() -> tuple[subprocess.Popen[str], int]:
+    """`matcalc serve` on a loopback port the system picks, and that port, once it listens."""
     server = subprocess.Popen(
-        [sys.executable, "-m", "matcalc", "serve", "--port", str(port)],
+        [sys.executable, "-m", "matcalc", "serve", "--port", "0"],
         stdout=subprocess.PIPE,
         text=True,
     )
     assert server.stdout is not None
     line = server.stdout.readline()
-    if "playground at" not in line:
+    found = re.search(r"playground at http://127\.0\.0\.1:(\d+)/", line)
+    if found is None:
         raise SystemExit(f"matcalc serve did not start: {line!r}")
-    return server
+    return server, int(found.group(1))
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
+def right_answer(connection: HTTPConnection, request: dict[str, Any], expected: str) -> bool:
+    """Whether /api/diff answers `request` with the `expected` result (any, where it is "")."""
+    body = json.dumps(request).encode()
+    connection.request("POST", "/api/diff", body, {"Content-Type": "application/json"})
+    response = connection.getresponse()
+    answer = json.loads(response.read())
+    return response.status == 200 and (not expected or answer["result"] == expected)
 
 
 def client(
@@ -108,11 +112,7 @@ def client(
         index += 1
         began = time.perf_counter()
         try:
-            body = json.dumps(request).encode()
-            connection.request("POST", "/api/diff", body, {"Content-Type": "application/json"})
-            response = connection.getresponse()
-            answer = json.loads(response.read())
-            right = response.status == 200 and (not expected or answer["result"] == expected)
+            right = right_answer(connection, request, expected)
         except (OSError, ValueError):
             connection.close()
             connection = HTTPConnection("127.0.0.1", port, timeout=120)
@@ -199,13 +199,8 @@ def _status(reply: bytes) -> tuple[str, str | None]:
 
 
 def still_answers(port: int) -> bool:
-    connection = HTTPConnection("127.0.0.1", port, timeout=60)
-    body = json.dumps({"expression": SEED, "wrt": "D"}).encode()
-    connection.request("POST", "/api/diff", body, {"Content-Type": "application/json"})
-    response = connection.getresponse()
-    return response.status == 200 and json.loads(response.read())["result"] == (
-        "-2 X R^T + 2 D R R^T"
-    )
+    _, request, expected = SEED_BY_D
+    return right_answer(HTTPConnection("127.0.0.1", port, timeout=60), request, expected)
 
 
 def main() -> int:
@@ -214,8 +209,7 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--layers", type=int, default=16)
     args = parser.parse_args()
-    port = free_port()
-    server = start(port)
+    server, port = start()
     try:
         lines, loaded = load(port, args.clients, args.seconds, args.layers)
         more, refused = burst(port)
