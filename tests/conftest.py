@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
-from dataclasses import replace
+import re
+import sys
+import threading
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -11,7 +18,9 @@ import pytest
 from hypothesis import HealthCheck, assume, reject, settings
 
 from matcalc import Derivation, Expr, evaluate, gradcheck, parse
+from matcalc.cli import main
 from matcalc.finite_differences import directional_derivatives
+from matcalc.web.server import Playground
 
 TOLERANCE = 1e-6
 
@@ -96,3 +105,48 @@ def assert_round_trip(text: str) -> None:
 @pytest.fixture
 def check() -> object:
     return assert_gradient_correct
+
+
+@dataclass(frozen=True)
+class Ran:
+    """What the command line did: exit code, stdout and stderr."""
+
+    code: int
+    out: str
+    err: str
+
+
+def cli(*argv: str, stdin: str = "") -> Ran:
+    """`matcalc ARGV…` in this process, with `stdin` as its standard input."""
+    out, err = io.StringIO(), io.StringIO()
+    saved = sys.stdin
+    sys.stdin = io.StringIO(stdin)
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = main(list(argv))
+    finally:
+        sys.stdin = saved
+    return Ran(code, out.getvalue(), err.getvalue())
+
+
+def assert_well_formed(html: str) -> ET.Element:
+    """`html` parses as XML in a <div>, holding no entities but XML's (MathML, typeset by the
+    browser)."""
+    assert set(re.findall(r"&([#\w]+);", html)) <= {"amp", "lt", "gt", "quot"}
+    return ET.fromstring(f"<div>{html}</div>")
+
+
+@contextlib.contextmanager
+def running(
+    time_limit: float = 20.0, workers: int = 2, connections: int = 256
+) -> Iterator[Playground]:
+    """The playground served on a free loopback port from a thread, until the block ends."""
+    server = Playground("127.0.0.1", 0, workers, time_limit, connections)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()

@@ -3,9 +3,7 @@
 
 from __future__ import annotations
 
-import xml.etree.ElementTree as ET
-
-from conftest import assert_gradient_correct
+from conftest import assert_gradient_correct, assert_well_formed
 
 from matcalc import diff
 from matcalc.printing.mathml import mathml
@@ -19,7 +17,7 @@ def test_mimebundle_has_html_latex_and_text() -> None:
     assert bundle["text/latex"] == derivation.latex()
     html = bundle["text/html"]
     assert html == derivation.html()
-    ET.fromstring(f"<div>{html}</div>")  # well-formed, MathML typeset by the browser
+    assert_well_formed(html)
     assert html.count('<details class="matcalc-proof">') == len(derivation.rules) == 4
     assert "<summary>Proof (squared Frobenius norm)</summary>" in html
     assert f"<mtd>{mathml(derivation.result)}</mtd>" in html  # the closed form's row

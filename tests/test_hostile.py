@@ -4,47 +4,20 @@ traceback) or in a right answer checked by numbers; and each within 2 s."""
 
 from __future__ import annotations
 
-import contextlib
-import io
-import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pytest
 import sympy
-from conftest import assert_gradient_correct
+from conftest import Ran, assert_gradient_correct, cli
 
 import matcalc
 from matcalc import Derivation, ErrorKind, MatcalcError
-from matcalc.cli import main
 from matcalc.expr import Func, Hadamard, Sum, Symbol, Transpose
 
 SECONDS = 2.0
-
-
-@dataclass(frozen=True)
-class Ran:
-    """What the command line did: exit code, stdout and stderr."""
-
-    code: int
-    out: str
-    err: str
-
-
-def cli(*argv: str, stdin: str = "") -> Ran:
-    """`matcalc ARGV…` in this process, with `stdin` as its standard input."""
-    out, err = io.StringIO(), io.StringIO()
-    saved = sys.stdin
-    sys.stdin = io.StringIO(stdin)
-    try:
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            code = main(list(argv))
-    finally:
-        sys.stdin = saved
-    return Ran(code, out.getvalue(), err.getvalue())
 
 
 Check = Callable[[Any], None]

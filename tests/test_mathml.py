@@ -10,7 +10,7 @@ import xml.etree.ElementTree as ET
 from fractions import Fraction
 
 import pytest
-from conftest import assert_gradient_correct
+from conftest import assert_gradient_correct, assert_well_formed
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_latex_input import KINDS, _extended, _leaves
@@ -164,12 +164,6 @@ def normalised(written: str) -> str:
 
 def read_back(expr: Expr) -> str:
     return tex(ET.fromstring(math(expr)))
-
-
-def assert_well_formed(html: str) -> ET.Element:
-    """`html` parses as XML in a <div>, holding no entities but XML's."""
-    assert set(re.findall(r"&([#\w]+);", html)) <= {"amp", "lt", "gt", "quot"}
-    return ET.fromstring(f"<div>{html}</div>")
 
 
 def assert_core(element: ET.Element) -> None:
