@@ -210,6 +210,12 @@ def test_the_hessian_tab(page: Any, url: str) -> None:
     assert "of the gradient" in page.inner_text("#check-result")
 
 
+def test_a_jacobian_is_named_as_one(page: Any, url: str) -> None:
+    page.goto(f"{url}?e=A%20exp(x)&wrt=x")
+    result_is(page, "diag(exp(x)) A^T", matcalc.diff("A exp(x)", "x"))
+    assert page.inner_text("#result-name").startswith("d(A exp(x))/dx, ")
+
+
 def test_a_notebook_shows_the_typeset_derivation(
     browser: Any, pictures: Path, tmp_path: Path
 ) -> None:

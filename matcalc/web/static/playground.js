@@ -6,6 +6,7 @@
 const SEED = { expression: "||X - D R||_F^2", wrt: "D" };
 const DEBOUNCE_MS = 250;
 const KINDS = ["inferred", "scalar", "vector", "matrix", "symmetric"];
+// each choice's first word is its default, which the address leaves out
 const CHOICES = {
   layout: ["denominator", "numerator"],
   convention: ["seed", "matrixcalculus"],
@@ -18,11 +19,8 @@ const $ = (id) => document.getElementById(id);
 const state = {
   expression: SEED.expression,
   wrt: SEED.wrt,
-  layout: "denominator",
-  convention: "seed",
-  notation: "auto",
+  ...Object.fromEntries(Object.entries(CHOICES).map(([key, allowed]) => [key, allowed[0]])),
   shapes: {}, // name -> the shape as the command line writes it: "m,n", "n", "scalar", "n,n,symmetric"
-  tab: "gradient",
   direction: "",
 };
 
@@ -53,8 +51,8 @@ function writeAddress() {
   const query = new URLSearchParams();
   query.set("e", state.expression);
   if (state.wrt) query.set("wrt", state.wrt);
-  for (const [key, fallback] of [["layout", "denominator"], ["convention", "seed"], ["notation", "auto"], ["tab", "gradient"]]) {
-    if (state[key] !== fallback) query.set(key, state[key]);
+  for (const [key, allowed] of Object.entries(CHOICES)) {
+    if (state[key] !== allowed[0]) query.set(key, state[key]);
   }
   if (state.tab === "hessian" && state.direction) query.set("direction", state.direction);
   for (const [name, spec] of Object.entries(state.shapes)) query.append("shape", `${name}=${spec}`);
